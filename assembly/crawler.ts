@@ -1,0 +1,182 @@
+// The LRU crawler (memcached's crawler.c): reclaims expired and flushed items in the
+// background, so memory comes back even for keys nobody asks for again.
+//
+// As in memcached, a crawl links a pseudo-item (one per LRU id, in the CRAWLERS block) at the
+// tail of an LRU and walks it toward the head one item per step, swapping places with the item
+// ahead of it. Because the crawler is a real list node, items unlinked or relinked between
+// steps never invalidate its position. LRU walkers recognise it by ITEM_CRAWLER.
+//
+// Crawler pseudo-item (CRAWLERS + lru id × 64): the item header fields next/prev/flags/cls
+// (nkey stays 0), then
+//  40  remaining  u32   items it may still check this run (lru_crawler_tocrawl), 0 = no limit
+//
+// Schedule record per class (CRAWLSTATE + class × 32):
+//   0  next_crawl  u32   current_time at which the class is crawled again
+//   4  wait        u32   seconds between crawls: halves when a crawl found ≥ 1% of what it
+//                        checked reclaimable, doubles (up to an hour) when it did not
+//   8  checked     u32   items checked by the class's current run
+//  12  reclaimed   u32   items reclaimed by it
+import {
+  CRAWLERS, CRAWLER_SIZE, CRAWLSTATE, CRAWLSTATE_SIZE, Global, global32, setGlobal32,
+  settingOn, settingU32,
+} from "./layout";
+import { Setting } from "./settings";
+import {
+  IT_FLAGS, IT_CLSID, IT_NKEY, ITEM_CRAWLER, ITEM_LINKED, ITEM_FETCHED, itPrev, itExptime,
+  hasFlag, HOT_LRU, WARM_LRU, COLD_LRU, TEMP_LRU,
+} from "./item";
+import { currentTime } from "./clock";
+import { lruLinkTailRaw, lruUnlinkRaw, lruInsertBeforeRaw, lruTail, classHasItems } from "./lru";
+import { itemIsFlushed, itemUnlink, itemHash, isPinned } from "./items";
+import { powerLargest } from "./slabs";
+import { LruStat, lruStatIncr, Stat, statIncr } from "./stats";
+
+const CR_REMAINING: usize = 40;
+const CS_NEXT: usize = 0;
+const CS_WAIT: usize = 4;
+const CS_CHECKED: usize = 8;
+const CS_RECLAIMED: usize = 12;
+
+const WAIT_MIN: u32 = 60;
+const WAIT_MAX: u32 = 3600;
+const RECLAIM_PCT_TO_HURRY: u32 = 1;
+const SCHEDULE_INTERVAL: u32 = 1; // seconds between schedule checks (memcached: ≤ 1/s)
+
+export enum CrawlStart { OK = 0, BUSY = 1, BADCLASS = 2, NOTSTARTED = 3 }
+
+@inline function crawler(id: u32): usize { return CRAWLERS + <usize>id * CRAWLER_SIZE; }
+@inline function sched(c: u32): usize { return CRAWLSTATE + <usize>c * CRAWLSTATE_SIZE; }
+
+export function crawlerInit(): void {
+  for (let id: u32 = 0; id < 256; id++) {
+    const cr = crawler(id);
+    store<u16>(cr, ITEM_CRAWLER, IT_FLAGS);
+    store<u8>(cr, <u8>id, IT_CLSID);
+    store<u8>(cr, 0, IT_NKEY);
+  }
+  for (let c: u32 = 0; c < 64; c++) store<u32>(sched(c), WAIT_MIN, CS_WAIT);
+}
+
+export function crawlerRunning(): bool { return global32(Global.CRAWLER_ACTIVE) != 0; }
+
+// Starts crawling every LRU of class c (memcached's lru_crawler_start for one class).
+function startClass(c: u32): bool {
+  let started = false;
+  for (let lru: u32 = HOT_LRU; lru <= TEMP_LRU; lru += WARM_LRU) {
+    const id = c | lru;
+    const cr = crawler(id);
+    if (hasFlag(cr, ITEM_LINKED) || !lruTail(id)) continue;
+    store<u16>(cr, ITEM_CRAWLER | ITEM_LINKED, IT_FLAGS);
+    store<u32>(cr, settingU32(Setting.CRAWLER_TOCRAWL), CR_REMAINING);
+    lruLinkTailRaw(cr, id);
+    setGlobal32(Global.CRAWLER_ACTIVE, global32(Global.CRAWLER_ACTIVE) + 1);
+    started = true;
+  }
+  if (started) {
+    store<u32>(sched(c), 0, CS_CHECKED);
+    store<u32>(sched(c), 0, CS_RECLAIMED);
+  }
+  return started;
+}
+
+// `lru_crawler crawl <class>` for one class, or every class with classId 0.
+export function crawlerStart(classId: u32): CrawlStart {
+  if (!settingOn(Setting.LRU_CRAWLER)) return CrawlStart.NOTSTARTED;
+  if (crawlerRunning()) return CrawlStart.BUSY;
+  const largest = powerLargest();
+  if (classId > largest) return CrawlStart.BADCLASS;
+  let started = false;
+  for (let c: u32 = classId ? classId : 1; c <= (classId ? classId : largest); c++) {
+    if (startClass(c)) started = true;
+  }
+  if (!started) return CrawlStart.NOTSTARTED;
+  statIncr(Stat.LRU_CRAWLER_STARTS);
+  return CrawlStart.OK;
+}
+
+function stop(id: u32): void {
+  const cr = crawler(id);
+  lruUnlinkRaw(cr, id);
+  store<u16>(cr, ITEM_CRAWLER, IT_FLAGS);
+  setGlobal32(Global.CRAWLER_ACTIVE, global32(Global.CRAWLER_ACTIVE) - 1);
+  if (!classCrawling(id & 63)) classDone(id & 63);
+}
+
+function classCrawling(c: u32): bool {
+  return hasFlag(crawler(c | HOT_LRU), ITEM_LINKED) || hasFlag(crawler(c | WARM_LRU), ITEM_LINKED) ||
+    hasFlag(crawler(c | COLD_LRU), ITEM_LINKED) || hasFlag(crawler(c | TEMP_LRU), ITEM_LINKED);
+}
+
+function classDone(c: u32): void {
+  const s = sched(c);
+  const checked = load<u32>(s, CS_CHECKED);
+  const reclaimed = load<u32>(s, CS_RECLAIMED);
+  let wait = load<u32>(s, CS_WAIT);
+  if (<u64>reclaimed * 100 >= <u64>checked * RECLAIM_PCT_TO_HURRY && reclaimed > 0) wait = max<u32>(wait >> 1, WAIT_MIN);
+  else wait = min<u32>(wait << 1, WAIT_MAX);
+  store<u32>(s, wait, CS_WAIT);
+  store<u32>(s, currentTime() + wait, CS_NEXT);
+}
+
+// Moves one crawler one item toward the head and reclaims that item if it is dead.
+function crawlOne(id: u32): void {
+  const cr = crawler(id);
+  const it = itPrev(cr);
+  const remaining = load<u32>(cr, CR_REMAINING);
+  if (!it) {
+    stop(id);
+    return;
+  }
+  lruUnlinkRaw(cr, id);
+  lruInsertBeforeRaw(cr, it, id);
+  if (hasFlag(it, ITEM_CRAWLER) || isPinned(it)) return;
+  const s = sched(id & 63);
+  store<u32>(s, load<u32>(s, CS_CHECKED) + 1, CS_CHECKED);
+  lruStatIncr(id, LruStat.CRAWLER_ITEMS_CHECKED);
+  const exptime = itExptime(it);
+  if ((exptime != 0 && exptime < currentTime()) || itemIsFlushed(it)) {
+    store<u32>(s, load<u32>(s, CS_RECLAIMED) + 1, CS_RECLAIMED);
+    lruStatIncr(id, LruStat.CRAWLER_RECLAIMED);
+    if (!hasFlag(it, ITEM_FETCHED)) lruStatIncr(id, LruStat.EXPIRED_UNFETCHED);
+    itemUnlink(it, itemHash(it));
+  }
+  if (remaining == 1) stop(id);
+  else if (remaining > 1) store<u32>(cr, remaining - 1, CR_REMAINING);
+}
+
+// Up to `budget` crawl steps across the running crawlers. Returns steps taken.
+export function crawlerStep(budget: u32): u32 {
+  let done: u32 = 0;
+  while (done < budget && crawlerRunning()) {
+    for (let id: u32 = 0; id < 256 && done < budget; id++) {
+      if (!hasFlag(crawler(id), ITEM_LINKED)) continue;
+      crawlOne(id);
+      done++;
+    }
+  }
+  return done;
+}
+
+// The maintainer's automatic schedule: crawl every class whose wait has run out.
+export function crawlerSchedule(): void {
+  if (!settingOn(Setting.LRU_CRAWLER) || crawlerRunning()) return;
+  const now = currentTime();
+  if (now - global32(Global.CRAWLER_LAST_KICK) < SCHEDULE_INTERVAL) return;
+  setGlobal32(Global.CRAWLER_LAST_KICK, now);
+  let started = false;
+  const largest = powerLargest();
+  for (let c: u32 = 1; c <= largest; c++) {
+    if (!classHasItems(c) || load<u32>(sched(c), CS_NEXT) > now) continue;
+    if (startClass(c)) started = true;
+  }
+  if (started) statIncr(Stat.LRU_CRAWLER_STARTS);
+}
+
+// Unlinks every crawler (cache reset).
+export function crawlerStopAll(): void {
+  for (let id: u32 = 0; id < 256; id++) {
+    if (hasFlag(crawler(id), ITEM_LINKED)) stop(id);
+  }
+}
+
+export function crawlerAddress(id: u32): usize { return crawler(id); }

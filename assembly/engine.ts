@@ -1,0 +1,62 @@
+// Retrieval, touch, delete and flush_all: what each does to the cache and which counters it
+// moves (memcached's process_get_command, process_touch_command, process_delete_command,
+// process_flush_all_command). Storage is in store.ts, incr/decr in arith.ts.
+import { Global, setGlobal64, settingOn } from "./layout";
+import { Setting } from "./settings";
+import { itClsid, itLruId, setExptime } from "./item";
+import { hash } from "./hash";
+import { currentTime, realtime } from "./clock";
+import { itemGet, itemUnlink, nextCas } from "./items";
+import { itemBump } from "./lru";
+import { Stat, statIncr, SlabStat, slabStatIncr, LruStat, lruStatIncr } from "./stats";
+
+// get / gets (touch = false) and gat / gats (touch = true): the live item or 0.
+// A gat counts as a touch (cmd_touch, touch_hits), not a get, as in memcached.
+export function getCommand(key: usize, nkey: u32, touch: bool, exptime: i64): usize {
+  const hv = hash(key, nkey);
+  const it = itemGet(key, nkey, hv, false);
+  statIncr(touch ? Stat.CMD_TOUCH : Stat.CMD_GET);
+  if (!it) {
+    statIncr(touch ? Stat.TOUCH_MISSES : Stat.GET_MISSES);
+    return 0;
+  }
+  if (touch) {
+    slabStatIncr(itClsid(it), SlabStat.TOUCH_HITS);
+  } else {
+    lruStatIncr(itLruId(it), LruStat.HITS);
+    slabStatIncr(itClsid(it), SlabStat.GET_HITS);
+  }
+  itemBump(it);
+  if (touch) setExptime(it, realtime(exptime));
+  return it;
+}
+
+export function touchCommand(key: usize, nkey: u32, exptime: i64): bool {
+  return getCommand(key, nkey, true, exptime) != 0;
+}
+
+export function deleteCommand(key: usize, nkey: u32): bool {
+  const hv = hash(key, nkey);
+  const it = itemGet(key, nkey, hv, false);
+  if (!it) {
+    statIncr(Stat.DELETE_MISSES);
+    return false;
+  }
+  slabStatIncr(itClsid(it), SlabStat.DELETE_HITS);
+  itemUnlink(it, hv);
+  return true;
+}
+
+// flush_all [delay]: everything last touched before the deadline dies at the deadline.
+// Immediate flushes also kill by CAS, which makes them exact within the current second.
+export function flushCommand(delay: i64): void {
+  statIncr(Stat.CMD_FLUSH);
+  const newOldest = delay > 0 ? realtime(delay) : currentTime();
+  if (!settingOn(Setting.USE_CAS)) {
+    setGlobal64(Global.OLDEST_LIVE, newOldest);
+    return;
+  }
+  const oldestLive = newOldest - 1;
+  setGlobal64(Global.OLDEST_LIVE, oldestLive);
+  if (oldestLive <= currentTime()) setGlobal64(Global.OLDEST_CAS, nextCas());
+}

@@ -1,0 +1,29 @@
+// The settings the host hands the core, one f64 slot each in the SETTINGS block (layout.ts).
+//
+// This file is plain TypeScript on purpose: the host imports the very same enum, so a slot
+// number is declared once. The host writes every slot before calling `init()`; the core only
+// reads them (plus `cache_memlimit`, which rewrites MAXBYTES at run time). Values are f64
+// because every setting fits one exactly (sizes are < 2^53) and one slot type keeps the ABI
+// trivial. Names in comments are memcached's `stats settings` names.
+export enum Setting {
+  MAXBYTES = 0,          // maxbytes: item memory limit (-m, bytes)
+  ITEM_SIZE_MAX = 1,     // item_size_max (-I)
+  SLAB_CHUNK_MAX = 2,    // slab_chunk_max (-o slab_chunk_max, default page/2)
+  CHUNK_SIZE = 3,        // chunk_size (-n): minimum key+value+flags space of class 1
+  GROWTH_FACTOR = 4,     // growth_factor (-f)
+  EVICT_TO_FREE = 5,     // evictions on/off (-M turns it off): 1 = evict
+  USE_CAS = 6,           // cas_enabled (-C turns it off)
+  LRU_SEGMENTED = 7,     // lru_segmented (lru_maintainer on): HOT/WARM/COLD, else flat COLD
+  TEMP_LRU = 8,          // temp_lru (-o temporary_ttl given)
+  TEMPORARY_TTL = 9,     // temporary_ttl
+  HOT_LRU_PCT = 10,      // hot_lru_pct
+  WARM_LRU_PCT = 11,     // warm_lru_pct
+  HOT_MAX_FACTOR = 12,   // hot_max_factor
+  WARM_MAX_FACTOR = 13,  // warm_max_factor
+  HASHPOWER_INIT = 14,   // hashpower_init (-o hashpower)
+  HASH_EXPAND = 15,      // 0 with -o no_hashexpand
+  LRU_CRAWLER = 16,      // lru_crawler
+  CRAWLER_TOCRAWL = 17,  // lru_crawler_tocrawl: items per LRU per crawl, 0 = all
+  MAINTAINER = 18,       // lru_maintainer_thread
+  COUNT = 19,
+}

@@ -1,0 +1,174 @@
+// Rendering of the engine's `stats`, `stats items` and `stats slabs` lines. Each render
+// function is the table for its family: every line names its stat once, next to its source,
+// in memcached 1.6.18's order.
+import { Setting } from "./settings";
+import { setting, settingOn } from "./layout";
+import { outStr, outU64, outCrlf } from "./output";
+import { Stat, stat, SlabStat, slabStat, slabStatTotal, LruStat, lruStat, lruStatTotal } from "./stats";
+import { HOT_LRU, WARM_LRU, COLD_LRU, TEMP_LRU, itTime } from "./item";
+import { lruCount, lruBytes, lruTail, classHasItems } from "./lru";
+import {
+  powerLargest, classSize, classPerslab, classPages, classFree, classTotalChunks, memMalloced,
+  SLAB_GLOBAL_PAGE_POOL,
+} from "./slabs";
+import { hashpower, hashBytes, hashExpanding } from "./assoc";
+import { crawlerRunning } from "./crawler";
+import { currentTime } from "./clock";
+
+function line(name: string, v: u64): void {
+  outStr("STAT ");
+  outStr(name);
+  outStr(" ");
+  outU64(v);
+  outCrlf();
+}
+
+function classLine(prefix: string, c: u32, name: string, v: u64): void {
+  outStr("STAT ");
+  outStr(prefix);
+  outU64(c);
+  outStr(":");
+  outStr(name);
+  outStr(" ");
+  outU64(v);
+  outCrlf();
+}
+
+// The engine's share of the general `stats` (the host adds process and connection lines).
+export function renderGeneralCounters(): void {
+  line("cmd_get", stat(Stat.CMD_GET));
+  line("cmd_set", slabStatTotal(SlabStat.SET_CMDS));
+  line("cmd_flush", stat(Stat.CMD_FLUSH));
+  line("cmd_touch", stat(Stat.CMD_TOUCH));
+  line("get_hits", slabStatTotal(SlabStat.GET_HITS));
+  line("get_misses", stat(Stat.GET_MISSES));
+  line("get_expired", stat(Stat.GET_EXPIRED));
+  line("get_flushed", stat(Stat.GET_FLUSHED));
+  line("delete_misses", stat(Stat.DELETE_MISSES));
+  line("delete_hits", slabStatTotal(SlabStat.DELETE_HITS));
+  line("incr_misses", stat(Stat.INCR_MISSES));
+  line("incr_hits", slabStatTotal(SlabStat.INCR_HITS));
+  line("decr_misses", stat(Stat.DECR_MISSES));
+  line("decr_hits", slabStatTotal(SlabStat.DECR_HITS));
+  line("cas_misses", stat(Stat.CAS_MISSES));
+  line("cas_hits", slabStatTotal(SlabStat.CAS_HITS));
+  line("cas_badval", slabStatTotal(SlabStat.CAS_BADVAL));
+  line("touch_hits", slabStatTotal(SlabStat.TOUCH_HITS));
+  line("touch_misses", stat(Stat.TOUCH_MISSES));
+  line("store_too_large", stat(Stat.STORE_TOO_LARGE));
+  line("store_no_memory", stat(Stat.STORE_NO_MEMORY));
+}
+
+export function renderGeneralState(): void {
+  line("limit_maxbytes", <u64>setting(Setting.MAXBYTES));
+  line("hash_power_level", hashpower());
+  line("hash_bytes", hashBytes());
+  line("hash_is_expanding", hashExpanding() ? 1 : 0);
+  if (settingOn(Setting.LRU_CRAWLER)) {
+    line("lru_crawler_running", crawlerRunning() ? 1 : 0);
+    line("lru_crawler_starts", stat(Stat.LRU_CRAWLER_STARTS));
+  }
+  if (settingOn(Setting.MAINTAINER)) line("lru_maintainer_juggles", stat(Stat.LRU_MAINTAINER_JUGGLES));
+  line("malloc_fails", stat(Stat.MALLOC_FAILS));
+}
+
+export function renderGeneralItems(): void {
+  const maintainer = settingOn(Setting.MAINTAINER);
+  line("bytes", stat(Stat.CURR_BYTES));
+  line("curr_items", stat(Stat.CURR_ITEMS));
+  line("total_items", stat(Stat.TOTAL_ITEMS));
+  line("slab_global_page_pool", classPages(SLAB_GLOBAL_PAGE_POOL));
+  line("expired_unfetched", lruStatTotal(LruStat.EXPIRED_UNFETCHED));
+  line("evicted_unfetched", lruStatTotal(LruStat.EVICTED_UNFETCHED));
+  if (maintainer) line("evicted_active", lruStatTotal(LruStat.EVICTED_ACTIVE));
+  line("evictions", lruStatTotal(LruStat.EVICTED));
+  line("reclaimed", lruStatTotal(LruStat.RECLAIMED));
+  line("crawler_reclaimed", lruStatTotal(LruStat.CRAWLER_RECLAIMED));
+  line("crawler_items_checked", lruStatTotal(LruStat.CRAWLER_ITEMS_CHECKED));
+  line("lrutail_reflocked", lruStatTotal(LruStat.LRUTAIL_REFLOCKED));
+  if (!maintainer) return;
+  line("moves_to_cold", lruStatTotal(LruStat.MOVES_TO_COLD));
+  line("moves_to_warm", lruStatTotal(LruStat.MOVES_TO_WARM));
+  line("moves_within_lru", lruStatTotal(LruStat.MOVES_WITHIN_LRU));
+  line("direct_reclaims", lruStatTotal(LruStat.DIRECT_RECLAIMS));
+  line("lru_bumps_dropped", 0); // bumps are never queued, so never dropped
+}
+
+@inline function sum4(c: u32, s: LruStat): u64 {
+  return lruStat(c | HOT_LRU, s) + lruStat(c | WARM_LRU, s) + lruStat(c | COLD_LRU, s) + lruStat(c | TEMP_LRU, s);
+}
+
+function tailAge(id: u32): u64 {
+  const t = lruTail(id);
+  return t ? <u64>(currentTime() - itTime(t)) : 0;
+}
+
+export function renderItems(): void {
+  const largest = powerLargest();
+  const maintainer = settingOn(Setting.MAINTAINER);
+  const p = "items:";
+  for (let c: u32 = 1; c <= largest; c++) {
+    if (!classHasItems(c)) continue;
+    const n = <u64>lruCount(c | HOT_LRU) + lruCount(c | WARM_LRU) + lruCount(c | COLD_LRU) + lruCount(c | TEMP_LRU);
+    classLine(p, c, "number", n);
+    if (maintainer) {
+      classLine(p, c, "number_hot", lruCount(c | HOT_LRU));
+      classLine(p, c, "number_warm", lruCount(c | WARM_LRU));
+      classLine(p, c, "number_cold", lruCount(c | COLD_LRU));
+      if (settingOn(Setting.TEMP_LRU)) classLine(p, c, "number_temp", lruCount(c | TEMP_LRU));
+      classLine(p, c, "age_hot", tailAge(c | HOT_LRU));
+      classLine(p, c, "age_warm", tailAge(c | WARM_LRU));
+    }
+    classLine(p, c, "age", tailAge(c | COLD_LRU));
+    classLine(p, c, "mem_requested", lruBytes(c | HOT_LRU) + lruBytes(c | WARM_LRU) + lruBytes(c | COLD_LRU) + lruBytes(c | TEMP_LRU));
+    classLine(p, c, "evicted", sum4(c, LruStat.EVICTED));
+    classLine(p, c, "evicted_nonzero", sum4(c, LruStat.EVICTED_NONZERO));
+    classLine(p, c, "evicted_time", lruStat(c | COLD_LRU, LruStat.EVICTED_TIME));
+    classLine(p, c, "outofmemory", sum4(c, LruStat.OUTOFMEMORY));
+    classLine(p, c, "tailrepairs", sum4(c, LruStat.TAILREPAIRS));
+    classLine(p, c, "reclaimed", sum4(c, LruStat.RECLAIMED));
+    classLine(p, c, "expired_unfetched", sum4(c, LruStat.EXPIRED_UNFETCHED));
+    classLine(p, c, "evicted_unfetched", sum4(c, LruStat.EVICTED_UNFETCHED));
+    if (maintainer) classLine(p, c, "evicted_active", sum4(c, LruStat.EVICTED_ACTIVE));
+    classLine(p, c, "crawler_reclaimed", sum4(c, LruStat.CRAWLER_RECLAIMED));
+    classLine(p, c, "crawler_items_checked", sum4(c, LruStat.CRAWLER_ITEMS_CHECKED));
+    classLine(p, c, "lrutail_reflocked", sum4(c, LruStat.LRUTAIL_REFLOCKED));
+    if (!maintainer) continue;
+    classLine(p, c, "moves_to_cold", sum4(c, LruStat.MOVES_TO_COLD));
+    classLine(p, c, "moves_to_warm", sum4(c, LruStat.MOVES_TO_WARM));
+    classLine(p, c, "moves_within_lru", sum4(c, LruStat.MOVES_WITHIN_LRU));
+    classLine(p, c, "direct_reclaims", sum4(c, LruStat.DIRECT_RECLAIMS));
+    classLine(p, c, "hits_to_hot", lruStat(c | HOT_LRU, LruStat.HITS));
+    classLine(p, c, "hits_to_warm", lruStat(c | WARM_LRU, LruStat.HITS));
+    classLine(p, c, "hits_to_cold", lruStat(c | COLD_LRU, LruStat.HITS));
+    classLine(p, c, "hits_to_temp", lruStat(c | TEMP_LRU, LruStat.HITS));
+  }
+}
+
+export function renderSlabs(): void {
+  const largest = powerLargest();
+  let active: u64 = 0;
+  const p = "";
+  for (let c: u32 = 1; c <= largest; c++) {
+    if (classPages(c) == 0) continue;
+    active++;
+    const total = classTotalChunks(c);
+    classLine(p, c, "chunk_size", classSize(c));
+    classLine(p, c, "chunks_per_page", classPerslab(c));
+    classLine(p, c, "total_pages", classPages(c));
+    classLine(p, c, "total_chunks", total);
+    classLine(p, c, "used_chunks", total - classFree(c));
+    classLine(p, c, "free_chunks", classFree(c));
+    classLine(p, c, "free_chunks_end", 0);
+    classLine(p, c, "get_hits", slabStat(c, SlabStat.GET_HITS));
+    classLine(p, c, "cmd_set", slabStat(c, SlabStat.SET_CMDS));
+    classLine(p, c, "delete_hits", slabStat(c, SlabStat.DELETE_HITS));
+    classLine(p, c, "incr_hits", slabStat(c, SlabStat.INCR_HITS));
+    classLine(p, c, "decr_hits", slabStat(c, SlabStat.DECR_HITS));
+    classLine(p, c, "cas_hits", slabStat(c, SlabStat.CAS_HITS));
+    classLine(p, c, "cas_badval", slabStat(c, SlabStat.CAS_BADVAL));
+    classLine(p, c, "touch_hits", slabStat(c, SlabStat.TOUCH_HITS));
+  }
+  line("active_slabs", active);
+  line("total_malloced", memMalloced());
+}

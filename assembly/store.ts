@@ -1,0 +1,132 @@
+// Storage commands: set / add / replace / append / prepend / cas (memcached's
+// process_update_command, complete_nread and do_store_item).
+import { pin } from "./items";
+import {
+  itCas, itClsid, itNbytes, itNkey, itKey, itExptime, itClientFlags, hasFlag, addFlag,
+  ITEM_STALE, ITEM_TOKEN_SENT, setExptime, setCas,
+} from "./item";
+import { hash } from "./hash";
+import { realtime } from "./clock";
+import { itemAlloc, itemFree, itemGet, itemLink, itemReplace, itemUnlink, itemSizeOk } from "./items";
+import { itemUpdate } from "./lru";
+import { valueWrite, valueCopy } from "./chunk";
+import { Stat, statIncr, SlabStat, slabStatIncr } from "./stats";
+import { setResultCas } from "./result";
+
+export enum StoreOp { SET = 1, ADD = 2, REPLACE = 3, APPEND = 4, PREPEND = 5, CAS = 6 }
+
+export enum StoreResult { STORED = 0, NOT_STORED = 1, EXISTS = 2, NOT_FOUND = 3, TOO_LARGE = 4, NO_MEMORY = 5 }
+
+// A whole storage command: `value` holds nbytes of data (already checked for its "\r\n" by the
+// protocol). `casIn` is the cas command's unique (0 otherwise). On STORED the new CAS is in
+// RESULT. `casStale` is meta's I flag: a lower CAS stores the value but marks it stale.
+export function storeCommand(
+  op: StoreOp, key: usize, nkey: u32, clientFlags: u32, exptime: i64,
+  value: usize, nbytes: u32, casIn: u64, casStale: bool,
+): StoreResult {
+  const hv = hash(key, nkey);
+  if (!itemSizeOk(nkey, clientFlags, nbytes)) {
+    statIncr(Stat.STORE_TOO_LARGE);
+    if (op == StoreOp.SET) deleteStale(key, nkey, hv);
+    return StoreResult.TOO_LARGE;
+  }
+  const it = itemAlloc(key, nkey, clientFlags, realtime(exptime), nbytes);
+  if (!it) {
+    statIncr(Stat.STORE_NO_MEMORY);
+    if (op == StoreOp.SET) deleteStale(key, nkey, hv);
+    return StoreResult.NO_MEMORY;
+  }
+  valueWrite(it, 0, value, nbytes);
+  slabStatIncr(itClsid(it), SlabStat.SET_CMDS);
+  setCas(it, casIn);
+  const res = storeItem(it, op, hv, casStale);
+  if (res != StoreResult.STORED) itemFree(it);
+  return res;
+}
+
+// A failed set must not leave the previous value readable.
+function deleteStale(key: usize, nkey: u32, hv: u32): void {
+  const old = itemGet(key, nkey, hv, false);
+  if (old) itemUnlink(old, hv);
+}
+
+enum CasCheck { NONE, MATCH, BADVAL, STALE }
+
+function casCheck(it: usize, old: usize, casStale: bool): CasCheck {
+  const itCasv = itCas(it);
+  const oldCas = itCas(old);
+  if (itCasv == 0) return CasCheck.NONE;
+  if (itCasv == oldCas) return CasCheck.MATCH;
+  if (casStale && itCasv < oldCas) return CasCheck.STALE;
+  return CasCheck.BADVAL;
+}
+
+// memcached's do_store_item. `it` is unlinked and carries the requested CAS; on anything but
+// STORED the caller frees it. Append/prepend build a third item and free `it` themselves.
+export function storeItem(it: usize, op: StoreOp, hv: u32, casStale: bool): StoreResult {
+  const old = itemGet(itKey(it), itNkey(it), hv, false);
+  if (!old) return storeNew(it, op, hv);
+  const check = casCheck(it, old, casStale);
+  switch (op) {
+    case StoreOp.ADD:
+      itemUpdate(old); // a refused add still counts as a use of the existing item
+      return StoreResult.NOT_STORED;
+    case StoreOp.CAS:
+      if (check == CasCheck.MATCH) {
+        slabStatIncr(itClsid(old), SlabStat.CAS_HITS);
+      } else if (check == CasCheck.STALE) {
+        setExptime(it, itExptime(old));
+        addFlag(it, ITEM_STALE);
+        if (hasFlag(old, ITEM_TOKEN_SENT)) addFlag(it, ITEM_TOKEN_SENT);
+        slabStatIncr(itClsid(old), SlabStat.CAS_HITS);
+      } else {
+        slabStatIncr(itClsid(old), SlabStat.CAS_BADVAL);
+        return StoreResult.EXISTS;
+      }
+      break;
+    case StoreOp.APPEND:
+    case StoreOp.PREPEND:
+      if (check != CasCheck.NONE && check != CasCheck.MATCH) return StoreResult.EXISTS;
+      return storeJoined(it, old, op, hv);
+  }
+  itemReplace(old, it, hv);
+  setResultCas(itCas(it));
+  return StoreResult.STORED;
+}
+
+function storeNew(it: usize, op: StoreOp, hv: u32): StoreResult {
+  if (op == StoreOp.CAS) {
+    statIncr(Stat.CAS_MISSES);
+    return StoreResult.NOT_FOUND;
+  }
+  if (op != StoreOp.SET && op != StoreOp.ADD) return StoreResult.NOT_STORED;
+  itemLink(it, hv);
+  setResultCas(itCas(it));
+  return StoreResult.STORED;
+}
+
+// Append / prepend: a new item holding both values, with the old item's flags and exptime.
+function storeJoined(it: usize, old: usize, op: StoreOp, hv: u32): StoreResult {
+  const oldLen = itNbytes(old);
+  const addLen = itNbytes(it);
+  const total = <u64>oldLen + <u64>addLen;
+  const flags = itClientFlags(old);
+  if (!itemSizeOk(itNkey(old), flags, total)) return StoreResult.NOT_STORED;
+  // Allocation may evict; `old` must survive until copied (memcached holds a reference).
+  pin(old);
+  const joined = itemAlloc(itKey(it), itNkey(it), flags, itExptime(old), <u32>total);
+  pin(0);
+  if (!joined) return StoreResult.NOT_STORED;
+  if (op == StoreOp.APPEND) {
+    valueCopy(joined, 0, old);
+    valueCopy(joined, oldLen, it);
+  } else {
+    valueCopy(joined, 0, it);
+    valueCopy(joined, addLen, old);
+  }
+  itemReplace(old, joined, hv);
+  itemFree(it);
+  setResultCas(itCas(joined));
+  return StoreResult.STORED;
+}
+

@@ -1,0 +1,289 @@
+// The runtime-agnostic wrapper around the core: instantiates the module from bytes (so Node,
+// Deno and Bun hosts share it), feeds the clock, runs maintenance on timers and exposes the
+// cache operations with string / Uint8Array keys and values.
+//
+// Hot-path calls go to the raw instance exports; @assemblyscript/loader only supplies the
+// imports (so an abort in the checked build becomes a JS Error with its message).
+import { instantiate } from "@assemblyscript/loader";
+import { EngineOptions, defaultEngineOptions, coreSettings, validateEngineOptions } from "./options.js";
+
+export type Bytes = string | Uint8Array;
+
+export enum StoreOp { SET = 1, ADD = 2, REPLACE = 3, APPEND = 4, PREPEND = 5, CAS = 6 }
+export const STORE_RESULTS = ["STORED", "NOT_STORED", "EXISTS", "NOT_FOUND", "TOO_LARGE", "NO_MEMORY"] as const;
+export type StoreResult = typeof STORE_RESULTS[number];
+export const ARITH_RESULTS = ["OK", "NOT_FOUND", "NON_NUMERIC", "NO_MEMORY", "EXISTS"] as const;
+export type ArithError = Exclude<typeof ARITH_RESULTS[number], "OK">;
+
+const INIT_ERRORS = [
+  "",
+  "the core's static data overlaps its state block (a build problem)",
+  "this memory limit cannot fit one WebAssembly memory (4 GiB including the hash table); choose a smaller -m",
+  "the WebAssembly memory could not grow to its initial size",
+];
+
+export const KEY_MAX_LENGTH = 250;
+
+// RESULT block offsets (assembly/result.ts).
+const R_CAS = 0;
+const R_FLAGS = 8;
+const R_VALUE = 16;
+const R_NUMBER = 24;
+
+export interface Item {
+  value: Uint8Array;
+  flags: number;
+  cas: bigint;
+}
+
+export interface StoreOptions {
+  flags?: number;
+  exptime?: number;
+}
+
+interface CoreExports {
+  memory: { buffer: ArrayBuffer };
+  init(now: number): number;
+  settingsAddr(): number;
+  keyAddr(): number;
+  resultAddr(): number;
+  valueAddr(): number;
+  valueCapacity(): number;
+  outAddr(): number;
+  memoryCap(): number;
+  clockSet(now: number): void;
+  currentTime(): number;
+  get(nkey: number, touch: number, exptime: number): number;
+  store(op: number, nkey: number, nbytes: number, flags: number, exptime: number): number;
+  del(nkey: number): number;
+  touch(nkey: number, exptime: number): number;
+  arith(nkey: number, incr: number): number;
+  flush(delay: number): void;
+  maintain(): number;
+  crawl(classId: number): number;
+  renderStats(kind: number): number;
+  resetStats(): void;
+  checkInvariants(): number;
+  checkDetail(): number;
+}
+
+export interface EngineTimers {
+  /** unix seconds; tests pass a fake clock */
+  now?: () => number;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const CLOCK_INTERVAL_MS = 1000;
+const MAINTAIN_INTERVAL_MS = 100;
+const MAINTAIN_BUSY_MS = 1;
+
+export class Engine {
+  private readonly x: CoreExports;
+  private buf: ArrayBuffer;
+  private u8: Uint8Array;
+  private dv: DataView;
+  private readonly keyAt: number;
+  private readonly resultAt: number;
+  private readonly valueAt: number;
+  readonly valueCapacity: number;
+  private readonly now: () => number;
+  private timers: ReturnType<typeof setInterval>[] = [];
+  private maintainTimer: ReturnType<typeof setTimeout> | undefined;
+
+  private constructor(x: CoreExports, now: () => number) {
+    this.x = x;
+    this.now = now;
+    this.buf = x.memory.buffer;
+    this.u8 = new Uint8Array(this.buf);
+    this.dv = new DataView(this.buf);
+    this.keyAt = x.keyAddr();
+    this.resultAt = x.resultAddr();
+    this.valueAt = x.valueAddr();
+    this.valueCapacity = x.valueCapacity();
+  }
+
+  static async create(wasm: Uint8Array | ArrayBuffer, options: Partial<EngineOptions> = {}, timers: EngineTimers = {}): Promise<Engine> {
+    const opts = { ...defaultEngineOptions(), ...options };
+    const problem = validateEngineOptions(opts);
+    if (problem) throw new Error(problem);
+    const { instance } = await instantiate<Record<string, unknown>>(wasm, {});
+    const x = instance.exports as unknown as CoreExports;
+    const slots = coreSettings(opts);
+    new Float64Array(x.memory.buffer, x.settingsAddr(), slots.length).set(slots);
+    const now = timers.now ?? (() => Math.floor(Date.now() / 1000));
+    const err = x.init(now());
+    if (err !== 0) throw new Error(INIT_ERRORS[err] ?? `core init failed (${err})`);
+    return new Engine(x, now);
+  }
+
+  // memory.grow detaches the old buffer: every call that may allocate re-takes the views.
+  private views(): Uint8Array {
+    if (this.x.memory.buffer !== this.buf) {
+      this.buf = this.x.memory.buffer;
+      this.u8 = new Uint8Array(this.buf);
+      this.dv = new DataView(this.buf);
+    }
+    return this.u8;
+  }
+
+  private putKey(key: Bytes): number {
+    const u8 = this.views();
+    let n: number;
+    if (typeof key === "string") {
+      const r = encoder.encodeInto(key, u8.subarray(this.keyAt, this.keyAt + KEY_MAX_LENGTH + 1));
+      if (r.read !== key.length) throw new RangeError("key longer than 250 bytes");
+      n = r.written;
+    } else {
+      if (key.length > KEY_MAX_LENGTH) throw new RangeError("key longer than 250 bytes");
+      u8.set(key, this.keyAt);
+      n = key.length;
+    }
+    if (n === 0 || n > KEY_MAX_LENGTH) throw new RangeError("key must be 1 to 250 bytes");
+    return n;
+  }
+
+  private putValue(value: Bytes): number {
+    const u8 = this.views();
+    const bytes = typeof value === "string" ? encoder.encode(value) : value;
+    if (bytes.length > this.valueCapacity) return -1;
+    u8.set(bytes, this.valueAt);
+    return bytes.length;
+  }
+
+  private readItem(len: number): Item {
+    const u8 = this.views();
+    const at = this.dv.getUint32(this.resultAt + R_VALUE, true);
+    return {
+      value: u8.slice(at, at + len),
+      flags: this.dv.getUint32(this.resultAt + R_FLAGS, true),
+      cas: this.dv.getBigUint64(this.resultAt + R_CAS, true),
+    };
+  }
+
+  get(key: Bytes): Item | undefined {
+    const len = this.x.get(this.putKey(key), 0, 0);
+    return len < 0 ? undefined : this.readItem(len);
+  }
+
+  /** gat: get and set a new exptime */
+  gat(key: Bytes, exptime: number): Item | undefined {
+    const len = this.x.get(this.putKey(key), 1, exptime);
+    return len < 0 ? undefined : this.readItem(len);
+  }
+
+  private storeOp(op: StoreOp, key: Bytes, value: Bytes, o: StoreOptions, cas = 0n): StoreResult {
+    const nkey = this.putKey(key);
+    const nbytes = this.putValue(value);
+    if (nbytes < 0) return "TOO_LARGE";
+    this.views();
+    this.dv.setBigUint64(this.resultAt + R_CAS, cas, true);
+    const r = this.x.store(op, nkey, nbytes, (o.flags ?? 0) >>> 0, o.exptime ?? 0);
+    return STORE_RESULTS[r];
+  }
+
+  set(key: Bytes, value: Bytes, o: StoreOptions = {}): StoreResult { return this.storeOp(StoreOp.SET, key, value, o); }
+  add(key: Bytes, value: Bytes, o: StoreOptions = {}): StoreResult { return this.storeOp(StoreOp.ADD, key, value, o); }
+  replace(key: Bytes, value: Bytes, o: StoreOptions = {}): StoreResult { return this.storeOp(StoreOp.REPLACE, key, value, o); }
+  append(key: Bytes, value: Bytes): StoreResult { return this.storeOp(StoreOp.APPEND, key, value, {}); }
+  prepend(key: Bytes, value: Bytes): StoreResult { return this.storeOp(StoreOp.PREPEND, key, value, {}); }
+  cas(key: Bytes, value: Bytes, cas: bigint, o: StoreOptions = {}): StoreResult {
+    return this.storeOp(StoreOp.CAS, key, value, o, cas);
+  }
+
+  /** The CAS of the last successful store. */
+  lastCas(): bigint {
+    this.views();
+    return this.dv.getBigUint64(this.resultAt + R_CAS, true);
+  }
+
+  delete(key: Bytes): boolean { return this.x.del(this.putKey(key)) === 1; }
+  touch(key: Bytes, exptime: number): boolean { return this.x.touch(this.putKey(key), exptime) === 1; }
+
+  private arith(key: Bytes, delta: bigint | number, incr: boolean): bigint | ArithError {
+    const nkey = this.putKey(key);
+    this.views();
+    this.dv.setBigUint64(this.resultAt + R_NUMBER, BigInt.asUintN(64, BigInt(delta)), true);
+    const r = this.x.arith(nkey, incr ? 1 : 0);
+    if (r !== 0) return ARITH_RESULTS[r] as ArithError;
+    this.views();
+    return this.dv.getBigUint64(this.resultAt + R_NUMBER, true);
+  }
+
+  incr(key: Bytes, delta: bigint | number): bigint | ArithError { return this.arith(key, delta, true); }
+  decr(key: Bytes, delta: bigint | number): bigint | ArithError { return this.arith(key, delta, false); }
+
+  flushAll(delay = 0): void { this.x.flush(delay); }
+
+  /** Feeds the clock (unix seconds). */
+  tick(): void { this.x.clockSet(this.now()); }
+  currentTime(): number { return this.x.currentTime(); }
+
+  /** One bounded maintenance step; true when more work is waiting. */
+  maintain(): boolean { return this.x.maintain() !== 0; }
+
+  /** lru_crawler crawl: 0 = all classes. */
+  crawl(classId = 0): "OK" | "BUSY" | "BADCLASS" | "NOTSTARTED" {
+    return (["OK", "BUSY", "BADCLASS", "NOTSTARTED"] as const)[this.x.crawl(classId)];
+  }
+
+  private render(kind: number): Map<string, string> {
+    const len = this.x.renderStats(kind);
+    const at = this.x.outAddr();
+    const text = decoder.decode(this.views().subarray(at, at + len));
+    const out = new Map<string, string>();
+    for (const line of text.split("\r\n")) {
+      if (!line) continue;
+      const [, name, value] = line.split(" ");
+      out.set(name, value);
+    }
+    return out;
+  }
+
+  stats(): Map<string, string> { return this.render(0); }
+  statsItems(): Map<string, string> { return this.render(1); }
+  statsSlabs(): Map<string, string> { return this.render(2); }
+  resetStats(): void { this.x.resetStats(); }
+
+  /** Throws if any internal invariant is broken. */
+  checkInvariants(): void {
+    const msg = this.x.checkInvariants();
+    if (msg === 0) return;
+    const u8 = this.views();
+    const bytes = this.dv.getUint32(msg - 4, true);
+    const text = String.fromCharCode(...new Uint16Array(u8.slice(msg, msg + bytes).buffer));
+    throw new Error(`invariant broken: ${text} (at ${this.x.checkDetail()})`);
+  }
+
+  /** Linear memory in bytes, and the most it may grow to. */
+  memoryBytes(): number { return this.x.memory.buffer.byteLength; }
+  memoryCap(): number { return this.x.memoryCap(); }
+
+  /** Clock every second, maintenance every 100 ms (back to back while work is waiting). */
+  start(): void {
+    if (this.timers.length) return;
+    const clock = setInterval(() => this.tick(), CLOCK_INTERVAL_MS);
+    this.timers.push(clock);
+    const run = () => {
+      const more = this.maintain();
+      this.maintainTimer = setTimeout(run, more ? MAINTAIN_BUSY_MS : MAINTAIN_INTERVAL_MS);
+      unref(this.maintainTimer);
+    };
+    this.maintainTimer = setTimeout(run, MAINTAIN_INTERVAL_MS);
+    unref(clock);
+    unref(this.maintainTimer);
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    if (this.maintainTimer) clearTimeout(this.maintainTimer);
+    this.maintainTimer = undefined;
+  }
+}
+
+// Timers must not keep a process alive on their own (Node and Bun have unref; Deno returns a
+// number and has Deno.unrefTimer, which its adapter applies).
+function unref(t: unknown): void {
+  (t as { unref?: () => void }).unref?.();
+}

@@ -2,12 +2,16 @@
 // (addresses from the *Addr exports), calls an operation, and reads RESULT (result.ts).
 // Every call is short: maintenance work is cut into bounded steps the host runs on timers.
 import {
-  STATE_BASE, STATE_END, SETTINGS, GLOBALS, KEYBUF, RESULT, OUTBUF_SIZE, PAGE_SIZE, MEMORY_MAX,
-  WASM_PAGE, Global, global32, setGlobal32, setGlobal64, global64, setting, settingU32, alignUp,
+  STATE_BASE, STATE_END, SETTINGS, GLOBALS, KEYBUF, RESULT, PAGE_SIZE, WASM_PAGE, IO_MIN,
+  LINE_ROOM, OUT_RESERVE, HOSTSTATS, HOST_VERSION, Global, global32, setGlobal32, setGlobal64,
+  global64, settingU32, alignUp,
 } from "./layout";
 import { Setting } from "./settings";
-import { slabsInit, powerLargest } from "./slabs";
-import { assocInit, assocExpandStep, assocStartExpand, tablePages, HASHPOWER_DEFAULT, HASHPOWER_MAX } from "./assoc";
+import { slabsInit } from "./slabs";
+import { assocInit, assocExpandStep, assocStartExpand } from "./assoc";
+import { updateCap } from "./memlimit";
+import { CONN_SIZE, connAddr, connReset, connValid, PROTO_NEGOTIATING, PROTO_ASCII, connProto, setConnProto, PF_CLOSE_NOW } from "./conn";
+import { processText } from "./proto_text";
 import { clockInit, clockSet as setClock } from "./clock";
 import { crawlerInit, crawlerSchedule, crawlerStep, crawlerStart } from "./crawler";
 import { lruMaintain } from "./lru";
@@ -18,9 +22,9 @@ import { storeCommand, StoreOp } from "./store";
 import { arithCommand } from "./arith";
 import { resultCas, resultNumber, setResultCas, setResultValue, setResultExptime } from "./result";
 import { outReset, outLen } from "./output";
-import { renderGeneralCounters, renderGeneralState, renderGeneralItems, renderItems, renderSlabs } from "./stats_text";
+import { renderStats as render, StatsGroup } from "./stats_text";
 import { checkInvariants as check } from "./invariants";
-import { statsReset } from "./stats";
+import { statsReset, Stat, statIncr } from "./stats";
 
 export enum InitError { OK = 0, STATIC_OVERLAP = 1, MEMORY_TOO_LARGE = 2, OUT_OF_MEMORY = 3 }
 
@@ -35,35 +39,35 @@ export function valueCapacity(): u32 { return global32(Global.VALBUF_SIZE); }
 export function outAddr(): usize { return global32(Global.OUTBUF); }
 export function memoryCap(): f64 { return <f64>global64(Global.MEM_CAP); }
 
-// Most linear memory the settings can ever need: fixed areas, -m, one first page per class
-// (memcached lets every class have one page whatever the limit) and the two hash tables that
-// exist at the end of the last expansion -m can cause.
-function memoryNeeded(arenaBase: u64): u64 {
-  const limit = <u64>setting(Setting.MAXBYTES);
-  const firstPages = <u64>powerLargest() * PAGE_SIZE;
-  const maxItems = (limit + firstPages) / 48; // no chunk is smaller than 48 + -n bytes
-  let hp = settingU32(Setting.HASHPOWER_INIT);
-  if (hp == 0) hp = HASHPOWER_DEFAULT;
-  while (hp < HASHPOWER_MAX && (<u64>1 << hp) * 3 / 2 < maxItems) hp++;
-  const hashBytes = (<u64>tablePages(hp) + <u64>(hp > 0 ? tablePages(hp - 1) : 0)) * PAGE_SIZE;
-  return arenaBase + limit + firstPages + hashBytes;
+// Fixed areas after the state block, sized from the settings (layout.ts draws them).
+function placeAreas(): usize {
+  const itemMax = <usize>settingU32(Setting.ITEM_SIZE_MAX);
+  const conns = alignUp(STATE_END, 64);
+  const connsSize = <usize>settingU32(Setting.MAX_CONNS) * CONN_SIZE;
+  const inbuf = alignUp(conns + connsSize, 64);
+  const inSize = max<usize>(IO_MIN * 4, itemMax + LINE_ROOM);
+  const outbuf = alignUp(inbuf + inSize, 64);
+  const outSize = max<usize>(IO_MIN, itemMax + LINE_ROOM) + 2 * OUT_RESERVE;
+  const valbuf = alignUp(outbuf + outSize, 64);
+  const valSize = alignUp(itemMax + 2, 64);
+  setGlobal32(Global.CONNS, <u32>conns);
+  setGlobal32(Global.INBUF, <u32>inbuf);
+  setGlobal32(Global.INBUF_SIZE, <u32>inSize);
+  setGlobal32(Global.OUTBUF, <u32>outbuf);
+  setGlobal32(Global.OUTBUF_SIZE, <u32>outSize);
+  setGlobal32(Global.VALBUF, <u32>valbuf);
+  setGlobal32(Global.VALBUF_SIZE, <u32>valSize);
+  return alignUp(valbuf + valSize, PAGE_SIZE);
 }
 
 // Sets up the engine from the SETTINGS the host wrote. Returns an InitError.
 export function init(unixNow: u32): u32 {
   if (__heap_base > STATE_BASE) return InitError.STATIC_OVERLAP;
   slabsInit();
-  const outbuf = alignUp(STATE_END, 64);
-  const valbufSize = alignUp(<usize>settingU32(Setting.ITEM_SIZE_MAX) + 2, 64);
-  const valbuf = outbuf + OUTBUF_SIZE;
-  const arenaBase = alignUp(valbuf + valbufSize, PAGE_SIZE);
-  const need = memoryNeeded(arenaBase);
-  setGlobal64(Global.MEM_CAP, need > MEMORY_MAX ? MEMORY_MAX : need);
-  if (need > MEMORY_MAX) return InitError.MEMORY_TOO_LARGE;
-  setGlobal32(Global.OUTBUF, <u32>outbuf);
-  setGlobal32(Global.VALBUF, <u32>valbuf);
-  setGlobal32(Global.VALBUF_SIZE, <u32>valbufSize);
+  const arenaBase = placeAreas();
+  setGlobal64(Global.ARENA_BASE, arenaBase);
   setGlobal64(Global.FRONTIER, arenaBase);
+  if (!updateCap()) return InitError.MEMORY_TOO_LARGE;
   const have = <usize>memory.size() * WASM_PAGE;
   if (arenaBase > have && memory.grow(<i32>((arenaBase - have) / WASM_PAGE)) < 0) return InitError.OUT_OF_MEMORY;
   if (!assocInit()) return InitError.OUT_OF_MEMORY;
@@ -100,7 +104,7 @@ export function get(nkey: u32, touch: u32, exptime: f64): i32 {
 // A storage command with the value at valueAddr(); RESULT.cas is the cas command's unique.
 export function store(op: u32, nkey: u32, nbytes: u32, flags: u32, exptime: f64): u32 {
   const casIn = op == StoreOp.CAS ? resultCas() : 0;
-  return storeCommand(<StoreOp>op, KEYBUF, nkey, flags, <i64>exptime, global32(Global.VALBUF), nbytes, casIn, false);
+  return storeCommand(<StoreOp>op, KEYBUF, nkey, flags, <i64>exptime, global32(Global.VALBUF), nbytes, casIn, false, true);
 }
 
 export function del(nkey: u32): u32 { return deleteCommand(KEYBUF, nkey) ? 1 : 0; }
@@ -111,7 +115,10 @@ export function arith(nkey: u32, incr: u32): u32 {
   return arithCommand(KEYBUF, nkey, incr != 0, resultNumber(), 0);
 }
 
-export function flush(delay: f64): void { flushCommand(<i64>delay); }
+export function flush(delay: f64): void {
+  statIncr(Stat.CMD_FLUSH);
+  flushCommand(<i64>delay);
+}
 
 // One maintenance step (the host runs it from a timer): LRU juggling, a batch of hash
 // migration and a batch of crawling. Returns 1 when more work is waiting.
@@ -128,18 +135,10 @@ export function maintain(): u32 {
 
 export function crawl(classId: u32): u32 { return crawlerStart(classId); }
 
-// stats renders: 0 engine counters of `stats`, 1 `stats items`, 2 `stats slabs`.
-export function renderStats(kind: u32): u32 {
+// A `stats` family (0 general, 1 items, 2 slabs, 3 settings) rendered into OUTBUF, END included.
+export function renderStats(group: u32): u32 {
   outReset();
-  if (kind == 0) {
-    renderGeneralCounters();
-    renderGeneralState();
-    renderGeneralItems();
-  } else if (kind == 1) {
-    renderItems();
-  } else {
-    renderSlabs();
-  }
+  render(<StatsGroup>group);
   return outLen();
 }
 
@@ -147,3 +146,44 @@ export function resetStats(): void { statsReset(); }
 
 export function checkInvariants(): usize { return check(global32(Global.OUTBUF)); }
 export function checkDetail(): f64 { return <f64>global64(Global.CHECK_DETAIL); }
+
+// ── connections: the host's socket driver calls these ──────────────────────────────────
+
+export function inAddr(): usize { return global32(Global.INBUF); }
+export function inSize(): u32 { return global32(Global.INBUF_SIZE); }
+export function outSize(): u32 { return global32(Global.OUTBUF_SIZE); }
+export function hostStatsAddr(): usize { return HOSTSTATS; }
+export function hostVersionAddr(): usize { return HOST_VERSION; }
+export function procFlags(): u32 { return global32(Global.PROC_FLAGS); }
+export function procNeed(): u32 { return global32(Global.PROC_NEED); }
+
+// A new connection in table slot `id` (the host keeps ids below maxconns).
+export function connOpen(id: u32): u32 {
+  if (!connValid(id)) return 0;
+  connReset(id);
+  return 1;
+}
+
+// Runs every complete command in INBUF[0, len) for connection `id`; replies go to OUTBUF
+// (outLen() bytes). Returns bytes consumed; procFlags() and procNeed() say what comes next.
+export function process(id: u32, len: u32): u32 {
+  setGlobal32(Global.PROC_FLAGS, 0);
+  setGlobal32(Global.PROC_NEED, 0);
+  outReset();
+  if (!connValid(id) || len == 0) return 0;
+  const c = connAddr(id);
+  const base = <usize>global32(Global.INBUF);
+  if (connProto(c) == PROTO_NEGOTIATING) {
+    // -B auto decides on the first byte: 0x80 is the binary protocol's request magic.
+    if (load<u8>(base) == BINARY_REQUEST_MAGIC) {
+      setGlobal32(Global.PROC_FLAGS, PF_CLOSE_NOW);
+      return 0;
+    }
+    setConnProto(c, PROTO_ASCII);
+  }
+  return processText(c, base, len);
+}
+
+const BINARY_REQUEST_MAGIC: u8 = 0x80;
+
+export function outLength(): u32 { return outLen(); }

@@ -20,8 +20,13 @@
 //               │ KEYBUF     256 B             │ key argument of the exported API
 //               │ RESULT     64 B              │ results of the exported API (result.ts)
 //               │ SCRATCH    64 B              │ per-call scratch
+//               │ HOSTSTATS  32 × u64          │ host_stats.ts, kept current by the host
+//               │ HOST_VERSION 64 B            │ runtime name shown as `libevent`
+//               │ TOKENS     24 × 8 B          │ proto_text.ts tokenizer output
 //   STATE_END   ├──────────────────────────────┤
-//               │ OUTBUF     OUTBUF_SIZE       │ rendered text (stats)
+//               │ CONNS      maxconns × 32 B   │ conn.ts, per-connection protocol state
+//               │ INBUF      INBUF_SIZE        │ received bytes the host hands in
+//               │ OUTBUF     OUTBUF_SIZE       │ replies the host sends out
 //               │ VALBUF     item_size_max     │ value argument / large-value gather area
 //   ARENA_BASE  ├──────────────────────────────┤ 1 MiB aligned
 //               │ slab pages and hash tables,  │ taken in 1 MiB pages at the frontier;
@@ -43,12 +48,19 @@ export enum Global {
   OLDEST_CAS,           // flush_all: items with a smaller CAS are dead
   MEM_MALLOCED,         // bytes of slab pages handed to classes or the global pool
   MEM_CAP,              // most linear memory the core may ever grow to
+  ARENA_BASE,           // first page-aligned address after the fixed areas
   FRONTIER,             // lowest never-used arena address (1 MiB aligned)
   SPARE_HEAD,           // committed pages owned by nobody (freed hash tables), linked list
   SPARE_COUNT,
   POWER_LARGEST,        // id of the largest slab class
-  OUTBUF,               // address / size of the text output area
+  OUTBUF,               // address / size of the reply area
+  OUTBUF_SIZE,
   OUTBUF_LEN,           // bytes written into OUTBUF by the last call
+  INBUF,                // address / size of the receive area
+  INBUF_SIZE,
+  CONNS,                // address of the connection table
+  PROC_FLAGS,           // what the last process() call asks of the host (conn.ts)
+  PROC_NEED,            // bytes the next process() call needs before it can progress
   VALBUF,
   VALBUF_SIZE,
   HASHPOWER,            // log2 of the primary table's bucket count
@@ -105,9 +117,22 @@ export const RESULT_SIZE: usize = 64;
 export const SCRATCH: usize = RESULT + RESULT_SIZE;  // per-call scratch (number formatting)
 export const SCRATCH_SIZE: usize = 64;
 
-export const STATE_END: usize = SCRATCH + SCRATCH_SIZE;
+export const HOSTSTATS: usize = SCRATCH + SCRATCH_SIZE; // host_stats.ts slots
+export const HOSTSTATS_SIZE: usize = 32 * 8;
+export const HOST_VERSION: usize = HOSTSTATS + HOSTSTATS_SIZE; // runtime name for `libevent`
+export const HOST_VERSION_SIZE: usize = 64;             // length byte, then ASCII
 
-export const OUTBUF_SIZE: usize = 256 * 1024;
+export const TOKENS: usize = HOST_VERSION + HOST_VERSION_SIZE; // tokenizer output, per call
+export const MAX_TOKENS: u32 = 24;                             // memcached's MAX_TOKENS
+export const TOKENS_SIZE: usize = <usize>MAX_TOKENS * 8;
+
+export const STATE_END: usize = TOKENS + TOKENS_SIZE;
+
+// Room kept free in OUTBUF before any command: enough for every reply but a get's values.
+export const OUT_RESERVE: usize = 256 * 1024;
+// The receive area holds a whole storage command: its line and an item_size_max value.
+export const IO_MIN: usize = 1 << 20;
+export const LINE_ROOM: usize = 64 * 1024;
 export const WASM_PAGE: usize = 65536;
 export const MEMORY_MAX: u64 = <u64>65536 * 65536; // 4 GiB: the most one wasm32 memory holds
 

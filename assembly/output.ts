@@ -1,16 +1,21 @@
-// A text writer over OUTBUF: how the core renders replies (stats lines for now).
-// The write position lives in GLOBALS (OUTBUF_LEN), like all mutable state.
-import { Global, global32, setGlobal32, OUTBUF_SIZE } from "./layout";
+// The reply writer over OUTBUF. The host copies OUTBUF[0, OUTBUF_LEN) to the socket after each
+// process() call, so the position lives in GLOBALS (OUTBUF_LEN) like all mutable state.
+import { Global, global32, setGlobal32 } from "./layout";
 import { formatU64 } from "./arith";
 
 @inline function base(): usize { return <usize>global32(Global.OUTBUF); }
 @inline export function outLen(): u32 { return global32(Global.OUTBUF_LEN); }
+@inline export function outSize(): u32 { return global32(Global.OUTBUF_SIZE); }
+@inline export function outFree(): u32 { return outSize() - outLen(); }
 export function outReset(): void { setGlobal32(Global.OUTBUF_LEN, 0); }
+export function outTruncate(len: u32): void { setGlobal32(Global.OUTBUF_LEN, len); }
 
-// Output that does not fit is dropped; callers size their replies well below OUTBUF_SIZE.
+// Callers check outFree() before replies that can be large (values); short lines always fit
+// because process() keeps OUT_RESERVE free before each command. Past the end nothing is
+// written, never out of bounds.
 function room(n: u32): usize {
   const len = outLen();
-  if (<usize>len + <usize>n > OUTBUF_SIZE) return 0;
+  if (<u64>len + <u64>n > <u64>outSize()) return 0;
   setGlobal32(Global.OUTBUF_LEN, len + n);
   return base() + len;
 }
@@ -25,6 +30,11 @@ export function outBytes(src: usize, n: u32): void {
   if (p) memory.copy(p, src, n);
 }
 
+// Space for n bytes the caller fills itself (values copied straight out of item memory).
+export function outReserve(n: u32): usize {
+  return room(n);
+}
+
 // ASCII text from an AssemblyScript string literal (UTF-16 in static data).
 export function outStr(s: string): void {
   const n = <u32>s.length;
@@ -34,11 +44,13 @@ export function outStr(s: string): void {
   for (let i: u32 = 0; i < n; i++) store<u8>(p + i, <u8>load<u16>(src + (<usize>i << 1)));
 }
 
+const U64_DIGITS_MAX: u32 = 20;
+
 export function outU64(v: u64): void {
-  const p = room(20);
+  const p = room(U64_DIGITS_MAX);
   if (!p) return;
   const n = formatU64(p, v);
-  setGlobal32(Global.OUTBUF_LEN, outLen() - 20 + n);
+  setGlobal32(Global.OUTBUF_LEN, outLen() - U64_DIGITS_MAX + n);
 }
 
 export function outI64(v: i64): void {
@@ -51,6 +63,12 @@ export function outI64(v: i64): void {
 }
 
 export function outCrlf(): void {
-  outByte(0x0d);
-  outByte(0x0a);
+  const p = room(2);
+  if (p) store<u16>(p, 0x0a0d);
+}
+
+// A whole reply line: text + "\r\n".
+export function outLine(s: string): void {
+  outStr(s);
+  outCrlf();
 }

@@ -25,5 +25,13 @@ export enum Setting {
   LRU_CRAWLER = 16,      // lru_crawler
   CRAWLER_TOCRAWL = 17,  // lru_crawler_tocrawl: items per LRU per crawl, 0 = all
   MAINTAINER = 18,       // lru_maintainer_thread
-  COUNT = 19,
+  MAX_CONNS = 19,        // maxconns (-c): size of the connection table
+  REQS_PER_EVENT = 20,   // reqs_per_event (-R)
+  SHUTDOWN_COMMAND = 21, // shutdown_command (-A)
+  FLUSH_ENABLED = 22,    // flush_enabled (-F turns it off)
+  VERBOSE = 23,          // verbosity (-v count; the verbosity command changes it)
+  TCP_PORT = 24,         // tcpport
+  UDP_PORT = 25,         // udpport
+  IDLE_TIMEOUT = 26,     // idle_timeout
+  COUNT = 27,
 }

@@ -160,7 +160,7 @@ export function markPages(start: usize, count: u32, owner: u8): void {
   for (let i: u32 = 0; i < count; i++) setPageOwner(start + (<usize>i << PAGE_SHIFT), owner);
 }
 
-function poolTake(): usize {
+export function poolTakePage(): usize {
   const pool = sc(SLAB_GLOBAL_PAGE_POOL);
   const page = <usize>load<u32>(pool, SC_SLOTS);
   if (!page) return 0;
@@ -186,7 +186,7 @@ function newSlab(id: u32): bool {
   if (malloced + PAGE_SIZE > limit && load<u32>(c, SC_SLABS) > 0 && classPages(SLAB_GLOBAL_PAGE_POOL) == 0) {
     return false;
   }
-  let page = poolTake();
+  let page = poolTakePage();
   if (!page) {
     page = takePage();
     if (!page) return false;

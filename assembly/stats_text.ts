@@ -2,8 +2,11 @@
 // function is the table for its family: every line names its stat once, next to its source,
 // in memcached 1.6.18's order.
 import { Setting } from "./settings";
-import { setting, settingOn } from "./layout";
-import { outStr, outU64, outCrlf } from "./output";
+import { HostStat } from "./host_stats";
+import {
+  setting, settingOn, settingU32, HOSTSTATS, HOST_VERSION, Global, global32,
+} from "./layout";
+import { outStr, outU64, outCrlf, outBytes, outByte } from "./output";
 import { Stat, stat, SlabStat, slabStat, slabStatTotal, LruStat, lruStat, lruStatTotal } from "./stats";
 import { HOT_LRU, WARM_LRU, COLD_LRU, TEMP_LRU, itTime } from "./item";
 import { lruCount, lruBytes, lruTail, classHasItems } from "./lru";
@@ -13,7 +16,151 @@ import {
 } from "./slabs";
 import { hashpower, hashBytes, hashExpanding } from "./assoc";
 import { crawlerRunning } from "./crawler";
-import { currentTime } from "./clock";
+import { currentTime, processStarted } from "./clock";
+
+export enum StatsGroup { GENERAL = 0, ITEMS = 1, SLABS = 2, SETTINGS = 3 }
+
+// The whole reply of a `stats` family, END included.
+export function renderStats(group: StatsGroup): void {
+  switch (group) {
+    case StatsGroup.GENERAL: renderGeneral(); break;
+    case StatsGroup.ITEMS: renderItems(); break;
+    case StatsGroup.SLABS: renderSlabs(); break;
+    default: renderSettings();
+  }
+  outStr("END");
+  outCrlf();
+}
+
+@inline function host(s: HostStat): u64 { return load<u64>(HOSTSTATS + (<usize>s << 3)); }
+
+const USEC_PER_SEC: u64 = 1000000;
+const USEC_DIGITS: u32 = 6;
+// memcached reports uptime from a clock that starts at ITEM_UPDATE_INTERVAL + 2.
+const UPTIME_OFFSET: u32 = 60;
+
+function usecLine(name: string, us: u64): void {
+  outStr("STAT ");
+  outStr(name);
+  outStr(" ");
+  outU64(us / USEC_PER_SEC);
+  outByte(0x2e);
+  const frac = us % USEC_PER_SEC;
+  for (let d: u64 = USEC_PER_SEC / 10; d > 1 && frac < d; d /= 10) outByte(0x30);
+  outU64(frac);
+  outCrlf();
+}
+
+function textLine(name: string, value: string): void {
+  outStr("STAT ");
+  outStr(name);
+  outStr(" ");
+  outStr(value);
+  outCrlf();
+}
+
+// `stats`, in memcached 1.6.18's order: process and connection lines from the host, then the
+// engine's counters and state.
+function renderGeneral(): void {
+  const now = currentTime();
+  line("pid", host(HostStat.PID));
+  line("uptime", now - UPTIME_OFFSET);
+  line("time", <u64>now + processStarted());
+  textLine("version", "1.6.18");
+  outStr("STAT libevent ");
+  outBytes(HOST_VERSION + 1, load<u8>(HOST_VERSION));
+  outCrlf();
+  line("pointer_size", sizeof<usize>() * 8);
+  usecLine("rusage_user", host(HostStat.RUSAGE_USER_US));
+  usecLine("rusage_system", host(HostStat.RUSAGE_SYSTEM_US));
+  line("max_connections", settingU32(Setting.MAX_CONNS));
+  line("curr_connections", host(HostStat.CURR_CONNECTIONS));
+  line("total_connections", host(HostStat.TOTAL_CONNECTIONS));
+  line("rejected_connections", host(HostStat.REJECTED_CONNECTIONS));
+  line("connection_structures", host(HostStat.CONNECTION_STRUCTURES));
+  line("response_obj_oom", 0);
+  line("response_obj_count", host(HostStat.CURR_CONNECTIONS));
+  line("response_obj_bytes", <u64>global32(Global.OUTBUF_SIZE));
+  line("read_buf_count", host(HostStat.READ_BUF_COUNT));
+  line("read_buf_bytes", host(HostStat.READ_BUF_BYTES));
+  line("read_buf_bytes_free", 0);
+  line("read_buf_oom", 0);
+  line("reserved_fds", RESERVED_FDS);
+  renderGeneralCounters();
+  line("auth_cmds", stat(Stat.AUTH_CMDS));
+  line("auth_errors", stat(Stat.AUTH_ERRORS));
+  if (settingU32(Setting.IDLE_TIMEOUT)) line("idle_kicks", host(HostStat.IDLE_KICKS));
+  line("bytes_read", host(HostStat.BYTES_READ));
+  line("bytes_written", host(HostStat.BYTES_WRITTEN));
+  line("limit_maxbytes", <u64>setting(Setting.MAXBYTES));
+  line("accepting_conns", host(HostStat.ACCEPTING_CONNS));
+  line("listen_disabled_num", 0);
+  line("time_in_listen_disabled_us", 0);
+  line("threads", host(HostStat.THREADS));
+  line("conn_yields", host(HostStat.CONN_YIELDS));
+  line("hash_power_level", hashpower());
+  line("hash_bytes", hashBytes());
+  line("hash_is_expanding", hashExpanding() ? 1 : 0);
+  renderSlabReassign();
+  if (settingOn(Setting.LRU_CRAWLER)) {
+    line("lru_crawler_running", crawlerRunning() ? 1 : 0);
+    line("lru_crawler_starts", stat(Stat.LRU_CRAWLER_STARTS));
+  }
+  if (settingOn(Setting.MAINTAINER)) line("lru_maintainer_juggles", stat(Stat.LRU_MAINTAINER_JUGGLES));
+  line("malloc_fails", stat(Stat.MALLOC_FAILS));
+  line("log_worker_dropped", 0);
+  line("log_worker_written", 0);
+  line("log_watcher_skipped", 0);
+  line("log_watcher_sent", 0);
+  line("log_watchers", 0);
+  line("unexpected_napi_ids", 0);
+  line("round_robin_fallback", 0);
+  renderGeneralItems();
+}
+
+// memcached keeps this many descriptors back for listeners and internal pipes.
+const RESERVED_FDS: u64 = 20;
+
+// The page mover (slabs reassign) counters; nothing moves pages yet, so they are all zero.
+function renderSlabReassign(): void {
+  line("slab_reassign_rescues", 0);
+  line("slab_reassign_chunk_rescues", 0);
+  line("slab_reassign_evictions_nomem", 0);
+  line("slab_reassign_inline_reclaim", 0);
+  line("slab_reassign_busy_items", 0);
+  line("slab_reassign_busy_deletes", 0);
+  line("slab_reassign_running", 0);
+  line("slabs_moved", 0);
+}
+
+function onOff(name: string, on: bool): void { textLine(name, on ? "yes" : "no"); }
+
+// `stats settings`: the settings the core knows, in memcached's order.
+function renderSettings(): void {
+  line("maxbytes", <u64>setting(Setting.MAXBYTES));
+  line("maxconns", settingU32(Setting.MAX_CONNS));
+  line("tcpport", settingU32(Setting.TCP_PORT));
+  line("udpport", settingU32(Setting.UDP_PORT));
+  line("verbosity", settingU32(Setting.VERBOSE));
+  textLine("evictions", settingOn(Setting.EVICT_TO_FREE) ? "on" : "off");
+  onOff("shutdown_command", settingOn(Setting.SHUTDOWN_COMMAND));
+  line("reqs_per_event", settingU32(Setting.REQS_PER_EVENT));
+  onOff("cas_enabled", settingOn(Setting.USE_CAS));
+  line("item_size_max", settingU32(Setting.ITEM_SIZE_MAX));
+  line("hashpower_init", settingU32(Setting.HASHPOWER_INIT));
+  line("slab_chunk_max", settingU32(Setting.SLAB_CHUNK_MAX));
+  onOff("lru_crawler", settingOn(Setting.LRU_CRAWLER));
+  line("lru_crawler_tocrawl", settingU32(Setting.CRAWLER_TOCRAWL));
+  onOff("flush_enabled", settingOn(Setting.FLUSH_ENABLED));
+  textLine("hash_algorithm", "murmur3");
+  onOff("lru_maintainer_thread", settingOn(Setting.MAINTAINER));
+  onOff("lru_segmented", settingOn(Setting.LRU_SEGMENTED));
+  line("hot_lru_pct", settingU32(Setting.HOT_LRU_PCT));
+  line("warm_lru_pct", settingU32(Setting.WARM_LRU_PCT));
+  onOff("temp_lru", settingOn(Setting.TEMP_LRU));
+  line("temporary_ttl", settingU32(Setting.TEMPORARY_TTL));
+  line("idle_timeout", settingU32(Setting.IDLE_TIMEOUT));
+}
 
 function line(name: string, v: u64): void {
   outStr("STAT ");
@@ -34,12 +181,12 @@ function classLine(prefix: string, c: u32, name: string, v: u64): void {
   outCrlf();
 }
 
-// The engine's share of the general `stats` (the host adds process and connection lines).
-export function renderGeneralCounters(): void {
+function renderGeneralCounters(): void {
   line("cmd_get", stat(Stat.CMD_GET));
   line("cmd_set", slabStatTotal(SlabStat.SET_CMDS));
   line("cmd_flush", stat(Stat.CMD_FLUSH));
   line("cmd_touch", stat(Stat.CMD_TOUCH));
+  line("cmd_meta", stat(Stat.CMD_META));
   line("get_hits", slabStatTotal(SlabStat.GET_HITS));
   line("get_misses", stat(Stat.GET_MISSES));
   line("get_expired", stat(Stat.GET_EXPIRED));
@@ -59,20 +206,7 @@ export function renderGeneralCounters(): void {
   line("store_no_memory", stat(Stat.STORE_NO_MEMORY));
 }
 
-export function renderGeneralState(): void {
-  line("limit_maxbytes", <u64>setting(Setting.MAXBYTES));
-  line("hash_power_level", hashpower());
-  line("hash_bytes", hashBytes());
-  line("hash_is_expanding", hashExpanding() ? 1 : 0);
-  if (settingOn(Setting.LRU_CRAWLER)) {
-    line("lru_crawler_running", crawlerRunning() ? 1 : 0);
-    line("lru_crawler_starts", stat(Stat.LRU_CRAWLER_STARTS));
-  }
-  if (settingOn(Setting.MAINTAINER)) line("lru_maintainer_juggles", stat(Stat.LRU_MAINTAINER_JUGGLES));
-  line("malloc_fails", stat(Stat.MALLOC_FAILS));
-}
-
-export function renderGeneralItems(): void {
+function renderGeneralItems(): void {
   const maintainer = settingOn(Setting.MAINTAINER);
   line("bytes", stat(Stat.CURR_BYTES));
   line("curr_items", stat(Stat.CURR_ITEMS));
@@ -103,7 +237,7 @@ function tailAge(id: u32): u64 {
   return t ? <u64>(currentTime() - itTime(t)) : 0;
 }
 
-export function renderItems(): void {
+function renderItems(): void {
   const largest = powerLargest();
   const maintainer = settingOn(Setting.MAINTAINER);
   const p = "items:";
@@ -145,7 +279,7 @@ export function renderItems(): void {
   }
 }
 
-export function renderSlabs(): void {
+function renderSlabs(): void {
   const largest = powerLargest();
   let active: u64 = 0;
   const p = "";

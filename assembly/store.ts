@@ -15,14 +15,15 @@ import { setResultCas } from "./result";
 
 export enum StoreOp { SET = 1, ADD = 2, REPLACE = 3, APPEND = 4, PREPEND = 5, CAS = 6 }
 
-export enum StoreResult { STORED = 0, NOT_STORED = 1, EXISTS = 2, NOT_FOUND = 3, TOO_LARGE = 4, NO_MEMORY = 5 }
+export enum StoreResult { STORED = 0, NOT_STORED = 1, EXISTS = 2, NOT_FOUND = 3, TOO_LARGE = 4, NO_MEMORY = 5, BAD_DATA = 6 }
 
-// A whole storage command: `value` holds nbytes of data (already checked for its "\r\n" by the
-// protocol). `casIn` is the cas command's unique (0 otherwise). On STORED the new CAS is in
-// RESULT. `casStale` is meta's I flag: a lower CAS stores the value but marks it stale.
+// A whole storage command: `value` holds nbytes of data; `valid` is false when the data block
+// did not end in "\r\n" (memcached still allocates and counts the set, then stores nothing).
+// `casIn` is the cas command's unique (0 otherwise). On STORED the new CAS is in RESULT.
+// `casStale` is meta's I flag: a lower CAS stores the value but marks it stale.
 export function storeCommand(
   op: StoreOp, key: usize, nkey: u32, clientFlags: u32, exptime: i64,
-  value: usize, nbytes: u32, casIn: u64, casStale: bool,
+  value: usize, nbytes: u32, casIn: u64, casStale: bool, valid: bool,
 ): StoreResult {
   const hv = hash(key, nkey);
   if (!itemSizeOk(nkey, clientFlags, nbytes)) {
@@ -36,12 +37,20 @@ export function storeCommand(
     if (op == StoreOp.SET) deleteStale(key, nkey, hv);
     return StoreResult.NO_MEMORY;
   }
-  valueWrite(it, 0, value, nbytes);
   slabStatIncr(itClsid(it), SlabStat.SET_CMDS);
+  if (!valid) {
+    itemFree(it);
+    return StoreResult.BAD_DATA;
+  }
+  valueWrite(it, 0, value, nbytes);
   setCas(it, casIn);
   const res = storeItem(it, op, hv, casStale);
   if (res != StoreResult.STORED) itemFree(it);
   return res;
+}
+
+export function deleteStaleKey(key: usize, nkey: u32): void {
+  deleteStale(key, nkey, hash(key, nkey));
 }
 
 // A failed set must not leave the previous value readable.

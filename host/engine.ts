@@ -65,7 +65,25 @@ interface CoreExports {
   resetStats(): void;
   checkInvariants(): number;
   checkDetail(): number;
+  inAddr(): number;
+  inSize(): number;
+  outSize(): number;
+  outLength(): number;
+  hostStatsAddr(): number;
+  hostVersionAddr(): number;
+  procFlags(): number;
+  procNeed(): number;
+  connOpen(id: number): number;
+  process(id: number, len: number): number;
 }
+
+/** PROC_FLAGS bits (assembly/conn.ts). */
+export const PF_CLOSE = 1;
+export const PF_NEED_MORE = 2;
+export const PF_AGAIN = 4;
+export const PF_YIELD = 8;
+export const PF_SHUTDOWN = 16;
+export const PF_CLOSE_NOW = 32;
 
 export interface EngineTimers {
   /** unix seconds; tests pass a fake clock */
@@ -87,6 +105,10 @@ export class Engine {
   private readonly resultAt: number;
   private readonly valueAt: number;
   readonly valueCapacity: number;
+  readonly inAddr: number;
+  readonly inSize: number;
+  readonly outAddr: number;
+  private readonly hostStatsAt: number;
   private readonly now: () => number;
   private timers: ReturnType<typeof setInterval>[] = [];
   private maintainTimer: ReturnType<typeof setTimeout> | undefined;
@@ -101,6 +123,10 @@ export class Engine {
     this.resultAt = x.resultAddr();
     this.valueAt = x.valueAddr();
     this.valueCapacity = x.valueCapacity();
+    this.inAddr = x.inAddr();
+    this.inSize = x.inSize();
+    this.outAddr = x.outAddr();
+    this.hostStatsAt = x.hostStatsAddr();
   }
 
   static async create(wasm: Uint8Array | ArrayBuffer, options: Partial<EngineOptions> = {}, timers: EngineTimers = {}): Promise<Engine> {
@@ -233,7 +259,7 @@ export class Engine {
     const text = decoder.decode(this.views().subarray(at, at + len));
     const out = new Map<string, string>();
     for (const line of text.split("\r\n")) {
-      if (!line) continue;
+      if (!line || line === "END") continue;
       const [, name, value] = line.split(" ");
       out.set(name, value);
     }
@@ -253,6 +279,36 @@ export class Engine {
     const bytes = this.dv.getUint32(msg - 4, true);
     const text = String.fromCharCode(...new Uint16Array(u8.slice(msg, msg + bytes).buffer));
     throw new Error(`invariant broken: ${text} (at ${this.x.checkDetail()})`);
+  }
+
+  // ── the protocol path, for the connection driver ──────────────────────────────────────
+
+  /** The current view of linear memory (re-taken whenever memory has grown). */
+  memory(): Uint8Array { return this.views(); }
+
+  connOpen(id: number): boolean { return this.x.connOpen(id) === 1; }
+
+  /** Runs the commands in the first `len` bytes of the input area; returns bytes consumed. */
+  process(id: number, len: number): number { return this.x.process(id, len); }
+  procFlags(): number { return this.x.procFlags(); }
+  procNeed(): number { return this.x.procNeed(); }
+  outLength(): number { return this.x.outLength(); }
+
+  /** Sets a host_stats.ts slot (u64, written as two halves to stay clear of BigInt). */
+  setHostStat(slot: number, value: number): void {
+    const dv = (this.views(), this.dv);
+    const at = this.hostStatsAt + slot * 8;
+    dv.setUint32(at, value >>> 0, true);
+    dv.setUint32(at + 4, Math.floor(value / 0x100000000), true);
+  }
+
+  /** The runtime name `stats` shows as `libevent`. */
+  setHostVersion(text: string): void {
+    const at = this.x.hostVersionAddr();
+    const bytes = encoder.encode(text).subarray(0, 63);
+    const u8 = this.views();
+    u8[at] = bytes.length;
+    u8.set(bytes, at + 1);
   }
 
   /** Linear memory in bytes, and the most it may grow to. */

@@ -1,0 +1,48 @@
+// Per-connection protocol state (memcached's conn: the parts the parser needs between calls).
+// The host owns sockets and buffering; the core keeps only what must survive from one
+// process() call to the next.
+//
+// Connection record (CONNS + id × 32):
+//   0  proto    u8    PROTO_NEGOTIATING until the first byte decides (-B auto), then ascii/binary
+//   4  swallow  u32   data bytes still to discard after a refused storage command
+//                     (memcached's conn_swallow / sbytes)
+//   8  noreply  u8    the swallowed command's noreply (nothing to print; kept for clarity of state)
+//  12  resume   u32   offset into the current get line at which to continue after OUTBUF filled
+import { Global, global32, settingU32 } from "./layout";
+import { Setting } from "./settings";
+
+export const CONN_SIZE: usize = 32;
+const C_PROTO: usize = 0;
+const C_SWALLOW: usize = 4;
+const C_RESUME: usize = 12;
+
+export const PROTO_NEGOTIATING: u8 = 0;
+export const PROTO_ASCII: u8 = 1;
+export const PROTO_BINARY: u8 = 2;
+
+// PROC_FLAGS bits: what the host must do after process().
+export const PF_CLOSE: u32 = 1;        // close after sending OUTBUF (quit, protocol violation)
+export const PF_NEED_MORE: u32 = 2;    // PROC_NEED bytes (from the first unconsumed one) first
+export const PF_AGAIN: u32 = 4;        // OUTBUF filled: send it, then call again at once
+export const PF_YIELD: u32 = 8;        // -R commands served: let other connections run first
+export const PF_SHUTDOWN: u32 = 16;    // `shutdown` with -A: stop the server
+export const PF_CLOSE_NOW: u32 = 32;   // close without sending (HTTP guard, oversized line)
+
+@inline export function connAddr(id: u32): usize {
+  return <usize>global32(Global.CONNS) + <usize>id * CONN_SIZE;
+}
+
+export function connValid(id: u32): bool {
+  return id < settingU32(Setting.MAX_CONNS);
+}
+
+export function connReset(id: u32): void {
+  memory.fill(connAddr(id), 0, CONN_SIZE);
+}
+
+@inline export function connProto(c: usize): u8 { return load<u8>(c, C_PROTO); }
+@inline export function setConnProto(c: usize, p: u8): void { store<u8>(c, p, C_PROTO); }
+@inline export function connSwallow(c: usize): u32 { return load<u32>(c, C_SWALLOW); }
+@inline export function setConnSwallow(c: usize, n: u32): void { store<u32>(c, n, C_SWALLOW); }
+@inline export function connResume(c: usize): u32 { return load<u32>(c, C_RESUME); }
+@inline export function setConnResume(c: usize, n: u32): void { store<u32>(c, n, C_RESUME); }

@@ -1,0 +1,21 @@
+// Numbers only the host knows (process, connections, sockets), one u64 slot each in the
+// HOSTSTATS block. The host keeps them current; the core prints them in `stats` next to its
+// own counters. Plain TypeScript, imported by both sides, so a slot is declared once.
+export enum HostStat {
+  PID = 0,
+  RUSAGE_USER_US,
+  RUSAGE_SYSTEM_US,
+  CURR_CONNECTIONS,
+  TOTAL_CONNECTIONS,
+  REJECTED_CONNECTIONS,
+  CONNECTION_STRUCTURES,
+  READ_BUF_COUNT,
+  READ_BUF_BYTES,
+  BYTES_READ,
+  BYTES_WRITTEN,
+  ACCEPTING_CONNS,
+  CONN_YIELDS,
+  IDLE_KICKS,
+  THREADS,
+  COUNT,
+}

@@ -1,0 +1,608 @@
+// The text ("ASCII") protocol (memcached's proto_text.c): framing, tokenizer and commands.
+//
+// process() hands this file a connection and the bytes the host has buffered for it. Every
+// complete command in them is executed and its reply appended to OUTBUF; the return value is
+// how many bytes were consumed. A storage command whose data block has not fully arrived is
+// left unconsumed and PROC_NEED tells the host how many bytes to wait for, so a large value
+// is parsed once, when complete, instead of on every packet.
+import {
+  TOKENS, MAX_TOKENS, SCRATCH, Global, global32, setGlobal32, settingOn, settingU32,
+  SETTINGS, KEY_MAX_LENGTH, OUT_RESERVE,
+} from "./layout";
+import { Setting } from "./settings";
+import { isSpace, arithCommand, ArithResult } from "./arith";
+import { itKey, itNkey, itNbytes, itClientFlags, itCas, itData, hasFlag, ITEM_CHUNKED } from "./item";
+import { resultNumber } from "./result";
+import { valueRead } from "./chunk";
+import { getCommand, touchCommand, deleteCommand, flushCommand } from "./engine";
+import { storeCommand, StoreOp, StoreResult, deleteStaleKey } from "./store";
+import { itemSizeOk } from "./items";
+import { Stat, statIncr, statsReset } from "./stats";
+import {
+  outLine, outStr, outBytes, outU64, outCrlf, outFree, outTruncate, outReserve, outLen,
+} from "./output";
+import {
+  PF_CLOSE, PF_CLOSE_NOW, PF_NEED_MORE, PF_AGAIN, PF_YIELD, PF_SHUTDOWN,
+  connSwallow, setConnSwallow, connResume, setConnResume,
+} from "./conn";
+import { renderStats, StatsGroup } from "./stats_text";
+import { adjustMemLimit, MemlimitResult } from "./memlimit";
+
+const NL: u8 = 0x0a;
+const CR: u8 = 0x0d;
+const SPACE: u8 = 0x20;
+
+// memcached's read buffer is 16 KiB: a command line must end within it, and a partial line
+// over 2048 bytes closes the connection unless it is a get, whose lines may be any length.
+const READ_BUFFER_SIZE: u32 = 16384;
+const PARTIAL_LINE_MAX: u32 = 2048;
+const LEADING_SPACES_MAX: u32 = 100;
+const VERBOSITY_MAX: u32 = 2;
+const INT_MAX: i64 = 2147483647;
+const MEMLIMIT_MIN_MB: u64 = 8;
+const MEMLIMIT_MAX_MB: u64 = 1000000000;
+const VALUE_LINE_MAX: u32 = 6 + 250 + 1 + 10 + 1 + 10 + 1 + 20 + 2; // "VALUE k f n cas\r\n"
+const END_LEN: u32 = 5;
+
+// Per-call scratch (SCRATCH block): the last parsed number and the current noreply flag.
+const NUM: usize = SCRATCH + 32;
+const NOREPLY: usize = SCRATCH + 40;
+
+// ── tokens ─────────────────────────────────────────────────────────────────────────────
+// TOKENS holds (address u32, length u32) pairs. As in memcached, ntokens counts a final
+// empty token whose address is where an over-long line continues (0 at the end).
+
+@inline function tokAt(i: u32): usize { return load<u32>(TOKENS + (<usize>i << 3)); }
+@inline function tokLen(i: u32): u32 { return load<u32>(TOKENS + (<usize>i << 3), 4); }
+@inline function setTok(i: u32, at: usize, len: u32): void {
+  store<u32>(TOKENS + (<usize>i << 3), <u32>at);
+  store<u32>(TOKENS + (<usize>i << 3), len, 4);
+}
+
+// memcached's tokenize_command: spaces separate, runs of spaces are one separator, at most
+// MAX_TOKENS - 1 words; the rest of the line is left to the caller (multi-get keys).
+function tokenize(s: usize, end: usize): u32 {
+  let n: u32 = 0;
+  let start = s;
+  let e = s;
+  while (e < end) {
+    if (load<u8>(e) == SPACE) {
+      if (start != e) {
+        setTok(n++, start, <u32>(e - start));
+        if (n == MAX_TOKENS - 1) {
+          e++;
+          start = e;
+          break;
+        }
+      }
+      start = e + 1;
+    }
+    e++;
+  }
+  if (start != e) setTok(n++, start, <u32>(e - start));
+  setTok(n++, e < end ? e : 0, 0);
+  return n;
+}
+
+// Compares token i with an ASCII literal.
+function tokIs(i: u32, s: string): bool {
+  const n = <u32>s.length;
+  if (tokLen(i) != n) return false;
+  const p = tokAt(i);
+  const q = changetype<usize>(s);
+  for (let k: u32 = 0; k < n; k++) {
+    if (<u16>load<u8>(p + k) != load<u16>(q + (<usize>k << 1))) return false;
+  }
+  return true;
+}
+
+function tokStartsWith(i: u32, s: string): bool {
+  const n = <u32>s.length;
+  if (tokLen(i) < n) return false;
+  const p = tokAt(i);
+  const q = changetype<usize>(s);
+  for (let k: u32 = 0; k < n; k++) {
+    if (<u16>load<u8>(p + k) != load<u16>(q + (<usize>k << 1))) return false;
+  }
+  return true;
+}
+
+// ── numbers: C's strtol / strtoul / strtoull as memcached's safe_strto* use them ─────────
+// A token ends where C's string would (its NUL); leading whitespace and one sign are allowed,
+// then digits, then the end or a whitespace byte. The value lands in NUM.
+
+function cStrto(p: usize, len: u32, unsigned: bool): bool {
+  let i: u32 = 0;
+  while (i < len && isSpace(load<u8>(p + i))) i++;
+  let neg = false;
+  if (i < len && (load<u8>(p + i) == 0x2b || load<u8>(p + i) == 0x2d)) {
+    neg = load<u8>(p + i) == 0x2d;
+    i++;
+  }
+  const start = i;
+  let v: u64 = 0;
+  let overflow = false;
+  while (i < len) {
+    const d = <u32>load<u8>(p + i) - 0x30;
+    if (d > 9) break;
+    if (v > (u64.MAX_VALUE - d) / 10) overflow = true;
+    v = v * 10 + d;
+    i++;
+  }
+  if (i == start || overflow) return false;
+  if (i < len && !isSpace(load<u8>(p + i))) return false;
+  if (unsigned) {
+    const r = neg ? 0 - v : v;
+    // safe_strtoul rejects a '-' only when the result looks negative as a signed number.
+    if (neg && <i64>r < 0) return false;
+    store<u64>(NUM, r);
+    return true;
+  }
+  if (!neg && v > <u64>i64.MAX_VALUE) return false;
+  if (neg && v > <u64>i64.MAX_VALUE + 1) return false;
+  store<i64>(NUM, neg ? -<i64>v : <i64>v);
+  return true;
+}
+
+@inline function num(): u64 { return load<u64>(NUM); }
+// memcached stores strtol/strtoul results into 32-bit variables: the value wraps.
+@inline function numI32(): i32 { return <i32>load<u64>(NUM); }
+@inline function numU32(): u32 { return <u32>load<u64>(NUM); }
+
+@inline function tokStrtol(i: u32): bool { return cStrto(tokAt(i), tokLen(i), false); }
+@inline function tokStrtoul(i: u32): bool { return cStrto(tokAt(i), tokLen(i), true); }
+
+// ── replies ────────────────────────────────────────────────────────────────────────────
+
+@inline function noreply(): bool { return load<u8>(NOREPLY) != 0; }
+
+function reply(s: string): void {
+  if (!noreply()) outLine(s);
+}
+
+// memcached's set_noreply_maybe: only an exact `noreply` as the last word counts.
+function setNoreplyMaybe(ntokens: u32): bool {
+  if (tokIs(ntokens - 2, "noreply")) store<u8>(NOREPLY, 1);
+  return noreply();
+}
+
+function procFlag(f: u32): void {
+  setGlobal32(Global.PROC_FLAGS, global32(Global.PROC_FLAGS) | f);
+}
+
+// ── framing ────────────────────────────────────────────────────────────────────────────
+
+// Result of executing one line: >= 0 data bytes consumed after the line, or one of these.
+const EXEC_NEED_MORE: i64 = -1;
+const EXEC_STOP: i64 = -2;        // stop processing (close, shutdown, OUTBUF full)
+
+function findNewline(p: usize, end: usize): usize {
+  while (p < end) {
+    if (load<u8>(p) == NL) return p;
+    p++;
+  }
+  return 0;
+}
+
+function startsWithGet(p: usize, end: usize): bool {
+  let spaces: u32 = 0;
+  while (p < end && load<u8>(p) == SPACE) {
+    p++;
+    spaces++;
+  }
+  if (spaces > LEADING_SPACES_MAX) return false;
+  if (end - p >= 4 && load<u32>(p) == 0x20746567) return true;              // "get "
+  return end - p >= 5 && load<u32>(p) == 0x73746567 && load<u8>(p, 4) == SPACE; // "gets "
+}
+
+// Processes text commands from [base, base + len). Returns bytes consumed.
+export function processText(c: usize, base: usize, len: u32): u32 {
+  const end = base + len;
+  let pos = base;
+  let served: u32 = 0;
+  const perEvent = settingU32(Setting.REQS_PER_EVENT);
+  const inSize = global32(Global.INBUF_SIZE);
+  while (pos < end) {
+    const swallow = connSwallow(c);
+    if (swallow) {
+      const n = <u32>min<usize>(<usize>swallow, end - pos);
+      setConnSwallow(c, swallow - n);
+      pos += n;
+      continue;
+    }
+    if (served >= perEvent) {
+      procFlag(PF_YIELD);
+      break;
+    }
+    if (outFree() < <u32>OUT_RESERVE) {
+      procFlag(PF_AGAIN);
+      break;
+    }
+    const avail = <u32>(end - pos);
+    const window = pos + min<usize>(avail, READ_BUFFER_SIZE);
+    let nl = findNewline(pos, window);
+    if (!nl) {
+      if (avail <= PARTIAL_LINE_MAX) return needMore(base, pos, avail + 1);
+      if (!startsWithGet(pos, end)) {
+        procFlag(PF_CLOSE_NOW);
+        return <u32>(pos - base);
+      }
+      nl = findNewline(window, end);
+      if (!nl) {
+        if (avail < inSize) return needMore(base, pos, avail + 1);
+        outLine("SERVER_ERROR out of memory reading request");
+        procFlag(PF_CLOSE);
+        return <u32>(pos - base);
+      }
+    }
+    let lineEnd = nl;
+    if (nl - pos > 1 && load<u8>(nl - 1) == CR) lineEnd = nl - 1;
+    lineEnd = cutAtNul(pos, lineEnd);
+    store<u8>(NOREPLY, 0);
+    const r = execLine(c, pos, lineEnd, nl + 1, <u32>(end - nl - 1));
+    if (r == EXEC_NEED_MORE) return <u32>(pos - base);
+    if (r == EXEC_STOP) {
+      if (global32(Global.PROC_FLAGS) & (PF_CLOSE | PF_SHUTDOWN)) pos = nl + 1;
+      break;
+    }
+    pos = nl + 1 + <usize>r;
+    served++;
+    if (global32(Global.PROC_FLAGS) & (PF_CLOSE | PF_CLOSE_NOW)) break;
+  }
+  return <u32>(pos - base);
+}
+
+function needMore(base: usize, pos: usize, need: u32): u32 {
+  procFlag(PF_NEED_MORE);
+  setGlobal32(Global.PROC_NEED, need);
+  return <u32>(pos - base);
+}
+
+// C reads the line as a string: a NUL byte ends it.
+function cutAtNul(p: usize, end: usize): usize {
+  for (let q = p; q < end; q++) if (load<u8>(q) == 0) return q;
+  return end;
+}
+
+// ── dispatch (memcached's process_command_ascii) ──────────────────────────────────────
+
+function execLine(c: usize, line: usize, lineEnd: usize, data: usize, dataAvail: u32): i64 {
+  const ntokens = tokenize(line, lineEnd);
+  if (ntokens < 2 || tokLen(0) < 2) {
+    reply("ERROR");
+    return 0;
+  }
+  const first = load<u8>(tokAt(0));
+  if (first == 0x6d && tokLen(0) == 2) return execMeta(ntokens);            // m?
+  if (first == 0x67) return execG(c, ntokens, line, lineEnd);                // g
+  if (first == 0x73) return execS(c, ntokens, data, dataAvail);              // s
+  if (first == 0x61) {                                                       // a
+    if (tokIs(0, "add")) return execUpdate(c, ntokens, StoreOp.ADD, data, dataAvail);
+    if (tokIs(0, "append")) return execUpdate(c, ntokens, StoreOp.APPEND, data, dataAvail);
+    return error();
+  }
+  if (first == 0x63) {                                                       // c
+    if (tokIs(0, "cas")) return execUpdate(c, ntokens, StoreOp.CAS, data, dataAvail);
+    if (tokIs(0, "cache_memlimit")) return execMemlimit(ntokens);
+    return error();
+  }
+  if (first == 0x69) return tokIs(0, "incr") ? execArith(ntokens, true) : error();    // i
+  if (first == 0x64) {                                                       // d
+    if (tokIs(0, "delete")) return execDelete(ntokens);
+    if (tokIs(0, "decr")) return execArith(ntokens, false);
+    return error();
+  }
+  if (first == 0x74) return tokIs(0, "touch") ? execTouch(ntokens) : error();  // t
+  if (tokIs(0, "replace")) return execUpdate(c, ntokens, StoreOp.REPLACE, data, dataAvail);
+  if (tokIs(0, "prepend")) return execUpdate(c, ntokens, StoreOp.PREPEND, data, dataAvail);
+  if (tokIs(0, "bget")) return ntokens < 3 ? error() : execGet(c, ntokens, false, false, line, lineEnd);
+  if (tokIs(0, "flush_all")) return execFlush(ntokens);
+  if (tokIs(0, "version")) {
+    reply("VERSION 1.6.18");
+    return 0;
+  }
+  if (tokIs(0, "quit")) {
+    procFlag(PF_CLOSE);
+    return EXEC_STOP;
+  }
+  if (tokIs(0, "verbosity")) return execVerbosity(ntokens);
+  // memcached's guard against HTTP clients: close without a word.
+  if (tokStartsWith(ntokens - 2, "HTTP/")) {
+    procFlag(PF_CLOSE_NOW);
+    return EXEC_STOP;
+  }
+  return error();
+}
+
+function error(): i64 {
+  reply("ERROR");
+  return 0;
+}
+
+function execMeta(ntokens: u32): i64 {
+  if (tokIs(0, "mn")) {
+    reply("MN");
+    return 0;
+  }
+  return error();
+}
+
+function execG(c: usize, ntokens: u32, line: usize, lineEnd: usize): i64 {
+  if (ntokens < 3) return error();
+  if (tokIs(0, "get")) return execGet(c, ntokens, false, false, line, lineEnd);
+  if (tokIs(0, "gets")) return execGet(c, ntokens, true, false, line, lineEnd);
+  if (tokIs(0, "gat")) return execGet(c, ntokens, false, true, line, lineEnd);
+  if (tokIs(0, "gats")) return execGet(c, ntokens, true, true, line, lineEnd);
+  return error();
+}
+
+function execS(c: usize, ntokens: u32, data: usize, dataAvail: u32): i64 {
+  if (tokIs(0, "set")) return execUpdate(c, ntokens, StoreOp.SET, data, dataAvail);
+  if (tokIs(0, "stats")) return execStats(ntokens);
+  if (tokIs(0, "shutdown")) return execShutdown(ntokens);
+  return error();
+}
+
+// ── retrieval ──────────────────────────────────────────────────────────────────────────
+
+// get/gets/gat/gats/bget. Keys beyond the first token batch are tokenized batch by batch.
+// When OUTBUF cannot take one more value of the largest size, the line is left unconsumed
+// with the offset of the next key saved; the host sends OUTBUF and calls again.
+function execGet(c: usize, ntokens: u32, withCas: bool, touch: bool, line: usize, lineEnd: usize): i64 {
+  let exptime: i64 = 0;
+  let k: u32 = 1;
+  if (touch) {
+    if (!tokStrtol(1)) {
+      reply("CLIENT_ERROR invalid exptime argument");
+      return 0;
+    }
+    exptime = <i64>numI32();
+    k = 2;
+  }
+  const resume = connResume(c);
+  const worst = settingU32(Setting.ITEM_SIZE_MAX) + VALUE_LINE_MAX + END_LEN;
+  let n = ntokens;
+  while (true) {
+    for (; k < n - 1; k++) {
+      const key = tokAt(k);
+      if (resume && key - line < <usize>resume) continue;
+      const nkey = tokLen(k);
+      if (nkey > KEY_MAX_LENGTH) {
+        // memcached drops every reply it has not sent yet, then reports the bad key.
+        outTruncate(0);
+        setConnResume(c, 0);
+        outLine("CLIENT_ERROR bad command line format");
+        return 0;
+      }
+      if (outFree() < worst) {
+        setConnResume(c, <u32>(key - line));
+        procFlag(PF_AGAIN);
+        return EXEC_STOP;
+      }
+      const it = getCommand(key, nkey, touch, exptime);
+      if (it) writeValue(it, withCas);
+    }
+    const rest = tokAt(n - 1);
+    if (!rest) break;
+    n = tokenize(rest, lineEnd);
+    k = 0;
+  }
+  setConnResume(c, 0);
+  outStr("END");
+  outCrlf();
+  return 0;
+}
+
+function writeValue(it: usize, withCas: bool): void {
+  const nbytes = itNbytes(it);
+  outStr("VALUE ");
+  outBytes(itKey(it), itNkey(it));
+  outStr(" ");
+  outU64(itClientFlags(it));
+  outStr(" ");
+  outU64(nbytes);
+  if (withCas) {
+    outStr(" ");
+    outU64(itCas(it));
+  }
+  outCrlf();
+  const dst = outReserve(nbytes);
+  if (hasFlag(it, ITEM_CHUNKED)) valueRead(it, dst);
+  else memory.copy(dst, itData(it), nbytes);
+  outCrlf();
+}
+
+// ── storage (memcached's process_update_command + complete_nread_ascii) ────────────────
+
+function execUpdate(c: usize, ntokens: u32, op: StoreOp, data: usize, dataAvail: u32): i64 {
+  const handleCas = op == StoreOp.CAS;
+  if (handleCas ? (ntokens != 7 && ntokens != 8) : (ntokens != 6 && ntokens != 7)) return error();
+  setNoreplyMaybe(ntokens);
+  const nkey = tokLen(1);
+  if (nkey > KEY_MAX_LENGTH) return clientError();
+  if (!tokStrtoul(2)) return clientError();
+  const flags = numU32();
+  if (!tokStrtol(3)) return clientError();
+  const exptime = <i64>numI32();
+  if (!tokStrtol(4)) return clientError();
+  const vlen = <i64>numI32();
+  let casIn: u64 = 0;
+  if (handleCas) {
+    if (!tokStrtoul(5)) return clientError();
+    casIn = num();
+  }
+  if (vlen < 0 || vlen > INT_MAX - 2) return clientError();
+  const total = <u32>vlen + 2;
+  const key = tokAt(1);
+  if (!itemSizeOk(nkey, flags, <u64>vlen)) {
+    reply("SERVER_ERROR object too large for cache");
+    statIncr(Stat.STORE_TOO_LARGE);
+    if (op == StoreOp.SET) deleteStaleKey(key, nkey);
+    return swallow(c, total, dataAvail);
+  }
+  if (dataAvail < total) {
+    procFlag(PF_NEED_MORE);
+    setGlobal32(Global.PROC_NEED, <u32>(data - tokAt(0)) + total);
+    return EXEC_NEED_MORE;
+  }
+  const valid = load<u16>(data + <usize>vlen) == 0x0a0d;
+  const r = storeCommand(op, key, nkey, flags, exptime, data, <u32>vlen, casIn, false, valid);
+  replyStore(r);
+  return total;
+}
+
+function swallow(c: usize, total: u32, dataAvail: u32): i64 {
+  if (dataAvail >= total) return total;
+  setConnSwallow(c, total - dataAvail);
+  return dataAvail;
+}
+
+function replyStore(r: StoreResult): void {
+  switch (r) {
+    case StoreResult.STORED: reply("STORED"); break;
+    case StoreResult.NOT_STORED: reply("NOT_STORED"); break;
+    case StoreResult.EXISTS: reply("EXISTS"); break;
+    case StoreResult.NOT_FOUND: reply("NOT_FOUND"); break;
+    case StoreResult.TOO_LARGE: reply("SERVER_ERROR object too large for cache"); break;
+    case StoreResult.NO_MEMORY: reply("SERVER_ERROR out of memory storing object"); break;
+    default: reply("CLIENT_ERROR bad data chunk");
+  }
+}
+
+function clientError(): i64 {
+  reply("CLIENT_ERROR bad command line format");
+  return 0;
+}
+
+// ── delete / incr / decr / touch ───────────────────────────────────────────────────────
+
+function execDelete(ntokens: u32): i64 {
+  if (ntokens < 3 || ntokens > 5) return error();
+  if (ntokens > 3) {
+    const holdIsZero = tokIs(2, "0");
+    const setsNoreply = setNoreplyMaybe(ntokens);
+    const valid = (ntokens == 4 && (holdIsZero || setsNoreply)) || (ntokens == 5 && holdIsZero && setsNoreply);
+    if (!valid) {
+      reply("CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]");
+      return 0;
+    }
+  }
+  if (tokLen(1) > KEY_MAX_LENGTH) return clientError();
+  reply(deleteCommand(tokAt(1), tokLen(1)) ? "DELETED" : "NOT_FOUND");
+  return 0;
+}
+
+function execArith(ntokens: u32, incr: bool): i64 {
+  if (ntokens != 4 && ntokens != 5) return error();
+  setNoreplyMaybe(ntokens);
+  if (tokLen(1) > KEY_MAX_LENGTH) return clientError();
+  if (!tokStrtoul(2)) {
+    reply("CLIENT_ERROR invalid numeric delta argument");
+    return 0;
+  }
+  const r = arithCommand(tokAt(1), tokLen(1), incr, num(), 0);
+  switch (r) {
+    case ArithResult.OK: {
+      if (noreply()) break;
+      outU64(resultNumber());
+      outCrlf();
+      break;
+    }
+    case ArithResult.NON_NUMERIC: reply("CLIENT_ERROR cannot increment or decrement non-numeric value"); break;
+    case ArithResult.NO_MEMORY: reply("SERVER_ERROR out of memory"); break;
+    default: reply("NOT_FOUND");
+  }
+  return 0;
+}
+
+function execTouch(ntokens: u32): i64 {
+  if (ntokens != 4 && ntokens != 5) return error();
+  setNoreplyMaybe(ntokens);
+  if (tokLen(1) > KEY_MAX_LENGTH) return clientError();
+  if (!tokStrtol(2)) {
+    reply("CLIENT_ERROR invalid exptime argument");
+    return 0;
+  }
+  reply(touchCommand(tokAt(1), tokLen(1), <i64>numI32()) ? "TOUCHED" : "NOT_FOUND");
+  return 0;
+}
+
+// ── flush_all / verbosity / cache_memlimit / shutdown / stats ─────────────────────────
+
+function execFlush(ntokens: u32): i64 {
+  if (ntokens < 2 || ntokens > 4) return error();
+  setNoreplyMaybe(ntokens);
+  statIncr(Stat.CMD_FLUSH);
+  if (!settingOn(Setting.FLUSH_ENABLED)) {
+    reply("CLIENT_ERROR flush_all not allowed");
+    return 0;
+  }
+  let delay: i64 = 0;
+  if (ntokens != (noreply() ? <u32>3 : <u32>2)) {
+    if (!tokStrtol(1)) {
+      reply("CLIENT_ERROR invalid exptime argument");
+      return 0;
+    }
+    delay = <i64>numI32();
+  }
+  flushCommand(delay);
+  reply("OK");
+  return 0;
+}
+
+function execVerbosity(ntokens: u32): i64 {
+  if (ntokens != 3 && ntokens != 4) return error();
+  setNoreplyMaybe(ntokens);
+  if (!tokStrtoul(1)) return clientError();
+  const level = numU32();
+  store<f64>(SETTINGS + (<usize>Setting.VERBOSE << 3), <f64>min<u32>(level, VERBOSITY_MAX));
+  reply("OK");
+  return 0;
+}
+
+function execMemlimit(ntokens: u32): i64 {
+  if (ntokens != 3 && ntokens != 4) return error();
+  setNoreplyMaybe(ntokens);
+  if (!tokStrtoul(1)) return error();
+  const mb = <u64>numU32();
+  if (mb < MEMLIMIT_MIN_MB) {
+    reply("MEMLIMIT_TOO_SMALL cannot set maxbytes to less than 8m");
+  } else if (mb > MEMLIMIT_MAX_MB) {
+    reply("MEMLIMIT_ADJUST_FAILED input value is megabytes not bytes");
+  } else if (adjustMemLimit(mb << 20) == MemlimitResult.OK) {
+    reply("OK");
+  } else {
+    reply("MEMLIMIT_ADJUST_FAILED out of bounds or unable to adjust");
+  }
+  return 0;
+}
+
+function execShutdown(ntokens: u32): i64 {
+  if (!settingOn(Setting.SHUTDOWN_COMMAND)) {
+    reply("ERROR: shutdown not enabled");
+    return 0;
+  }
+  if (ntokens == 2 || (ntokens == 3 && tokIs(1, "graceful"))) {
+    procFlag(PF_SHUTDOWN | PF_CLOSE_NOW);
+    return EXEC_STOP;
+  }
+  reply("CLIENT_ERROR invalid shutdown mode");
+  return 0;
+}
+
+function execStats(ntokens: u32): i64 {
+  if (ntokens == 2) {
+    renderStats(StatsGroup.GENERAL);
+    return 0;
+  }
+  if (tokIs(1, "reset")) {
+    statsReset();
+    reply("RESET");
+    return 0;
+  }
+  if (tokIs(1, "settings")) renderStats(StatsGroup.SETTINGS);
+  else if (tokIs(1, "items")) renderStats(StatsGroup.ITEMS);
+  else if (tokIs(1, "slabs")) renderStats(StatsGroup.SLABS);
+  else return error();
+  return 0;
+}

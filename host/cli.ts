@@ -1,0 +1,194 @@
+#!/usr/bin/env node
+// `wasmcached`: memcached's command line, flags and defaults, in front of startServer().
+import { Command, CommanderError, Option } from "commander";
+import { spawn } from "node:child_process";
+import { writeFileSync, renameSync, readFileSync } from "node:fs";
+import { OPTIONS, OptionSpec, ServerOptions, defaultServerOptions, validateEngineOptions, ACCEPTED_NOOP_SUBOPTIONS } from "./options.js";
+import { startServer, RunningServer } from "./node/server.js";
+
+const EX_USAGE = 64;
+const EX_NOUSER = 67;
+const EX_OSERR = 71;
+const MEMCACHED_VERSION = "1.6.18";
+const MAX_ITEM_SIZE_LIMIT = 1024 * 1024 * 1024;
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+function die(message: string, code = EX_USAGE): never {
+  process.stderr.write(message.endsWith("\n") ? message : message + "\n");
+  process.exit(code);
+}
+
+function parseInteger(text: string, what: string): number {
+  if (!/^-?\d+$/.test(text.trim())) die(`${what}: invalid number "${text}"`);
+  return Number(text.trim());
+}
+
+// memcached's -I: a number with an optional k or m suffix.
+function parseSize(text: string): number {
+  const m = /^(\d+)([kKmM]?)$/.exec(text.trim());
+  if (!m) die(`Invalid value for -I: "${text}"`);
+  const unit = m[2].toLowerCase();
+  const n = Number(m[1]) * (unit === "k" ? 1024 : unit === "m" ? 1024 * 1024 : 1);
+  if (n > MAX_ITEM_SIZE_LIMIT) die("Cannot set item size limit higher than a gigabyte.");
+  return n;
+}
+
+function parseValue(spec: OptionSpec, text: string): number | string | string[] {
+  switch (spec.arg) {
+    case "size": return parseSize(text);
+    case "float": {
+      const v = Number(text);
+      if (!Number.isFinite(v)) die(`Invalid value for ${spec.sub ?? "-" + spec.short}: "${text}"`);
+      return v;
+    }
+    case "list": return text.split(/[,;]/).filter(Boolean);
+    case "text": return text;
+    default: return parseInteger(text, spec.sub ?? `-${spec.short}`);
+  }
+}
+
+// -o name[=value],...: every memcached suboption is either ours, a known no-op, or illegal.
+function applySuboptions(list: string, o: Record<string, unknown>): void {
+  for (const item of list.split(",").filter(Boolean)) {
+    const [name, value] = item.split("=", 2);
+    const spec = OPTIONS.find((s) => s.sub === name || (s.arg === undefined && `no_${s.sub}` === name));
+    if (spec) {
+      if (spec.arg === undefined) o[spec.key] = !name.startsWith("no_");
+      else if (value === undefined) die(`Missing value for suboption "${name}"`, 1);
+      else o[spec.key] = parseValue(spec, value);
+      if (name === "temporary_ttl") o.lruMaintainer = o.lruMaintainer ?? true;
+      continue;
+    }
+    if (name === "no_lru_crawler") { o.lruCrawler = false; continue; }
+    if (ACCEPTED_NOOP_SUBOPTIONS.has(name)) continue;
+    die(`Illegal suboption "${item}"`, 1);
+  }
+}
+
+function buildProgram(o: Record<string, unknown>): Command {
+  const program = new Command("wasmcached")
+    .description("A memcached-compatible cache server with a WebAssembly core.")
+    .helpOption("-h, --help", "print this help and exit")
+    .version(`wasmcached ${packageVersion()} (memcached ${MEMCACHED_VERSION} compatible)`, "-V, --version", "print version and exit")
+    .allowExcessArguments(false)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  for (const spec of OPTIONS) {
+    if (!spec.short) continue;
+    const flags = `-${spec.short}, --${spec.long}` + (spec.arg ? " <value>" : "");
+    const help = `${spec.help}${spec.arg && spec.default !== "" ? ` (default: ${String(spec.default)})` : ""}`;
+    const opt = new Option(flags, help);
+    if (spec.key === "verbose") {
+      program.addOption(opt.argParser((_v, prev: number) => prev + 1).default(0));
+      continue;
+    }
+    if (!spec.arg) {
+      // A bare flag flips its default: -M turns evictions off, -A turns shutdown on.
+      program.addOption(opt.argParser(() => !spec.default));
+      program.on(`option:${spec.long}`, () => { o[spec.key] = !spec.default; });
+      continue;
+    }
+    program.addOption(opt);
+    program.on(`option:${spec.long}`, (v: string) => {
+      const parsed = parseValue(spec, v);
+      o[spec.key] = spec.key === "listen" && Array.isArray(o.listenSet) ? [...(o.listen as string[]), ...(parsed as string[])] : parsed;
+      if (spec.key === "listen") o.listenSet = [];
+    });
+  }
+  program.option("-o, --extended <options>", "comma separated list of extended options (see README)");
+  program.on("option:extended", (v: string) => applySuboptions(v, o));
+  program.on("option:verbose", () => { o.verbose = (o.verbose as number ?? 0) + 1; });
+  return program;
+}
+
+function parseArgs(argv: string[]): ServerOptions {
+  const o: Record<string, unknown> = {};
+  const program = buildProgram(o);
+  try {
+    program.parse(argv, { from: "user" });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version") process.exit(0);
+      process.exit(EX_USAGE);
+    }
+    throw err;
+  }
+  delete o.listenSet;
+  const opts = { ...defaultServerOptions(), ...(o as Partial<ServerOptions>) };
+  // -U without -p moves TCP to the UDP port too, as memcached does.
+  if (o.udpPort !== undefined && o.port === undefined && opts.udpPort > 0) opts.port = opts.udpPort;
+  checkOptions(opts);
+  return opts;
+}
+
+function checkOptions(opts: ServerOptions): void {
+  if (!["auto", "ascii", "binary"].includes(opts.bindingProtocol)) {
+    die(`Invalid value for binding protocol: ${opts.bindingProtocol}\n -- should be one of auto, binary, or ascii`);
+  }
+  if (opts.threads <= 0) die("Number of threads must be greater than 0");
+  if (opts.udpPort !== 0) die("UDP is not available yet (-U); run with -U 0", 1);
+  const problem = validateEngineOptions(opts);
+  if (problem) die(problem, 1);
+}
+
+// memcached refuses to run as root unless told whom to become.
+function checkUser(opts: ServerOptions): void {
+  const root = typeof process.getuid === "function" && process.getuid() === 0;
+  if (root && !opts.user) die("can't run as root without the -u switch");
+}
+
+function dropPrivileges(opts: ServerOptions): void {
+  const root = typeof process.getuid === "function" && process.getuid() === 0;
+  if (!root || !opts.user) return;
+  try {
+    process.setgid!(opts.user);
+  } catch {
+    // a user without a group of the same name keeps root's group id dropped below
+  }
+  try {
+    process.setuid!(opts.user);
+  } catch {
+    die(`can't find the user ${opts.user} to switch to`, EX_NOUSER);
+  }
+}
+
+// MEMCACHED_PORT_FILENAME: test harnesses learn the ephemeral port from this file.
+function writePortFile(ports: number[]): void {
+  const file = process.env.MEMCACHED_PORT_FILENAME;
+  if (!file) return;
+  const lines = ports.map((p) => `TCP INET: ${p}\n`).join("");
+  writeFileSync(`${file}.lck`, lines);
+  renameSync(`${file}.lck`, file);
+}
+
+function daemonize(argv: string[]): never {
+  const args = argv.filter((a) => a !== "-d" && a !== "--daemon");
+  const child = spawn(process.execPath, [process.argv[1], ...args], { detached: true, stdio: "ignore" });
+  child.unref();
+  process.exit(0);
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const opts = parseArgs(argv);
+  checkUser(opts);
+  if (opts.daemonize) daemonize(argv);
+  let server: RunningServer;
+  const stop = () => { void server.close().then(() => process.exit(0)); };
+  try {
+    server = await startServer(opts, stop);
+  } catch (err) {
+    die(`failed to start: ${(err as Error).message}`, EX_OSERR);
+  }
+  writePortFile(server.ports);
+  dropPrivileges(opts);
+  if (opts.pidFile) writeFileSync(opts.pidFile, `${process.pid}\n`);
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+void main();

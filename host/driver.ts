@@ -1,0 +1,253 @@
+// The runtime-agnostic connection driver: memcached's per-connection state machine, minus the
+// parsing (the core does that). It buffers what a socket receives, hands whole chunks to the
+// core, writes each chunk's replies with one write, and applies memcached's limits.
+//
+// Connection lifecycle, memcached's conn states → here:
+//   conn_listening        the adapter's listener; accept() gives each socket a table slot
+//   conn_new_cmd/waiting  Connection idle: nothing pending, waiting for onData()
+//   conn_read/parse_cmd   onData() → run(): copy pending bytes into the core's input area,
+//                         core.process() executes every complete command in them
+//   conn_nread            the core reports PF_NEED_MORE with the byte count a storage command's
+//                         data block needs; run() is not called again until that many arrived,
+//                         so a large value costs one copy, not one re-parse per packet
+//   conn_swallow          inside the core (refused values are discarded there)
+//   conn_write/mwrite     one transport.write() per process() call; above OUTPUT_HIGH_WATER the
+//                         socket stops being read until onDrain() (backpressure)
+//   conn_closing          PF_CLOSE (after the replies are flushed) or PF_CLOSE_NOW
+// -R fairness: after reqs_per_event commands the core yields (PF_YIELD) and the connection is
+// resumed from the event loop's next turn, after other sockets had theirs (conn_yields).
+import { Engine, PF_AGAIN, PF_CLOSE, PF_CLOSE_NOW, PF_NEED_MORE, PF_SHUTDOWN, PF_YIELD } from "./engine.js";
+import { HostStat } from "../assembly/host_stats.js";
+
+/** What an adapter provides for one accepted socket. */
+export interface Transport {
+  /** Queues bytes for sending; the driver never reuses a buffer it passed. */
+  write(bytes: Uint8Array): void;
+  /** Bytes queued but not yet handed to the kernel. */
+  pendingBytes(): number;
+  /** Closes after everything queued is sent. */
+  end(): void;
+  /** Closes now. */
+  destroy(): void;
+  pause(): void;
+  resume(): void;
+}
+
+export interface DriverOptions {
+  maxConns: number;
+  idleTimeout: number;
+  /** Called when a client sends `shutdown` (with -A). */
+  onShutdown: () => void;
+  /** Runs a callback after pending I/O (setImmediate where the runtime has it). */
+  defer?: (fn: () => void) => void;
+}
+
+// Unsent replies above this stop reading from that client until its socket drains, so a
+// client that never reads cannot grow the server.
+const OUTPUT_HIGH_WATER = 4 * 1024 * 1024;
+const TOO_MANY = new TextEncoder().encode("ERROR Too many open connections\r\n");
+
+export class Driver {
+  readonly engine: Engine;
+  private readonly opts: DriverOptions;
+  private readonly free: number[] = [];
+  private readonly conns = new Set<Connection>();
+  private readonly defer: (fn: () => void) => void;
+  private stat = new Float64Array(HostStat.COUNT);
+
+  constructor(engine: Engine, opts: DriverOptions) {
+    this.engine = engine;
+    this.opts = opts;
+    for (let id = opts.maxConns - 1; id >= 0; id--) this.free.push(id);
+    const g = globalThis as { setImmediate?: (fn: () => void) => void };
+    this.defer = opts.defer ?? (g.setImmediate ? (fn) => g.setImmediate!(fn) : (fn) => { setTimeout(fn, 0); });
+  }
+
+  /** A new socket: a Connection, or null after refusing it the way memcached does. */
+  accept(t: Transport): Connection | null {
+    const id = this.free.pop();
+    if (id === undefined) {
+      this.count(HostStat.REJECTED_CONNECTIONS, 1);
+      t.write(TOO_MANY);
+      t.end();
+      return null;
+    }
+    this.engine.connOpen(id);
+    const c = new Connection(this, id, t);
+    this.conns.add(c);
+    this.count(HostStat.TOTAL_CONNECTIONS, 1);
+    this.count(HostStat.CURR_CONNECTIONS, 1);
+    this.setStat(HostStat.CONNECTION_STRUCTURES, Math.max(this.stat[HostStat.CONNECTION_STRUCTURES], this.conns.size));
+    return c;
+  }
+
+  /** Releases a closed connection's slot. */
+  release(c: Connection): void {
+    if (!this.conns.delete(c)) return;
+    this.free.push(c.id);
+    this.count(HostStat.CURR_CONNECTIONS, -1);
+  }
+
+  count(slot: HostStat, n: number): void {
+    this.setStat(slot, this.stat[slot] + n);
+  }
+
+  setStat(slot: HostStat, v: number): void {
+    this.stat[slot] = v;
+    this.engine.setHostStat(slot, v);
+  }
+
+  shutdown(): void { this.opts.onShutdown(); }
+  schedule(fn: () => void): void { this.defer(fn); }
+
+  /** Closes connections idle longer than -o idle_timeout (memcached's idle kicker). */
+  kickIdle(nowMs: number): void {
+    const limit = this.opts.idleTimeout * 1000;
+    if (!limit) return;
+    for (const c of this.conns) {
+      if (c.idleSince(nowMs) > limit) {
+        this.count(HostStat.IDLE_KICKS, 1);
+        c.close(true);
+      }
+    }
+  }
+
+  closeAll(): void {
+    for (const c of [...this.conns]) c.close(true);
+  }
+}
+
+export class Connection {
+  readonly id: number;
+  private readonly d: Driver;
+  private readonly t: Transport;
+  private pending: Uint8Array[] = [];
+  private pendingLen = 0;
+  private need = 0;
+  private running = false;
+  private paused = false;
+  private closed = false;
+  private lastActive = Date.now();
+
+  constructor(d: Driver, id: number, t: Transport) {
+    this.d = d;
+    this.id = id;
+    this.t = t;
+  }
+
+  onData(chunk: Uint8Array): void {
+    if (this.closed) return;
+    this.lastActive = Date.now();
+    this.d.count(HostStat.BYTES_READ, chunk.length);
+    this.pending.push(chunk);
+    this.pendingLen += chunk.length;
+    if (this.pendingLen >= this.need) this.run();
+  }
+
+  onDrain(): void {
+    if (!this.paused || this.closed) return;
+    this.paused = false;
+    this.t.resume();
+    this.run();
+  }
+
+  onClose(): void {
+    this.closed = true;
+    this.pending = [];
+    this.d.release(this);
+  }
+
+  idleSince(nowMs: number): number { return nowMs - this.lastActive; }
+
+  close(now: boolean): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (now) this.t.destroy();
+    else this.t.end();
+    this.d.release(this);
+  }
+
+  // Feeds pending bytes to the core until it has consumed what it can.
+  private run(): void {
+    if (this.running || this.closed) return;
+    this.running = true;
+    try {
+      while (this.pendingLen > 0 && !this.closed && !this.paused) {
+        if (!this.step()) break;
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  // One process() call. Returns true when calling again right away can make progress.
+  private step(): boolean {
+    const e = this.d.engine;
+    const len = this.fillInput(e);
+    const consumed = e.process(this.id, len);
+    const flags = e.procFlags();
+    this.flushOutput(e);
+    this.drop(consumed);
+    if (flags & PF_SHUTDOWN) this.d.shutdown();
+    if (flags & PF_CLOSE_NOW) {
+      this.close(true);
+      return false;
+    }
+    if (flags & PF_CLOSE) {
+      this.close(false);
+      return false;
+    }
+    if (this.t.pendingBytes() > OUTPUT_HIGH_WATER) {
+      this.paused = true;
+      this.t.pause();
+      return false;
+    }
+    if (flags & PF_NEED_MORE) {
+      this.need = e.procNeed();
+      return false;
+    }
+    this.need = 0;
+    if (flags & PF_YIELD) {
+      this.d.count(HostStat.CONN_YIELDS, 1);
+      this.d.schedule(() => this.run());
+      return false;
+    }
+    return (flags & PF_AGAIN) !== 0 || consumed > 0;
+  }
+
+  // Copies up to the input area's size of pending bytes into it.
+  private fillInput(e: Engine): number {
+    const mem = e.memory();
+    let at = e.inAddr;
+    let room = e.inSize;
+    for (const chunk of this.pending) {
+      if (room === 0) break;
+      const n = Math.min(chunk.length, room);
+      mem.set(n === chunk.length ? chunk : chunk.subarray(0, n), at);
+      at += n;
+      room -= n;
+    }
+    return at - e.inAddr;
+  }
+
+  private flushOutput(e: Engine): void {
+    const n = e.outLength();
+    if (n === 0) return;
+    this.d.count(HostStat.BYTES_WRITTEN, n);
+    this.t.write(e.memory().slice(e.outAddr, e.outAddr + n));
+  }
+
+  private drop(n: number): void {
+    this.pendingLen -= n;
+    while (n > 0) {
+      const head = this.pending[0];
+      if (head.length <= n) {
+        n -= head.length;
+        this.pending.shift();
+      } else {
+        this.pending[0] = head.subarray(n);
+        n = 0;
+      }
+    }
+  }
+}

@@ -54,7 +54,19 @@ export function assocInit(): bool {
 }
 
 @inline function keyMatches(it: usize, key: usize, nkey: u32): bool {
-  return itNkey(it) == nkey && memory.compare(itKey(it), key, nkey) == 0;
+  return itNkey(it) == nkey && bytesEqual(itKey(it), key, nkey);
+}
+
+// Keys sit at any alignment; wasm loads need none, so compare eight bytes at a time.
+function bytesEqual(a: usize, b: usize, n: u32): bool {
+  let i: u32 = 0;
+  for (; i + 8 <= n; i += 8) {
+    if (load<u64>(a + i) != load<u64>(b + i)) return false;
+  }
+  for (; i < n; i++) {
+    if (load<u8>(a + i) != load<u8>(b + i)) return false;
+  }
+  return true;
 }
 
 export function assocFind(key: usize, nkey: u32, hv: u32): usize {

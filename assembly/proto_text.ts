@@ -176,7 +176,18 @@ function procFlag(f: u32): void {
 const EXEC_NEED_MORE: i64 = -1;
 const EXEC_STOP: i64 = -2;        // stop processing (close, shutdown, OUTBUF full)
 
+const ONES: u64 = 0x0101010101010101;
+const HIGHS: u64 = 0x8080808080808080;
+const NL_BYTES: u64 = 0x0a0a0a0a0a0a0a0a;
+
+// First '\n' in [p, end), eight bytes at a time (a zero byte of x ^ NL_BYTES is a newline).
 function findNewline(p: usize, end: usize): usize {
+  while (p + 8 <= end) {
+    const x = load<u64>(p) ^ NL_BYTES;
+    const hit = (x - ONES) & ~x & HIGHS;
+    if (hit) return p + <usize>(ctz<u64>(hit) >> 3);
+    p += 8;
+  }
   while (p < end) {
     if (load<u8>(p) == NL) return p;
     p++;

@@ -141,19 +141,30 @@ function checkUser(opts: ServerOptions): void {
   if (root && !opts.user) die("can't run as root without the -u switch");
 }
 
+// The user's uid and primary gid from /etc/passwd (Node has no getpwnam).
+function lookupUser(name: string): { uid: number; gid: number } | null {
+  let passwd = "";
+  try {
+    passwd = readFileSync("/etc/passwd", "utf8");
+  } catch {
+    return null;
+  }
+  for (const line of passwd.split("\n")) {
+    const f = line.split(":");
+    if (f[0] === name && f.length > 3) return { uid: Number(f[2]), gid: Number(f[3]) };
+  }
+  return null;
+}
+
+// After the sockets are bound, as memcached does: group first, while still allowed to.
 function dropPrivileges(opts: ServerOptions): void {
   const root = typeof process.getuid === "function" && process.getuid() === 0;
   if (!root || !opts.user) return;
-  try {
-    process.setgid!(opts.user);
-  } catch {
-    // a user without a group of the same name keeps root's group id dropped below
-  }
-  try {
-    process.setuid!(opts.user);
-  } catch {
-    die(`can't find the user ${opts.user} to switch to`, EX_NOUSER);
-  }
+  const pw = lookupUser(opts.user);
+  if (!pw) die(`can't find the user ${opts.user} to switch to`, EX_NOUSER);
+  (process as unknown as { initgroups(user: string, gid: number): void }).initgroups(opts.user, pw.gid);
+  process.setgid!(pw.gid);
+  process.setuid!(pw.uid);
 }
 
 // MEMCACHED_PORT_FILENAME: test harnesses learn the ephemeral port from this file.

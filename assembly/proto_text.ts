@@ -6,11 +6,13 @@
 // left unconsumed and PROC_NEED tells the host how many bytes to wait for, so a large value
 // is parsed once, when complete, instead of on every packet.
 import {
-  TOKENS, MAX_TOKENS, SCRATCH, Global, global32, setGlobal32, settingOn, settingU32,
-  SETTINGS, KEY_MAX_LENGTH, OUT_RESERVE,
+  SCRATCH, Global, global32, setGlobal32, settingOn, settingU32, SETTINGS, KEY_MAX_LENGTH, OUT_RESERVE,
 } from "./layout";
 import { Setting } from "./settings";
-import { isSpace, arithCommand, ArithResult } from "./arith";
+import { arithCommand, ArithResult } from "./arith";
+import {
+  tokenize, tokAt, tokLen, tokIs, tokStartsWith, tokStrtol, tokStrtoul, num, numI32, numU32,
+} from "./tokens";
 import { itKey, itNkey, itNbytes, itClientFlags, itCas, itData, hasFlag, ITEM_CHUNKED } from "./item";
 import { resultNumber } from "./result";
 import { valueRead } from "./chunk";
@@ -44,113 +46,8 @@ const MEMLIMIT_MAX_MB: u64 = 1000000000;
 const VALUE_LINE_MAX: u32 = 6 + 250 + 1 + 10 + 1 + 10 + 1 + 20 + 2; // "VALUE k f n cas\r\n"
 const END_LEN: u32 = 5;
 
-// Per-call scratch (SCRATCH block): the last parsed number and the current noreply flag.
-const NUM: usize = SCRATCH + 32;
+// Per-call scratch (SCRATCH block): the current command's noreply flag.
 const NOREPLY: usize = SCRATCH + 40;
-
-// ── tokens ─────────────────────────────────────────────────────────────────────────────
-// TOKENS holds (address u32, length u32) pairs. As in memcached, ntokens counts a final
-// empty token whose address is where an over-long line continues (0 at the end).
-
-@inline function tokAt(i: u32): usize { return load<u32>(TOKENS + (<usize>i << 3)); }
-@inline function tokLen(i: u32): u32 { return load<u32>(TOKENS + (<usize>i << 3), 4); }
-@inline function setTok(i: u32, at: usize, len: u32): void {
-  store<u32>(TOKENS + (<usize>i << 3), <u32>at);
-  store<u32>(TOKENS + (<usize>i << 3), len, 4);
-}
-
-// memcached's tokenize_command: spaces separate, runs of spaces are one separator, at most
-// MAX_TOKENS - 1 words; the rest of the line is left to the caller (multi-get keys).
-function tokenize(s: usize, end: usize): u32 {
-  let n: u32 = 0;
-  let start = s;
-  let e = s;
-  while (e < end) {
-    if (load<u8>(e) == SPACE) {
-      if (start != e) {
-        setTok(n++, start, <u32>(e - start));
-        if (n == MAX_TOKENS - 1) {
-          e++;
-          start = e;
-          break;
-        }
-      }
-      start = e + 1;
-    }
-    e++;
-  }
-  if (start != e) setTok(n++, start, <u32>(e - start));
-  setTok(n++, e < end ? e : 0, 0);
-  return n;
-}
-
-// Compares token i with an ASCII literal.
-function tokIs(i: u32, s: string): bool {
-  const n = <u32>s.length;
-  if (tokLen(i) != n) return false;
-  const p = tokAt(i);
-  const q = changetype<usize>(s);
-  for (let k: u32 = 0; k < n; k++) {
-    if (<u16>load<u8>(p + k) != load<u16>(q + (<usize>k << 1))) return false;
-  }
-  return true;
-}
-
-function tokStartsWith(i: u32, s: string): bool {
-  const n = <u32>s.length;
-  if (tokLen(i) < n) return false;
-  const p = tokAt(i);
-  const q = changetype<usize>(s);
-  for (let k: u32 = 0; k < n; k++) {
-    if (<u16>load<u8>(p + k) != load<u16>(q + (<usize>k << 1))) return false;
-  }
-  return true;
-}
-
-// ── numbers: C's strtol / strtoul / strtoull as memcached's safe_strto* use them ─────────
-// A token ends where C's string would (its NUL); leading whitespace and one sign are allowed,
-// then digits, then the end or a whitespace byte. The value lands in NUM.
-
-function cStrto(p: usize, len: u32, unsigned: bool): bool {
-  let i: u32 = 0;
-  while (i < len && isSpace(load<u8>(p + i))) i++;
-  let neg = false;
-  if (i < len && (load<u8>(p + i) == 0x2b || load<u8>(p + i) == 0x2d)) {
-    neg = load<u8>(p + i) == 0x2d;
-    i++;
-  }
-  const start = i;
-  let v: u64 = 0;
-  let overflow = false;
-  while (i < len) {
-    const d = <u32>load<u8>(p + i) - 0x30;
-    if (d > 9) break;
-    if (v > (u64.MAX_VALUE - d) / 10) overflow = true;
-    v = v * 10 + d;
-    i++;
-  }
-  if (i == start || overflow) return false;
-  if (i < len && !isSpace(load<u8>(p + i))) return false;
-  if (unsigned) {
-    const r = neg ? 0 - v : v;
-    // safe_strtoul rejects a '-' only when the result looks negative as a signed number.
-    if (neg && <i64>r < 0) return false;
-    store<u64>(NUM, r);
-    return true;
-  }
-  if (!neg && v > <u64>i64.MAX_VALUE) return false;
-  if (neg && v > <u64>i64.MAX_VALUE + 1) return false;
-  store<i64>(NUM, neg ? -<i64>v : <i64>v);
-  return true;
-}
-
-@inline function num(): u64 { return load<u64>(NUM); }
-// memcached stores strtol/strtoul results into 32-bit variables: the value wraps.
-@inline function numI32(): i32 { return <i32>load<u64>(NUM); }
-@inline function numU32(): u32 { return <u32>load<u64>(NUM); }
-
-@inline function tokStrtol(i: u32): bool { return cStrto(tokAt(i), tokLen(i), false); }
-@inline function tokStrtoul(i: u32): bool { return cStrto(tokAt(i), tokLen(i), true); }
 
 // ── replies ────────────────────────────────────────────────────────────────────────────
 

@@ -64,13 +64,14 @@ export function formatU64(dst: usize, v: u64): u32 {
   return n;
 }
 
+export function countArithMiss(incr: bool): void {
+  statIncr(incr ? Stat.INCR_MISSES : Stat.DECR_MISSES);
+}
+
 export function arithCommand(key: usize, nkey: u32, incr: bool, delta: u64, casIn: u64): ArithResult {
   const hv = hash(key, nkey);
   const it = itemGet(key, nkey, hv, false);
-  if (!it) {
-    statIncr(incr ? Stat.INCR_MISSES : Stat.DECR_MISSES);
-    return ArithResult.NOT_FOUND;
-  }
+  if (!it) return ArithResult.NOT_FOUND; // callers count the miss: ma's vivify does not
   const len = itNbytes(it);
   if (len == 0 || hasFlag(it, ITEM_CHUNKED)) return ArithResult.NON_NUMERIC;
   if (casIn != 0 && itCas(it) != casIn) return ArithResult.EXISTS;

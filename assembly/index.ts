@@ -19,7 +19,7 @@ import { itNbytes, itClientFlags, itCas, itData, itExptime, hasFlag, ITEM_CHUNKE
 import { valueRead } from "./chunk";
 import { getCommand, touchCommand, deleteCommand, flushCommand } from "./engine";
 import { storeCommand, StoreOp } from "./store";
-import { arithCommand } from "./arith";
+import { arithCommand, ArithResult, countArithMiss } from "./arith";
 import { resultCas, resultNumber, setResultCas, setResultValue, setResultExptime } from "./result";
 import { outReset, outLen } from "./output";
 import { renderStats as render, StatsGroup } from "./stats_text";
@@ -112,7 +112,9 @@ export function touch(nkey: u32, exptime: f64): u32 { return touchCommand(KEYBUF
 
 // incr (1) / decr (0) by RESULT.number; the new value is left in RESULT.number.
 export function arith(nkey: u32, incr: u32): u32 {
-  return arithCommand(KEYBUF, nkey, incr != 0, resultNumber(), 0);
+  const r = arithCommand(KEYBUF, nkey, incr != 0, resultNumber(), 0);
+  if (r == ArithResult.NOT_FOUND) countArithMiss(incr != 0);
+  return r;
 }
 
 export function flush(delay: f64): void {

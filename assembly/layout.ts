@@ -23,6 +23,7 @@
 //               │ HOSTSTATS  32 × u64          │ host_stats.ts, kept current by the host
 //               │ HOST_VERSION 64 B            │ runtime name shown as `libevent`
 //               │ TOKENS     24 × 8 B          │ proto_text.ts tokenizer output
+//               │ META       512 B             │ proto_meta.ts parsed flags, decoded key
 //   STATE_END   ├──────────────────────────────┤
 //               │ CONNS      maxconns × 32 B   │ conn.ts, per-connection protocol state
 //               │ INBUF      INBUF_SIZE        │ received bytes the host hands in
@@ -126,7 +127,10 @@ export const TOKENS: usize = HOST_VERSION + HOST_VERSION_SIZE; // tokenizer outp
 export const MAX_TOKENS: u32 = 24;                             // memcached's MAX_TOKENS
 export const TOKENS_SIZE: usize = <usize>MAX_TOKENS * 8;
 
-export const STATE_END: usize = TOKENS + TOKENS_SIZE;
+export const META: usize = TOKENS + TOKENS_SIZE;  // proto_meta.ts flag state, per command
+export const META_SIZE: usize = 512;
+
+export const STATE_END: usize = META + META_SIZE;
 
 // Room kept free in OUTBUF before any command: enough for every reply but a get's values.
 export const OUT_RESERVE: usize = 256 * 1024;

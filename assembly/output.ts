@@ -7,6 +7,8 @@ import { formatU64 } from "./arith";
 @inline export function outLen(): u32 { return global32(Global.OUTBUF_LEN); }
 @inline export function outSize(): u32 { return global32(Global.OUTBUF_SIZE); }
 @inline export function outFree(): u32 { return outSize() - outLen(); }
+// Address of an earlier write position, to patch a reply already started.
+@inline export function outAt(pos: u32): usize { return base() + pos; }
 export function outReset(): void { setGlobal32(Global.OUTBUF_LEN, 0); }
 export function outTruncate(len: u32): void { setGlobal32(Global.OUTBUF_LEN, len); }
 

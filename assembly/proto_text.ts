@@ -9,7 +9,7 @@ import {
   SCRATCH, Global, global32, setGlobal32, settingOn, settingU32, SETTINGS, KEY_MAX_LENGTH, OUT_RESERVE,
 } from "./layout";
 import { Setting } from "./settings";
-import { arithCommand, ArithResult } from "./arith";
+import { arithCommand, ArithResult, countArithMiss } from "./arith";
 import {
   tokenize, tokAt, tokLen, tokIs, tokStartsWith, tokStrtol, tokStrtoul, num, numI32, numU32,
 } from "./tokens";
@@ -28,6 +28,7 @@ import {
   connSwallow, setConnSwallow, connResume, setConnResume,
 } from "./conn";
 import { renderStats, StatsGroup } from "./stats_text";
+import { execMeta } from "./proto_meta";
 import { adjustMemLimit, MemlimitResult } from "./memlimit";
 
 const NL: u8 = 0x0a;
@@ -51,9 +52,10 @@ const NOREPLY: usize = SCRATCH + 40;
 
 // ── replies ────────────────────────────────────────────────────────────────────────────
 
-@inline function noreply(): bool { return load<u8>(NOREPLY) != 0; }
+@inline export function noreply(): bool { return load<u8>(NOREPLY) != 0; }
+@inline export function setNoreply(on: bool): void { store<u8>(NOREPLY, on ? 1 : 0); }
 
-function reply(s: string): void {
+export function reply(s: string): void {
   if (!noreply()) outLine(s);
 }
 
@@ -63,15 +65,15 @@ function setNoreplyMaybe(ntokens: u32): bool {
   return noreply();
 }
 
-function procFlag(f: u32): void {
+export function procFlag(f: u32): void {
   setGlobal32(Global.PROC_FLAGS, global32(Global.PROC_FLAGS) | f);
 }
 
 // ── framing ────────────────────────────────────────────────────────────────────────────
 
 // Result of executing one line: >= 0 data bytes consumed after the line, or one of these.
-const EXEC_NEED_MORE: i64 = -1;
-const EXEC_STOP: i64 = -2;        // stop processing (close, shutdown, OUTBUF full)
+export const EXEC_NEED_MORE: i64 = -1;
+export const EXEC_STOP: i64 = -2;        // stop processing (close, shutdown, OUTBUF full)
 
 const ONES: u64 = 0x0101010101010101;
 const HIGHS: u64 = 0x8080808080808080;
@@ -181,7 +183,7 @@ function execLine(c: usize, line: usize, lineEnd: usize, data: usize, dataAvail:
     return 0;
   }
   const first = load<u8>(tokAt(0));
-  if (first == 0x6d && tokLen(0) == 2) return execMeta(ntokens);            // m?
+  if (first == 0x6d && tokLen(0) == 2) return execMeta(c, ntokens, data, dataAvail); // m?
   if (first == 0x67) return execG(c, ntokens, line, lineEnd);                // g
   if (first == 0x73) return execS(c, ntokens, data, dataAvail);              // s
   if (first == 0x61) {                                                       // a
@@ -222,17 +224,9 @@ function execLine(c: usize, line: usize, lineEnd: usize, data: usize, dataAvail:
   return error();
 }
 
-function error(): i64 {
+export function error(): i64 {
   reply("ERROR");
   return 0;
-}
-
-function execMeta(ntokens: u32): i64 {
-  if (tokIs(0, "mn")) {
-    reply("MN");
-    return 0;
-  }
-  return error();
 }
 
 function execG(c: usize, ntokens: u32, line: usize, lineEnd: usize): i64 {
@@ -359,7 +353,7 @@ function execUpdate(c: usize, ntokens: u32, op: StoreOp, data: usize, dataAvail:
   return total;
 }
 
-function swallow(c: usize, total: u32, dataAvail: u32): i64 {
+export function swallow(c: usize, total: u32, dataAvail: u32): i64 {
   if (dataAvail >= total) return total;
   setConnSwallow(c, total - dataAvail);
   return dataAvail;
@@ -418,7 +412,9 @@ function execArith(ntokens: u32, incr: bool): i64 {
     }
     case ArithResult.NON_NUMERIC: reply("CLIENT_ERROR cannot increment or decrement non-numeric value"); break;
     case ArithResult.NO_MEMORY: reply("SERVER_ERROR out of memory"); break;
-    default: reply("NOT_FOUND");
+    default:
+      countArithMiss(incr);
+      reply("NOT_FOUND");
   }
   return 0;
 }

@@ -25,19 +25,29 @@ export function storeCommand(
   op: StoreOp, key: usize, nkey: u32, clientFlags: u32, exptime: i64,
   value: usize, nbytes: u32, casIn: u64, casStale: bool, valid: bool,
 ): StoreResult {
+  return storeCommandRel(op, key, nkey, clientFlags, realtime(exptime), value, nbytes, casIn, casStale, valid, 0);
+}
+
+// The same with the exptime already relative (meta commands convert while parsing flags);
+// `itemFlags` are extra it_flags for the new item (ITEM_KEY_BINARY from meta's b flag).
+export function storeCommandRel(
+  op: StoreOp, key: usize, nkey: u32, clientFlags: u32, exptimeRel: u32,
+  value: usize, nbytes: u32, casIn: u64, casStale: bool, valid: bool, itemFlags: u16,
+): StoreResult {
   const hv = hash(key, nkey);
   if (!itemSizeOk(nkey, clientFlags, nbytes)) {
     statIncr(Stat.STORE_TOO_LARGE);
     if (op == StoreOp.SET) deleteStale(key, nkey, hv);
     return StoreResult.TOO_LARGE;
   }
-  const it = itemAlloc(key, nkey, clientFlags, realtime(exptime), nbytes);
+  const it = itemAlloc(key, nkey, clientFlags, exptimeRel, nbytes);
   if (!it) {
     statIncr(Stat.STORE_NO_MEMORY);
     if (op == StoreOp.SET) deleteStale(key, nkey, hv);
     return StoreResult.NO_MEMORY;
   }
   slabStatIncr(itClsid(it), SlabStat.SET_CMDS);
+  if (itemFlags) addFlag(it, itemFlags);
   if (!valid) {
     itemFree(it);
     return StoreResult.BAD_DATA;
@@ -54,7 +64,7 @@ export function deleteStaleKey(key: usize, nkey: u32): void {
 }
 
 // A failed set must not leave the previous value readable.
-function deleteStale(key: usize, nkey: u32, hv: u32): void {
+export function deleteStale(key: usize, nkey: u32, hv: u32): void {
   const old = itemGet(key, nkey, hv, false);
   if (old) itemUnlink(old, hv);
 }

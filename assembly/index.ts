@@ -3,7 +3,7 @@
 // Every call is short: maintenance work is cut into bounded steps the host runs on timers.
 import {
   STATE_BASE, STATE_END, SETTINGS, GLOBALS, KEYBUF, RESULT, PAGE_SIZE, WASM_PAGE, IO_MIN,
-  LINE_ROOM, OUT_RESERVE, HOSTSTATS, HOST_VERSION, Global, global32, setGlobal32, setGlobal64,
+  LINE_ROOM, OUT_RESERVE, HOSTSTATS, HOST_VERSION, SETTINGS_DESC, Global, global32, setGlobal32, setGlobal64,
   global64, settingU32, alignUp,
 } from "./layout";
 import { Setting } from "./settings";
@@ -156,6 +156,7 @@ export function inSize(): u32 { return global32(Global.INBUF_SIZE); }
 export function outSize(): u32 { return global32(Global.OUTBUF_SIZE); }
 export function hostStatsAddr(): usize { return HOSTSTATS; }
 export function hostVersionAddr(): usize { return HOST_VERSION; }
+export function settingsDescAddr(): usize { return SETTINGS_DESC; }
 export function procFlags(): u32 { return global32(Global.PROC_FLAGS); }
 export function procNeed(): u32 { return global32(Global.PROC_NEED); }
 

@@ -24,6 +24,7 @@
 //               │ HOST_VERSION 64 B            │ runtime name shown as `libevent`
 //               │ TOKENS     24 × 8 B          │ proto_text.ts tokenizer output
 //               │ META       512 B             │ proto_meta.ts parsed flags, decoded key
+//               │ SETTINGS_DESC 4 KiB          │ how to print `stats settings` (host-written)
 //   STATE_END   ├──────────────────────────────┤
 //               │ CONNS      maxconns × 32 B   │ conn.ts, per-connection protocol state
 //               │ INBUF      INBUF_SIZE        │ received bytes the host hands in
@@ -130,7 +131,10 @@ export const TOKENS_SIZE: usize = <usize>MAX_TOKENS * 8;
 export const META: usize = TOKENS + TOKENS_SIZE;  // proto_meta.ts flag state, per command
 export const META_SIZE: usize = 512;
 
-export const STATE_END: usize = META + META_SIZE;
+export const SETTINGS_DESC: usize = META + META_SIZE; // `stats settings` lines (host/options.ts)
+export const SETTINGS_DESC_SIZE: usize = 4096;
+
+export const STATE_END: usize = SETTINGS_DESC + SETTINGS_DESC_SIZE;
 
 // Room kept free in OUTBUF before any command: enough for every reply but a get's values.
 export const OUT_RESERVE: usize = 256 * 1024;

@@ -33,5 +33,12 @@ export enum Setting {
   TCP_PORT = 24,         // tcpport
   UDP_PORT = 25,         // udpport
   IDLE_TIMEOUT = 26,     // idle_timeout
-  COUNT = 27,
+  SLAB_AUTOMOVE = 27,    // slab_automove: 0 off, 1 balance by age, 2 move on every eviction
+  SLAB_AUTOMOVE_RATIO = 28, // slab_automove_ratio
+  CRAWLER_SLEEP = 29,    // lru_crawler_sleep (µs; accepted, the crawler runs in bounded steps)
+  DUMP_ENABLED = 30,     // dump_enabled (-X turns it off): cachedump and metadump
+  WATCH_ENABLED = 31,    // -W turns it off
+  DETAIL_ENABLED = 32,   // detail_enabled (-D, stats detail on|off)
+  TRACK_SIZES = 33,      // track_sizes (-o track_sizes, stats sizes_enable)
+  COUNT = 34,
 }

@@ -4,7 +4,8 @@
 import { Setting } from "./settings";
 import { HostStat } from "./host_stats";
 import {
-  setting, settingOn, settingU32, HOSTSTATS, HOST_VERSION, Global, global32,
+  setting, settingOn, settingU32, HOSTSTATS, HOST_VERSION, Global, global32, global64,
+  SETTINGS_DESC, SETTINGS_DESC_SIZE,
 } from "./layout";
 import { outStr, outU64, outCrlf, outBytes, outByte } from "./output";
 import { Stat, stat, SlabStat, slabStat, slabStatTotal, LruStat, lruStat, lruStatTotal } from "./stats";
@@ -133,35 +134,6 @@ function renderSlabReassign(): void {
   line("slabs_moved", 0);
 }
 
-function onOff(name: string, on: bool): void { textLine(name, on ? "yes" : "no"); }
-
-// `stats settings`: the settings the core knows, in memcached's order.
-function renderSettings(): void {
-  line("maxbytes", <u64>setting(Setting.MAXBYTES));
-  line("maxconns", settingU32(Setting.MAX_CONNS));
-  line("tcpport", settingU32(Setting.TCP_PORT));
-  line("udpport", settingU32(Setting.UDP_PORT));
-  line("verbosity", settingU32(Setting.VERBOSE));
-  textLine("evictions", settingOn(Setting.EVICT_TO_FREE) ? "on" : "off");
-  onOff("shutdown_command", settingOn(Setting.SHUTDOWN_COMMAND));
-  line("reqs_per_event", settingU32(Setting.REQS_PER_EVENT));
-  onOff("cas_enabled", settingOn(Setting.USE_CAS));
-  line("item_size_max", settingU32(Setting.ITEM_SIZE_MAX));
-  line("hashpower_init", settingU32(Setting.HASHPOWER_INIT));
-  line("slab_chunk_max", settingU32(Setting.SLAB_CHUNK_MAX));
-  onOff("lru_crawler", settingOn(Setting.LRU_CRAWLER));
-  line("lru_crawler_tocrawl", settingU32(Setting.CRAWLER_TOCRAWL));
-  onOff("flush_enabled", settingOn(Setting.FLUSH_ENABLED));
-  textLine("hash_algorithm", "murmur3");
-  onOff("lru_maintainer_thread", settingOn(Setting.MAINTAINER));
-  onOff("lru_segmented", settingOn(Setting.LRU_SEGMENTED));
-  line("hot_lru_pct", settingU32(Setting.HOT_LRU_PCT));
-  line("warm_lru_pct", settingU32(Setting.WARM_LRU_PCT));
-  onOff("temp_lru", settingOn(Setting.TEMP_LRU));
-  line("temporary_ttl", settingU32(Setting.TEMPORARY_TTL));
-  line("idle_timeout", settingU32(Setting.IDLE_TIMEOUT));
-}
-
 function line(name: string, v: u64): void {
   outStr("STAT ");
   outStr(name);
@@ -179,6 +151,57 @@ function classLine(prefix: string, c: u32, name: string, v: u64): void {
   outStr(" ");
   outU64(v);
   outCrlf();
+}
+
+// `stats settings` from the descriptor the host wrote (host/options.ts STATS_SETTINGS): a
+// format byte, a slot byte, the name and, for fixed text, the value; a 0 byte ends it.
+const FMT_INT: u8 = 1;
+const FMT_FLOAT2: u8 = 2;
+const FMT_YESNO: u8 = 3;
+const FMT_ONOFF: u8 = 4;
+const FMT_TEXT: u8 = 5;
+const FMT_OLDEST: u8 = 6;
+const HUNDRED: f64 = 100;
+
+function renderSettings(): void {
+  let p = SETTINGS_DESC;
+  const end = SETTINGS_DESC + SETTINGS_DESC_SIZE;
+  while (p < end) {
+    const fmt = load<u8>(p);
+    if (fmt == 0) return;
+    const slot = <Setting>load<u8>(p, 1);
+    const nameLen = <u32>load<u8>(p, 2);
+    outStr("STAT ");
+    outBytes(p + 3, nameLen);
+    outByte(0x20);
+    p += 3 + nameLen;
+    const v = setting(slot);
+    if (fmt == FMT_TEXT) {
+      outBytes(p + 1, load<u8>(p));
+      p += 1 + <usize>load<u8>(p);
+    } else if (fmt == FMT_FLOAT2) {
+      outFixed2(v);
+    } else if (fmt == FMT_YESNO) {
+      outStr(v != 0 ? "yes" : "no");
+    } else if (fmt == FMT_ONOFF) {
+      outStr(v != 0 ? "on" : "off");
+    } else if (fmt == FMT_OLDEST) {
+      outU64(global64(Global.OLDEST_LIVE));
+    } else {
+      outU64(<u64>v);
+    }
+    outCrlf();
+  }
+}
+
+// printf's %.2f for the small non-negative settings it is used on.
+function outFixed2(v: f64): void {
+  const hundredths = <u64>Math.round(v * HUNDRED);
+  outU64(hundredths / 100);
+  outByte(0x2e);
+  const frac = hundredths % 100;
+  if (frac < 10) outByte(0x30);
+  outU64(frac);
 }
 
 function renderGeneralCounters(): void {

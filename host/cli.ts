@@ -60,7 +60,7 @@ function applySuboptions(list: string, o: Record<string, unknown>): void {
       if (spec.arg === undefined) o[spec.key] = !name.startsWith("no_");
       else if (value === undefined) die(`Missing value for suboption "${name}"`, 1);
       else o[spec.key] = parseValue(spec, value);
-      if (name === "temporary_ttl") o.lruMaintainer = o.lruMaintainer ?? true;
+      if (name === "temporary_ttl") o.tempLru = true; // memcached: giving the TTL turns TEMP on
       continue;
     }
     if (name === "no_lru_crawler") { o.lruCrawler = false; continue; }
@@ -118,6 +118,7 @@ function parseArgs(argv: string[]): ServerOptions {
     throw err;
   }
   delete o.listenSet;
+  if (o.statKeyPrefix !== undefined) o.detailEnabled = true; // -D turns stats detail on
   const opts = { ...defaultServerOptions(), ...(o as Partial<ServerOptions>) };
   // -U without -p moves TCP to the UDP port too, as memcached does.
   if (o.udpPort !== undefined && o.port === undefined && opts.udpPort > 0) opts.port = opts.udpPort;

@@ -5,7 +5,9 @@
 // Hot-path calls go to the raw instance exports; @assemblyscript/loader only supplies the
 // imports (so an abort in the checked build becomes a JS Error with its message).
 import { instantiate } from "@assemblyscript/loader";
-import { EngineOptions, defaultEngineOptions, coreSettings, validateEngineOptions } from "./options.js";
+import {
+  ServerOptions, defaultServerOptions, coreSettings, validateEngineOptions, statsSettingsDescriptor,
+} from "./options.js";
 
 export type Bytes = string | Uint8Array;
 
@@ -45,6 +47,7 @@ interface CoreExports {
   memory: { buffer: ArrayBuffer };
   init(now: number): number;
   settingsAddr(): number;
+  settingsDescAddr(): number;
   keyAddr(): number;
   resultAddr(): number;
   valueAddr(): number;
@@ -129,14 +132,15 @@ export class Engine {
     this.hostStatsAt = x.hostStatsAddr();
   }
 
-  static async create(wasm: Uint8Array | ArrayBuffer, options: Partial<EngineOptions> = {}, timers: EngineTimers = {}): Promise<Engine> {
-    const opts = { ...defaultEngineOptions(), ...options };
+  static async create(wasm: Uint8Array | ArrayBuffer, options: Partial<ServerOptions> = {}, timers: EngineTimers = {}): Promise<Engine> {
+    const opts: ServerOptions = { ...defaultServerOptions(), ...options };
     const problem = validateEngineOptions(opts);
     if (problem) throw new Error(problem);
     const { instance } = await instantiate<Record<string, unknown>>(wasm, {});
     const x = instance.exports as unknown as CoreExports;
     const slots = coreSettings(opts);
     new Float64Array(x.memory.buffer, x.settingsAddr(), slots.length).set(slots);
+    new Uint8Array(x.memory.buffer).set(statsSettingsDescriptor(opts), x.settingsDescAddr());
     const now = timers.now ?? (() => Math.floor(Date.now() / 1000));
     const err = x.init(now());
     if (err !== 0) throw new Error(INIT_ERRORS[err] ?? `core init failed (${err})`);

@@ -16,6 +16,7 @@ export interface EngineOptions {
   lruMaintainer: boolean;
   lruSegmented: boolean;
   temporaryTtl: number;
+  tempLru: boolean;
   hotLruPct: number;
   warmLruPct: number;
   hotMaxFactor: number;
@@ -30,6 +31,13 @@ export interface EngineOptions {
   port: number;
   udpPort: number;
   idleTimeout: number;
+  slabAutomove: number;
+  slabAutomoveRatio: number;
+  lruCrawlerSleep: number;
+  dumpEnabled: boolean;
+  watchEnabled: boolean;
+  detailEnabled: boolean;
+  trackSizes: boolean;
 }
 
 export interface ServerOptions extends EngineOptions {
@@ -40,6 +48,7 @@ export interface ServerOptions extends EngineOptions {
   user: string;
   pidFile: string;
   daemonize: boolean;
+  statKeyPrefix: string;
 }
 
 type Value = number | boolean | string | string[];
@@ -55,7 +64,6 @@ export interface OptionSpec {
   default: Value;
   setting?: Setting;
   toCore?: (o: ServerOptions) => number;
-  stats?: string;
   help: string;
 }
 
@@ -64,78 +72,76 @@ const SLAB_PAGE_SIZE = MB;
 
 export const OPTIONS: readonly OptionSpec[] = [
   { key: "port", short: "p", long: "port", arg: "num", default: 11211, setting: Setting.TCP_PORT,
-    toCore: (o) => Math.max(o.port, 0), stats: "tcpport", help: "TCP port to listen on (0 = off, -1 = any free port)" },
-  { key: "udpPort", short: "U", long: "udp-port", arg: "num", default: 0, setting: Setting.UDP_PORT,
-    stats: "udpport", help: "UDP port to listen on (0 = off)" },
-  { key: "listen", short: "l", long: "listen", arg: "list", default: ["127.0.0.1"], stats: "inter",
+    toCore: (o) => Math.max(o.port, 0), help: "TCP port to listen on (0 = off, -1 = any free port)" },
+  { key: "udpPort", short: "U", long: "udp-port", arg: "num", default: 0, setting: Setting.UDP_PORT, help: "UDP port to listen on (0 = off)" },
+  { key: "listen", short: "l", long: "listen", arg: "list", default: ["127.0.0.1"],
     help: "interfaces to listen on (default: 127.0.0.1, loopback only)" },
   { key: "memoryLimitMb", short: "m", long: "memory-limit", arg: "num", default: 64, setting: Setting.MAXBYTES,
-    toCore: (o) => o.memoryLimitMb * MB, stats: "maxbytes", help: "item memory in megabytes" },
-  { key: "evictions", short: "M", long: "disable-evictions", default: true, setting: Setting.EVICT_TO_FREE,
-    stats: "evictions", help: "return errors when memory is exhausted instead of evicting" },
-  { key: "maxConns", short: "c", long: "conn-limit", arg: "num", default: 1024, setting: Setting.MAX_CONNS,
-    stats: "maxconns", help: "max simultaneous connections" },
-  { key: "threads", short: "t", long: "threads", arg: "num", default: 4, stats: "num_threads",
+    toCore: (o) => o.memoryLimitMb * MB, help: "item memory in megabytes" },
+  { key: "evictions", short: "M", long: "disable-evictions", default: true, setting: Setting.EVICT_TO_FREE, help: "return errors when memory is exhausted instead of evicting" },
+  { key: "maxConns", short: "c", long: "conn-limit", arg: "num", default: 1024, setting: Setting.MAX_CONNS, help: "max simultaneous connections" },
+  { key: "threads", short: "t", long: "threads", arg: "num", default: 4,
     help: "number of threads (accepted for compatibility; one event loop serves all)" },
   { key: "reqsPerEvent", short: "R", long: "max-reqs-per-event", arg: "num", default: 20,
-    setting: Setting.REQS_PER_EVENT, stats: "reqs_per_event", help: "max commands served per connection before yielding" },
-  { key: "itemSizeMax", short: "I", long: "max-item-size", arg: "size", default: MB, setting: Setting.ITEM_SIZE_MAX,
-    stats: "item_size_max", help: "largest item, with k/m suffix (default 1m, min 1k, max 1024m)" },
+    setting: Setting.REQS_PER_EVENT, help: "max commands served per connection before yielding" },
+  { key: "itemSizeMax", short: "I", long: "max-item-size", arg: "size", default: MB, setting: Setting.ITEM_SIZE_MAX, help: "largest item, with k/m suffix (default 1m, min 1k, max 1024m)" },
   { key: "growthFactor", short: "f", long: "slab-growth-factor", arg: "float", default: 1.25,
-    setting: Setting.GROWTH_FACTOR, stats: "growth_factor", help: "chunk size growth factor" },
-  { key: "chunkSize", short: "n", long: "slab-min-size", arg: "num", default: 48, setting: Setting.CHUNK_SIZE,
-    stats: "chunk_size", help: "min space for key, value and flags" },
-  { key: "cas", short: "C", long: "disable-cas", default: true, setting: Setting.USE_CAS,
-    stats: "cas_enabled", help: "disable use of CAS" },
-  { key: "bindingProtocol", short: "B", long: "protocol", arg: "text", default: "auto",
-    stats: "binding_protocol", help: "protocol: ascii, binary or auto" },
-  { key: "backlog", short: "b", long: "listen-backlog", arg: "num", default: 1024, stats: "tcp_backlog",
+    setting: Setting.GROWTH_FACTOR, help: "chunk size growth factor" },
+  { key: "chunkSize", short: "n", long: "slab-min-size", arg: "num", default: 48, setting: Setting.CHUNK_SIZE, help: "min space for key, value and flags" },
+  { key: "cas", short: "C", long: "disable-cas", default: true, setting: Setting.USE_CAS, help: "disable use of CAS" },
+  { key: "bindingProtocol", short: "B", long: "protocol", arg: "text", default: "auto", help: "protocol: ascii, binary or auto" },
+  { key: "backlog", short: "b", long: "listen-backlog", arg: "num", default: 1024,
     help: "listen backlog" },
-  { key: "shutdownCommand", short: "A", long: "enable-shutdown", default: false, setting: Setting.SHUTDOWN_COMMAND,
-    stats: "shutdown_command", help: "enable the ascii shutdown command" },
-  { key: "flushEnabled", short: "F", long: "disable-flush-all", default: true, setting: Setting.FLUSH_ENABLED,
-    stats: "flush_enabled", help: "disable flush_all" },
-  { key: "verbose", short: "v", long: "verbose", default: 0, setting: Setting.VERBOSE, stats: "verbosity",
+  { key: "shutdownCommand", short: "A", long: "enable-shutdown", default: false, setting: Setting.SHUTDOWN_COMMAND, help: "enable the ascii shutdown command" },
+  { key: "flushEnabled", short: "F", long: "disable-flush-all", default: true, setting: Setting.FLUSH_ENABLED, help: "disable flush_all" },
+  { key: "verbose", short: "v", long: "verbose", default: 0, setting: Setting.VERBOSE,
     help: "verbose (print errors); -vv also commands and replies" },
   { key: "user", short: "u", long: "user", arg: "text", default: "", help: "user to run as (required when started as root)" },
   { key: "pidFile", short: "P", long: "pidfile", arg: "text", default: "", help: "file to write the process id to" },
   { key: "daemonize", short: "d", long: "daemon", default: false, help: "run as a daemon" },
-  { key: "hashpower", sub: "hashpower", arg: "num", default: 16, setting: Setting.HASHPOWER_INIT,
-    stats: "hashpower_init", help: "log2 of the initial hash table size" },
+  { key: "dumpEnabled", short: "X", long: "disable-dumping", default: true, setting: Setting.DUMP_ENABLED,
+    help: "disable stats cachedump and lru_crawler metadump" },
+  { key: "watchEnabled", short: "W", long: "disable-watch", default: true, setting: Setting.WATCH_ENABLED,
+    help: "disable watch commands (live logging)" },
+  { key: "statKeyPrefix", short: "D", long: "stat-key-prefix", arg: "text", default: ":",
+    help: "delimiter between key prefixes and ids for stats detail; turns detail on" },
+  { key: "detailEnabled", default: false, setting: Setting.DETAIL_ENABLED, help: "per-prefix stats (stats detail on|off)" },
+  { key: "hashpower", sub: "hashpower", arg: "num", default: 0, setting: Setting.HASHPOWER_INIT, help: "log2 of the initial hash table size" },
   { key: "hashExpand", sub: "hashexpand", default: true, setting: Setting.HASH_EXPAND,
     help: "grow the hash table as items are added (no_hashexpand turns it off)" },
-  { key: "slabChunkMax", sub: "slab_chunk_max", arg: "num", default: SLAB_PAGE_SIZE / 2, setting: Setting.SLAB_CHUNK_MAX,
-    stats: "slab_chunk_max", help: "largest slab chunk in bytes" },
-  { key: "lruMaintainer", sub: "lru_maintainer", default: true, setting: Setting.MAINTAINER,
-    stats: "lru_maintainer_thread", help: "run the LRU maintainer" },
+  { key: "slabChunkMax", sub: "slab_chunk_max", arg: "num", default: SLAB_PAGE_SIZE / 2, setting: Setting.SLAB_CHUNK_MAX, help: "largest slab chunk in bytes" },
+  { key: "lruMaintainer", sub: "lru_maintainer", default: true, setting: Setting.MAINTAINER, help: "run the LRU maintainer" },
   { key: "lruSegmented", sub: "lru_segmented", default: true, setting: Setting.LRU_SEGMENTED,
-    toCore: (o) => Number(o.lruSegmented && o.lruMaintainer), stats: "lru_segmented", help: "segmented HOT/WARM/COLD LRU" },
-  { key: "temporaryTtl", sub: "temporary_ttl", arg: "num", default: -1, setting: Setting.TEMPORARY_TTL,
-    toCore: (o) => Math.max(o.temporaryTtl, 0), stats: "temporary_ttl", help: "TTLs up to this go to the TEMP LRU" },
-  { key: "hotLruPct", sub: "hot_lru_pct", arg: "num", default: 20, setting: Setting.HOT_LRU_PCT,
-    stats: "hot_lru_pct", help: "share of a class's bytes HOT may hold" },
-  { key: "warmLruPct", sub: "warm_lru_pct", arg: "num", default: 40, setting: Setting.WARM_LRU_PCT,
-    stats: "warm_lru_pct", help: "share of a class's bytes WARM may hold" },
-  { key: "hotMaxFactor", sub: "hot_max_factor", arg: "float", default: 0.2, setting: Setting.HOT_MAX_FACTOR,
-    stats: "hot_max_factor", help: "HOT tail may be this times COLD's age" },
-  { key: "warmMaxFactor", sub: "warm_max_factor", arg: "float", default: 2.0, setting: Setting.WARM_MAX_FACTOR,
-    stats: "warm_max_factor", help: "WARM tail may be this times COLD's age" },
-  { key: "lruCrawler", sub: "lru_crawler", default: true, setting: Setting.LRU_CRAWLER,
-    stats: "lru_crawler", help: "reclaim expired items in the background" },
-  { key: "lruCrawlerTocrawl", sub: "lru_crawler_tocrawl", arg: "num", default: 0, setting: Setting.CRAWLER_TOCRAWL,
-    stats: "lru_crawler_tocrawl", help: "items checked per LRU per crawl, 0 = all" },
+    toCore: (o) => Number(o.lruSegmented && o.lruMaintainer), help: "segmented HOT/WARM/COLD LRU" },
+  { key: "temporaryTtl", sub: "temporary_ttl", arg: "num", default: 61, setting: Setting.TEMPORARY_TTL,
+    help: "items with at most this TTL go to the TEMP LRU (giving it turns the TEMP LRU on)" },
+  { key: "tempLru", default: false, setting: Setting.TEMP_LRU,
+    toCore: (o) => Number(o.tempLru && o.lruMaintainer), help: "TEMP LRU for short-lived items" },
+  { key: "hotLruPct", sub: "hot_lru_pct", arg: "num", default: 20, setting: Setting.HOT_LRU_PCT, help: "share of a class's bytes HOT may hold" },
+  { key: "warmLruPct", sub: "warm_lru_pct", arg: "num", default: 40, setting: Setting.WARM_LRU_PCT, help: "share of a class's bytes WARM may hold" },
+  { key: "hotMaxFactor", sub: "hot_max_factor", arg: "float", default: 0.2, setting: Setting.HOT_MAX_FACTOR, help: "HOT tail may be this times COLD's age" },
+  { key: "warmMaxFactor", sub: "warm_max_factor", arg: "float", default: 2.0, setting: Setting.WARM_MAX_FACTOR, help: "WARM tail may be this times COLD's age" },
+  { key: "lruCrawler", sub: "lru_crawler", default: true, setting: Setting.LRU_CRAWLER, help: "reclaim expired items in the background" },
+  { key: "lruCrawlerTocrawl", sub: "lru_crawler_tocrawl", arg: "num", default: 0, setting: Setting.CRAWLER_TOCRAWL, help: "items checked per LRU per crawl, 0 = all" },
   { key: "idleTimeout", sub: "idle_timeout", arg: "num", default: 0, setting: Setting.IDLE_TIMEOUT,
-    stats: "idle_timeout", help: "close connections idle this many seconds (0 = never)" },
+    help: "close connections idle this many seconds (0 = never)" },
+  { key: "slabAutomove", sub: "slab_automove", arg: "num", default: 1, setting: Setting.SLAB_AUTOMOVE,
+    help: "0 off, 1 move pages between classes by age, 2 move a page on every eviction" },
+  { key: "slabAutomoveRatio", sub: "slab_automove_ratio", arg: "float", default: 0.8, setting: Setting.SLAB_AUTOMOVE_RATIO,
+    help: "age ratio below which automove takes a page from the oldest class" },
+  { key: "lruCrawlerSleep", sub: "lru_crawler_sleep", arg: "num", default: 100, setting: Setting.CRAWLER_SLEEP,
+    help: "microseconds the crawler pauses between batches" },
+  { key: "trackSizes", sub: "track_sizes", default: false, setting: Setting.TRACK_SIZES,
+    help: "keep the item size histogram for stats sizes" },
 ];
 
 // -o suboptions memcached accepts that change nothing here (its defaults are ours already, or
 // they tune machinery a single-threaded core does not have).
 export const ACCEPTED_NOOP_SUBOPTIONS = new Set([
-  "maxconns_fast", "no_maxconns_fast", "modern", "slab_reassign", "no_slab_reassign", "slab_automove",
-  "no_slab_automove", "slab_automove_ratio", "slab_automove_window", "tail_repair_time",
-  "hash_algorithm", "lru_crawler_sleep", "watcher_logbuf_size", "worker_logbuf_size",
-  "read_buf_mem_limit", "inline_ascii_resp", "no_inline_ascii_resp", "resp_obj_mem_limit",
-  "drop_privileges", "no_drop_privileges", "track_sizes", "no_chunked_items", "sock_cookie_id",
+  "maxconns_fast", "no_maxconns_fast", "modern", "slab_reassign", "no_slab_reassign",
+  "slab_automove_window", "tail_repair_time", "hash_algorithm", "watcher_logbuf_size",
+  "worker_logbuf_size", "read_buf_mem_limit", "inline_ascii_resp", "no_inline_ascii_resp",
+  "resp_obj_mem_limit", "drop_privileges", "no_drop_privileges", "no_chunked_items", "sock_cookie_id",
 ]);
 
 export const ENGINE_OPTIONS = OPTIONS;
@@ -158,8 +164,6 @@ export function coreSettings(o: EngineOptions): Float64Array {
     if (s.setting === undefined) continue;
     slots[s.setting] = s.toCore ? s.toCore(full) : Number(full[s.key]);
   }
-  // memcached turns the TEMP LRU on by giving -o temporary_ttl; it needs the maintainer.
-  slots[Setting.TEMP_LRU] = Number(full.temporaryTtl >= 0 && full.lruMaintainer);
   return slots;
 }
 
@@ -177,8 +181,117 @@ export function validateEngineOptions(o: EngineOptions): string | null {
   if (o.itemSizeMax % o.slabChunkMax !== 0) return "-I must be a multiple of slab_chunk_max";
   if (o.hotLruPct + o.warmLruPct > 80) return "hot_lru_pct + warm_lru_pct cannot be more than 80% combined";
   if (o.hotMaxFactor <= 0 || o.warmMaxFactor <= 0) return "hot_max_factor and warm_max_factor must be greater than 0";
-  if (o.hashpower < 12) return `Initial hashtable multiplier of ${o.hashpower} is too low`;
+  if (o.hashpower !== 0 && o.hashpower < 12) return `Initial hashtable multiplier of ${o.hashpower} is too low`;
   if (o.hashpower > 32) return `Initial hashtable multiplier of ${o.hashpower} is too high\n` +
     'Choose a value based on "STAT hash_power_level" from a running instance';
   return null;
+}
+
+// ── `stats settings` ───────────────────────────────────────────────────────────────────
+// The lines in memcached 1.6.18's order, as Debian's build prints them (its extstore and TLS
+// lines included, showing those features off). A line either reads a core setting slot, so
+// commands that change a setting (verbosity, lru tune, cache_memlimit…) show at once, or is
+// text fixed at start-up.
+export enum SettingFormat { INT = 1, FLOAT2 = 2, YESNO = 3, ONOFF = 4, TEXT = 5, OLDEST = 6 }
+
+type SettingLine = [name: string, format: SettingFormat, source: Setting | ((o: ServerOptions) => string) | null];
+
+const PROTOCOL_NAMES = { auto: "auto-negotiate", ascii: "ascii", binary: "binary" };
+const text = (v: string | number) => () => String(v);
+
+export const STATS_SETTINGS: readonly SettingLine[] = [
+  ["maxbytes", SettingFormat.INT, Setting.MAXBYTES],
+  ["maxconns", SettingFormat.INT, Setting.MAX_CONNS],
+  ["tcpport", SettingFormat.INT, Setting.TCP_PORT],
+  ["udpport", SettingFormat.INT, Setting.UDP_PORT],
+  ["inter", SettingFormat.TEXT, (o) => o.listen.join(",") || "NULL"],
+  ["verbosity", SettingFormat.INT, Setting.VERBOSE],
+  ["oldest", SettingFormat.OLDEST, null],
+  ["evictions", SettingFormat.ONOFF, Setting.EVICT_TO_FREE],
+  ["domain_socket", SettingFormat.TEXT, text("NULL")],
+  ["umask", SettingFormat.TEXT, text(700)],
+  ["shutdown_command", SettingFormat.YESNO, Setting.SHUTDOWN_COMMAND],
+  ["growth_factor", SettingFormat.FLOAT2, Setting.GROWTH_FACTOR],
+  ["chunk_size", SettingFormat.INT, Setting.CHUNK_SIZE],
+  ["num_threads", SettingFormat.TEXT, (o) => String(o.threads)],
+  ["num_threads_per_udp", SettingFormat.TEXT, (o) => String(o.threads)],
+  ["stat_key_prefix", SettingFormat.TEXT, (o) => o.statKeyPrefix],
+  ["detail_enabled", SettingFormat.YESNO, Setting.DETAIL_ENABLED],
+  ["reqs_per_event", SettingFormat.INT, Setting.REQS_PER_EVENT],
+  ["cas_enabled", SettingFormat.YESNO, Setting.USE_CAS],
+  ["tcp_backlog", SettingFormat.TEXT, (o) => String(o.backlog)],
+  ["binding_protocol", SettingFormat.TEXT, (o) => PROTOCOL_NAMES[o.bindingProtocol]],
+  ["auth_enabled_sasl", SettingFormat.TEXT, text("no")],
+  ["auth_enabled_ascii", SettingFormat.TEXT, text("no")],
+  ["item_size_max", SettingFormat.INT, Setting.ITEM_SIZE_MAX],
+  ["maxconns_fast", SettingFormat.TEXT, text("yes")],
+  ["hashpower_init", SettingFormat.INT, Setting.HASHPOWER_INIT],
+  ["slab_reassign", SettingFormat.TEXT, text("yes")],
+  ["slab_automove", SettingFormat.INT, Setting.SLAB_AUTOMOVE],
+  ["slab_automove_ratio", SettingFormat.FLOAT2, Setting.SLAB_AUTOMOVE_RATIO],
+  ["slab_automove_window", SettingFormat.TEXT, text(30)],
+  ["slab_chunk_max", SettingFormat.INT, Setting.SLAB_CHUNK_MAX],
+  ["lru_crawler", SettingFormat.YESNO, Setting.LRU_CRAWLER],
+  ["lru_crawler_sleep", SettingFormat.INT, Setting.CRAWLER_SLEEP],
+  ["lru_crawler_tocrawl", SettingFormat.INT, Setting.CRAWLER_TOCRAWL],
+  ["tail_repair_time", SettingFormat.TEXT, text(0)],
+  ["flush_enabled", SettingFormat.YESNO, Setting.FLUSH_ENABLED],
+  ["dump_enabled", SettingFormat.YESNO, Setting.DUMP_ENABLED],
+  ["hash_algorithm", SettingFormat.TEXT, text("murmur3")],
+  ["lru_maintainer_thread", SettingFormat.YESNO, Setting.MAINTAINER],
+  ["lru_segmented", SettingFormat.YESNO, Setting.LRU_SEGMENTED],
+  ["hot_lru_pct", SettingFormat.INT, Setting.HOT_LRU_PCT],
+  ["warm_lru_pct", SettingFormat.INT, Setting.WARM_LRU_PCT],
+  ["hot_max_factor", SettingFormat.FLOAT2, Setting.HOT_MAX_FACTOR],
+  ["warm_max_factor", SettingFormat.FLOAT2, Setting.WARM_MAX_FACTOR],
+  ["temp_lru", SettingFormat.YESNO, Setting.TEMP_LRU],
+  ["temporary_ttl", SettingFormat.INT, Setting.TEMPORARY_TTL],
+  ["idle_timeout", SettingFormat.INT, Setting.IDLE_TIMEOUT],
+  ["watcher_logbuf_size", SettingFormat.TEXT, text(262144)],
+  ["worker_logbuf_size", SettingFormat.TEXT, text(65536)],
+  ["read_buf_mem_limit", SettingFormat.TEXT, text(0)],
+  ["track_sizes", SettingFormat.YESNO, Setting.TRACK_SIZES],
+  ["inline_ascii_response", SettingFormat.TEXT, text("no")],
+  ["ext_item_size", SettingFormat.TEXT, text(512)],
+  ["ext_item_age", SettingFormat.TEXT, text(4294967295)],
+  ["ext_low_ttl", SettingFormat.TEXT, text(0)],
+  ["ext_recache_rate", SettingFormat.TEXT, text(2000)],
+  ["ext_wbuf_size", SettingFormat.TEXT, text(4194304)],
+  ["ext_compact_under", SettingFormat.TEXT, text(0)],
+  ["ext_drop_under", SettingFormat.TEXT, text(0)],
+  ["ext_max_sleep", SettingFormat.TEXT, text(1000000)],
+  ["ext_max_frag", SettingFormat.TEXT, text("0.80")],
+  ["slab_automove_freeratio", SettingFormat.TEXT, text("0.010")],
+  ["ext_drop_unread", SettingFormat.TEXT, text("no")],
+  ["ssl_enabled", SettingFormat.TEXT, text("no")],
+  ["ssl_chain_cert", SettingFormat.TEXT, text("(null)")],
+  ["ssl_key", SettingFormat.TEXT, text("(null)")],
+  ["ssl_verify_mode", SettingFormat.TEXT, text(0)],
+  ["ssl_keyformat", SettingFormat.TEXT, text(1)],
+  ["ssl_ciphers", SettingFormat.TEXT, text("NULL")],
+  ["ssl_ca_cert", SettingFormat.TEXT, text("NULL")],
+  ["ssl_wbuf_size", SettingFormat.TEXT, text(16384)],
+  ["ssl_session_cache", SettingFormat.TEXT, text("no")],
+  ["ssl_kernel_tls", SettingFormat.TEXT, text("no")],
+  ["ssl_min_version", SettingFormat.TEXT, text("tlsv1.2")],
+  ["num_napi_ids", SettingFormat.TEXT, text("(null)")],
+  ["memory_file", SettingFormat.TEXT, text("(null)")],
+];
+
+// The descriptor the core renders `stats settings` from: per line a format byte, a slot byte,
+// the name, and (TEXT) the value, each string prefixed by its length; a 0 byte ends it.
+export function statsSettingsDescriptor(o: ServerOptions): Uint8Array {
+  const enc = new TextEncoder();
+  const bytes: number[] = [];
+  const str = (v: string) => {
+    const b = enc.encode(v).subarray(0, 255);
+    bytes.push(b.length, ...b);
+  };
+  for (const [name, format, source] of STATS_SETTINGS) {
+    bytes.push(format, typeof source === "number" ? source : 0);
+    str(name);
+    if (format === SettingFormat.TEXT) str((source as (o: ServerOptions) => string)(o));
+  }
+  bytes.push(0);
+  return Uint8Array.from(bytes);
 }

@@ -4,8 +4,9 @@
 //
 // Chunk layout (one slab chunk):
 //   0  next   u32   next chunk of the chain (free-list next while on a free list)
-//   4  prev   u32   free-list prev (unused in a chain)
+//   4  prev   u32   previous chunk of the chain, 0 for the first (free-list prev when free)
 //   8  used   u32   value bytes held
+//  12  head   u32   the item whose value this is (the page mover relinks through it)
 //  24  flags  u16   ITEM_CHUNK (shares the item's flags offset, so free lists and the
 //  26  cls    u8    invariant checker treat chunks and items alike); own slab class
 //  28  data[]
@@ -19,7 +20,9 @@ import { slabsClsid, slabsFree, classSize } from "./slabs";
 import { allocChunkPull } from "./items";
 
 export const CH_NEXT: usize = 0;
+export const CH_PREV: usize = 4;
 export const CH_USED: usize = 8;
+export const CH_HEAD: usize = 12;
 export const CHUNK_HEADER: usize = 28;
 
 @inline export function chunkNext(ch: usize): usize { return load<u32>(ch, CH_NEXT); }
@@ -27,6 +30,8 @@ export const CHUNK_HEADER: usize = 28;
 @inline export function chunkData(ch: usize): usize { return ch + CHUNK_HEADER; }
 @inline export function chunkClass(ch: usize): u32 { return load<u8>(ch, IT_CLSID); }
 @inline export function chunkCapacity(ch: usize): u32 { return classSize(chunkClass(ch)) - <u32>CHUNK_HEADER; }
+@inline export function chunkPrev(ch: usize): usize { return load<u32>(ch, CH_PREV); }
+@inline export function chunkHead(ch: usize): usize { return load<u32>(ch, CH_HEAD); }
 @inline export function firstChunk(it: usize): usize { return load<u32>(itData(it)); }
 
 // Builds a chain able to hold `nbytes` under item `it`. False (chain released) when out of
@@ -35,6 +40,7 @@ export function chunkChainAlloc(it: usize, nbytes: u32): bool {
   const chunkMax = <usize>settingU32(Setting.SLAB_CHUNK_MAX);
   let remaining = <usize>nbytes;
   let link = itData(it);
+  let prev: usize = 0;
   store<u32>(link, 0);
   while (remaining > 0) {
     const size = min<usize>(remaining + CHUNK_HEADER, chunkMax);
@@ -45,11 +51,14 @@ export function chunkChainAlloc(it: usize, nbytes: u32): bool {
       return false;
     }
     store<u32>(ch, 0, CH_NEXT);
+    store<u32>(ch, <u32>prev, CH_PREV);
     store<u32>(ch, 0, CH_USED);
+    store<u32>(ch, <u32>it, CH_HEAD);
     store<u16>(ch, ITEM_CHUNK, IT_FLAGS);
     store<u8>(ch, <u8>cls, IT_CLSID);
     store<u32>(link, <u32>ch);
     link = ch + CH_NEXT;
+    prev = ch;
     const cap = <usize>classSize(cls) - CHUNK_HEADER;
     remaining = remaining > cap ? remaining - cap : 0;
   }

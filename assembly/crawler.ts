@@ -79,15 +79,14 @@ function startClass(c: u32): bool {
   return started;
 }
 
-// `lru_crawler crawl <class>` for one class, or every class with classId 0.
-export function crawlerStart(classId: u32): CrawlStart {
+// `lru_crawler crawl <ids|all>`: bit c of `classes` asks for class c.
+export function crawlerStart(classes: u64): CrawlStart {
   if (!settingOn(Setting.LRU_CRAWLER)) return CrawlStart.NOTSTARTED;
   if (crawlerRunning()) return CrawlStart.BUSY;
   const largest = powerLargest();
-  if (classId > largest) return CrawlStart.BADCLASS;
   let started = false;
-  for (let c: u32 = classId ? classId : 1; c <= (classId ? classId : largest); c++) {
-    if (startClass(c)) started = true;
+  for (let c: u32 = 1; c <= largest; c++) {
+    if ((classes >> c) & 1 && startClass(c)) started = true;
   }
   if (!started) return CrawlStart.NOTSTARTED;
   statIncr(Stat.LRU_CRAWLER_STARTS);

@@ -135,7 +135,12 @@ export function maintain(): u32 {
   return global32(Global.HASH_EXPANDING) | global32(Global.CRAWLER_ACTIVE) ? 1 : 0;
 }
 
-export function crawl(classId: u32): u32 { return crawlerStart(classId); }
+// lru_crawler crawl for one class, or every class with 0.
+export function crawl(classId: u32): u32 {
+  return crawlerStart(classId ? <u64>1 << classId : ALL_CLASSES);
+}
+
+const ALL_CLASSES: u64 = u64.MAX_VALUE;
 
 // A `stats` family (0 general, 1 items, 2 slabs, 3 settings) rendered into OUTBUF, END included.
 export function renderStats(group: u32): u32 {

@@ -75,6 +75,10 @@ export enum Global {
   CRAWLER_MODE,         // 0 idle, 1 expired-item reclaim
   CHECK_DETAIL,         // address the invariant checker complained about
   PINNED,               // item an operation is still reading: eviction and reclaim skip it
+  REASSIGN_CURSOR,      // slabs reassign -1: where the search for a source class resumes
+  AUTOMOVE_LAST,        // current_time of the last automove decision
+  AUTOMOVE_PENDING,     // slab_automove=2: class that evicted and wants a page (0 = none)
+  AUTOMOVE_WINDOWS,     // automove decisions taken so far (a window must fill before moves)
   INITIALIZED,
   COUNT,
 }

@@ -78,6 +78,17 @@ export function lruInsertBeforeRaw(it: usize, at: usize, id: u32): void {
   else store<u32>(lru(id), <u32>it, LRU_HEAD);
 }
 
+// `fresh` (a byte copy of `old`, links included) takes `old`'s place in the list.
+export function lruReplaceRaw(old: usize, fresh: usize, id: u32): void {
+  const l = lru(id);
+  const next = itNext(fresh);
+  const prev = itPrev(fresh);
+  if (prev) setNext(prev, fresh);
+  else store<u32>(l, <u32>fresh, LRU_HEAD);
+  if (next) setPrev(next, fresh);
+  else store<u32>(l, <u32>fresh, LRU_TAIL);
+}
+
 export function lruUnlinkRaw(it: usize, id: u32): void {
   const l = lru(id);
   const next = itNext(it);

@@ -29,6 +29,7 @@ import {
 } from "./conn";
 import { renderStats, StatsGroup } from "./stats_text";
 import { execMeta } from "./proto_meta";
+import { execLruCrawler, execLru, execSlabs, execCachedump } from "./proto_admin";
 import { adjustMemLimit, MemlimitResult } from "./memlimit";
 
 const NL: u8 = 0x0a;
@@ -60,7 +61,7 @@ export function reply(s: string): void {
 }
 
 // memcached's set_noreply_maybe: only an exact `noreply` as the last word counts.
-function setNoreplyMaybe(ntokens: u32): bool {
+export function setNoreplyMaybe(ntokens: u32): bool {
   if (tokIs(ntokens - 2, "noreply")) store<u8>(NOREPLY, 1);
   return noreply();
 }
@@ -215,7 +216,9 @@ function execLine(c: usize, line: usize, lineEnd: usize, data: usize, dataAvail:
     procFlag(PF_CLOSE);
     return EXEC_STOP;
   }
+  if (tokIs(0, "lru_crawler")) return execLruCrawler(ntokens);
   if (tokIs(0, "verbosity")) return execVerbosity(ntokens);
+  if (tokIs(0, "lru")) return execLru(ntokens);
   // memcached's guard against HTTP clients: close without a word.
   if (tokStartsWith(ntokens - 2, "HTTP/")) {
     procFlag(PF_CLOSE_NOW);
@@ -242,6 +245,7 @@ function execS(c: usize, ntokens: u32, data: usize, dataAvail: u32): i64 {
   if (tokIs(0, "set")) return execUpdate(c, ntokens, StoreOp.SET, data, dataAvail);
   if (tokIs(0, "stats")) return execStats(ntokens);
   if (tokIs(0, "shutdown")) return execShutdown(ntokens);
+  if (tokIs(0, "slabs")) return execSlabs(ntokens);
   return error();
 }
 
@@ -371,7 +375,7 @@ function replyStore(r: StoreResult): void {
   }
 }
 
-function clientError(): i64 {
+export function clientError(): i64 {
   reply("CLIENT_ERROR bad command line format");
   return 0;
 }
@@ -507,6 +511,7 @@ function execStats(ntokens: u32): i64 {
   if (tokIs(1, "settings")) renderStats(StatsGroup.SETTINGS);
   else if (tokIs(1, "items")) renderStats(StatsGroup.ITEMS);
   else if (tokIs(1, "slabs")) renderStats(StatsGroup.SLABS);
+  else if (tokIs(1, "cachedump")) return execCachedump(ntokens);
   else return error();
   return 0;
 }

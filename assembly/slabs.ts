@@ -192,12 +192,24 @@ function newSlab(id: u32): bool {
     if (!page) return false;
     setGlobal64(Global.MEM_MALLOCED, malloced + PAGE_SIZE);
   }
+  adoptPage(id, page);
+  return true;
+}
+
+// A page joins class `id`: cut into chunks on its free list.
+export function adoptPage(id: u32, page: usize): void {
+  const c = sc(id);
   setPageOwner(page, <u8>id);
   const size = <usize>load<u32>(c, SC_SIZE);
   const perslab = load<u32>(c, SC_PERSLAB);
   for (let i: u32 = 0; i < perslab; i++) freeListPush(id, page + <usize>i * size);
   store<u32>(c, load<u32>(c, SC_SLABS) + 1, SC_SLABS);
-  return true;
+}
+
+// An emptied page leaves class `id` (the page mover hands it on).
+export function dropPage(id: u32, page: usize): void {
+  store<u32>(sc(id), load<u32>(sc(id), SC_SLABS) - 1, SC_SLABS);
+  setPageOwner(page, PAGE_UNUSED);
 }
 
 // A chunk of class `id`, or 0 when the class is out of chunks and may not take a page.

@@ -122,16 +122,17 @@ function renderGeneral(): void {
 // memcached keeps this many descriptors back for listeners and internal pipes.
 const RESERVED_FDS: u64 = 20;
 
-// The page mover (slabs reassign) counters; nothing moves pages yet, so they are all zero.
+// The page mover (slab_mover.ts). It moves a page within one call, so nothing is ever busy
+// or running between calls.
 function renderSlabReassign(): void {
-  line("slab_reassign_rescues", 0);
-  line("slab_reassign_chunk_rescues", 0);
-  line("slab_reassign_evictions_nomem", 0);
-  line("slab_reassign_inline_reclaim", 0);
+  line("slab_reassign_rescues", stat(Stat.SLAB_REASSIGN_RESCUES));
+  line("slab_reassign_chunk_rescues", stat(Stat.SLAB_REASSIGN_CHUNK_RESCUES));
+  line("slab_reassign_evictions_nomem", stat(Stat.SLAB_REASSIGN_EVICTIONS_NOMEM));
+  line("slab_reassign_inline_reclaim", stat(Stat.SLAB_REASSIGN_INLINE_RECLAIM));
   line("slab_reassign_busy_items", 0);
   line("slab_reassign_busy_deletes", 0);
   line("slab_reassign_running", 0);
-  line("slabs_moved", 0);
+  line("slabs_moved", stat(Stat.SLABS_MOVED));
 }
 
 function line(name: string, v: u64): void {

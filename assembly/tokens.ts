@@ -111,3 +111,54 @@ export function cStrto(p: usize, len: u32, unsigned: bool): bool {
 @inline export function tokStrtol(i: u32): bool { return cStrto(tokAt(i), tokLen(i), false); }
 @inline export function tokStrtoul(i: u32): bool { return cStrto(tokAt(i), tokLen(i), true); }
 
+
+// C's strtod for the plain decimals memcached's safe_strtod sees (`lru tune`, `slabs automove
+// ratio`): optional sign, digits, optional fraction, optional exponent, then end or space.
+export function cStrtod(p: usize, len: u32): bool {
+  let i: u32 = 0;
+  while (i < len && isSpace(load<u8>(p + i))) i++;
+  let sign: f64 = 1;
+  if (i < len && (load<u8>(p + i) == 0x2b || load<u8>(p + i) == 0x2d)) {
+    if (load<u8>(p + i) == 0x2d) sign = -1;
+    i++;
+  }
+  let v: f64 = 0;
+  let digits: u32 = 0;
+  while (i < len && <u32>load<u8>(p + i) - 0x30 <= 9) {
+    v = v * 10 + <f64>(load<u8>(p + i) - 0x30);
+    i++;
+    digits++;
+  }
+  if (i < len && load<u8>(p + i) == 0x2e) {
+    i++;
+    let scale: f64 = 0.1;
+    while (i < len && <u32>load<u8>(p + i) - 0x30 <= 9) {
+      v += <f64>(load<u8>(p + i) - 0x30) * scale;
+      scale /= 10;
+      i++;
+      digits++;
+    }
+  }
+  if (digits == 0) return false;
+  if (i < len && (load<u8>(p + i) | 0x20) == 0x65) {
+    i++;
+    let esign: i32 = 1;
+    if (i < len && (load<u8>(p + i) == 0x2b || load<u8>(p + i) == 0x2d)) {
+      if (load<u8>(p + i) == 0x2d) esign = -1;
+      i++;
+    }
+    let e: i32 = 0;
+    const start = i;
+    while (i < len && <u32>load<u8>(p + i) - 0x30 <= 9) {
+      e = min<i32>(e * 10 + (load<u8>(p + i) - 0x30), 400);
+      i++;
+    }
+    if (i == start) return false;
+    v *= Math.pow(10, <f64>(esign * e));
+  }
+  if (i < len && !isSpace(load<u8>(p + i))) return false;
+  store<f64>(NUM, sign * v);
+  return true;
+}
+
+@inline export function numF64(): f64 { return load<f64>(NUM); }

@@ -15,6 +15,7 @@ import { processText } from "./proto_text";
 import { clockInit, clockSet as setClock } from "./clock";
 import { crawlerInit, crawlerSchedule, crawlerStep, crawlerStart } from "./crawler";
 import { lruMaintain } from "./lru";
+import { automoveStep } from "./automove";
 import { itNbytes, itClientFlags, itCas, itData, itExptime, hasFlag, ITEM_CHUNKED } from "./item";
 import { valueRead } from "./chunk";
 import { getCommand, touchCommand, deleteCommand, flushCommand } from "./engine";
@@ -130,6 +131,7 @@ export function maintain(): u32 {
   if (settingU32(Setting.MAINTAINER)) {
     lruMaintain();
     crawlerSchedule();
+    automoveStep();
   }
   crawlerStep(CRAWL_ITEMS_PER_STEP);
   return global32(Global.HASH_EXPANDING) | global32(Global.CRAWLER_ACTIVE) ? 1 : 0;

@@ -25,6 +25,7 @@
 //               │ TOKENS     24 × 8 B          │ proto_text.ts tokenizer output
 //               │ META       512 B             │ proto_meta.ts parsed flags, decoded key
 //               │ SETTINGS_DESC 4 KiB          │ how to print `stats settings` (host-written)
+//               │ AUTOMOVE   64 × 512 B        │ automove.ts sample windows per class
 //   STATE_END   ├──────────────────────────────┤
 //               │ CONNS      maxconns × 32 B   │ conn.ts, per-connection protocol state
 //               │ INBUF      INBUF_SIZE        │ received bytes the host hands in
@@ -138,7 +139,10 @@ export const META_SIZE: usize = 512;
 export const SETTINGS_DESC: usize = META + META_SIZE; // `stats settings` lines (host/options.ts)
 export const SETTINGS_DESC_SIZE: usize = 4096;
 
-export const STATE_END: usize = SETTINGS_DESC + SETTINGS_DESC_SIZE;
+export const AUTOMOVE: usize = SETTINGS_DESC + SETTINGS_DESC_SIZE; // automove.ts windows
+export const AUTOMOVE_SIZE: usize = 64 * 512;
+
+export const STATE_END: usize = AUTOMOVE + AUTOMOVE_SIZE;
 
 // Room kept free in OUTBUF before any command: enough for every reply but a get's values.
 export const OUT_RESERVE: usize = 256 * 1024;

@@ -26,6 +26,7 @@ import { currentTime } from "./clock";
 import { LruStat, lruStatIncr, lruStatSet, Stat, statIncr } from "./stats";
 import { itemIsFlushed, itemUnlink, itemHash, isPinned } from "./items";
 import { powerLargest } from "./slabs";
+import { automoveOnEviction } from "./automove";
 
 const LRU_HEAD: usize = 0;
 const LRU_TAIL: usize = 4;
@@ -247,6 +248,7 @@ function evict(it: usize, id: u32, now: u32): void {
   if (!(f & ITEM_FETCHED)) lruStatIncr(id, LruStat.EVICTED_UNFETCHED);
   if (f & ITEM_ACTIVE) lruStatIncr(id, LruStat.EVICTED_ACTIVE);
   itemUnlink(it, itemHash(it));
+  automoveOnEviction(id & CLSID_MASK);
 }
 
 // memcached's lru_maintainer_juggle for one class: TEMP reclaims, then HOT/WARM/COLD tails

@@ -8,6 +8,7 @@ import {
 import { hash } from "./hash";
 import { itemGet, itemAlloc, itemReplace, nextCas, pin } from "./items";
 import { itemUpdate } from "./lru";
+import { sizesAdd, sizesRemove } from "./sizes";
 import { Stat, statIncr, SlabStat, slabStatIncr } from "./stats";
 import { setResultCas, setResultNumber } from "./result";
 
@@ -84,7 +85,10 @@ export function arithCommand(key: usize, nkey: u32, incr: bool, delta: u64, casI
   setResultNumber(value);
   if (digits <= len) {
     // In place, right-padded with spaces: the length (and the item) stay.
+    // The size histogram tells tracked items by CAS: take the item out and back in.
+    sizesRemove(it);
     setCas(it, settingOn(Setting.USE_CAS) ? nextCas() : 0);
+    sizesAdd(it);
     memory.copy(itData(it), scratch, digits);
     memory.fill(itData(it) + digits, SPACE, len - digits);
     itemUpdate(it);

@@ -6,7 +6,6 @@
 //   0  proto    u8    PROTO_NEGOTIATING until the first byte decides (-B auto), then ascii/binary
 //   4  swallow  u32   data bytes still to discard after a refused storage command
 //                     (memcached's conn_swallow / sbytes)
-//   8  noreply  u8    the swallowed command's noreply (nothing to print; kept for clarity of state)
 //  12  resume   u32   offset into the current get line at which to continue after OUTBUF filled
 import { Global, global32, settingU32 } from "./layout";
 import { Setting } from "./settings";
@@ -27,6 +26,7 @@ export const PF_AGAIN: u32 = 4;        // OUTBUF filled: send it, then call agai
 export const PF_YIELD: u32 = 8;        // -R commands served: let other connections run first
 export const PF_SHUTDOWN: u32 = 16;    // `shutdown` with -A: stop the server
 export const PF_CLOSE_NOW: u32 = 32;   // close without sending (HTTP guard, oversized line)
+export const PF_STATS_CONNS: u32 = 64; // `stats conns`: the host appends its connection lines
 
 @inline export function connAddr(id: u32): usize {
   return <usize>global32(Global.CONNS) + <usize>id * CONN_SIZE;

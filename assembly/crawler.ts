@@ -65,7 +65,7 @@ function startClass(c: u32): bool {
   for (let lru: u32 = HOT_LRU; lru <= TEMP_LRU; lru += WARM_LRU) {
     const id = c | lru;
     const cr = crawler(id);
-    if (hasFlag(cr, ITEM_LINKED) || !lruTail(id)) continue;
+    if (hasFlag(cr, ITEM_LINKED)) continue; // memcached starts on empty lists too
     store<u16>(cr, ITEM_CRAWLER | ITEM_LINKED, IT_FLAGS);
     store<u32>(cr, settingU32(Setting.CRAWLER_TOCRAWL), CR_REMAINING);
     lruLinkTailRaw(cr, id);

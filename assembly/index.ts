@@ -12,6 +12,8 @@ import { assocInit, assocExpandStep, assocStartExpand } from "./assoc";
 import { updateCap } from "./memlimit";
 import { CONN_SIZE, connAddr, connReset, connValid, PROTO_NEGOTIATING, PROTO_ASCII, connProto, setConnProto, PF_CLOSE_NOW } from "./conn";
 import { processText } from "./proto_text";
+import { PREFIX_TABLE_SIZE } from "./prefix_stats";
+import { sizesEnable } from "./sizes";
 import { clockInit, clockSet as setClock } from "./clock";
 import { crawlerInit, crawlerSchedule, crawlerStep, crawlerStart } from "./crawler";
 import { lruMaintain } from "./lru";
@@ -49,8 +51,10 @@ function placeAreas(): usize {
   const inSize = max<usize>(IO_MIN * 4, itemMax + LINE_ROOM);
   const outbuf = alignUp(inbuf + inSize, 64);
   const outSize = max<usize>(IO_MIN, itemMax + LINE_ROOM) + 2 * OUT_RESERVE;
-  const valbuf = alignUp(outbuf + outSize, 64);
+  const prefixes = alignUp(outbuf + outSize, 64);
+  const valbuf = alignUp(prefixes + PREFIX_TABLE_SIZE, 64);
   const valSize = alignUp(itemMax + 2, 64);
+  setGlobal32(Global.PREFIXES, <u32>prefixes);
   setGlobal32(Global.CONNS, <u32>conns);
   setGlobal32(Global.INBUF, <u32>inbuf);
   setGlobal32(Global.INBUF_SIZE, <u32>inSize);
@@ -74,6 +78,7 @@ export function init(unixNow: u32): u32 {
   if (!assocInit()) return InitError.OUT_OF_MEMORY;
   crawlerInit();
   clockInit(unixNow);
+  if (settingU32(Setting.TRACK_SIZES) && !sizesEnable(0)) return InitError.OUT_OF_MEMORY;
   setGlobal32(Global.INITIALIZED, 1);
   return InitError.OK;
 }

@@ -16,6 +16,7 @@ import { currentTime } from "./clock";
 import { lruLink, lruUnlink, lruPullTail, initialLru, itemBump, PULL_EVICT } from "./lru";
 import { Stat, statIncr, statDecr, statAdd, LruStat, lruStatAdd } from "./stats";
 import { chunkChainAlloc, chunkChainFree } from "./chunk";
+import { sizesAdd, sizesRemove } from "./sizes";
 
 const ALLOC_TRIES: u32 = 10; // memcached's do_item_alloc_pull retry count
 
@@ -119,11 +120,13 @@ export function itemLink(it: usize, hv: u32): void {
   setCas(it, settingOn(Setting.USE_CAS) ? nextCas() : 0);
   assocInsert(it, hv);
   lruLink(it);
+  sizesAdd(it);
 }
 
 // memcached's do_item_unlink + the final release: the item's memory is free afterwards.
 export function itemUnlink(it: usize, hv: u32): void {
   if (!hasFlag(it, ITEM_LINKED)) return;
+  sizesRemove(it);
   clearFlag(it, ITEM_LINKED);
   statAdd(Stat.CURR_BYTES, <u64>-<i64>itTotal(it));
   statDecr(Stat.CURR_ITEMS);

@@ -80,6 +80,11 @@ export enum Global {
   AUTOMOVE_LAST,        // current_time of the last automove decision
   AUTOMOVE_PENDING,     // slab_automove=2: class that evicted and wants a page (0 = none)
   AUTOMOVE_WINDOWS,     // automove decisions taken so far (a window must fill before moves)
+  PREFIXES,             // prefix_stats.ts table address, and entries in use
+  PREFIX_COUNT,
+  SIZES,                // sizes.ts histogram address (0 until first enabled), bucket count
+  SIZES_BUCKETS,
+  SIZES_CAS_MIN,        // items with a smaller CAS were stored before tracking began
   INITIALIZED,
   COUNT,
 }

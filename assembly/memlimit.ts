@@ -8,6 +8,9 @@ import { Global, global64, setGlobal64, setting, settingU32, SETTINGS, PAGE_SIZE
 import { Setting } from "./settings";
 import { powerLargest, classPages, SLAB_GLOBAL_PAGE_POOL, poolTakePage, releasePages } from "./slabs";
 import { tablePages, HASHPOWER_DEFAULT, HASHPOWER_MAX } from "./assoc";
+import { sizesBytes } from "./sizes";
+
+@inline function alignPage(v: u64): u64 { return (v + PAGE_SIZE - 1) & ~(<u64>PAGE_SIZE - 1); }
 
 export enum MemlimitResult { OK = 0, TOO_LARGE = 1 }
 
@@ -21,7 +24,8 @@ export function memoryNeeded(limit: u64): u64 {
   if (hp == 0) hp = HASHPOWER_DEFAULT;
   while (hp < HASHPOWER_MAX && (<u64>1 << hp) * 3 / 2 < maxItems) hp++;
   const hashBytes = (<u64>tablePages(hp) + <u64>tablePages(hp - 1)) * PAGE_SIZE;
-  return global64(Global.ARENA_BASE) + limit + firstPages + hashBytes;
+  const histogram = alignPage(<u64>sizesBytes());
+  return global64(Global.ARENA_BASE) + limit + firstPages + hashBytes + histogram;
 }
 
 // Sets MEM_CAP for the current limit; false if it cannot fit one wasm32 memory.

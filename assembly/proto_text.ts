@@ -24,11 +24,14 @@ import {
   outLine, outStr, outBytes, outU64, outCrlf, outFree, outTruncate, outReserve, outLen,
 } from "./output";
 import {
-  PF_CLOSE, PF_CLOSE_NOW, PF_NEED_MORE, PF_AGAIN, PF_YIELD, PF_SHUTDOWN,
+  PF_CLOSE, PF_CLOSE_NOW, PF_NEED_MORE, PF_AGAIN, PF_YIELD, PF_SHUTDOWN, PF_STATS_CONNS,
   connSwallow, setConnSwallow, connResume, setConnResume,
 } from "./conn";
 import { renderStats, StatsGroup } from "./stats_text";
 import { execMeta } from "./proto_meta";
+import { prefixRecordGet, prefixRecordSet, prefixRecordDelete, prefixDump } from "./prefix_stats";
+import { sizesRender, sizesEnable, sizesDisable } from "./sizes";
+import { nextCas } from "./items";
 import { execLruCrawler, execLru, execSlabs, execCachedump } from "./proto_admin";
 import { adjustMemLimit, MemlimitResult } from "./memlimit";
 
@@ -75,6 +78,7 @@ export function procFlag(f: u32): void {
 // Result of executing one line: >= 0 data bytes consumed after the line, or one of these.
 export const EXEC_NEED_MORE: i64 = -1;
 export const EXEC_STOP: i64 = -2;        // stop processing (close, shutdown, OUTBUF full)
+export const EXEC_STOP_AFTER: i64 = -3;  // line done, but let the host act before the next one
 
 const ONES: u64 = 0x0101010101010101;
 const HIGHS: u64 = 0x8080808080808080;
@@ -154,6 +158,10 @@ export function processText(c: usize, base: usize, len: u32): u32 {
     if (r == EXEC_NEED_MORE) return <u32>(pos - base);
     if (r == EXEC_STOP) {
       if (global32(Global.PROC_FLAGS) & (PF_CLOSE | PF_SHUTDOWN)) pos = nl + 1;
+      break;
+    }
+    if (r == EXEC_STOP_AFTER) {
+      pos = nl + 1;
       break;
     }
     pos = nl + 1 + <usize>r;
@@ -286,6 +294,7 @@ function execGet(c: usize, ntokens: u32, withCas: bool, touch: bool, line: usize
         return EXEC_STOP;
       }
       const it = getCommand(key, nkey, touch, exptime);
+      prefixRecordGet(key, nkey, it != 0);
       if (it) writeValue(it, withCas);
     }
     const rest = tokAt(n - 1);
@@ -341,6 +350,7 @@ function execUpdate(c: usize, ntokens: u32, op: StoreOp, data: usize, dataAvail:
   const total = <u32>vlen + 2;
   const key = tokAt(1);
   if (!itemSizeOk(nkey, flags, <u64>vlen)) {
+    prefixRecordSet(key, nkey);
     reply("SERVER_ERROR object too large for cache");
     statIncr(Stat.STORE_TOO_LARGE);
     if (op == StoreOp.SET) deleteStaleKey(key, nkey);
@@ -351,6 +361,7 @@ function execUpdate(c: usize, ntokens: u32, op: StoreOp, data: usize, dataAvail:
     setGlobal32(Global.PROC_NEED, <u32>(data - tokAt(0)) + total);
     return EXEC_NEED_MORE;
   }
+  prefixRecordSet(key, nkey); // once, now that the line will not be parsed again
   const valid = load<u16>(data + <usize>vlen) == 0x0a0d;
   const r = storeCommand(op, key, nkey, flags, exptime, data, <u32>vlen, casIn, false, valid);
   replyStore(r);
@@ -394,6 +405,7 @@ function execDelete(ntokens: u32): i64 {
     }
   }
   if (tokLen(1) > KEY_MAX_LENGTH) return clientError();
+  prefixRecordDelete(tokAt(1), tokLen(1));
   reply(deleteCommand(tokAt(1), tokLen(1)) ? "DELETED" : "NOT_FOUND");
   return 0;
 }
@@ -503,6 +515,25 @@ function execStats(ntokens: u32): i64 {
     renderStats(StatsGroup.GENERAL);
     return 0;
   }
+  if (tokIs(1, "detail")) return execStatsDetail(ntokens);
+  if (tokIs(1, "conns")) {
+    // Connections are the host's: it appends their lines and END after this reply.
+    procFlag(PF_STATS_CONNS);
+    return EXEC_STOP_AFTER;
+  }
+  if (tokIs(1, "sizes")) {
+    sizesRender();
+    return 0;
+  }
+  if (tokIs(1, "sizes_enable")) {
+    reply(sizesEnable(nextCas() + 1) ? "STAT sizes_status enabled" : "STAT sizes_status disabled");
+    return 0;
+  }
+  if (tokIs(1, "sizes_disable")) {
+    sizesDisable();
+    reply("STAT sizes_status disabled");
+    return 0;
+  }
   if (tokIs(1, "reset")) {
     statsReset();
     reply("RESET");
@@ -513,5 +544,18 @@ function execStats(ntokens: u32): i64 {
   else if (tokIs(1, "slabs")) renderStats(StatsGroup.SLABS);
   else if (tokIs(1, "cachedump")) return execCachedump(ntokens);
   else return error();
+  return 0;
+}
+
+// `stats detail on|off|dump`
+function execStatsDetail(ntokens: u32): i64 {
+  if (ntokens >= 4 && (tokIs(2, "on") || tokIs(2, "off"))) {
+    store<f64>(SETTINGS + (<usize>Setting.DETAIL_ENABLED << 3), tokIs(2, "on") ? 1 : 0);
+    reply("OK");
+  } else if (ntokens >= 4 && tokIs(2, "dump")) {
+    prefixDump();
+  } else {
+    reply("CLIENT_ERROR usage: stats detail on|off|dump");
+  }
   return 0;
 }

@@ -40,5 +40,6 @@ export enum Setting {
   WATCH_ENABLED = 31,    // -W turns it off
   DETAIL_ENABLED = 32,   // detail_enabled (-D, stats detail on|off)
   TRACK_SIZES = 33,      // track_sizes (-o track_sizes, stats sizes_enable)
-  COUNT = 34,
+  DETAIL_DELIMITER = 34, // stat_key_prefix (-D): the byte that ends a key's prefix
+  COUNT = 35,
 }

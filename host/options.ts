@@ -104,6 +104,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: "watchEnabled", short: "W", long: "disable-watch", default: true, setting: Setting.WATCH_ENABLED,
     help: "disable watch commands (live logging)" },
   { key: "statKeyPrefix", short: "D", long: "stat-key-prefix", arg: "text", default: ":",
+    setting: Setting.DETAIL_DELIMITER, toCore: (o) => o.statKeyPrefix.charCodeAt(0) || 0,
     help: "delimiter between key prefixes and ids for stats detail; turns detail on" },
   { key: "detailEnabled", default: false, setting: Setting.DETAIL_ENABLED, help: "per-prefix stats (stats detail on|off)" },
   { key: "hashpower", sub: "hashpower", arg: "num", default: 0, setting: Setting.HASHPOWER_INIT, help: "log2 of the initial hash table size" },

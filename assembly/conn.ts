@@ -4,6 +4,7 @@
 //
 // Connection record (CONNS + id × 32):
 //   0  proto    u8    PROTO_NEGOTIATING until the first byte decides (-B auto), then ascii/binary
+//   1  dumping  u8    a metadump streams to this connection; its input waits until END
 //   4  swallow  u32   data bytes still to discard after a refused storage command
 //                     (memcached's conn_swallow / sbytes)
 //  12  resume   u32   offset into the current get line at which to continue after OUTBUF filled
@@ -12,6 +13,7 @@ import { Setting } from "./settings";
 
 export const CONN_SIZE: usize = 32;
 const C_PROTO: usize = 0;
+const C_DUMPING: usize = 1;
 const C_SWALLOW: usize = 4;
 const C_RESUME: usize = 12;
 
@@ -42,6 +44,8 @@ export function connReset(id: u32): void {
 
 @inline export function connProto(c: usize): u8 { return load<u8>(c, C_PROTO); }
 @inline export function setConnProto(c: usize, p: u8): void { store<u8>(c, p, C_PROTO); }
+@inline export function connDumping(c: usize): bool { return load<u8>(c, C_DUMPING) != 0; }
+@inline export function setConnDumping(c: usize, on: bool): void { store<u8>(c, on ? 1 : 0, C_DUMPING); }
 @inline export function connSwallow(c: usize): u32 { return load<u32>(c, C_SWALLOW); }
 @inline export function setConnSwallow(c: usize, n: u32): void { store<u32>(c, n, C_SWALLOW); }
 @inline export function connResume(c: usize): u32 { return load<u32>(c, C_RESUME); }

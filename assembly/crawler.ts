@@ -23,9 +23,11 @@ import {
 import { Setting } from "./settings";
 import {
   IT_FLAGS, IT_CLSID, IT_NKEY, ITEM_CRAWLER, ITEM_LINKED, ITEM_FETCHED, itPrev, itExptime,
-  hasFlag, HOT_LRU, WARM_LRU, COLD_LRU, TEMP_LRU,
+  hasFlag, HOT_LRU, WARM_LRU, COLD_LRU, TEMP_LRU, itKey, itNkey, itTime, itCas, itClsid,
 } from "./item";
-import { currentTime } from "./clock";
+import { currentTime, processStarted } from "./clock";
+import { outStr, outU64, outByte, outFree } from "./output";
+import { memcachedItemSize } from "./sizes";
 import { lruLinkTailRaw, lruUnlinkRaw, lruInsertBeforeRaw, lruTail, classHasItems } from "./lru";
 import { itemIsFlushed, itemUnlink, itemHash, isPinned } from "./items";
 import { powerLargest } from "./slabs";
@@ -43,6 +45,10 @@ const RECLAIM_PCT_TO_HURRY: u32 = 1;
 const SCHEDULE_INTERVAL: u32 = 1; // seconds between schedule checks (memcached: ≤ 1/s)
 
 export enum CrawlStart { OK = 0, BUSY = 1, BADCLASS = 2, NOTSTARTED = 3 }
+
+// EXPIRED reclaims dead items in maintenance steps; METADUMP is driven by the dumping
+// connection's own process() calls, one OUTBUF at a time, and reclaims nothing.
+export enum CrawlMode { EXPIRED = 0, METADUMP = 1 }
 
 @inline function crawler(id: u32): usize { return CRAWLERS + <usize>id * CRAWLER_SIZE; }
 @inline function sched(c: u32): usize { return CRAWLSTATE + <usize>c * CRAWLSTATE_SIZE; }
@@ -81,8 +87,22 @@ function startClass(c: u32): bool {
 
 // `lru_crawler crawl <ids|all>`: bit c of `classes` asks for class c.
 export function crawlerStart(classes: u64): CrawlStart {
+  return startCrawl(classes, CrawlMode.EXPIRED);
+}
+
+// `lru_crawler metadump <ids|all>` streaming to connection `conn`.
+export function crawlerStartMetadump(classes: u64, conn: u32): CrawlStart {
+  const r = startCrawl(classes, CrawlMode.METADUMP);
+  if (r == CrawlStart.OK) setGlobal32(Global.METADUMP_CONN, conn);
+  return r;
+}
+
+export function crawlerMode(): CrawlMode { return <CrawlMode>global32(Global.CRAWLER_MODE); }
+
+function startCrawl(classes: u64, mode: CrawlMode): CrawlStart {
   if (!settingOn(Setting.LRU_CRAWLER)) return CrawlStart.NOTSTARTED;
   if (crawlerRunning()) return CrawlStart.BUSY;
+  setGlobal32(Global.CRAWLER_MODE, mode);
   const largest = powerLargest();
   let started = false;
   for (let c: u32 = 1; c <= largest; c++) {
@@ -98,7 +118,7 @@ function stop(id: u32): void {
   lruUnlinkRaw(cr, id);
   store<u16>(cr, ITEM_CRAWLER, IT_FLAGS);
   setGlobal32(Global.CRAWLER_ACTIVE, global32(Global.CRAWLER_ACTIVE) - 1);
-  if (!classCrawling(id & 63)) classDone(id & 63);
+  if (crawlerMode() == CrawlMode.EXPIRED && !classCrawling(id & 63)) classDone(id & 63);
 }
 
 function classCrawling(c: u32): bool {
@@ -145,6 +165,7 @@ function crawlOne(id: u32): void {
 
 // Up to `budget` crawl steps across the running crawlers. Returns steps taken.
 export function crawlerStep(budget: u32): u32 {
+  if (crawlerMode() != CrawlMode.EXPIRED) return 0;
   let done: u32 = 0;
   while (done < budget && crawlerRunning()) {
     for (let id: u32 = 0; id < 256 && done < budget; id++) {
@@ -179,3 +200,79 @@ export function crawlerStopAll(): void {
 }
 
 export function crawlerAddress(id: u32): usize { return crawler(id); }
+
+// ── metadump ───────────────────────────────────────────────────────────────────────────
+
+const DUMP_LINE_MAX: u32 = 4 + 250 * 3 + 5 + 11 + 4 + 11 + 5 + 20 + 10 + 5 + 4 + 3 + 6 + 10 + 2;
+
+// Advances the metadump crawlers, writing one line per live item, until OUTBUF cannot take
+// another line or every crawler has reached its head. True when the dump is complete.
+export function metadumpStep(): bool {
+  while (crawlerRunning()) {
+    for (let id: u32 = 0; id < 256; id++) {
+      if (!hasFlag(crawler(id), ITEM_LINKED)) continue;
+      if (outFree() < DUMP_LINE_MAX) return false;
+      dumpOne(id);
+    }
+  }
+  return true;
+}
+
+function dumpOne(id: u32): void {
+  const cr = crawler(id);
+  const it = itPrev(cr);
+  if (!it) {
+    stop(id);
+    return;
+  }
+  lruUnlinkRaw(cr, id);
+  lruInsertBeforeRaw(cr, it, id);
+  if (hasFlag(it, ITEM_CRAWLER)) return;
+  const exptime = itExptime(it);
+  if ((exptime != 0 && exptime < currentTime()) || itemIsFlushed(it)) return;
+  writeDumpLine(it);
+}
+
+// memcached's metadump line: key=<uri-encoded> exp=<unix or -1> la=<unix> cas=<n>
+// fetch=<yes|no> cls=<n> size=<memcached's item size>, ended by a bare "\n".
+function writeDumpLine(it: usize): void {
+  outStr("key=");
+  uriEncode(itKey(it), itNkey(it));
+  outStr(" exp=");
+  const exptime = itExptime(it);
+  if (exptime == 0) outStr("-1");
+  else outU64(<u64>exptime + processStarted());
+  outStr(" la=");
+  outU64(<u64>itTime(it) + processStarted());
+  outStr(" cas=");
+  outU64(itCas(it));
+  outStr(hasFlag(it, ITEM_FETCHED) ? " fetch=yes cls=" : " fetch=no cls=");
+  outU64(itClsid(it));
+  outStr(" size=");
+  outU64(memcachedItemSize(it));
+  outByte(0x0a);
+}
+
+const HEX: string = "0123456789ABCDEF";
+
+// RFC 3986 unreserved bytes stay, everything else is %XX.
+function uriEncode(p: usize, n: u32): void {
+  for (let i: u32 = 0; i < n; i++) {
+    const c = load<u8>(p + i);
+    const unreserved = (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a) ||
+      c == 0x2d || c == 0x2e || c == 0x5f || c == 0x7e;
+    if (unreserved) {
+      outByte(c);
+      continue;
+    }
+    outByte(0x25);
+    outByte(<u8>HEX.charCodeAt(c >> 4));
+    outByte(<u8>HEX.charCodeAt(c & 15));
+  }
+}
+
+// The metadump's connection went away: stop, leaving nothing linked.
+export function metadumpAbort(conn: u32): void {
+  if (crawlerMode() != CrawlMode.METADUMP || global32(Global.METADUMP_CONN) != conn) return;
+  crawlerStopAll();
+}

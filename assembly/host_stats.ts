@@ -1,4 +1,4 @@
-// Numbers only the host knows (process, connections, sockets), one u64 slot each in the
+// Numbers only the host knows (process, connections, sockets), one f64 slot each in the
 // HOSTSTATS block. The host keeps them current; the core prints them in `stats` next to its
 // own counters. Plain TypeScript, imported by both sides, so a slot is declared once.
 export enum HostStat {

@@ -12,6 +12,9 @@ import { assocInit, assocExpandStep, assocStartExpand } from "./assoc";
 import { updateCap } from "./memlimit";
 import { CONN_SIZE, connAddr, connReset, connValid, PROTO_NEGOTIATING, PROTO_ASCII, connProto, setConnProto, PF_CLOSE_NOW } from "./conn";
 import { processText } from "./proto_text";
+import { metadumpStep, metadumpAbort } from "./crawler";
+import { connDumping, setConnDumping, PF_AGAIN } from "./conn";
+import { outStr } from "./output";
 import { PREFIX_TABLE_SIZE } from "./prefix_stats";
 import { sizesEnable } from "./sizes";
 import { clockInit, clockSet as setClock } from "./clock";
@@ -172,6 +175,13 @@ export function settingsDescAddr(): usize { return SETTINGS_DESC; }
 export function procFlags(): u32 { return global32(Global.PROC_FLAGS); }
 export function procNeed(): u32 { return global32(Global.PROC_NEED); }
 
+// The host closed connection `id`: a metadump streaming to it stops.
+export function connClose(id: u32): void {
+  if (!connValid(id)) return;
+  metadumpAbort(id);
+  connReset(id);
+}
+
 // A new connection in table slot `id` (the host keeps ids below maxconns).
 export function connOpen(id: u32): u32 {
   if (!connValid(id)) return 0;
@@ -184,9 +194,19 @@ export function connOpen(id: u32): u32 {
 export function process(id: u32, len: u32): u32 {
   setGlobal32(Global.PROC_FLAGS, 0);
   setGlobal32(Global.PROC_NEED, 0);
+  setGlobal32(Global.CURRENT_CONN, id);
   outReset();
-  if (!connValid(id) || len == 0) return 0;
+  if (!connValid(id)) return 0;
   const c = connAddr(id);
+  if (connDumping(c)) {
+    if (!metadumpStep()) {
+      setGlobal32(Global.PROC_FLAGS, PF_AGAIN);
+      return 0;
+    }
+    outStr("END\r\n");
+    setConnDumping(c, false);
+  }
+  if (len == 0) return 0;
   const base = <usize>global32(Global.INBUF);
   if (connProto(c) == PROTO_NEGOTIATING) {
     // -B auto decides on the first byte: 0x80 is the binary protocol's request magic.

@@ -73,7 +73,9 @@ export enum Global {
   EXPAND_BUCKET,        // next old bucket to migrate
   CRAWLER_LAST_KICK,    // current_time of the last automatic crawl schedule check
   CRAWLER_ACTIVE,       // number of LRUs with a crawler pseudo-item linked
-  CRAWLER_MODE,         // 0 idle, 1 expired-item reclaim
+  CRAWLER_MODE,         // what running crawlers do: crawler.ts CrawlMode
+  METADUMP_CONN,        // connection a metadump streams to (valid while CRAWLER_MODE is METADUMP)
+  CURRENT_CONN,         // connection the running process() call serves
   CHECK_DETAIL,         // address the invariant checker complained about
   PINNED,               // item an operation is still reading: eviction and reclaim skip it
   REASSIGN_CURSOR,      // slabs reassign -1: where the search for a source class resumes

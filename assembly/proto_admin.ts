@@ -4,8 +4,10 @@ import { SETTINGS, settingOn } from "./layout";
 import { processStarted } from "./clock";
 import { Setting } from "./settings";
 import { tokAt, tokLen, tokIs, tokStrtol, tokStrtoul, numI32, numU32, cStrto, cStrtod, numF64 } from "./tokens";
-import { reply, setNoreplyMaybe, error, clientError } from "./proto_text";
-import { crawlerStart, CrawlStart } from "./crawler";
+import { reply, setNoreplyMaybe, error, clientError, procFlag, EXEC_STOP_AFTER } from "./proto_text";
+import { crawlerStart, crawlerStartMetadump, CrawlStart } from "./crawler";
+import { connAddr, setConnDumping, PF_AGAIN } from "./conn";
+import { Global, global32 } from "./layout";
 import { lruHead } from "./lru";
 import { itNext, itNkey, itKey, itNbytes, itExptime, hasFlag, ITEM_KEY_BINARY, ITEM_CRAWLER, COLD_LRU } from "./item";
 import { outStr, outBytes, outU64, outCrlf, outFree, outLen } from "./output";
@@ -102,7 +104,23 @@ function metadumpCommand(): i64 {
     reply("ERROR cannot pipeline other commands before metadump");
     return 0;
   }
-  return error();
+  const hashOrder = tokIs(2, "hash"); // listed through the LRUs as well: every item once
+  const mask = hashOrder ? u64.MAX_VALUE & ~1 : classList(tokAt(2), tokLen(2));
+  if (mask == BAD_CLASS_LIST) {
+    reply("BADCLASS invalid class id");
+    return 0;
+  }
+  const conn = global32(Global.CURRENT_CONN);
+  switch (crawlerStartMetadump(mask, conn)) {
+    case CrawlStart.OK:
+      // The dump streams from the next process() calls; the host keeps calling while it asks.
+      setConnDumping(connAddr(conn), true);
+      procFlag(PF_AGAIN);
+      return EXEC_STOP_AFTER;
+    case CrawlStart.BUSY: reply("BUSY currently processing crawler request"); break;
+    default: reply("NOTSTARTED no items to crawl");
+  }
+  return 0;
 }
 
 // ── lru ────────────────────────────────────────────────────────────────────────────────

@@ -34,6 +34,7 @@ import { valueRead } from "./chunk";
 import { storeCommandRel, StoreOp, StoreResult, deleteStale } from "./store";
 import { arithCommand, ArithResult, countArithMiss, formatU64 } from "./arith";
 import { base64Decode, base64Encode } from "./base64";
+import { memcachedItemSize } from "./sizes";
 import { Stat, statIncr, SlabStat, slabStatIncr, LruStat, lruStatIncr } from "./stats";
 import { tokAt, tokLen, tokIs, cStrto, num } from "./tokens";
 import {
@@ -559,13 +560,6 @@ function maNoItem(ntokens: u32, status: string): i64 {
 
 // ── me ─────────────────────────────────────────────────────────────────────────────────
 
-// memcached's size= is its own item size: 48-byte header, CAS, key NUL, "\r\n", flags.
-const MC_HEADER: u64 = 48;
-const MC_CAS: u64 = 8;
-const MC_KEY_NUL: u64 = 1;
-const MC_CRLF: u64 = 2;
-const MC_CFLAGS: u64 = 4;
-
 function execMe(ntokens: u32): i64 {
   if (ntokens < 3 || tokLen(1) > KEY_MAX_LENGTH) return errstring("CLIENT_ERROR bad command line format");
   let key = tokAt(1);
@@ -599,10 +593,7 @@ function execMe(ntokens: u32): i64 {
   outStr(hasFlag(it, ITEM_FETCHED) ? " fetch=yes cls=" : " fetch=no cls=");
   outU64(itClsid(it));
   outStr(" size=");
-  let size = MC_HEADER + MC_KEY_NUL + MC_CRLF + <u64>itNkey(it) + <u64>itNbytes(it);
-  if (settingOn(Setting.USE_CAS)) size += MC_CAS;
-  if (hasFlag(it, ITEM_CFLAGS)) size += MC_CFLAGS;
-  outU64(size);
+  outU64(memcachedItemSize(it));
   outCrlf();
   return 0;
 }

@@ -22,10 +22,17 @@ export function sizesBytes(): usize {
   return (<usize>settingU32(Setting.ITEM_SIZE_MAX) / <usize>BUCKET_BYTES + 1) * 4;
 }
 
-function bucketOf(it: usize): usize {
+// memcached's ITEM_ntotal for an item with this key, value and flags, which `stats sizes`,
+// `me` and metadump report.
+export function memcachedItemSize(it: usize): u64 {
   let total = MC_HEADER + MC_KEY_NUL + MC_CRLF + <u64>itNkey(it) + <u64>itNbytes(it);
   if (settingOn(Setting.USE_CAS)) total += MC_CAS;
   if (hasFlag(it, ITEM_CFLAGS)) total += MC_CFLAGS;
+  return total;
+}
+
+function bucketOf(it: usize): usize {
+  const total = memcachedItemSize(it);
   let b = total / BUCKET_BYTES;
   if (total % BUCKET_BYTES) b++;
   return <usize>min<u64>(b, <u64>global32(Global.SIZES_BUCKETS) - 1);

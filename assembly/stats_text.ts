@@ -33,7 +33,8 @@ export function renderStats(group: StatsGroup): void {
   outCrlf();
 }
 
-@inline function host(s: HostStat): u64 { return load<u64>(HOSTSTATS + (<usize>s << 3)); }
+// f64 slots: the host updates them per packet with one typed-array store, no BigInt.
+@inline function host(s: HostStat): u64 { return <u64>load<f64>(HOSTSTATS + (<usize>s << 3)); }
 
 const USEC_PER_SEC: u64 = 1000000;
 const USEC_DIGITS: u32 = 6;

@@ -13,10 +13,13 @@
 //   conn_swallow          inside the core (refused values are discarded there)
 //   conn_write/mwrite     one transport.write() per process() call; above OUTPUT_HIGH_WATER the
 //                         socket stops being read until onDrain() (backpressure)
-//   conn_closing          PF_CLOSE (after the replies are flushed) or PF_CLOSE_NOW
+//   conn_closing          PF_CLOSE (after the replies are flushed) or PF_CLOSE_NOW; a client's
+//                         EOF closes once every complete command buffered before it is answered
 // -R fairness: after reqs_per_event commands the core yields (PF_YIELD) and the connection is
 // resumed from the event loop's next turn, after other sockets had theirs (conn_yields).
-import { Engine, PF_AGAIN, PF_CLOSE, PF_CLOSE_NOW, PF_NEED_MORE, PF_SHUTDOWN, PF_YIELD } from "./engine.js";
+import {
+  Engine, PF_AGAIN, PF_CLOSE, PF_CLOSE_NOW, PF_NEED_MORE, PF_SHUTDOWN, PF_STATS_CONNS, PF_YIELD,
+} from "./engine.js";
 import { HostStat } from "../assembly/host_stats.js";
 
 /** What an adapter provides for one accepted socket. */
@@ -31,6 +34,9 @@ export interface Transport {
   destroy(): void;
   pause(): void;
   resume(): void;
+  /** memcached's `stats conns` addresses: "tcp:<ip>:<port>" of the peer and of the listener. */
+  addr(): string;
+  listenAddr(): string;
 }
 
 export interface DriverOptions {
@@ -53,7 +59,7 @@ export class Driver {
   private readonly free: number[] = [];
   private readonly conns = new Set<Connection>();
   private readonly defer: (fn: () => void) => void;
-  private stat = new Float64Array(HostStat.COUNT);
+  private peakConns = 0;
 
   constructor(engine: Engine, opts: DriverOptions) {
     this.engine = engine;
@@ -77,27 +83,49 @@ export class Driver {
     this.conns.add(c);
     this.count(HostStat.TOTAL_CONNECTIONS, 1);
     this.count(HostStat.CURR_CONNECTIONS, 1);
-    this.setStat(HostStat.CONNECTION_STRUCTURES, Math.max(this.stat[HostStat.CONNECTION_STRUCTURES], this.conns.size));
+    this.peakConns = Math.max(this.peakConns, this.conns.size);
+    this.setStat(HostStat.CONNECTION_STRUCTURES, this.peakConns);
     return c;
   }
 
   /** Releases a closed connection's slot. */
   release(c: Connection): void {
     if (!this.conns.delete(c)) return;
+    this.engine.connClose(c.id);
     this.free.push(c.id);
     this.count(HostStat.CURR_CONNECTIONS, -1);
   }
 
   count(slot: HostStat, n: number): void {
-    this.setStat(slot, this.stat[slot] + n);
+    this.engine.addHostStat(slot, n);
   }
 
   setStat(slot: HostStat, v: number): void {
-    this.stat[slot] = v;
     this.engine.setHostStat(slot, v);
   }
 
   shutdown(): void { this.opts.onShutdown(); }
+
+  /** Listener addresses ("tcp:<ip>:<port>"), set by the adapter, for `stats conns`. */
+  listeners: string[] = [];
+
+  // memcached's `stats conns`: listeners first, then each client; `asking` is the
+  // connection running the command. Lines are keyed by a slot number standing in for the fd.
+  renderConns(asking: Connection, nowMs: number): Uint8Array {
+    const lines: string[] = [];
+    this.listeners.forEach((addr, i) => {
+      lines.push(`STAT ${i}:addr ${addr}`, `STAT ${i}:state conn_listening`, `STAT ${i}:secs_since_last_cmd 0`);
+    });
+    const base = this.listeners.length;
+    for (const c of [...this.conns].sort((a, b) => a.id - b.id)) {
+      const fd = base + c.id;
+      lines.push(`STAT ${fd}:addr ${c.addr()}`, `STAT ${fd}:listen_addr ${c.listenAddr()}`,
+        `STAT ${fd}:state ${c === asking ? "conn_parse_cmd" : "conn_waiting"}`,
+        `STAT ${fd}:secs_since_last_cmd ${Math.floor(c.idleSince(nowMs) / 1000)}`);
+    }
+    lines.push("END", "");
+    return new TextEncoder().encode(lines.join("\r\n"));
+  }
   schedule(fn: () => void): void { this.defer(fn); }
 
   /** Closes connections idle longer than -o idle_timeout (memcached's idle kicker). */
@@ -124,8 +152,14 @@ export class Connection {
   private pending: Uint8Array[] = [];
   private pendingLen = 0;
   private need = 0;
+  // The core has more output for us without more input (a full reply area, a metadump).
+  private again = false;
   private running = false;
   private paused = false;
+  // A -R yield is waiting for its turn: input that arrives meanwhile must wait for it too.
+  private yielding = false;
+  // The client has half-closed: memcached still answers what it had read, then closes.
+  private eof = false;
   private closed = false;
   private lastActive = Date.now();
 
@@ -151,6 +185,13 @@ export class Connection {
     this.run();
   }
 
+  /** The client sent EOF (its write side is closed; ours stays open until we are done). */
+  onEnd(): void {
+    if (this.closed) return;
+    this.eof = true;
+    this.run();
+  }
+
   onClose(): void {
     this.closed = true;
     this.pending = [];
@@ -158,6 +199,8 @@ export class Connection {
   }
 
   idleSince(nowMs: number): number { return nowMs - this.lastActive; }
+  addr(): string { return this.t.addr(); }
+  listenAddr(): string { return this.t.listenAddr(); }
 
   close(now: boolean): void {
     if (this.closed) return;
@@ -169,15 +212,17 @@ export class Connection {
 
   // Feeds pending bytes to the core until it has consumed what it can.
   private run(): void {
-    if (this.running || this.closed) return;
+    if (this.running || this.closed || this.yielding) return;
     this.running = true;
     try {
-      while (this.pendingLen > 0 && !this.closed && !this.paused) {
+      while ((this.pendingLen > 0 || this.again) && !this.closed && !this.paused && !this.yielding) {
         if (!this.step()) break;
       }
     } finally {
       this.running = false;
     }
+    // After EOF nothing more can arrive: whatever is left is an incomplete command.
+    if (this.eof && !this.closed && !this.paused && !this.yielding) this.close(false);
   }
 
   // One process() call. Returns true when calling again right away can make progress.
@@ -186,8 +231,12 @@ export class Connection {
     const len = this.fillInput(e);
     const consumed = e.process(this.id, len);
     const flags = e.procFlags();
-    this.flushOutput(e);
+    this.again = (flags & PF_AGAIN) !== 0;
+    // memcached's conn_closing frees the replies still queued: a close-now (HTTP guard,
+    // over-long line, shutdown) sends nothing from this batch.
+    if (!(flags & PF_CLOSE_NOW)) this.flushOutput(e);
     this.drop(consumed);
+    if (flags & PF_STATS_CONNS) this.t.write(this.d.renderConns(this, Date.now()));
     if (flags & PF_SHUTDOWN) this.d.shutdown();
     if (flags & PF_CLOSE_NOW) {
       this.close(true);
@@ -209,7 +258,11 @@ export class Connection {
     this.need = 0;
     if (flags & PF_YIELD) {
       this.d.count(HostStat.CONN_YIELDS, 1);
-      this.d.schedule(() => this.run());
+      this.yielding = true;
+      this.d.schedule(() => {
+        this.yielding = false;
+        this.run();
+      });
       return false;
     }
     return (flags & PF_AGAIN) !== 0 || consumed > 0;

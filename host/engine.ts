@@ -5,6 +5,7 @@
 // Hot-path calls go to the raw instance exports; @assemblyscript/loader only supplies the
 // imports (so an abort in the checked build becomes a JS Error with its message).
 import { instantiate } from "@assemblyscript/loader";
+import { HostStat } from "../assembly/host_stats.js";
 import {
   ServerOptions, defaultServerOptions, coreSettings, validateEngineOptions, statsSettingsDescriptor,
 } from "./options.js";
@@ -77,6 +78,7 @@ interface CoreExports {
   procFlags(): number;
   procNeed(): number;
   connOpen(id: number): number;
+  connClose(id: number): void;
   process(id: number, len: number): number;
 }
 
@@ -121,6 +123,7 @@ export class Engine {
   readonly inSize: number;
   readonly outAddr: number;
   private readonly hostStatsAt: number;
+  private hostStats: Float64Array;
   private readonly now: () => number;
   private timers: ReturnType<typeof setInterval>[] = [];
   private maintainTimer: ReturnType<typeof setTimeout> | undefined;
@@ -141,6 +144,7 @@ export class Engine {
     this.inSize = x.inSize();
     this.outAddr = x.outAddr();
     this.hostStatsAt = x.hostStatsAddr();
+    this.hostStats = new Float64Array(this.buf, this.hostStatsAt, HostStat.COUNT);
   }
 
   static async create(wasm: Uint8Array | ArrayBuffer, options: Partial<ServerOptions> = {}, timers: EngineTimers = {}): Promise<Engine> {
@@ -166,6 +170,7 @@ export class Engine {
       this.dv = new DataView(this.buf);
       this.keyWindow = this.u8.subarray(this.keyAt, this.keyAt + KEY_MAX_LENGTH + 1);
       this.valueWindow = this.u8.subarray(this.valueAt, this.valueAt + this.valueCapacity);
+      this.hostStats = new Float64Array(this.buf, this.hostStatsAt, HostStat.COUNT);
     }
     return this.u8;
   }
@@ -329,6 +334,7 @@ export class Engine {
   memory(): Uint8Array { return this.views(); }
 
   connOpen(id: number): boolean { return this.x.connOpen(id) === 1; }
+  connClose(id: number): void { this.x.connClose(id); }
 
   /** Runs the commands in the first `len` bytes of the input area; returns bytes consumed. */
   process(id: number, len: number): number { return this.x.process(id, len); }
@@ -336,12 +342,16 @@ export class Engine {
   procNeed(): number { return this.x.procNeed(); }
   outLength(): number { return this.x.outLength(); }
 
-  /** Sets a host_stats.ts slot (u64, written as two halves to stay clear of BigInt). */
+  /** Sets a host_stats.ts slot. */
   setHostStat(slot: number, value: number): void {
-    const dv = (this.views(), this.dv);
-    const at = this.hostStatsAt + slot * 8;
-    dv.setUint32(at, value >>> 0, true);
-    dv.setUint32(at + 4, Math.floor(value / 0x100000000), true);
+    this.views();
+    this.hostStats[slot] = value;
+  }
+
+  /** Adds to a host_stats.ts slot: the per-packet byte counters. */
+  addHostStat(slot: number, n: number): void {
+    this.views();
+    this.hostStats[slot] += n;
   }
 
   /** The runtime name `stats` shows as `libevent`. */

@@ -8,6 +8,12 @@ export interface Listener {
   close(): Promise<void>;
 }
 
+// memcached writes IPv6 addresses as tcp6:[addr]:port.
+function tcpAddr(ip: string | undefined, port: number | undefined): string {
+  if (!ip) return "tcp:unknown";
+  return ip.includes(":") ? `tcp6:[${ip}]:${port}` : `tcp:${ip}:${port}`;
+}
+
 function transportFor(s: net.Socket): Transport {
   return {
     write: (bytes) => { s.write(bytes); },
@@ -16,6 +22,8 @@ function transportFor(s: net.Socket): Transport {
     destroy: () => { s.destroy(); },
     pause: () => { s.pause(); },
     resume: () => { s.resume(); },
+    addr: () => tcpAddr(s.remoteAddress, s.remotePort),
+    listenAddr: () => tcpAddr(s.localAddress, s.localPort),
   };
 }
 
@@ -23,11 +31,15 @@ function serve(driver: Driver, s: net.Socket): void {
   s.setNoDelay(true);
   const c = driver.accept(transportFor(s));
   s.on("error", () => s.destroy());
-  if (!c) return;
+  if (!c) {
+    // Refused: nothing is read from it, so close fully once the refusal is sent.
+    s.once("finish", () => s.destroy());
+    return;
+  }
   s.on("data", (chunk: Buffer) => c.onData(chunk));
   s.on("drain", () => c.onDrain());
   s.on("close", () => c.onClose());
-  s.on("end", () => s.end());
+  s.on("end", () => c.onEnd());
 }
 
 export async function listenTcp(driver: Driver, hosts: string[], port: number, backlog: number): Promise<Listener> {
@@ -35,12 +47,16 @@ export async function listenTcp(driver: Driver, hosts: string[], port: number, b
   const ports: number[] = [];
   let chosen = port < 0 ? 0 : port;
   for (const host of hosts) {
-    const server = net.createServer({ noDelay: true }, (s) => serve(driver, s));
+    // Half-open: a client that pipelines commands and then shuts its write side down
+    // (`printf ... | nc`) still gets every reply; the driver ends our side when done.
+    const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (s) => serve(driver, s));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen({ host, port: chosen, backlog }, () => resolve());
     });
-    const bound = (server.address() as net.AddressInfo).port;
+    const address = server.address() as net.AddressInfo;
+    const bound = address.port;
+    driver.listeners.push(tcpAddr(address.address, bound));
     chosen = bound; // every interface shares the port an ephemeral request got first
     servers.push(server);
     ports.push(bound);

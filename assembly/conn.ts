@@ -29,6 +29,8 @@ export const PF_YIELD: u32 = 8;        // -R commands served: let other connecti
 export const PF_SHUTDOWN: u32 = 16;    // `shutdown` with -A: stop the server
 export const PF_CLOSE_NOW: u32 = 32;   // close without sending (HTTP guard, oversized line)
 export const PF_STATS_CONNS: u32 = 64; // `stats conns`: the host appends its connection lines
+export const PF_WATCH: u32 = 256;      // `watch`: this connection now receives log lines
+export const PF_SWALLOW: u32 = 128;    // a refused data block is still arriving: hold OUTBUF
 
 @inline export function connAddr(id: u32): usize {
   return <usize>global32(Global.CONNS) + <usize>id * CONN_SIZE;

@@ -4,7 +4,7 @@
 import {
   STATE_BASE, STATE_END, SETTINGS, GLOBALS, KEYBUF, RESULT, PAGE_SIZE, WASM_PAGE, IO_MIN,
   LINE_ROOM, OUT_RESERVE, HOSTSTATS, HOST_VERSION, SETTINGS_DESC, Global, global32, setGlobal32, setGlobal64,
-  global64, settingU32, alignUp,
+  global64, settingU32, alignUp, setSetting,
 } from "./layout";
 import { Setting } from "./settings";
 import { slabsInit } from "./slabs";
@@ -17,6 +17,7 @@ import { connDumping, setConnDumping, PF_AGAIN } from "./conn";
 import { outStr } from "./output";
 import { PREFIX_TABLE_SIZE } from "./prefix_stats";
 import { sizesEnable } from "./sizes";
+import { LOGBUF_SIZE, logReset } from "./logger";
 import { clockInit, clockSet as setClock } from "./clock";
 import { crawlerInit, crawlerSchedule, crawlerStep, crawlerStart } from "./crawler";
 import { lruMaintain } from "./lru";
@@ -55,7 +56,9 @@ function placeAreas(): usize {
   const outbuf = alignUp(inbuf + inSize, 64);
   const outSize = max<usize>(IO_MIN, itemMax + LINE_ROOM) + 2 * OUT_RESERVE;
   const prefixes = alignUp(outbuf + outSize, 64);
-  const valbuf = alignUp(prefixes + PREFIX_TABLE_SIZE, 64);
+  const logbuf = alignUp(prefixes + PREFIX_TABLE_SIZE, 64);
+  setGlobal32(Global.LOGBUF, <u32>logbuf);
+  const valbuf = alignUp(logbuf + LOGBUF_SIZE, 64);
   const valSize = alignUp(itemMax + 2, 64);
   setGlobal32(Global.PREFIXES, <u32>prefixes);
   setGlobal32(Global.CONNS, <u32>conns);
@@ -222,3 +225,15 @@ export function process(id: u32, len: u32): u32 {
 const BINARY_REQUEST_MAGIC: u8 = 0x80;
 
 export function outLength(): u32 { return outLen(); }
+
+// The log (logger.ts): entries since the host last took them.
+export function logAddr(): usize { return global32(Global.LOGBUF); }
+export function logLength(): u32 { return global32(Global.LOG_LEN); }
+export function logTaken(): void { logReset(); }
+// Log ids are one sequence for the core's entries and the host's connection events.
+export function logNextGid(): f64 {
+  const gid = global64(Global.LOG_GID) + 1;
+  setGlobal64(Global.LOG_GID, gid);
+  return <f64>gid;
+}
+export function setSettingSlot(slot: u32, v: f64): void { setSetting(<Setting>slot, v); }

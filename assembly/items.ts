@@ -5,7 +5,7 @@ import { Setting } from "./settings";
 import {
   ITEM_HEADER, IT_NKEY, IT_FLAGS, IT_CLSID, IT_TIME, IT_EXPTIME, IT_NBYTES, IT_CAS,
   ITEM_LINKED, ITEM_CFLAGS, ITEM_CHUNKED, ITEM_CAS,
-  itKey, itNkey, itFlags, itTime, itCas, itExptime, itClsid, itLruId, itTotal, itData,
+  itKey, itNkey, itFlags, itTime, itCas, itExptime, itClsid, itLruId, itTotal, itData, itNbytes,
   setFlags, setTime, setCas, addFlag, clearFlag, hasFlag, setNext, setPrev, setHNext,
   itemTotal, chunkedHeadTotal, COLD_LRU, HOT_LRU,
 } from "./item";
@@ -17,6 +17,7 @@ import { lruLink, lruUnlink, lruPullTail, initialLru, itemBump, PULL_EVICT } fro
 import { Stat, statIncr, statDecr, statAdd, LruStat, lruStatAdd } from "./stats";
 import { chunkChainAlloc, chunkChainFree } from "./chunk";
 import { sizesAdd, sizesRemove } from "./sizes";
+import { LogType, logWanted, logBegin, logStr, logKey, logU64, logEnd, connFd } from "./logger";
 
 const ALLOC_TRIES: u32 = 10; // memcached's do_item_alloc_pull retry count
 
@@ -155,19 +156,37 @@ export function itemIsFlushed(it: usize): bool {
 // get_flushed / get_expired whatever command asked); a live item is bumped if `bump`.
 export function itemGet(key: usize, nkey: u32, hv: u32, bump: bool): usize {
   const it = assocFind(key, nkey, hv);
-  if (!it) return 0;
+  if (!it) return logFetch(key, nkey, 0, "not_found");
   if (itemIsFlushed(it)) {
     itemUnlink(it, hv);
     statIncr(Stat.GET_FLUSHED);
-    return 0;
+    return logFetch(key, nkey, 0, "flushed");
   }
   const exptime = itExptime(it);
   if (exptime != 0 && exptime <= currentTime()) {
     itemUnlink(it, hv);
     statIncr(Stat.GET_EXPIRED);
-    return 0;
+    return logFetch(key, nkey, 0, "expired");
   }
   if (bump) itemBump(it);
+  return logFetch(key, nkey, it, "found");
+}
+
+// `watch fetchers`: every lookup, whatever command made it, as memcached's do_item_get logs.
+function logFetch(key: usize, nkey: u32, it: usize, status: string): usize {
+  if (!logWanted(LogType.FETCHERS)) return it;
+  const e = logBegin(LogType.FETCHERS);
+  logStr(e, "type=item_get key=");
+  logKey(e, key, nkey);
+  logStr(e, " status=");
+  logStr(e, status);
+  logStr(e, " clsid=");
+  logU64(e, it ? itClsid(it) : 0);
+  logStr(e, " cfd=");
+  logU64(e, connFd());
+  logStr(e, " size=");
+  logU64(e, it ? itNbytes(it) : 0);
+  logEnd(e);
   return it;
 }
 

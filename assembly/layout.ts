@@ -76,6 +76,10 @@ export enum Global {
   CRAWLER_MODE,         // what running crawlers do: crawler.ts CrawlMode
   METADUMP_CONN,        // connection a metadump streams to (valid while CRAWLER_MODE is METADUMP)
   CURRENT_CONN,         // connection the running process() call serves
+  LOGBUF,               // logger.ts: entry area, bytes used, last log id, entries dropped
+  LOG_LEN,
+  LOG_GID,
+  LOG_DROPPED,
   CHECK_DETAIL,         // address the invariant checker complained about
   PINNED,               // item an operation is still reading: eviction and reclaim skip it
   REASSIGN_CURSOR,      // slabs reassign -1: where the search for a source class resumes
@@ -169,6 +173,10 @@ export const MEMORY_MAX: u64 = <u64>65536 * 65536; // 4 GiB: the most one wasm32
 
 @inline export function settingOn(id: Setting): bool {
   return load<f64>(SETTINGS + (<usize>id << 3)) != 0;
+}
+
+@inline export function setSetting(id: Setting, v: f64): void {
+  store<f64>(SETTINGS + (<usize>id << 3), v);
 }
 
 @inline export function global32(id: Global): u32 {

@@ -18,7 +18,7 @@ import { LRUS, LRU_SIZE, MAX_CLASSES, setting, settingOn, settingU32 } from "./l
 import { Setting } from "./settings";
 import {
   itNext, itPrev, setNext, setPrev, itLruId, setLruId, itClsid, itLru, itTime, setTime,
-  itExptime, itTotal, hasFlag, addFlag, clearFlag, itFlags,
+  itExptime, itTotal, hasFlag, addFlag, clearFlag, itFlags, itKey, itNkey,
   ITEM_ACTIVE, ITEM_FETCHED, ITEM_LINKED, ITEM_CRAWLER,
   HOT_LRU, WARM_LRU, COLD_LRU, TEMP_LRU, CLSID_MASK,
 } from "./item";
@@ -27,6 +27,7 @@ import { LruStat, lruStatIncr, lruStatSet, Stat, statIncr } from "./stats";
 import { itemIsFlushed, itemUnlink, itemHash, isPinned } from "./items";
 import { powerLargest } from "./slabs";
 import { automoveOnEviction } from "./automove";
+import { LogType, logWanted, logBegin, logStr, logKey, logU64, logI64, logEnd } from "./logger";
 
 const LRU_HEAD: usize = 0;
 const LRU_TAIL: usize = 4;
@@ -247,8 +248,24 @@ function evict(it: usize, id: u32, now: u32): void {
   const f = itFlags(it);
   if (!(f & ITEM_FETCHED)) lruStatIncr(id, LruStat.EVICTED_UNFETCHED);
   if (f & ITEM_ACTIVE) lruStatIncr(id, LruStat.EVICTED_ACTIVE);
+  if (logWanted(LogType.EVICTIONS)) logEviction(it, now);
   itemUnlink(it, itemHash(it));
   automoveOnEviction(id & CLSID_MASK);
+}
+
+// `watch evictions`: memcached's eviction line (ttl left, -1 for none; seconds since access).
+function logEviction(it: usize, now: u32): void {
+  const e = logBegin(LogType.EVICTIONS);
+  logStr(e, "type=eviction key=");
+  logKey(e, itKey(it), itNkey(it));
+  logStr(e, hasFlag(it, ITEM_FETCHED) ? " fetch=yes ttl=" : " fetch=no ttl=");
+  const exptime = itExptime(it);
+  logI64(e, exptime == 0 ? -1 : <i64>(<i32>(exptime - now)));
+  logStr(e, " la=");
+  logU64(e, now - itTime(it));
+  logStr(e, " clsid=");
+  logU64(e, itClsid(it));
+  logEnd(e);
 }
 
 // memcached's lru_maintainer_juggle for one class: TEMP reclaims, then HOT/WARM/COLD tails

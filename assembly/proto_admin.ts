@@ -6,8 +6,13 @@ import { Setting } from "./settings";
 import { tokAt, tokLen, tokIs, tokStrtol, tokStrtoul, numI32, numU32, cStrto, cStrtod, numF64 } from "./tokens";
 import { reply, setNoreplyMaybe, error, clientError, procFlag, EXEC_STOP_AFTER } from "./proto_text";
 import { crawlerStart, crawlerStartMetadump, CrawlStart } from "./crawler";
-import { connAddr, setConnDumping, PF_AGAIN } from "./conn";
-import { Global, global32 } from "./layout";
+import { connAddr, setConnDumping, PF_AGAIN, PF_WATCH } from "./conn";
+import { Global, global32, setGlobal32 } from "./layout";
+import { LogType } from "./logger";
+
+// Watch types the host serves itself (connection events) or that never fire here.
+const WATCH_CONNEVENTS: u32 = 8;
+const WATCH_QUIET: u32 = 16;
 import { lruHead } from "./lru";
 import { itNext, itNkey, itKey, itNbytes, itExptime, hasFlag, ITEM_KEY_BINARY, ITEM_CRAWLER, COLD_LRU } from "./item";
 import { outStr, outBytes, outU64, outCrlf, outFree, outLen } from "./output";
@@ -261,3 +266,40 @@ function keyUntilNul(it: usize): u32 {
   return n;
 }
 
+
+// ── watch ──────────────────────────────────────────────────────────────────────────────
+// The connection becomes a log watcher: the core answers OK and hands the host the event
+// types (PF_WATCH, bits in PROC_NEED); from then on the host streams log lines to it.
+
+export function execWatch(ntokens: u32): i64 {
+  setNoreplyMaybe(ntokens);
+  if (!settingOn(Setting.WATCH_ENABLED)) {
+    reply("CLIENT_ERROR watch commands not allowed");
+    return 0;
+  }
+  if (outLen() > 0) {
+    reply("ERROR cannot pipeline other commands before watch");
+    return 0;
+  }
+  let mask: u32 = ntokens > 2 ? 0 : LogType.FETCHERS;
+  for (let i: u32 = 1; i < ntokens - 1; i++) {
+    const bit = watchType(i);
+    if (bit == 0) return error();
+    mask |= bit;
+  }
+  reply("OK");
+  procFlag(PF_WATCH);
+  setGlobal32(Global.PROC_NEED, mask);
+  return EXEC_STOP_AFTER;
+}
+
+// Event words memcached's watch accepts; proxy ones are accepted and never fire here.
+function watchType(i: u32): u32 {
+  if (tokIs(i, "fetchers")) return LogType.FETCHERS;
+  if (tokIs(i, "mutations")) return LogType.MUTATIONS;
+  if (tokIs(i, "evictions")) return LogType.EVICTIONS;
+  if (tokIs(i, "connevents")) return WATCH_CONNEVENTS;
+  if (tokIs(i, "rawcmds") || tokIs(i, "sysevents") || tokIs(i, "proxyreqs") ||
+      tokIs(i, "proxyevents") || tokIs(i, "proxyuser")) return WATCH_QUIET;
+  return 0;
+}

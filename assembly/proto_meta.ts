@@ -31,7 +31,7 @@ import { itemGet, itemAlloc, itemLink, itemUnlink, itemSizeOk, nextCas } from ".
 import { assocFind } from "./assoc";
 import { itemBump } from "./lru";
 import { valueRead } from "./chunk";
-import { storeCommandRel, StoreOp, StoreResult, deleteStale } from "./store";
+import { storeCommandRel, StoreOp, StoreResult, deleteStale, logStore } from "./store";
 import { arithCommand, ArithResult, countArithMiss, formatU64 } from "./arith";
 import { base64Decode, base64Encode } from "./base64";
 import { memcachedItemSize } from "./sizes";
@@ -363,6 +363,7 @@ function execMs(c: usize, ntokens: u32, data: usize, dataAvail: u32): i64 {
   const clientFlags = load<u32>(M_CLIENT_FLAGS);
   if (!itemSizeOk(nkey, clientFlags, <u64>vlen)) {
     statIncr(Stat.STORE_TOO_LARGE);
+    logStore(key, nkey, StoreResult.TOO_LARGE, op, 0);
     deleteStale(key, nkey, hash(key, nkey));
     return msError(c, "SERVER_ERROR object too large for cache", total, dataAvail);
   }

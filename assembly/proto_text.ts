@@ -17,14 +17,15 @@ import { itKey, itNkey, itNbytes, itClientFlags, itCas, itData, hasFlag, ITEM_CH
 import { resultNumber } from "./result";
 import { valueRead } from "./chunk";
 import { getCommand, touchCommand, deleteCommand, flushCommand } from "./engine";
-import { storeCommand, StoreOp, StoreResult, deleteStaleKey } from "./store";
+import { storeCommand, StoreOp, StoreResult, deleteStaleKey, logStore } from "./store";
+import { LogType, logWanted, logBegin, logStr, logBytes, logU64, logEnd, connFd } from "./logger";
 import { itemSizeOk } from "./items";
 import { Stat, statIncr, statsReset } from "./stats";
 import {
   outLine, outStr, outBytes, outU64, outCrlf, outFree, outTruncate, outReserve, outLen,
 } from "./output";
 import {
-  PF_CLOSE, PF_CLOSE_NOW, PF_NEED_MORE, PF_AGAIN, PF_YIELD, PF_SHUTDOWN, PF_STATS_CONNS,
+  PF_CLOSE, PF_CLOSE_NOW, PF_NEED_MORE, PF_AGAIN, PF_YIELD, PF_SHUTDOWN, PF_STATS_CONNS, PF_SWALLOW,
   connSwallow, setConnSwallow, connResume, setConnResume,
 } from "./conn";
 import { renderStats, StatsGroup } from "./stats_text";
@@ -32,7 +33,7 @@ import { execMeta } from "./proto_meta";
 import { prefixRecordGet, prefixRecordSet, prefixRecordDelete, prefixDump } from "./prefix_stats";
 import { sizesRender, sizesEnable, sizesDisable } from "./sizes";
 import { nextCas } from "./items";
-import { execLruCrawler, execLru, execSlabs, execCachedump } from "./proto_admin";
+import { execLruCrawler, execLru, execSlabs, execCachedump, execWatch } from "./proto_admin";
 import { adjustMemLimit, MemlimitResult } from "./memlimit";
 
 const NL: u8 = 0x0a;
@@ -60,7 +61,27 @@ const NOREPLY: usize = SCRATCH + 40;
 @inline export function setNoreply(on: bool): void { store<u8>(NOREPLY, on ? 1 : 0); }
 
 export function reply(s: string): void {
+  if (logWanted(LogType.VERBOSE)) traceReply(s);
   if (!noreply()) outLine(s);
+}
+
+// -vv: memcached traces every command line and reply on stderr ("<fd line", ">fd reply").
+function traceLine(line: usize, end: usize): void {
+  const e = logBegin(LogType.VERBOSE);
+  logStr(e, "<");
+  logU64(e, connFd());
+  logStr(e, " ");
+  logBytes(e, line, <u32>(end - line));
+  logEnd(e);
+}
+
+function traceReply(s: string): void {
+  const e = logBegin(LogType.VERBOSE);
+  logStr(e, ">");
+  logU64(e, connFd());
+  logStr(e, noreply() ? " NOREPLY " : " ");
+  logStr(e, s);
+  logEnd(e);
 }
 
 // memcached's set_noreply_maybe: only an exact `noreply` as the last word counts.
@@ -154,6 +175,7 @@ export function processText(c: usize, base: usize, len: u32): u32 {
     if (nl - pos > 1 && load<u8>(nl - 1) == CR) lineEnd = nl - 1;
     lineEnd = cutAtNul(pos, lineEnd);
     store<u8>(NOREPLY, 0);
+    if (logWanted(LogType.VERBOSE)) traceLine(pos, lineEnd);
     const r = execLine(c, pos, lineEnd, nl + 1, <u32>(end - nl - 1));
     if (r == EXEC_NEED_MORE) return <u32>(pos - base);
     if (r == EXEC_STOP) {
@@ -168,6 +190,9 @@ export function processText(c: usize, base: usize, len: u32): u32 {
     served++;
     if (global32(Global.PROC_FLAGS) & (PF_CLOSE | PF_CLOSE_NOW)) break;
   }
+  // memcached sends nothing from conn_swallow: the replies queued before and with the refusal
+  // go out only once the refused block has been read and dropped.
+  if (connSwallow(c)) procFlag(PF_SWALLOW);
   return <u32>(pos - base);
 }
 
@@ -227,6 +252,7 @@ function execLine(c: usize, line: usize, lineEnd: usize, data: usize, dataAvail:
   if (tokIs(0, "lru_crawler")) return execLruCrawler(ntokens);
   if (tokIs(0, "verbosity")) return execVerbosity(ntokens);
   if (tokIs(0, "lru")) return execLru(ntokens);
+  if (tokIs(0, "watch")) return execWatch(ntokens);
   // memcached's guard against HTTP clients: close without a word.
   if (tokStartsWith(ntokens - 2, "HTTP/")) {
     procFlag(PF_CLOSE_NOW);
@@ -353,6 +379,7 @@ function execUpdate(c: usize, ntokens: u32, op: StoreOp, data: usize, dataAvail:
     prefixRecordSet(key, nkey);
     reply("SERVER_ERROR object too large for cache");
     statIncr(Stat.STORE_TOO_LARGE);
+    logStore(key, nkey, StoreResult.TOO_LARGE, op, 0);
     if (op == StoreOp.SET) deleteStaleKey(key, nkey);
     return swallow(c, total, dataAvail);
   }

@@ -41,5 +41,7 @@ export enum Setting {
   DETAIL_ENABLED = 32,   // detail_enabled (-D, stats detail on|off)
   TRACK_SIZES = 33,      // track_sizes (-o track_sizes, stats sizes_enable)
   DETAIL_DELIMITER = 34, // stat_key_prefix (-D): the byte that ends a key's prefix
-  COUNT = 35,
+  WATCH_MASK = 35,       // logger.ts LogType bits some `watch` connection wants (host-kept)
+  CONN_FD_BASE = 36,     // added to connection ids where memcached prints a file descriptor
+  COUNT = 37,
 }

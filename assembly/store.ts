@@ -12,6 +12,8 @@ import { itemUpdate } from "./lru";
 import { valueWrite, valueCopy } from "./chunk";
 import { Stat, statIncr, SlabStat, slabStatIncr } from "./stats";
 import { setResultCas } from "./result";
+import { LogType, logWanted, logBegin, logStr, logKey, logU64, logEnd, connFd } from "./logger";
+import { currentTime } from "./clock";
 
 export enum StoreOp { SET = 1, ADD = 2, REPLACE = 3, APPEND = 4, PREPEND = 5, CAS = 6 }
 
@@ -37,12 +39,14 @@ export function storeCommandRel(
   const hv = hash(key, nkey);
   if (!itemSizeOk(nkey, clientFlags, nbytes)) {
     statIncr(Stat.STORE_TOO_LARGE);
+    logStore(key, nkey, StoreResult.TOO_LARGE, op, 0);
     if (op == StoreOp.SET) deleteStale(key, nkey, hv);
     return StoreResult.TOO_LARGE;
   }
   const it = itemAlloc(key, nkey, clientFlags, exptimeRel, nbytes);
   if (!it) {
     statIncr(Stat.STORE_NO_MEMORY);
+    logStore(key, nkey, StoreResult.NO_MEMORY, op, 0);
     if (op == StoreOp.SET) deleteStale(key, nkey, hv);
     return StoreResult.NO_MEMORY;
   }
@@ -55,8 +59,37 @@ export function storeCommandRel(
   valueWrite(it, 0, value, nbytes);
   setCas(it, casIn);
   const res = storeItem(it, op, hv, casStale);
-  if (res != StoreResult.STORED) itemFree(it);
+  if (res != StoreResult.STORED) {
+    logStore(key, nkey, res, op, it);
+    itemFree(it);
+  }
   return res;
+}
+
+const STORE_STATUS: StaticArray<string> = ["stored", "not_stored", "exists", "not_found", "too_large", "no_memory"];
+const STORE_CMD: StaticArray<string> = ["", "set", "add", "replace", "append", "prepend", "cas"];
+
+// `watch mutations`: memcached's item_store line. `it` is the item stored or refused (0 when
+// none could be allocated).
+export function logStore(key: usize, nkey: u32, res: StoreResult, op: StoreOp, it: usize): void {
+  if (!logWanted(LogType.MUTATIONS)) return;
+  const e = logBegin(LogType.MUTATIONS);
+  logStr(e, "type=item_store key=");
+  logKey(e, key, nkey);
+  logStr(e, " status=");
+  logStr(e, STORE_STATUS[<i32>res]);
+  logStr(e, " cmd=");
+  logStr(e, STORE_CMD[<i32>op]);
+  logStr(e, " ttl=");
+  const exptime = it ? itExptime(it) : 0;
+  logU64(e, exptime == 0 ? 0 : <u64>(exptime - currentTime()));
+  logStr(e, " clsid=");
+  logU64(e, it ? itClsid(it) : 0);
+  logStr(e, " cfd=");
+  logU64(e, connFd());
+  logStr(e, " size=");
+  logU64(e, it ? itNbytes(it) : 0);
+  logEnd(e);
 }
 
 export function deleteStaleKey(key: usize, nkey: u32): void {
@@ -110,6 +143,7 @@ export function storeItem(it: usize, op: StoreOp, hv: u32, casStale: bool): Stor
   }
   itemReplace(old, it, hv);
   setResultCas(itCas(it));
+  logStore(itKey(it), itNkey(it), StoreResult.STORED, op, it);
   return StoreResult.STORED;
 }
 
@@ -121,6 +155,7 @@ function storeNew(it: usize, op: StoreOp, hv: u32): StoreResult {
   if (op != StoreOp.SET && op != StoreOp.ADD) return StoreResult.NOT_STORED;
   itemLink(it, hv);
   setResultCas(itCas(it));
+  logStore(itKey(it), itNkey(it), StoreResult.STORED, op, it);
   return StoreResult.STORED;
 }
 
@@ -146,6 +181,7 @@ function storeJoined(it: usize, old: usize, op: StoreOp, hv: u32): StoreResult {
   itemReplace(old, joined, hv);
   itemFree(it);
   setResultCas(itCas(joined));
+  logStore(itKey(joined), itNkey(joined), StoreResult.STORED, op, joined);
   return StoreResult.STORED;
 }
 

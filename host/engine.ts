@@ -78,6 +78,11 @@ interface CoreExports {
   procFlags(): number;
   procNeed(): number;
   connOpen(id: number): number;
+  logAddr(): number;
+  logLength(): number;
+  logTaken(): void;
+  logNextGid(): number;
+  setSettingSlot(slot: number, v: number): void;
   connClose(id: number): void;
   process(id: number, len: number): number;
 }
@@ -90,6 +95,14 @@ export const PF_YIELD = 8;
 export const PF_SHUTDOWN = 16;
 export const PF_CLOSE_NOW = 32;
 export const PF_STATS_CONNS = 64;
+export const PF_WATCH = 256;
+
+/** logger.ts entry types. */
+export const LOG_VERBOSE = 128;
+const LOG_ENTRY_HEADER = 11;
+
+export interface LogEntry { type: number; gid: number; text: string }
+export const PF_SWALLOW = 128;
 
 export interface EngineTimers {
   /** unix seconds; tests pass a fake clock */
@@ -336,6 +349,33 @@ export class Engine {
   connOpen(id: number): boolean { return this.x.connOpen(id) === 1; }
   connClose(id: number): void { this.x.connClose(id); }
 
+  /** Called with the log entries the core wrote, after every call that may have written some. */
+  onLog: ((entries: LogEntry[]) => void) | undefined;
+
+  /** Takes the core's pending log entries (watch lines, -vv traces). */
+  drainLog(): void {
+    const len = this.x.logLength();
+    if (len === 0) return;
+    const u8 = this.views();
+    let at = this.x.logAddr();
+    const end = at + len;
+    const entries: LogEntry[] = [];
+    while (at < end) {
+      const n = this.dv.getUint16(at + 1, true);
+      entries.push({
+        type: u8[at],
+        gid: Number(this.dv.getBigUint64(at + 3, true)),
+        text: decoder.decode(u8.subarray(at + LOG_ENTRY_HEADER, at + LOG_ENTRY_HEADER + n)),
+      });
+      at += LOG_ENTRY_HEADER + n;
+    }
+    this.x.logTaken();
+    this.onLog?.(entries);
+  }
+
+  nextLogGid(): number { return this.x.logNextGid(); }
+  setSetting(slot: number, v: number): void { this.x.setSettingSlot(slot, v); }
+
   /** Runs the commands in the first `len` bytes of the input area; returns bytes consumed. */
   process(id: number, len: number): number { return this.x.process(id, len); }
   procFlags(): number { return this.x.procFlags(); }
@@ -374,6 +414,7 @@ export class Engine {
     this.timers.push(clock);
     const run = () => {
       const more = this.maintain();
+      this.drainLog();
       this.maintainTimer = setTimeout(run, more ? MAINTAIN_BUSY_MS : MAINTAIN_INTERVAL_MS);
       unref(this.maintainTimer);
     };

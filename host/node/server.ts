@@ -7,6 +7,7 @@ import { listenTcp, Listener } from "./listen.js";
 import { ServerOptions, defaultServerOptions, validateEngineOptions } from "../options.js";
 import { readCoreWasm } from "../wasm.js";
 import { HostStat } from "../../assembly/host_stats.js";
+import { Setting } from "../../assembly/settings.js";
 
 export interface RunningServer {
   engine: Engine;
@@ -28,6 +29,8 @@ export async function startServer(options: Partial<ServerOptions> = {}, onShutdo
   const driver = new Driver(engine, {
     maxConns: opts.maxConns,
     idleTimeout: opts.idleTimeout,
+    verbose: opts.verbose,
+    trace: (line) => process.stderr.write(line + "\n"),
     onShutdown: () => (onShutdown ? onShutdown() : void server.close()),
   });
   driver.setStat(HostStat.PID, process.pid);
@@ -43,6 +46,7 @@ export async function startServer(options: Partial<ServerOptions> = {}, onShutdo
   tick.unref();
   let listener: Listener | undefined;
   if (opts.port !== 0) listener = await listenTcp(driver, opts.listen, opts.port, opts.backlog);
+  engine.setSetting(Setting.CONN_FD_BASE, driver.fdBase());
   const server: RunningServer = {
     engine,
     driver,

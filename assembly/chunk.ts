@@ -24,6 +24,8 @@ export const CH_PREV: usize = 4;
 export const CH_USED: usize = 8;
 export const CH_HEAD: usize = 12;
 export const CHUNK_HEADER: usize = 28;
+const MC_CHUNK_HEADER: usize = 48;
+const MC_CRLF: usize = 2;
 
 @inline export function chunkNext(ch: usize): usize { return load<u32>(ch, CH_NEXT); }
 @inline export function chunkUsed(ch: usize): u32 { return load<u32>(ch, CH_USED); }
@@ -43,7 +45,9 @@ export function chunkChainAlloc(it: usize, nbytes: u32): bool {
   let prev: usize = 0;
   store<u32>(link, 0);
   while (remaining > 0) {
-    const size = min<usize>(remaining + CHUNK_HEADER, chunkMax);
+    // Sized as memcached sizes its chunks (its item_chunk header, the value's "\r\n"), so the
+    // same classes fill; ours keep the slack.
+    const size = min<usize>(remaining + MC_CRLF + MC_CHUNK_HEADER, chunkMax);
     const cls = slabsClsid(size);
     const ch = allocChunkPull(cls);
     if (!ch) {

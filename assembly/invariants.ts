@@ -15,6 +15,7 @@ import {
 import { lruHead, lruTail, lruCount, lruBytes } from "./lru";
 import { hashpower, oldTable, primaryTable, expandBucket, hashExpanding, bucketMask } from "./assoc";
 import { hash } from "./hash";
+import { chunkedHeadClass } from "./items";
 import { Stat, stat } from "./stats";
 import { firstChunk, chunkNext, chunkUsed, chunkClass, chunkCapacity } from "./chunk";
 
@@ -26,7 +27,7 @@ import { firstChunk, chunkNext, chunkUsed, chunkClass, chunkCapacity } from "./c
 // Where an item's header chunk really lives (a chunked item's head is in a small class).
 function realClass(it: usize): u32 {
   if (!hasFlag(it, ITEM_CHUNKED)) return itClsid(it);
-  return slabsClsid(chunkedHeadTotal(itNkey(it), itClientFlags(it)));
+  return chunkedHeadClass(itNkey(it), itClientFlags(it));
 }
 
 function chunkAligned(p: usize, c: u32): bool {

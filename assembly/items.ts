@@ -58,7 +58,7 @@ export function itemAlloc(key: usize, nkey: u32, clientFlags: u32, exptime: u32,
   const clsid = slabsClsid(total);
   if (clsid == 0) return 0;
   const chunked = total > <usize>settingU32(Setting.SLAB_CHUNK_MAX);
-  const it = allocPull(chunked ? slabsClsid(chunkedHeadTotal(nkey, clientFlags)) : clsid);
+  const it = allocPull(chunked ? chunkedHeadClass(nkey, clientFlags) : clsid);
   if (!it) return 0;
   setNext(it, 0);
   setPrev(it, 0);
@@ -80,7 +80,7 @@ export function itemAlloc(key: usize, nkey: u32, clientFlags: u32, exptime: u32,
   setFlags(it, flags);
   memory.copy(itKey(it), key, nkey);
   if (chunked && !chunkChainAlloc(it, nbytes)) {
-    slabsFree(it, slabsClsid(chunkedHeadTotal(nkey, clientFlags)));
+    slabsFree(it, chunkedHeadClass(nkey, clientFlags));
     return 0;
   }
   return it;
@@ -90,7 +90,7 @@ export function itemAlloc(key: usize, nkey: u32, clientFlags: u32, exptime: u32,
 export function itemFree(it: usize): void {
   if (hasFlag(it, ITEM_CHUNKED)) {
     chunkChainFree(it);
-    slabsFree(it, slabsClsid(chunkedHeadTotal(itNkey(it), clientFlagsOf(it))));
+    slabsFree(it, chunkedHeadClass(itNkey(it), clientFlagsOf(it)));
     return;
   }
   slabsFree(it, itClsid(it));
@@ -104,6 +104,17 @@ export function itemFree(it: usize): void {
 // needs one such item at a time (the source of an append or a reallocating incr).
 export function pin(it: usize): void { setGlobal64(Global.PINNED, it); }
 export function isPinned(it: usize): bool { return global64(Global.PINNED) == <u64>it; }
+
+// The class of a chunked item's header chunk, chosen by memcached's own header size (item,
+// CAS, key, flags and one item_chunk) so `stats slabs` shows the same classes in use; our
+// header needs less and fits.
+const MC_ITEM_CHUNK: usize = 48;
+export function chunkedHeadClass(nkey: u32, clientFlags: u32): u32 {
+  let total = <usize>MC_HEADER + <usize>nkey + <usize>MC_KEY_NUL + MC_ITEM_CHUNK;
+  if (clientFlags != 0) total += <usize>MC_CFLAGS;
+  if (settingOn(Setting.USE_CAS)) total += <usize>MC_CAS;
+  return max<u32>(slabsClsid(total), slabsClsid(chunkedHeadTotal(nkey, clientFlags)));
+}
 
 export function nextCas(): u64 {
   const cas = global64(Global.CAS_ID) + 1;

@@ -12,8 +12,6 @@ import { sizesBytes } from "./sizes";
 
 @inline function alignPage(v: u64): u64 { return (v + PAGE_SIZE - 1) & ~(<u64>PAGE_SIZE - 1); }
 
-export enum MemlimitResult { OK = 0, TOO_LARGE = 1 }
-
 // No chunk is smaller than memcached's 48-byte header plus -n.
 const SMALLEST_HEADER: u64 = 48;
 
@@ -35,19 +33,15 @@ export function updateCap(): bool {
   return need <= MEMORY_MAX;
 }
 
-// cache_memlimit: a new limit in bytes. Lowering it hands global-pool pages back (the memory
-// stays committed, as wasm memory cannot shrink, and later slab pages reuse it).
-export function adjustMemLimit(bytes: u64): MemlimitResult {
-  const old = setting(Setting.MAXBYTES);
+// cache_memlimit: a new limit in bytes. memcached accepts any limit here, so do we: a limit
+// beyond what one wasm32 memory holds leaves the cap at 4 GiB, and the cache then evicts when
+// memory can grow no further. Lowering it hands global-pool pages back (the memory stays
+// committed, as wasm memory cannot shrink, and later slab pages reuse it).
+export function adjustMemLimit(bytes: u64): void {
   store<f64>(SETTINGS + (<usize>Setting.MAXBYTES << 3), <f64>bytes);
-  if (!updateCap()) {
-    store<f64>(SETTINGS + (<usize>Setting.MAXBYTES << 3), old);
-    updateCap();
-    return MemlimitResult.TOO_LARGE;
-  }
+  updateCap();
   while (global64(Global.MEM_MALLOCED) > bytes && classPages(SLAB_GLOBAL_PAGE_POOL) > 0) {
     releasePages(poolTakePage(), 1);
     setGlobal64(Global.MEM_MALLOCED, global64(Global.MEM_MALLOCED) - PAGE_SIZE);
   }
-  return MemlimitResult.OK;
 }

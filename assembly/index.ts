@@ -12,6 +12,9 @@ import { assocInit, assocExpandStep, assocStartExpand } from "./assoc";
 import { updateCap } from "./memlimit";
 import { CONN_SIZE, connAddr, connReset, connValid, PROTO_NEGOTIATING, PROTO_ASCII, connProto, setConnProto, PF_CLOSE_NOW } from "./conn";
 import { processText } from "./proto_text";
+import { processInput } from "./protocol";
+import { udpProcess as udpServe, udpNext as udpTake, udpHeaderAddr as udpHeader, udpPayload as udpPayloadAt } from "./udp";
+import { authLoad, authdbAddr, AUTHDB_CAPACITY } from "./auth";
 import { metadumpStep, metadumpAbort } from "./crawler";
 import { connDumping, setConnDumping, PF_AGAIN } from "./conn";
 import { outStr } from "./output";
@@ -50,7 +53,8 @@ export function memoryCap(): f64 { return <f64>global64(Global.MEM_CAP); }
 function placeAreas(): usize {
   const itemMax = <usize>settingU32(Setting.ITEM_SIZE_MAX);
   const conns = alignUp(STATE_END, 64);
-  const connsSize = <usize>settingU32(Setting.MAX_CONNS) * CONN_SIZE;
+  // One record more than -c: datagrams are served on it (udp.ts).
+  const connsSize = <usize>(settingU32(Setting.MAX_CONNS) + 1) * CONN_SIZE;
   const inbuf = alignUp(conns + connsSize, 64);
   const inSize = max<usize>(IO_MIN * 4, itemMax + LINE_ROOM);
   const outbuf = alignUp(inbuf + inSize, 64);
@@ -210,19 +214,8 @@ export function process(id: u32, len: u32): u32 {
     setConnDumping(c, false);
   }
   if (len == 0) return 0;
-  const base = <usize>global32(Global.INBUF);
-  if (connProto(c) == PROTO_NEGOTIATING) {
-    // -B auto decides on the first byte: 0x80 is the binary protocol's request magic.
-    if (load<u8>(base) == BINARY_REQUEST_MAGIC) {
-      setGlobal32(Global.PROC_FLAGS, PF_CLOSE_NOW);
-      return 0;
-    }
-    setConnProto(c, PROTO_ASCII);
-  }
-  return processText(c, base, len);
+  return processInput(c, <usize>global32(Global.INBUF), len);
 }
-
-const BINARY_REQUEST_MAGIC: u8 = 0x80;
 
 export function outLength(): u32 { return outLen(); }
 
@@ -237,3 +230,17 @@ export function logNextGid(): f64 {
   return <f64>gid;
 }
 export function setSettingSlot(slot: u32, v: f64): void { setSetting(<Setting>slot, v); }
+
+// ── UDP (udp.ts): the host hands in one datagram, then sends what udpNext() points at ──────
+
+export function udpProcess(len: u32, fresh: u32): u32 { return udpServe(len, fresh != 0); }
+export function udpNext(): i32 { return udpTake(); }
+export function udpHeaderAddr(): usize { return udpHeader(); }
+export function udpPayload(): u32 { return udpPayloadAt(); }
+
+// ── credentials (auth.ts): the host copies the -Y / SASL file here once, at start-up ─────
+
+export function credentialsAddr(): usize { return authdbAddr(); }
+export function credentialsCapacity(): u32 { return AUTHDB_CAPACITY; }
+// 0 taken, 1 a line is not `user:password`, 2 larger than credentialsCapacity().
+export function credentialsLoad(len: u32): u32 { return authLoad(len); }

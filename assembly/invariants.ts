@@ -4,7 +4,7 @@
 import { Global, setGlobal64, PAGE_SIZE, MAX_CLASSES, settingU32 } from "./layout";
 import { Setting } from "./settings";
 import {
-  itNext, itPrev, itHNext, itFlags, itLruId, itClsid, itNkey, itKey, itTotal, hasFlag,
+  itNext, itPrev, itHNext, itFlags, itLruId, itClsid, itNkey, itKey, itMcTotal, hasFlag,
   ITEM_LINKED, ITEM_SLABBED, ITEM_CRAWLER, ITEM_CHUNKED, ITEM_CHUNK, CLSID_MASK, itNbytes,
   chunkedHeadTotal, itClientFlags,
 } from "./item";
@@ -91,7 +91,7 @@ export function checkInvariants(tally: usize): usize {
         const e = checkChunks(it, tally);
         if (e) return e;
         n++;
-        b += itTotal(it);
+        b += itMcTotal(it);
         if (<u64>n > limit) return fail("lru: cycle or more items than curr_items", it);
       }
       prev = it;

@@ -116,7 +116,22 @@ export const LRU_MASK: u32 = 192;
   return ITEM_HEADER + cflagsSize(clientFlags) + <usize>nkey + CHUNK_LINK_SIZE;
 }
 
-// What the item counts for in `bytes`, `mem_requested` and LRU byte totals.
+// The bytes an unchunked item occupies in its chunk.
 @inline export function itTotal(it: usize): usize {
   return itemTotal(itNkey(it), itNbytes(it), itClientFlags(it));
+}
+
+// What the item counts for in `bytes`, `mem_requested`, LRU byte totals, `stats sizes`,
+// `me` and metadump: memcached's ITEM_ntotal (48-byte header, CAS, key NUL, "\r\n", flags),
+// so every reported size and the HOT/WARM shares are the ones memcached would compute.
+const MC_HEADER: u64 = 48;
+const MC_CAS: u64 = 8;
+const MC_KEY_NUL: u64 = 1;
+const MC_CRLF: u64 = 2;
+const MC_CFLAGS: u64 = 4;
+@inline export function itMcTotal(it: usize): u64 {
+  let total = MC_HEADER + MC_KEY_NUL + MC_CRLF + <u64>itNkey(it) + <u64>itNbytes(it);
+  if (hasFlag(it, ITEM_CAS)) total += MC_CAS;
+  if (hasFlag(it, ITEM_CFLAGS)) total += MC_CFLAGS;
+  return total;
 }

@@ -5,7 +5,7 @@ import { Setting } from "./settings";
 import {
   ITEM_HEADER, IT_NKEY, IT_FLAGS, IT_CLSID, IT_TIME, IT_EXPTIME, IT_NBYTES, IT_CAS,
   ITEM_LINKED, ITEM_CFLAGS, ITEM_CHUNKED, ITEM_CAS,
-  itKey, itNkey, itFlags, itTime, itCas, itExptime, itClsid, itLruId, itTotal, itData, itNbytes,
+  itKey, itNkey, itFlags, itTime, itCas, itExptime, itClsid, itLruId, itMcTotal, itData, itNbytes,
   setFlags, setTime, setCas, addFlag, clearFlag, hasFlag, setNext, setPrev, setHNext,
   itemTotal, chunkedHeadTotal, COLD_LRU, HOT_LRU,
 } from "./item";
@@ -126,7 +126,7 @@ export function nextCas(): u64 {
 export function itemLink(it: usize, hv: u32): void {
   addFlag(it, ITEM_LINKED);
   setTime(it, currentTime());
-  statAdd(Stat.CURR_BYTES, itTotal(it));
+  statAdd(Stat.CURR_BYTES, itMcTotal(it));
   statIncr(Stat.CURR_ITEMS);
   statIncr(Stat.TOTAL_ITEMS);
   setCas(it, settingOn(Setting.USE_CAS) ? nextCas() : 0);
@@ -140,7 +140,7 @@ export function itemUnlink(it: usize, hv: u32): void {
   if (!hasFlag(it, ITEM_LINKED)) return;
   sizesRemove(it);
   clearFlag(it, ITEM_LINKED);
-  statAdd(Stat.CURR_BYTES, <u64>-<i64>itTotal(it));
+  statAdd(Stat.CURR_BYTES, <u64>-<i64>itMcTotal(it));
   statDecr(Stat.CURR_ITEMS);
   assocDelete(itKey(it), itNkey(it), hv);
   lruUnlink(it);

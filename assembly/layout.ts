@@ -26,8 +26,12 @@
 //               │ META       512 B             │ proto_meta.ts parsed flags, decoded key
 //               │ SETTINGS_DESC 4 KiB          │ how to print `stats settings` (host-written)
 //               │ AUTOMOVE   64 × 512 B        │ automove.ts sample windows per class
+//               │ BINPKT     64 B              │ proto_bin.ts: the packet being served
+//               │ UDP        64 B              │ udp.ts: datagram and framing state
+//               │ UDP_MARKS  8192 × u64        │ udp.ts: where each response object ends
+//               │ AUTHDB     16 KiB            │ auth.ts: the credentials file (-Y, -S)
 //   STATE_END   ├──────────────────────────────┤
-//               │ CONNS      maxconns × 32 B   │ conn.ts, per-connection protocol state
+//               │ CONNS  (maxconns+1) × 32 B   │ conn.ts, per-connection protocol state (+1: UDP)
 //               │ INBUF      INBUF_SIZE        │ received bytes the host hands in
 //               │ OUTBUF     OUTBUF_SIZE       │ replies the host sends out
 //               │ VALBUF     item_size_max     │ value argument / large-value gather area
@@ -153,7 +157,19 @@ export const SETTINGS_DESC_SIZE: usize = 4096;
 export const AUTOMOVE: usize = SETTINGS_DESC + SETTINGS_DESC_SIZE; // automove.ts windows
 export const AUTOMOVE_SIZE: usize = 64 * 512;
 
-export const STATE_END: usize = AUTOMOVE + AUTOMOVE_SIZE;
+export const BINPKT: usize = AUTOMOVE + AUTOMOVE_SIZE; // proto_bin.ts per-packet state
+export const BINPKT_SIZE: usize = 64;
+
+export const UDP: usize = BINPKT + BINPKT_SIZE;     // udp.ts datagram state
+export const UDP_SIZE: usize = 64;
+export const UDP_MARKS: usize = UDP + UDP_SIZE;     // udp.ts response-object ends
+export const UDP_MARKS_MAX: u32 = 8192;
+export const UDP_MARKS_SIZE: usize = <usize>UDP_MARKS_MAX * 8;
+
+export const AUTHDB: usize = UDP_MARKS + UDP_MARKS_SIZE; // auth.ts: `user:password` lines
+export const AUTHDB_SIZE: usize = 16384;
+
+export const STATE_END: usize = AUTHDB + AUTHDB_SIZE;
 
 // Room kept free in OUTBUF before any command: enough for every reply but a get's values.
 export const OUT_RESERVE: usize = 256 * 1024;

@@ -7,7 +7,7 @@
 //   0  head   u32
 //   4  tail   u32
 //   8  count  u32   items on the list (memcached's sizes[])
-//  16  bytes  u64   their itTotal() sum (sizes_bytes[])
+//  16  bytes  u64   their itMcTotal() sum (sizes_bytes[])
 //
 // New items enter HOT (TEMP for short TTLs with -o temporary_ttl; COLD in flat mode). Items
 // only move at the tails, by lruPullTail(): the maintainer step pushes HOT and WARM tails to
@@ -18,7 +18,7 @@ import { LRUS, LRU_SIZE, MAX_CLASSES, setting, settingOn, settingU32 } from "./l
 import { Setting } from "./settings";
 import {
   itNext, itPrev, setNext, setPrev, itLruId, setLruId, itClsid, itLru, itTime, setTime,
-  itExptime, itTotal, hasFlag, addFlag, clearFlag, itFlags, itKey, itNkey,
+  itExptime, itMcTotal, hasFlag, addFlag, clearFlag, itFlags, itKey, itNkey,
   ITEM_ACTIVE, ITEM_FETCHED, ITEM_LINKED, ITEM_CRAWLER,
   HOT_LRU, WARM_LRU, COLD_LRU, TEMP_LRU, CLSID_MASK,
 } from "./item";
@@ -108,7 +108,7 @@ export function lruLink(it: usize): void {
   lruLinkRaw(it, id);
   const l = lru(id);
   store<u32>(l, load<u32>(l, LRU_COUNT) + 1, LRU_COUNT);
-  store<u64>(l, load<u64>(l, LRU_BYTES) + itTotal(it), LRU_BYTES);
+  store<u64>(l, load<u64>(l, LRU_BYTES) + itMcTotal(it), LRU_BYTES);
 }
 
 export function lruUnlink(it: usize): void {
@@ -116,7 +116,7 @@ export function lruUnlink(it: usize): void {
   lruUnlinkRaw(it, id);
   const l = lru(id);
   store<u32>(l, load<u32>(l, LRU_COUNT) - 1, LRU_COUNT);
-  store<u64>(l, load<u64>(l, LRU_BYTES) - itTotal(it), LRU_BYTES);
+  store<u64>(l, load<u64>(l, LRU_BYTES) - itMcTotal(it), LRU_BYTES);
 }
 
 function moveTo(it: usize, target: u32): void {

@@ -51,6 +51,11 @@ export function execLruCrawler(ntokens: u32): i64 {
     return 0;
   }
   if (ntokens == 3 && (tokIs(1, "enable") || tokIs(1, "disable"))) {
+    // memcached cannot start its crawler thread twice; stopping a stopped one is fine.
+    if (tokIs(1, "enable") && settingOn(Setting.LRU_CRAWLER)) {
+      reply("ERROR failed to start lru crawler thread");
+      return 0;
+    }
     setSetting(Setting.LRU_CRAWLER, tokIs(1, "enable") ? 1 : 0);
     reply("OK");
     return 0;

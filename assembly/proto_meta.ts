@@ -22,26 +22,25 @@ import { META, KEY_MAX_LENGTH, settingOn, settingU32, Global, setGlobal32 } from
 import { Setting } from "./settings";
 import {
   itNbytes, itExptime, itCas, itClientFlags, itTime, itKey, itNkey, itData, itClsid,
-  itLruId, hasFlag, addFlag, clearFlag, setExptime, setCas,
+  itLruId, hasFlag, addFlag, clearFlag, setExptime, setCas, itMcTotal,
   ITEM_TOKEN_SENT, ITEM_STALE, ITEM_FETCHED, ITEM_KEY_BINARY, ITEM_CHUNKED, ITEM_CFLAGS,
 } from "./item";
 import { hash } from "./hash";
 import { currentTime, realtime } from "./clock";
-import { itemGet, itemAlloc, itemLink, itemUnlink, itemSizeOk, nextCas } from "./items";
+import { itemGet, itemAlloc, itemFree, itemLink, itemUnlink, itemSizeOk, nextCas } from "./items";
 import { assocFind } from "./assoc";
 import { itemBump } from "./lru";
-import { valueRead } from "./chunk";
-import { storeCommandRel, StoreOp, StoreResult, deleteStale, logStore } from "./store";
+import { valueRead, valueWrite } from "./chunk";
+import { storeCommandRel, storeItem, StoreOp, StoreResult, deleteStale, logStore } from "./store";
 import { arithCommand, ArithResult, countArithMiss, formatU64 } from "./arith";
 import { base64Decode, base64Encode } from "./base64";
-import { memcachedItemSize } from "./sizes";
 import { Stat, statIncr, SlabStat, slabStatIncr, LruStat, lruStatIncr } from "./stats";
 import { tokAt, tokLen, tokIs, cStrto, num } from "./tokens";
 import {
   outStr, outBytes, outU64, outCrlf, outByte, outLen, outTruncate, outFree, outReserve, outLine, outAt,
 } from "./output";
 import { resultCas, resultNumber } from "./result";
-import { reply, setNoreply, noreply, swallow, error, procFlag, EXEC_NEED_MORE, EXEC_STOP } from "./proto_text";
+import { reply, setNoreply, noreply, swallow, error, procFlag, EXEC_NEED_MORE, EXEC_STOP, EXEC_STOP_AFTER } from "./proto_text";
 import { PF_NEED_MORE, PF_AGAIN } from "./conn";
 
 const M_SEEN: usize = META;
@@ -80,8 +79,9 @@ const META_VALUE_SLACK: u32 = 1024;    // header line room next to a value
 @inline function metaKey(): usize { return M_KEY; }
 @inline function metaNkey(): u32 { return load<u32>(M_NKEY); }
 
+// As memcached's *errstr, the last error seen is the one reported.
 function fail(msg: string): void {
-  if (!flag(M_HAS_ERROR)) store<u32>(M_ERRSTR, <u32>changetype<usize>(msg));
+  store<u32>(M_ERRSTR, <u32>changetype<usize>(msg));
   setFlagAt(M_HAS_ERROR);
 }
 
@@ -117,6 +117,8 @@ function u64Arg(i: u32, at: usize, msg: string): bool {
 function preparse(start: u32, ntokens: u32): bool {
   memory.fill(META, 0, FLAGS_CLEARED);
   store<u64>(M_DELTA, DEFAULT_DELTA);
+  // What memcached reports for an error that sets no message of its own (a bad F).
+  store<u32>(M_ERRSTR, <u32>changetype<usize>("CLIENT_ERROR bad command line format"));
   const nkey = tokLen(1);
   memory.copy(M_KEY, tokAt(1), nkey);
   store<u32>(M_NKEY, nkey);
@@ -147,7 +149,7 @@ function preparse(start: u32, ntokens: u32): bool {
       case 0x71: setFlagAt(M_NO_REPLY); break;                                           // q
       case 0x46: // F: client flags
         if (cStrto(tokAt(i) + 1, tokLen(i) - 1, true)) store<u32>(M_CLIENT_FLAGS, <u32>num());
-        else fail("CLIENT_ERROR bad token in command line format");
+        else setFlagAt(M_HAS_ERROR);
         break;
       case 0x43: // C: compare CAS
         if (u64Arg(i, M_REQ_CAS, "CLIENT_ERROR bad token in command line format")) setFlagAt(M_HAS_CAS);
@@ -215,11 +217,19 @@ export function execMeta(c: usize, ntokens: u32, data: usize, dataAvail: u32): i
     case 0x67: return execMg(ntokens);                     // mg
     case 0x73: return execMs(c, ntokens, data, dataAvail); // ms
     case 0x64: return execMd(ntokens);                     // md
-    case 0x6e: reply("MN"); return 0;                      // mn
+    case 0x6e: return execMn();                            // mn
     case 0x61: return execMa(ntokens);                     // ma
     case 0x65: return execMe(ntokens);                     // me
   }
   return error();
+}
+
+// memcached flushes the replies queued so far at every mn. Ending the batch here makes the
+// host send them now, even if a later command in the same input starts swallowing a refused
+// data block (the host holds a swallowing batch's replies until the block is gone).
+function execMn(): i64 {
+  reply("MN");
+  return EXEC_STOP_AFTER;
 }
 
 // ── mg ─────────────────────────────────────────────────────────────────────────────────
@@ -542,10 +552,17 @@ function execMa(ntokens: u32): i64 {
 const SCRATCH_DIGITS: usize = META + 224; // 24 bytes for the counter's digits
 
 // ma N: a missing counter is created holding J (the delta is not applied), as an add.
+// Stored directly rather than through storeCommandRel: memcached counts cmd_set only for
+// data blocks read from a client, and this one is not.
 function vivifyCounter(key: usize, nkey: u32, initial: u64): bool {
   const digits = formatU64(SCRATCH_DIGITS, initial);
-  const r = storeCommandRel(StoreOp.ADD, key, nkey, 0, 0, SCRATCH_DIGITS, digits, 0, false, true, 0);
-  return r == StoreResult.STORED;
+  const it = itemAlloc(key, nkey, 0, 0, digits);
+  if (!it) return false;
+  valueWrite(it, 0, SCRATCH_DIGITS, digits);
+  setCas(it, 0);
+  if (storeItem(it, StoreOp.ADD, hash(key, nkey), false) == StoreResult.STORED) return true;
+  itemFree(it);
+  return false;
 }
 
 function maNoItem(ntokens: u32, status: string): i64 {
@@ -594,7 +611,7 @@ function execMe(ntokens: u32): i64 {
   outStr(hasFlag(it, ITEM_FETCHED) ? " fetch=yes cls=" : " fetch=no cls=");
   outU64(itClsid(it));
   outStr(" size=");
-  outU64(memcachedItemSize(it));
+  outU64(itMcTotal(it));
   outCrlf();
   return 0;
 }

@@ -43,5 +43,11 @@ export enum Setting {
   DETAIL_DELIMITER = 34, // stat_key_prefix (-D): the byte that ends a key's prefix
   WATCH_MASK = 35,       // logger.ts LogType bits some `watch` connection wants (host-kept)
   CONN_FD_BASE = 36,     // added to connection ids where memcached prints a file descriptor
-  COUNT = 37,
+  BINDING_PROTOCOL = 37, // binding_protocol (-B): a BindingProtocol
+  SASL = 38,             // auth_enabled_sasl (-S): binary SASL PLAIN required
+  ASCII_AUTH = 39,       // auth_enabled_ascii (-Y): text clients log in with a `set` first
+  COUNT = 40,
 }
+
+// Setting.BINDING_PROTOCOL values: -B auto decides per connection on its first byte.
+export enum BindingProtocol { AUTO = 0, ASCII = 1, BINARY = 2 }

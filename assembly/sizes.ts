@@ -7,32 +7,18 @@
 // buckets) is taken from the arena the first time tracking starts.
 import { Global, global32, setGlobal32, global64, setGlobal64, settingOn, settingU32, SETTINGS, PAGE_SIZE, PAGE_SHIFT } from "./layout";
 import { Setting } from "./settings";
-import { itNkey, itNbytes, itCas, hasFlag, ITEM_CFLAGS } from "./item";
+import { itCas, itMcTotal } from "./item";
 import { frontierPages, markPages, PAGE_HASH } from "./slabs";
 import { outStr, outU64, outCrlf } from "./output";
 
 const BUCKET_BYTES: u64 = 32;
-const MC_HEADER: u64 = 48;
-const MC_CAS: u64 = 8;
-const MC_KEY_NUL: u64 = 1;
-const MC_CRLF: u64 = 2;
-const MC_CFLAGS: u64 = 4;
 
 export function sizesBytes(): usize {
   return (<usize>settingU32(Setting.ITEM_SIZE_MAX) / <usize>BUCKET_BYTES + 1) * 4;
 }
 
-// memcached's ITEM_ntotal for an item with this key, value and flags, which `stats sizes`,
-// `me` and metadump report.
-export function memcachedItemSize(it: usize): u64 {
-  let total = MC_HEADER + MC_KEY_NUL + MC_CRLF + <u64>itNkey(it) + <u64>itNbytes(it);
-  if (settingOn(Setting.USE_CAS)) total += MC_CAS;
-  if (hasFlag(it, ITEM_CFLAGS)) total += MC_CFLAGS;
-  return total;
-}
-
 function bucketOf(it: usize): usize {
-  const total = memcachedItemSize(it);
+  const total = itMcTotal(it);
   let b = total / BUCKET_BYTES;
   if (total % BUCKET_BYTES) b++;
   return <usize>min<u64>(b, <u64>global32(Global.SIZES_BUCKETS) - 1);

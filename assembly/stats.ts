@@ -4,7 +4,18 @@
 //   LruStat    per LRU id (class | lru), ITEMSTATS      (itemstats[] in items.c, `stats items`)
 // Global hit counters (get_hits, cas_hits, …) are sums of the SlabStat ones, as in memcached,
 // so nothing is counted twice.
-import { STATS, STATS_SIZE, CLASSSTATS, CLASSSTATS_SIZE, ITEMSTATS, ITEMSTATS_SIZE, MAX_CLASSES } from "./layout";
+import { STATS, STATS_SIZE, CLASSSTATS, CLASSSTATS_SIZE, ITEMSTATS, ITEMSTATS_SIZE, MAX_CLASSES, HOSTSTATS } from "./layout";
+import { HostStat } from "./host_stats";
+
+// The host's counters reset with the core's (its gauges, like curr_connections, do not).
+function resetHostCounters(): void {
+  store<f64>(HOSTSTATS + (<usize>HostStat.TOTAL_CONNECTIONS << 3), 0);
+  store<f64>(HOSTSTATS + (<usize>HostStat.REJECTED_CONNECTIONS << 3), 0);
+  store<f64>(HOSTSTATS + (<usize>HostStat.BYTES_READ << 3), 0);
+  store<f64>(HOSTSTATS + (<usize>HostStat.BYTES_WRITTEN << 3), 0);
+  store<f64>(HOSTSTATS + (<usize>HostStat.CONN_YIELDS << 3), 0);
+  store<f64>(HOSTSTATS + (<usize>HostStat.IDLE_KICKS << 3), 0);
+}
 
 export enum Stat {
   CURR_ITEMS = 0,
@@ -116,6 +127,7 @@ export function lruStatTotal(s: LruStat): u64 {
 
 // `stats reset`: counters go to zero; item and byte counts are state, not counters.
 export function statsReset(): void {
+  resetHostCounters();
   const keepItems = stat(Stat.CURR_ITEMS);
   const keepBytes = stat(Stat.CURR_BYTES);
   memory.fill(STATS, 0, STATS_SIZE);

@@ -3,10 +3,12 @@
 import { Command, CommanderError, Option } from "commander";
 import { spawn } from "node:child_process";
 import { writeFileSync, renameSync, readFileSync } from "node:fs";
-import { OPTIONS, OptionSpec, ServerOptions, defaultServerOptions, validateEngineOptions, ACCEPTED_NOOP_SUBOPTIONS } from "./options.js";
-import { startServer, RunningServer } from "./node/server.js";
+import { OPTIONS, OptionSpec, ServerOptions, defaultServerOptions, checkEngineOptions, ACCEPTED_NOOP_SUBOPTIONS } from "./options.js";
+import { startServer, RunningServer, CredentialsError, saslPasswordFile } from "./node/server.js";
 
 const EX_USAGE = 64;
+// memcached's getopt loop returns 1 for an unknown option or a missing option argument.
+const EXIT_ILLEGAL_ARGUMENT = 1;
 const EX_NOUSER = 67;
 const EX_OSERR = 71;
 const MEMCACHED_VERSION = "1.6.18";
@@ -113,7 +115,7 @@ function parseArgs(argv: string[]): ServerOptions {
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === "commander.helpDisplayed" || err.code === "commander.version") process.exit(0);
-      process.exit(EX_USAGE);
+      process.exit(EXIT_ILLEGAL_ARGUMENT);
     }
     throw err;
   }
@@ -121,19 +123,37 @@ function parseArgs(argv: string[]): ServerOptions {
   if (o.statKeyPrefix !== undefined) o.detailEnabled = true; // -D turns stats detail on
   const opts = { ...defaultServerOptions(), ...(o as Partial<ServerOptions>) };
   // -U without -p moves TCP to the UDP port too, as memcached does.
-  if (o.udpPort !== undefined && o.port === undefined && opts.udpPort > 0) opts.port = opts.udpPort;
+  if (o.udpPort !== undefined && o.port === undefined && opts.udpPort !== 0) opts.port = opts.udpPort;
   checkOptions(opts);
+  applyAuthentication(opts, o.bindingProtocol !== undefined);
   return opts;
+}
+
+// -S speaks only binary and -Y only text: each picks the protocol unless -B did, and then they
+// must agree. Neither works over UDP. memcached's messages and exit codes.
+function applyAuthentication(opts: ServerOptions, protocolGiven: boolean): void {
+  if (opts.sasl) {
+    if (!protocolGiven) opts.bindingProtocol = "binary";
+    else if (opts.bindingProtocol !== "binary") die("ERROR: You cannot allow the ASCII protocol while using SASL.");
+    if (opts.udpPort !== 0) die("ERROR: Cannot enable UDP while using binary SASL authentication.");
+    if (!saslPasswordFile(opts)) {
+      process.stderr.write("SASL is on but no users are defined (-o sasl_pwdb=<file> or MEMCACHED_SASL_PWDB): every login will fail\n");
+    }
+  }
+  if (opts.authFile) {
+    if (!protocolGiven) opts.bindingProtocol = "ascii";
+    else if (opts.bindingProtocol !== "ascii") die("ERROR: You cannot allow the BINARY protocol while using ascii authentication tokens.");
+    if (opts.udpPort !== 0) die("Cannot use UDP with ascii authentication enabled (-U 0 to disable)");
+  }
 }
 
 function checkOptions(opts: ServerOptions): void {
   if (!["auto", "ascii", "binary"].includes(opts.bindingProtocol)) {
     die(`Invalid value for binding protocol: ${opts.bindingProtocol}\n -- should be one of auto, binary, or ascii`);
   }
-  if (opts.threads <= 0) die("Number of threads must be greater than 0");
-  if (opts.udpPort !== 0) die("UDP is not available yet (-U); run with -U 0", 1);
-  const problem = validateEngineOptions(opts);
-  if (problem) die(problem, 1);
+  if (opts.threads <= 0) die("Number of threads must be greater than 0", EXIT_ILLEGAL_ARGUMENT);
+  const problem = checkEngineOptions(opts);
+  if (problem) die(problem.message, problem.exitCode);
 }
 
 // memcached refuses to run as root unless told whom to become.
@@ -169,10 +189,10 @@ function dropPrivileges(opts: ServerOptions): void {
 }
 
 // MEMCACHED_PORT_FILENAME: test harnesses learn the ephemeral port from this file.
-function writePortFile(ports: number[]): void {
+function writePortFile(ports: number[], udpPorts: number[]): void {
   const file = process.env.MEMCACHED_PORT_FILENAME;
   if (!file) return;
-  const lines = ports.map((p) => `TCP INET: ${p}\n`).join("");
+  const lines = ports.map((p) => `TCP INET: ${p}\n`).join("") + udpPorts.map((p) => `UDP INET: ${p}\n`).join("");
   writeFileSync(`${file}.lck`, lines);
   renameSync(`${file}.lck`, file);
 }
@@ -194,9 +214,10 @@ async function main(): Promise<void> {
   try {
     server = await startServer(opts, stop);
   } catch (err) {
+    if (err instanceof CredentialsError) die(err.message, 1);
     die(`failed to start: ${(err as Error).message}`, EX_OSERR);
   }
-  writePortFile(server.ports);
+  writePortFile(server.ports, server.udpPorts);
   dropPrivileges(opts);
   if (opts.pidFile) writeFileSync(opts.pidFile, `${process.pid}\n`);
   process.on("SIGINT", stop);

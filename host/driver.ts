@@ -18,8 +18,10 @@
 // -R fairness: after reqs_per_event commands the core yields (PF_YIELD) and the connection is
 // resumed from the event loop's next turn, after other sockets had theirs (conn_yields).
 import {
-  Engine, PF_AGAIN, PF_CLOSE, PF_CLOSE_NOW, PF_NEED_MORE, PF_SHUTDOWN, PF_STATS_CONNS, PF_YIELD,
+  Engine, LogEntry, LOG_VERBOSE, PF_AGAIN, PF_CLOSE, PF_CLOSE_NOW, PF_NEED_MORE, PF_SHUTDOWN,
+  PF_STATS_CONNS, PF_SWALLOW, PF_WATCH, PF_YIELD,
 } from "./engine.js";
+import { Setting } from "../assembly/settings.js";
 import { HostStat } from "../assembly/host_stats.js";
 
 /** What an adapter provides for one accepted socket. */
@@ -42,6 +44,9 @@ export interface Transport {
 export interface DriverOptions {
   maxConns: number;
   idleTimeout: number;
+  verbose: number;
+  /** Where -vv traces go (stderr). */
+  trace?: (line: string) => void;
   /** Called when a client sends `shutdown` (with -A). */
   onShutdown: () => void;
   /** Runs a callback after pending I/O (setImmediate where the runtime has it). */
@@ -52,6 +57,12 @@ export interface DriverOptions {
 // client that never reads cannot grow the server.
 const OUTPUT_HIGH_WATER = 4 * 1024 * 1024;
 const TOO_MANY = new TextEncoder().encode("ERROR Too many open connections\r\n");
+const WATCH_CONNEVENTS = 8; // assembly/proto_admin.ts
+
+function splitAddr(addr: string): [string, string] {
+  const at = addr.lastIndexOf(":");
+  return [addr.slice(addr.indexOf(":") + 1, at).replace(/^\[|\]$/g, ""), addr.slice(at + 1)];
+}
 
 export class Driver {
   readonly engine: Engine;
@@ -67,7 +78,57 @@ export class Driver {
     for (let id = opts.maxConns - 1; id >= 0; id--) this.free.push(id);
     const g = globalThis as { setImmediate?: (fn: () => void) => void };
     this.defer = opts.defer ?? (g.setImmediate ? (fn) => g.setImmediate!(fn) : (fn) => { setTimeout(fn, 0); });
+    engine.onLog = (entries) => this.deliverLog(entries);
   }
+
+  // ── logging: watchers (memcached's logger) and -vv traces ──────────────────────────
+
+  private readonly watchers = new Set<Connection>();
+
+  addWatcher(c: Connection): void {
+    this.watchers.add(c);
+    this.updateWatchMask();
+  }
+
+  private updateWatchMask(): void {
+    let mask = 0;
+    for (const w of this.watchers) mask |= w.watchMask;
+    this.engine.setSetting(Setting.WATCH_MASK, mask);
+  }
+
+  private deliverLog(entries: LogEntry[]): void {
+    for (const e of entries) {
+      if (e.type === LOG_VERBOSE) {
+        this.opts.trace?.(e.text);
+        continue;
+      }
+      this.sendToWatchers(e.type, e.gid, e.text);
+    }
+  }
+
+  // A watcher line: "ts=<sec>.<usec> gid=<n> <event>" (usec printed as memcached's %d).
+  private sendToWatchers(type: number, gid: number, text: string): void {
+    if (this.watchers.size === 0) return;
+    const now = Date.now();
+    const line = new TextEncoder().encode(`ts=${Math.floor(now / 1000)}.${(now % 1000) * 1000} gid=${gid} ${text}\n`);
+    for (const w of this.watchers) if (w.watchMask & type) w.sendLog(line);
+  }
+
+  /** connevents, which only the host sees. */
+  connEvent(c: Connection, opened: boolean): void {
+    if (this.opts.verbose > 1) {
+      this.opts.trace?.(opened ? `<${c.fd()} new auto-negotiating client connection` : `<${c.fd()} connection closed.`);
+    }
+    if (![...this.watchers].some((w) => w.watchMask & WATCH_CONNEVENTS)) return;
+    const [ip, port] = splitAddr(c.addr());
+    const text = opened
+      ? `type=conn_new rip=${ip} rport=${port} transport=tcp cfd=${c.fd()}`
+      : `type=conn_close rip=${ip} rport=${port} transport=tcp reason=normal cfd=${c.fd()}`;
+    this.sendToWatchers(WATCH_CONNEVENTS, this.engine.nextLogGid(), text);
+  }
+
+  /** Log ids stand in for file descriptors: listeners come first. */
+  fdBase(): number { return this.listeners.length; }
 
   /** A new socket: a Connection, or null after refusing it the way memcached does. */
   accept(t: Transport): Connection | null {
@@ -81,6 +142,7 @@ export class Driver {
     this.engine.connOpen(id);
     const c = new Connection(this, id, t);
     this.conns.add(c);
+    this.connEvent(c, true);
     this.count(HostStat.TOTAL_CONNECTIONS, 1);
     this.count(HostStat.CURR_CONNECTIONS, 1);
     this.peakConns = Math.max(this.peakConns, this.conns.size);
@@ -92,6 +154,8 @@ export class Driver {
   release(c: Connection): void {
     if (!this.conns.delete(c)) return;
     this.engine.connClose(c.id);
+    this.connEvent(c, false);
+    if (this.watchers.delete(c)) this.updateWatchMask();
     this.free.push(c.id);
     this.count(HostStat.CURR_CONNECTIONS, -1);
   }
@@ -116,7 +180,7 @@ export class Driver {
     this.listeners.forEach((addr, i) => {
       lines.push(`STAT ${i}:addr ${addr}`, `STAT ${i}:state conn_listening`, `STAT ${i}:secs_since_last_cmd 0`);
     });
-    const base = this.listeners.length;
+    const base = this.fdBase();
     for (const c of [...this.conns].sort((a, b) => a.id - b.id)) {
       const fd = base + c.id;
       lines.push(`STAT ${fd}:addr ${c.addr()}`, `STAT ${fd}:listen_addr ${c.listenAddr()}`,
@@ -160,6 +224,8 @@ export class Connection {
   private yielding = false;
   // The client has half-closed: memcached still answers what it had read, then closes.
   private eof = false;
+  // Replies held back while the core swallows a refused data block (PF_SWALLOW).
+  private held: Uint8Array[] = [];
   private closed = false;
   private lastActive = Date.now();
 
@@ -170,7 +236,7 @@ export class Connection {
   }
 
   onData(chunk: Uint8Array): void {
-    if (this.closed) return;
+    if (this.closed || this.watchMask) return; // a watcher's input is ignored, as memcached's
     this.lastActive = Date.now();
     this.d.count(HostStat.BYTES_READ, chunk.length);
     this.pending.push(chunk);
@@ -200,6 +266,17 @@ export class Connection {
 
   idleSince(nowMs: number): number { return nowMs - this.lastActive; }
   addr(): string { return this.t.addr(); }
+  fd(): number { return this.d.fdBase() + this.id; }
+
+  /** Event types this connection watches (0: not a watcher). */
+  watchMask = 0;
+
+  sendLog(line: Uint8Array): void {
+    if (this.closed) return;
+    // A watcher that stops reading loses lines rather than growing the server.
+    if (this.t.pendingBytes() > OUTPUT_HIGH_WATER) return;
+    this.t.write(line);
+  }
   listenAddr(): string { return this.t.listenAddr(); }
 
   close(now: boolean): void {
@@ -234,9 +311,17 @@ export class Connection {
     this.again = (flags & PF_AGAIN) !== 0;
     // memcached's conn_closing frees the replies still queued: a close-now (HTTP guard,
     // over-long line, shutdown) sends nothing from this batch.
-    if (!(flags & PF_CLOSE_NOW)) this.flushOutput(e);
+    if (!(flags & PF_CLOSE_NOW)) this.flushOutput(e, (flags & PF_SWALLOW) !== 0);
     this.drop(consumed);
     if (flags & PF_STATS_CONNS) this.t.write(this.d.renderConns(this, Date.now()));
+    e.drainLog();
+    if (flags & PF_WATCH) {
+      this.watchMask = e.procNeed();
+      this.pending = [];
+      this.pendingLen = 0;
+      this.d.addWatcher(this);
+      return false;
+    }
     if (flags & PF_SHUTDOWN) this.d.shutdown();
     if (flags & PF_CLOSE_NOW) {
       this.close(true);
@@ -283,11 +368,22 @@ export class Connection {
     return at - e.inAddr;
   }
 
-  private flushOutput(e: Engine): void {
+  private flushOutput(e: Engine, hold: boolean): void {
     const n = e.outLength();
-    if (n === 0) return;
-    this.d.count(HostStat.BYTES_WRITTEN, n);
-    this.t.write(e.memory().slice(e.outAddr, e.outAddr + n));
+    if (n === 0 && (hold || this.held.length === 0)) return;
+    const bytes = e.memory().slice(e.outAddr, e.outAddr + n);
+    if (hold) {
+      this.held.push(bytes);
+      return;
+    }
+    for (const h of this.held) this.write(h);
+    this.held = [];
+    if (n > 0) this.write(bytes);
+  }
+
+  private write(bytes: Uint8Array): void {
+    this.d.count(HostStat.BYTES_WRITTEN, bytes.length);
+    this.t.write(bytes);
   }
 
   private drop(n: number): void {

@@ -85,6 +85,13 @@ interface CoreExports {
   setSettingSlot(slot: number, v: number): void;
   connClose(id: number): void;
   process(id: number, len: number): number;
+  udpProcess(len: number, fresh: number): number;
+  udpNext(): number;
+  udpHeaderAddr(): number;
+  udpPayload(): number;
+  credentialsAddr(): number;
+  credentialsCapacity(): number;
+  credentialsLoad(len: number): number;
 }
 
 /** PROC_FLAGS bits (assembly/conn.ts). */
@@ -381,6 +388,29 @@ export class Engine {
   procFlags(): number { return this.x.procFlags(); }
   procNeed(): number { return this.x.procNeed(); }
   outLength(): number { return this.x.outLength(); }
+
+  /**
+   * Serves one UDP datagram (header included) copied to the input area; `fresh` is false when
+   * continuing one whose previous call ended with PF_AGAIN. Returns payload bytes consumed.
+   */
+  udpProcess(len: number, fresh: boolean): number { return this.x.udpProcess(len, fresh ? 1 : 0); }
+  /** The next reply datagram's payload length (-1: none left); see udpHeaderAddr/udpPayload. */
+  udpNext(): number { return this.x.udpNext(); }
+  /** Where udpNext() left the datagram's 8-byte header. */
+  udpHeaderAddr(): number { return this.x.udpHeaderAddr(); }
+  /** Offset in the output area of the datagram's payload. */
+  udpPayload(): number { return this.x.udpPayload(); }
+
+  /**
+   * Hands the core the credentials file (-Y, -S) once, at start-up. Returns null, or why the
+   * file was refused.
+   */
+  loadCredentials(file: Uint8Array): "malformed" | "too large" | null {
+    if (file.length > this.x.credentialsCapacity()) return "too large";
+    this.views().set(file, this.x.credentialsAddr());
+    const r = this.x.credentialsLoad(file.length);
+    return r === 0 ? null : r === 1 ? "malformed" : "too large";
+  }
 
   /** Sets a host_stats.ts slot. */
   setHostStat(slot: number, value: number): void {

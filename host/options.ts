@@ -1,7 +1,7 @@
 // Every option, declared once: its command-line flag (memcached's), -o suboption name,
 // default, the core setting slot it fills, its `stats settings` name and its help text.
 // The engine wrapper, the CLI and the docs all read this table.
-import { Setting } from "../assembly/settings.js";
+import { Setting, BindingProtocol } from "../assembly/settings.js";
 
 export interface EngineOptions {
   memoryLimitMb: number;
@@ -49,6 +49,9 @@ export interface ServerOptions extends EngineOptions {
   pidFile: string;
   daemonize: boolean;
   statKeyPrefix: string;
+  sasl: boolean;
+  authFile: string;
+  saslPwdb: string;
 }
 
 type Value = number | boolean | string | string[];
@@ -68,6 +71,7 @@ export interface OptionSpec {
 }
 
 const MB = 1024 * 1024;
+const BINDING_PROTOCOLS = { auto: BindingProtocol.AUTO, ascii: BindingProtocol.ASCII, binary: BindingProtocol.BINARY };
 const SLAB_PAGE_SIZE = MB;
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -89,7 +93,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     setting: Setting.GROWTH_FACTOR, help: "chunk size growth factor" },
   { key: "chunkSize", short: "n", long: "slab-min-size", arg: "num", default: 48, setting: Setting.CHUNK_SIZE, help: "min space for key, value and flags" },
   { key: "cas", short: "C", long: "disable-cas", default: true, setting: Setting.USE_CAS, help: "disable use of CAS" },
-  { key: "bindingProtocol", short: "B", long: "protocol", arg: "text", default: "auto", help: "protocol: ascii, binary or auto" },
+  { key: "bindingProtocol", short: "B", long: "protocol", arg: "text", default: "auto", setting: Setting.BINDING_PROTOCOL,
+    toCore: (o) => BINDING_PROTOCOLS[o.bindingProtocol], help: "protocol: ascii, binary or auto" },
+  { key: "sasl", short: "S", long: "enable-sasl", default: false, setting: Setting.SASL,
+    help: "require SASL PLAIN authentication (binary protocol; users from -o sasl_pwdb)" },
+  { key: "authFile", short: "Y", long: "auth-file", arg: "text", default: "", setting: Setting.ASCII_AUTH,
+    toCore: (o) => Number(o.authFile !== ""), help: "text protocol authentication: file of user:password lines" },
+  { key: "saslPwdb", sub: "sasl_pwdb", arg: "text", default: "",
+    help: "-S users, a file of user:password lines (default: $MEMCACHED_SASL_PWDB)" },
   { key: "backlog", short: "b", long: "listen-backlog", arg: "num", default: 1024,
     help: "listen backlog" },
   { key: "shutdownCommand", short: "A", long: "enable-shutdown", default: false, setting: Setting.SHUTDOWN_COMMAND, help: "enable the ascii shutdown command" },
@@ -170,21 +181,50 @@ export function coreSettings(o: EngineOptions): Float64Array {
 
 // What memcached refuses at start-up, with its messages. Returns the first problem or null.
 export function validateEngineOptions(o: EngineOptions): string | null {
-  if (!(o.memoryLimitMb > 0)) return "Memory limit must be greater than 0";
-  if (!(o.maxConns > 0)) return "Maximum connections must be greater than 0";
-  if (!(o.reqsPerEvent > 0)) return "Number of requests per event must be greater than 0";
-  if (!(o.growthFactor > 1)) return "Factor must be greater than 1";
-  if (!(o.chunkSize > 0)) return "Chunk size must be greater than 0";
-  if (o.itemSizeMax < 1024) return "Item max size cannot be less than 1024 bytes.";
-  if (o.itemSizeMax > o.memoryLimitMb * MB / 2) return "Cannot set item size limit higher than 1/2 of memory max.";
-  if (o.itemSizeMax > 1024 * MB) return "Cannot set item size limit higher than a gigabyte.";
-  if (o.slabChunkMax > SLAB_PAGE_SIZE) return "slab_chunk_max cannot be larger than slab_page_size";
-  if (o.itemSizeMax % o.slabChunkMax !== 0) return "-I must be a multiple of slab_chunk_max";
-  if (o.hotLruPct + o.warmLruPct > 80) return "hot_lru_pct + warm_lru_pct cannot be more than 80% combined";
-  if (o.hotMaxFactor <= 0 || o.warmMaxFactor <= 0) return "hot_max_factor and warm_max_factor must be greater than 0";
-  if (o.hashpower !== 0 && o.hashpower < 12) return `Initial hashtable multiplier of ${o.hashpower} is too low`;
-  if (o.hashpower > 32) return `Initial hashtable multiplier of ${o.hashpower} is too high\n` +
-    'Choose a value based on "STAT hash_power_level" from a running instance';
+  return checkEngineOptions(o)?.message ?? null;
+}
+
+export interface OptionProblem {
+  message: string;
+  /** What memcached exits with: 1 for the checks in its option loop, EX_USAGE after it. */
+  exitCode: number;
+}
+
+const EXIT_FAILURE = 1;
+const EX_USAGE = 64;
+const ITEM_SIZE_MIN = 1024;
+const ITEM_SIZE_LIMIT = 1024 * MB;
+
+// memcached's own order: the checks made while parsing options first, then main()'s checks
+// of the item size against the memory limit and the slab geometry.
+export function checkEngineOptions(o: EngineOptions): OptionProblem | null {
+  const failure = (message: string) => ({ message, exitCode: EXIT_FAILURE });
+  const usage = (message: string) => ({ message, exitCode: EX_USAGE });
+  if (!(o.maxConns > 0)) return failure("Maximum connections must be greater than 0");
+  if (!(o.reqsPerEvent > 0)) return failure("Number of requests per event must be greater than 0");
+  if (!(o.growthFactor > 1)) return failure("Factor must be greater than 1");
+  if (!(o.chunkSize > 0)) return failure("Chunk size must be greater than 0");
+  if (o.hashpower !== 0 && o.hashpower < 12) return failure(`Initial hashtable multiplier of ${o.hashpower} is too low`);
+  if (o.hashpower > 32) return failure(`Initial hashtable multiplier of ${o.hashpower} is too high\n` +
+    'Choose a value based on "STAT hash_power_level" from a running instance');
+  if (!(o.hotMaxFactor > 0)) return failure("hot_max_factor must be > 0");
+  if (!(o.warmMaxFactor > 0)) return failure("warm_max_factor must be > 0");
+  if (o.itemSizeMax < ITEM_SIZE_MIN) return usage("Item max size cannot be less than 1024 bytes.");
+  if (o.itemSizeMax > o.memoryLimitMb * MB / 2) return usage("Cannot set item size limit higher than 1/2 of memory max.");
+  if (o.itemSizeMax > ITEM_SIZE_LIMIT) return usage("Cannot set item size limit higher than a gigabyte.");
+  if (o.slabChunkMax > o.itemSizeMax) {
+    return usage(`slab_chunk_max (bytes: ${o.slabChunkMax}) cannot be larger than -I (item_size_max ${o.itemSizeMax})`);
+  }
+  if (o.itemSizeMax % o.slabChunkMax !== 0) {
+    return usage(`-I (item_size_max: ${o.itemSizeMax}) must be evenly divisible by slab_chunk_max (bytes: ${o.slabChunkMax})`);
+  }
+  if (SLAB_PAGE_SIZE % o.slabChunkMax !== 0) {
+    return usage(`slab_chunk_max (bytes: ${o.slabChunkMax}) must divide evenly into ${SLAB_PAGE_SIZE} (slab_page_size)`);
+  }
+  // -m 0 already failed the item size check, as in memcached; this catches a limit that is
+  // not a number at all (in-process callers).
+  if (!(o.memoryLimitMb > 0)) return usage("Memory limit must be greater than 0");
+  if (o.hotLruPct + o.warmLruPct > 80) return usage("hot_lru_pct + warm_lru_pct cannot be more than 80% combined");
   return null;
 }
 
@@ -203,7 +243,8 @@ const text = (v: string | number) => () => String(v);
 export const STATS_SETTINGS: readonly SettingLine[] = [
   ["maxbytes", SettingFormat.INT, Setting.MAXBYTES],
   ["maxconns", SettingFormat.INT, Setting.MAX_CONNS],
-  ["tcpport", SettingFormat.INT, Setting.TCP_PORT],
+  // As given, so -p -1 (an ephemeral port) shows -1 like memcached's; the core slot is clamped.
+  ["tcpport", SettingFormat.TEXT, (o) => String(o.port)],
   ["udpport", SettingFormat.INT, Setting.UDP_PORT],
   ["inter", SettingFormat.TEXT, (o) => o.listen.join(",") || "NULL"],
   ["verbosity", SettingFormat.INT, Setting.VERBOSE],
@@ -222,8 +263,8 @@ export const STATS_SETTINGS: readonly SettingLine[] = [
   ["cas_enabled", SettingFormat.YESNO, Setting.USE_CAS],
   ["tcp_backlog", SettingFormat.TEXT, (o) => String(o.backlog)],
   ["binding_protocol", SettingFormat.TEXT, (o) => PROTOCOL_NAMES[o.bindingProtocol]],
-  ["auth_enabled_sasl", SettingFormat.TEXT, text("no")],
-  ["auth_enabled_ascii", SettingFormat.TEXT, text("no")],
+  ["auth_enabled_sasl", SettingFormat.TEXT, (o) => (o.sasl ? "yes" : "no")],
+  ["auth_enabled_ascii", SettingFormat.TEXT, (o) => o.authFile || "no"],
   ["item_size_max", SettingFormat.INT, Setting.ITEM_SIZE_MAX],
   ["maxconns_fast", SettingFormat.TEXT, text("yes")],
   ["hashpower_init", SettingFormat.INT, Setting.HASHPOWER_INIT],

@@ -1,9 +1,12 @@
 // A running wasmcached on Node: the core, the driver, the TCP listeners and the timers.
 // The CLI wraps this; tests and the benchmark start servers in-process with it too.
 import os from "node:os";
+import { readFileSync } from "node:fs";
 import { Engine } from "../engine.js";
 import { Driver } from "../driver.js";
 import { listenTcp, Listener } from "./listen.js";
+import { listenUdp, UdpListener } from "./udp.js";
+import { UdpEndpoint } from "../udp.js";
 import { ServerOptions, defaultServerOptions, validateEngineOptions } from "../options.js";
 import { readCoreWasm } from "../wasm.js";
 import { HostStat } from "../../assembly/host_stats.js";
@@ -14,6 +17,8 @@ export interface RunningServer {
   driver: Driver;
   /** Bound TCP ports, one per -l address. */
   ports: number[];
+  /** Bound UDP ports (-U), one per -l address; empty when UDP is off. */
+  udpPorts: number[];
   close(): Promise<void>;
 }
 
@@ -25,6 +30,7 @@ export async function startServer(options: Partial<ServerOptions> = {}, onShutdo
   if (problem) throw new Error(problem);
   const engine = await Engine.create(readCoreWasm("release"), opts);
   engine.setHostVersion(`node-${process.versions.node}`);
+  loadCredentials(engine, opts);
   let closing: Promise<void> | undefined;
   const driver = new Driver(engine, {
     maxConns: opts.maxConns,
@@ -47,10 +53,16 @@ export async function startServer(options: Partial<ServerOptions> = {}, onShutdo
   let listener: Listener | undefined;
   if (opts.port !== 0) listener = await listenTcp(driver, opts.listen, opts.port, opts.backlog);
   engine.setSetting(Setting.CONN_FD_BASE, driver.fdBase());
+  let udp: UdpListener | undefined;
+  if (opts.udpPort !== 0) {
+    const endpoint = new UdpEndpoint(engine, { onShutdown: () => (onShutdown ? onShutdown() : void server.close()) });
+    udp = await listenUdp(endpoint, opts.listen, opts.udpPort);
+  }
   const server: RunningServer = {
     engine,
     driver,
     ports: listener?.ports ?? [],
+    udpPorts: udp?.ports ?? [],
     close() {
       closing ??= (async () => {
         clearInterval(tick);
@@ -58,7 +70,7 @@ export async function startServer(options: Partial<ServerOptions> = {}, onShutdo
         driver.setStat(HostStat.ACCEPTING_CONNS, 0);
         const done = listener?.close();
         driver.closeAll();
-        await done;
+        await Promise.all([done, udp?.close()]);
       })();
       return closing;
     },
@@ -67,3 +79,29 @@ export async function startServer(options: Partial<ServerOptions> = {}, onShutdo
 }
 
 export function cpuCount(): number { return os.cpus().length; }
+
+/** A credentials file memcached would refuse; the message is memcached's. */
+export class CredentialsError extends Error {}
+
+/** The SASL password file: -o sasl_pwdb, else $MEMCACHED_SASL_PWDB (as memcached's pwdb builds). */
+export function saslPasswordFile(opts: ServerOptions): string {
+  return opts.saslPwdb || process.env.MEMCACHED_SASL_PWDB || "";
+}
+
+// -Y's file, or with -S the SASL password file: `user:password` lines, copied into the core
+// once. The host never looks inside; the core checks the format and every login.
+function loadCredentials(engine: Engine, opts: ServerOptions): void {
+  const file = opts.authFile || (opts.sasl ? saslPasswordFile(opts) : "");
+  if (!file) return;
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === "ENOENT" ? "No such file or directory" : (err as Error).message;
+    throw new CredentialsError(`Could not open authfile [${file}] for reading, error ${why}`);
+  }
+  const refused = engine.loadCredentials(bytes);
+  bytes.fill(0); // the core holds the only copy
+  if (refused === "malformed") throw new CredentialsError(`Authfile [${file}] has a malformed entry. Should be 'user:password'`);
+  if (refused) throw new CredentialsError(`Authfile [${file}] is too large (at most 16 KiB)`);
+}

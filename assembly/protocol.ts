@@ -1,0 +1,31 @@
+// Which protocol serves a connection's bytes (memcached's try_read_command_negotiate).
+//
+// -B auto decides on a connection's first byte: 0x80, the binary request magic, means binary,
+// anything else text. -B ascii / -B binary decide without looking (-S implies binary, -Y
+// ascii). With -Y, a text connection must log in (auth.ts) before its commands are served.
+import { Global, global32, settingOn, settingU32 } from "./layout";
+import { Setting, BindingProtocol } from "./settings";
+import { connProto, setConnProto, PROTO_NEGOTIATING, PROTO_ASCII, PROTO_BINARY } from "./conn";
+import { processText } from "./proto_text";
+import { processBinary, REQUEST_MAGIC } from "./proto_bin";
+import { processLogin, authenticated } from "./auth";
+
+function negotiate(c: usize, first: u8): void {
+  const binding = settingU32(Setting.BINDING_PROTOCOL);
+  let binary = first == REQUEST_MAGIC;
+  if (binding == BindingProtocol.ASCII) binary = false;
+  else if (binding == BindingProtocol.BINARY) binary = true;
+  setConnProto(c, binary ? PROTO_BINARY : PROTO_ASCII);
+}
+
+// Serves [base, base + len) for connection record `c`; returns bytes consumed, with PROC_FLAGS
+// and PROC_NEED saying what comes next (conn.ts).
+export function processInput(c: usize, base: usize, len: u32): u32 {
+  if (len == 0) return 0;
+  if (connProto(c) == PROTO_NEGOTIATING) negotiate(c, load<u8>(base));
+  if (connProto(c) == PROTO_BINARY) return processBinary(c, base, len);
+  if (!settingOn(Setting.ASCII_AUTH) || authenticated(c)) return processText(c, base, len);
+  const n = processLogin(c, base, len);
+  if (!authenticated(c) || global32(Global.PROC_FLAGS) != 0 || n == len) return n;
+  return n + processText(c, base + n, len - n);
+}

@@ -1,0 +1,47 @@
+// The Node UDP adapter: node:dgram sockets feeding the runtime-agnostic UdpEndpoint.
+import dgram from "node:dgram";
+import { UdpEndpoint } from "../udp.js";
+
+export interface UdpListener {
+  /** The bound UDP ports, in -l order. */
+  ports: number[];
+  close(): Promise<void>;
+}
+
+const asBuffer = (u8: Uint8Array) => Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
+
+function bind(socket: dgram.Socket, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    socket.once("error", reject);
+    socket.bind({ address: host, port }, () => {
+      socket.removeListener("error", reject);
+      resolve(socket.address().port);
+    });
+  });
+}
+
+export async function listenUdp(endpoint: UdpEndpoint, hosts: string[], port: number): Promise<UdpListener> {
+  const sockets: dgram.Socket[] = [];
+  const ports: number[] = [];
+  let chosen = port < 0 ? 0 : port;
+  try {
+    for (const host of hosts) {
+      const socket = dgram.createSocket({ type: host.includes(":") ? "udp6" : "udp4" });
+      sockets.push(socket);
+      socket.on("message", (msg, from) => {
+        endpoint.onDatagram(msg, (parts) => socket.send(parts.map(asBuffer), from.port, from.address));
+      });
+      // A datagram the kernel cannot deliver (ICMP unreachable) is not the server's problem.
+      socket.on("error", () => undefined);
+      chosen = await bind(socket, host, chosen); // every interface shares the first port
+      ports.push(chosen);
+    }
+  } catch (err) {
+    for (const s of sockets) s.close();
+    throw err;
+  }
+  return {
+    ports,
+    close: () => Promise.all(sockets.map((s) => new Promise<void>((r) => s.close(() => r())))).then(() => undefined),
+  };
+}

@@ -1,0 +1,59 @@
+// The runtime-agnostic UDP path: one datagram in, the core's reply datagrams out.
+//
+// The core does everything protocol-shaped (assembly/udp.ts): it checks the 8-byte header,
+// serves the payload, cuts the replies into datagrams and writes each one's header. This side
+// copies the datagram in, then copies each reply out and hands it to the adapter's socket.
+import { Engine, PF_AGAIN, PF_SHUTDOWN } from "./engine.js";
+import { HostStat } from "../assembly/host_stats.js";
+
+const UDP_HEADER_LEN = 8;
+
+/** Sends one datagram (its parts back to back) to where the request came from. */
+export type DatagramReply = (parts: Uint8Array[]) => void;
+
+export interface UdpOptions {
+  /** Called when a datagram carries `shutdown` (with -A). */
+  onShutdown: () => void;
+}
+
+export class UdpEndpoint {
+  constructor(private readonly engine: Engine, private readonly opts: UdpOptions) {}
+
+  onDatagram(msg: Uint8Array, reply: DatagramReply): void {
+    const e = this.engine;
+    e.addHostStat(HostStat.BYTES_READ, msg.length);
+    // A datagram larger than the input area cannot be a valid request: memcached's read buffer
+    // is 64 KiB, ours is larger still, so only the first part is looked at.
+    let input = msg.subarray(0, e.inSize);
+    let fresh = true;
+    for (;;) {
+      e.memory().set(input, e.inAddr);
+      const consumed = e.udpProcess(input.length, fresh);
+      const flags = e.procFlags();
+      this.sendReplies(reply);
+      e.drainLog();
+      if (flags & PF_SHUTDOWN) this.opts.onShutdown();
+      if (!(flags & PF_AGAIN)) return;
+      // The output area filled up: the rest of the payload goes in behind the same header.
+      const rest = input.subarray(UDP_HEADER_LEN + consumed);
+      const next = new Uint8Array(UDP_HEADER_LEN + rest.length);
+      next.set(input.subarray(0, UDP_HEADER_LEN));
+      next.set(rest, UDP_HEADER_LEN);
+      input = next;
+      fresh = false;
+    }
+  }
+
+  private sendReplies(reply: DatagramReply): void {
+    const e = this.engine;
+    const header = e.udpHeaderAddr();
+    for (let n = e.udpNext(); n >= 0; n = e.udpNext()) {
+      const mem = e.memory();
+      const at = e.outAddr + e.udpPayload();
+      // Copies: the socket may send after the core has reused both areas.
+      const parts = [mem.slice(header, header + UDP_HEADER_LEN), mem.slice(at, at + n)];
+      e.addHostStat(HostStat.BYTES_WRITTEN, UDP_HEADER_LEN + n);
+      reply(parts);
+    }
+  }
+}

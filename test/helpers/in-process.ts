@@ -1,0 +1,51 @@
+// An in-process wasmcached on an ephemeral loopback port, plus the connections a test opened
+// on it, so one after() hook closes everything.
+import { startServer, type RunningServer } from "../../host/node/server.js";
+import type { ServerOptions } from "../../host/options.js";
+import { SocketClient, toBuffer, type Bytes } from "./socket-client.js";
+
+export const VERSION_REPLY = "VERSION 1.6.18\r\n";
+
+export class TestServer {
+  readonly server: RunningServer;
+  private readonly clients = new Set<SocketClient>();
+
+  private constructor(server: RunningServer) {
+    this.server = server;
+  }
+
+  static async start(options: Partial<ServerOptions> = {}, onShutdown?: () => void): Promise<TestServer> {
+    const server = await startServer({ port: -1, listen: ["127.0.0.1"], ...options }, onShutdown);
+    return new TestServer(server);
+  }
+
+  get port(): number { return this.server.ports[0]; }
+
+  async connect(): Promise<SocketClient> {
+    const c = await SocketClient.connect(this.port);
+    this.clients.add(c);
+    void c.closed.then(() => this.clients.delete(c));
+    return c;
+  }
+
+  /** Closes every client this helper opened (the server stays up). */
+  dropClients(): void {
+    for (const c of this.clients) c.destroy();
+    this.clients.clear();
+  }
+
+  async close(): Promise<void> {
+    this.dropClients();
+    await this.server.close();
+  }
+}
+
+/**
+ * Sends `input` followed by `version` and returns every reply before VERSION: the sentinel
+ * proves the replies are complete and that nothing extra was sent (a noreply that replied).
+ */
+export async function roundTrip(c: SocketClient, input: Bytes, timeoutMs?: number): Promise<string> {
+  await c.send(Buffer.concat([toBuffer(input), Buffer.from("version\r\n")]));
+  const reply = await c.readUntilText(VERSION_REPLY, timeoutMs);
+  return reply.slice(0, -VERSION_REPLY.length);
+}

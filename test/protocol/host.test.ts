@@ -1,0 +1,236 @@
+// What the host adds around the core (reference §8): the connection limit, idle kicks, -R
+// fairness, backpressure against a client that never reads, and clean closes on EOF.
+import net from "node:net";
+import { expect } from "chai";
+import { TestServer, roundTrip, VERSION_REPLY } from "../helpers/in-process.js";
+import { SocketClient, stats } from "../helpers/socket-client.js";
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+describe("host: connection limit (-c)", function () {
+  let srv: TestServer;
+  before(async () => {
+    srv = await TestServer.start({ maxConns: 3 });
+  });
+  after(() => srv.close());
+
+  it("refuses the connection over the limit with ERROR Too many open connections and closes it", async () => {
+    const open: SocketClient[] = [];
+    for (let i = 0; i < 3; i++) {
+      const c = await srv.connect();
+      expect(await c.request("version\r\n")).to.equal(VERSION_REPLY);
+      open.push(c);
+    }
+    const extra = await srv.connect();
+    expect(await extra.waitClosed()).to.equal("ERROR Too many open connections\r\n");
+    const s = await stats(open[0]);
+    expect(s.get("rejected_connections")).to.equal("1");
+    expect(s.get("max_connections")).to.equal("3");
+    expect((await stats(open[0], "settings")).get("maxconns")).to.equal("3");
+
+    // A freed slot is usable again.
+    open[1].destroy();
+    await until("the slot to be released", async () => (await stats(open[0])).get("curr_connections") !== s.get("curr_connections"));
+    const again = await srv.connect();
+    expect(await again.request("version\r\n")).to.equal(VERSION_REPLY);
+    expect((await stats(open[0])).get("rejected_connections")).to.equal("1");
+  });
+});
+
+describe("host: idle timeout (-o idle_timeout)", function () {
+  let srv: TestServer;
+  before(async () => {
+    srv = await TestServer.start({ idleTimeout: 1 });
+  });
+  after(() => srv.close());
+
+  it("closes a connection idle for longer than N seconds and counts idle_kicks; a busy one stays", async function () {
+    this.timeout(10000);
+    const idle = await srv.connect();
+    const busy = await srv.connect();
+    expect(await idle.request("version\r\n")).to.equal(VERSION_REPLY);
+    const started = Date.now();
+    let closedAfter = -1;
+    void idle.closed.then(() => (closedAfter = Date.now() - started));
+    while (closedAfter < 0 && Date.now() - started < 4000) {
+      expect(await busy.request("version\r\n")).to.equal(VERSION_REPLY);
+      await sleep(200);
+    }
+    expect(closedAfter, "idle connection still open after 4 s").to.be.greaterThan(-1);
+    expect(closedAfter, "kicked before the timeout").to.be.at.least(900);
+    expect(busy.isDestroyed).to.equal(false);
+    const s = await stats(busy);
+    expect(Number(s.get("idle_kicks"))).to.be.at.least(1);
+    expect((await stats(busy, "settings")).get("idle_timeout")).to.equal("1");
+  });
+});
+
+describe("host: -R fairness (reqs_per_event)", function () {
+  let srv: TestServer;
+  before(async () => {
+    srv = await TestServer.start({ reqsPerEvent: 5 });
+  });
+  after(() => srv.close());
+
+  it("a long pipeline yields (conn_yields) while another client is served, and its replies stay in order", async () => {
+    const a = await srv.connect();
+    const b = await srv.connect();
+    const before = Number((await stats(b)).get("conn_yields"));
+    const N = 5000;
+    let input = "";
+    let expected = "";
+    for (let i = 0; i < N; i++) {
+      input += `set fr-${i} 0 0 ${String(i).length} noreply\r\n${i}\r\nget fr-${i}\r\n`;
+      expected += `VALUE fr-${i} 0 ${String(i).length}\r\n${i}\r\nEND\r\n`;
+    }
+    const aDone = roundTrip(a, input).then((r) => ({ r, at: process.hrtime.bigint() }));
+    await sleep(1);
+    const bAt = await b.request("version\r\n").then(() => process.hrtime.bigint());
+    const { r, at } = await aDone;
+    expect(r === expected, "pipeline replies differ from the expected sequence").to.equal(true);
+    expect(bAt < at, "the other client waited for the whole pipeline").to.equal(true);
+    const yields = Number((await stats(b)).get("conn_yields")) - before;
+    // 2N + 1 commands, 5 per turn.
+    expect(yields).to.be.at.least(Math.floor((2 * N) / 5) - 1);
+    expect((await stats(b, "settings")).get("reqs_per_event")).to.equal("5");
+  });
+});
+
+describe("host: backpressure", function () {
+  let srv: TestServer;
+  before(async () => {
+    srv = await TestServer.start();
+  });
+  after(() => srv.close());
+
+  it("a client that never reads does not grow the server, and others are still served", async function () {
+    this.timeout(15000);
+    const VALUE = 512 * 1024;
+    const setup = await srv.connect();
+    expect(await roundTrip(setup, `set bp-big 0 0 ${VALUE}\r\n${"b".repeat(VALUE)}\r\n`)).to.equal("STORED\r\n");
+
+    // A raw socket with no reader: Node stops reading it once its small buffer is full.
+    const hog = net.connect(srv.port, "127.0.0.1");
+    await new Promise<void>((r) => hog.once("connect", () => r()));
+    hog.pause();
+    const rssBefore = process.memoryUsage().rss;
+    // 4000 gets would be 2 GB of replies.
+    const GETS = 4000;
+    hog.write("get bp-big\r\n".repeat(GETS));
+
+    const other = await srv.connect();
+    const latencies: number[] = [];
+    let peak = rssBefore;
+    for (let i = 0; i < 10; i++) {
+      const t0 = Date.now();
+      expect(await other.request("version\r\n", "\r\n", 2000)).to.equal(VERSION_REPLY);
+      latencies.push(Date.now() - t0);
+      peak = Math.max(peak, process.memoryUsage().rss);
+      await sleep(100);
+    }
+    const grown = (peak - rssBefore) / (1024 * 1024);
+    const readBytes = hog.readableLength;
+    hog.destroy();
+    expect(grown, `RSS grew ${grown.toFixed(1)} MB`).to.be.lessThan(128);
+    expect(Math.max(...latencies), `latencies ${latencies.join(",")} ms`).to.be.lessThan(1000);
+    expect(readBytes).to.be.lessThan(VALUE * GETS);
+    // The stalled connection went away cleanly and the server is intact.
+    expect(await roundTrip(other, "get bp-big\r\n")).to.have.length(VALUE + `VALUE bp-big 0 ${VALUE}\r\n\r\nEND\r\n`.length);
+    srv.server.engine.checkInvariants();
+  });
+});
+
+describe("host: a slow reader", function () {
+  let srv: TestServer;
+  before(async () => {
+    srv = await TestServer.start();
+  });
+  after(() => srv.close());
+
+  it("gets every reply intact once it starts reading, even when the server paused mid multi-get", async function () {
+    this.timeout(15000);
+    const VALUE = 700 * 1024;
+    const c = await srv.connect();
+    const value = Buffer.alloc(VALUE);
+    for (let i = 0; i < VALUE; i++) value[i] = 97 + (i % 26);
+    expect(await roundTrip(c, Buffer.concat([Buffer.from(`set sr-big 3 0 ${VALUE}\r\n`), value, Buffer.from("\r\n")]))).to.equal("STORED\r\n");
+    c.socket.pause();
+    // 40 hits on one line and 20 more lines: ~40 MB of replies, ten times the output high water.
+    const line = `get ${"sr-big sr-nope ".repeat(40)}\r\n`;
+    await c.send(line + "get sr-big\r\n".repeat(20) + "version\r\n");
+    await sleep(300);
+    c.socket.resume();
+    const header = `VALUE sr-big 3 ${VALUE}\r\n`;
+    const hit = Buffer.concat([Buffer.from(header), value, Buffer.from("\r\n")]);
+    for (let i = 0; i < 60; i++) {
+      const got = await c.readBytes(hit.length);
+      expect(got.equals(hit), `hit ${i}`).to.equal(true);
+      if (i === 39 || i >= 40) expect(await c.readLine()).to.equal("END\r\n");
+    }
+    expect(await c.readLine()).to.equal(VERSION_REPLY);
+  });
+});
+
+describe("host: client EOF and resets", function () {
+  let srv: TestServer;
+  let watcher: SocketClient;
+  before(async () => {
+    srv = await TestServer.start();
+    watcher = await srv.connect();
+  });
+  after(() => srv.close());
+
+  async function currConnections(): Promise<number> {
+    return Number((await stats(watcher)).get("curr_connections"));
+  }
+
+  it("EOF in the middle of a value closes cleanly and stores nothing", async () => {
+    const base = await currConnections();
+    const c = await srv.connect();
+    await c.send("set eof-a 0 0 100\r\n" + "a".repeat(50));
+    await until("the connection to be counted", async () => (await currConnections()) === base + 1);
+    await c.end();
+    expect(await c.waitClosed()).to.equal("");
+    await until("the connection to be released", async () => (await currConnections()) === base);
+    expect(await roundTrip(watcher, "get eof-a\r\n")).to.equal("END\r\n");
+  });
+
+  it("EOF in the middle of a command line closes without a reply", async () => {
+    const c = await srv.connect();
+    await c.end("get eof-b");
+    expect(await c.waitClosed()).to.equal("");
+  });
+
+  it("EOF while a refused value is being swallowed closes cleanly", async () => {
+    const c = await srv.connect();
+    await c.end(`set eof-c 0 0 ${2 * 1024 * 1024}\r\n${"c".repeat(1000)}`);
+    expect(await c.waitClosed()).to.equal("");
+  });
+
+  it("replies to complete commands before the EOF are all sent", async () => {
+    const c = await srv.connect();
+    await c.end("set eof-d 0 0 1\r\nd\r\nget eof-d\r\nset eof-e 0 0 5\r\nabc");
+    expect(await c.waitClosed()).to.equal("STORED\r\nVALUE eof-d 0 1\r\nd\r\nEND\r\n");
+    expect(await roundTrip(watcher, "get eof-e\r\n")).to.equal("END\r\n");
+  });
+
+  it("a reset mid-value leaves the server working", async () => {
+    const base = await currConnections();
+    for (let i = 0; i < 5; i++) {
+      const c = await srv.connect();
+      await c.send(`set eof-r 0 0 500000\r\n${"r".repeat(100000)}`);
+      c.socket.resetAndDestroy();
+    }
+    await until("the reset connections to be released", async () => (await currConnections()) === base);
+    expect(await roundTrip(watcher, "set eof-r 0 0 1\r\nr\r\nget eof-r\r\n")).to.equal("STORED\r\nVALUE eof-r 0 1\r\nr\r\nEND\r\n");
+    srv.server.engine.checkInvariants();
+  });
+});

@@ -48,8 +48,16 @@ export function chunkChainAlloc(it: usize, nbytes: u32): bool {
     // Sized as memcached sizes its chunks (its item_chunk header, the value's "\r\n"), so the
     // same classes fill; ours keep the slack.
     const size = min<usize>(remaining + MC_CRLF + MC_CHUNK_HEADER, chunkMax);
-    const cls = slabsClsid(size);
-    const ch = allocChunkPull(cls);
+    let cls = slabsClsid(size);
+    let ch = allocChunkPull(cls);
+    if (!ch && size < chunkMax) {
+      // The smaller last chunk's class can be full of other chains' last chunks and have
+      // nothing of its own to evict (chunked items live on the largest class's LRU, not on
+      // the classes of their chunks). Fall back to a full-size chunk, which evicting a large
+      // item does free, as memcached's do_item_alloc_chunk does.
+      cls = slabsClsid(chunkMax);
+      ch = allocChunkPull(cls);
+    }
     if (!ch) {
       chunkChainFree(it);
       return false;

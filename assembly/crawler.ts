@@ -16,6 +16,7 @@
 //                        checked reclaimable, doubles (up to an hour) when it did not
 //   8  checked     u32   items checked by the class's current run
 //  12  reclaimed   u32   items reclaimed by it
+//  16  with_ttl    u32   live items it saw that have an exptime
 import {
   CRAWLERS, CRAWLER_SIZE, CRAWLSTATE, CRAWLSTATE_SIZE, Global, global32, setGlobal32,
   settingOn, settingU32,
@@ -37,6 +38,7 @@ const CS_NEXT: usize = 0;
 const CS_WAIT: usize = 4;
 const CS_CHECKED: usize = 8;
 const CS_RECLAIMED: usize = 12;
+const CS_WITH_TTL: usize = 16;
 
 const WAIT_MIN: u32 = 60;
 const WAIT_MAX: u32 = 3600;
@@ -59,7 +61,11 @@ export function crawlerInit(): void {
     store<u8>(cr, <u8>id, IT_CLSID);
     store<u8>(cr, 0, IT_NKEY);
   }
-  for (let c: u32 = 0; c < 64; c++) store<u32>(sched(c), WAIT_MIN, CS_WAIT);
+  // The first automatic crawl of a class waits WAIT_MIN: nothing can have expired at start.
+  for (let c: u32 = 0; c < 64; c++) {
+    store<u32>(sched(c), WAIT_MIN, CS_WAIT);
+    store<u32>(sched(c), currentTime() + WAIT_MIN, CS_NEXT);
+  }
 }
 
 export function crawlerRunning(): bool { return global32(Global.CRAWLER_ACTIVE) != 0; }
@@ -80,6 +86,7 @@ function startClass(c: u32): bool {
   if (started) {
     store<u32>(sched(c), 0, CS_CHECKED);
     store<u32>(sched(c), 0, CS_RECLAIMED);
+    store<u32>(sched(c), 0, CS_WITH_TTL);
   }
   return started;
 }
@@ -130,8 +137,14 @@ function classDone(c: u32): void {
   const checked = load<u32>(s, CS_CHECKED);
   const reclaimed = load<u32>(s, CS_RECLAIMED);
   let wait = load<u32>(s, CS_WAIT);
-  if (<u64>reclaimed * 100 >= <u64>checked * RECLAIM_PCT_TO_HURRY && reclaimed > 0) wait = max<u32>(wait >> 1, WAIT_MIN);
-  else wait = min<u32>(wait << 1, WAIT_MAX);
+  if (load<u32>(s, CS_WITH_TTL) == 0) {
+    // Nothing in the class can expire: like memcached's TTL histogram, come back rarely.
+    wait = WAIT_MAX;
+  } else if (<u64>reclaimed * 100 >= <u64>checked * RECLAIM_PCT_TO_HURRY && reclaimed > 0) {
+    wait = max<u32>(wait >> 1, WAIT_MIN);
+  } else {
+    wait = min<u32>(wait << 1, WAIT_MAX);
+  }
   store<u32>(s, wait, CS_WAIT);
   store<u32>(s, currentTime() + wait, CS_NEXT);
 }
@@ -157,6 +170,8 @@ function crawlOne(id: u32): void {
     lruStatIncr(id, LruStat.CRAWLER_RECLAIMED);
     if (!hasFlag(it, ITEM_FETCHED)) lruStatIncr(id, LruStat.EXPIRED_UNFETCHED);
     itemUnlink(it, itemHash(it));
+  } else if (exptime != 0) {
+    store<u32>(s, load<u32>(s, CS_WITH_TTL) + 1, CS_WITH_TTL);
   }
   if (remaining == 1) stop(id);
   else if (remaining > 1) store<u32>(cr, remaining - 1, CR_REMAINING);

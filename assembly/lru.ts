@@ -303,16 +303,18 @@ export function lruJuggle(clsid: u32): u32 {
 }
 
 // One maintainer pass over every class with items (memcached's lru_maintainer_thread loop
-// body). Each class is bounded by JUGGLE_ROUNDS, so a pass is bounded too.
-export function lruMaintain(): u32 {
-  let did: u32 = 0;
+// body). Each class is bounded by JUGGLE_ROUNDS, so a pass is bounded too. True when some
+// class used every round: there is a backlog, and the host should come back at once, as
+// memcached's maintainer shortens its sleep while it keeps finding work.
+export function lruMaintain(): bool {
+  let backlog = false;
   const largest = powerLargest();
   for (let c: u32 = 1; c <= largest; c++) {
     if (!classHasItems(c)) continue;
-    did += lruJuggle(c);
+    if (lruJuggle(c) >= JUGGLE_ROUNDS) backlog = true;
   }
   statIncr(Stat.LRU_MAINTAINER_JUGGLES);
-  return did;
+  return backlog;
 }
 
 export function classHasItems(c: u32): bool {

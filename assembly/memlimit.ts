@@ -4,13 +4,14 @@
 // per class (memcached lets every class have one whatever the limit), and the two hash tables
 // that exist at the end of the last expansion -m can cause. A limit whose cap cannot fit one
 // wasm32 memory is refused up front, so running out of address space is never a later trap.
-import { Global, global64, setGlobal64, setting, settingU32, SETTINGS, PAGE_SIZE, MEMORY_MAX } from "./layout";
+import { Global, global64, setGlobal64, setting, settingU32, SETTINGS, PAGE_SIZE, MEMORY_MAX, WASM_PAGE } from "./layout";
 import { Setting } from "./settings";
 import { powerLargest, classPages, SLAB_GLOBAL_PAGE_POOL, poolTakePage, releasePages } from "./slabs";
 import { tablePages, HASHPOWER_DEFAULT, HASHPOWER_MAX } from "./assoc";
 import { sizesBytes } from "./sizes";
 
 @inline function alignPage(v: u64): u64 { return (v + PAGE_SIZE - 1) & ~(<u64>PAGE_SIZE - 1); }
+@inline function alignWasmPage(v: u64): u64 { return (v + WASM_PAGE - 1) & ~(<u64>WASM_PAGE - 1); }
 
 // No chunk is smaller than memcached's 48-byte header plus -n.
 const SMALLEST_HEADER: u64 = 48;
@@ -28,7 +29,7 @@ export function memoryNeeded(limit: u64): u64 {
 
 // Sets MEM_CAP for the current limit; false if it cannot fit one wasm32 memory.
 export function updateCap(): bool {
-  const need = memoryNeeded(<u64>setting(Setting.MAXBYTES));
+  const need = alignWasmPage(memoryNeeded(<u64>setting(Setting.MAXBYTES)));
   setGlobal64(Global.MEM_CAP, need > MEMORY_MAX ? MEMORY_MAX : need);
   return need <= MEMORY_MAX;
 }

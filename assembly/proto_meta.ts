@@ -420,9 +420,10 @@ function msReply(r: StoreResult, ntokens: u32): void {
   outCrlf();
 }
 
-// ── md ─────────────────────────────────────────────────────────────────────────────────
-
-function execMd(ntokens: u32): i64 {
+// md and ma check their lines alike: memcached's out_string for the first errors (quiet
+// mode is not known yet), then the flags. PROCEED when the command may run.
+const PROCEED: i64 = -100;
+function mdMaChecks(ntokens: u32): i64 {
   if (ntokens < 3) return error();
   if (tokLen(1) > KEY_MAX_LENGTH) {
     reply("CLIENT_ERROR bad command line format");
@@ -434,6 +435,14 @@ function execMd(ntokens: u32): i64 {
   }
   if (!preparse(2, ntokens)) return errstring("CLIENT_ERROR invalid or duplicate flag");
   setNoreply(flag(M_NO_REPLY));
+  return PROCEED;
+}
+
+// ── md ─────────────────────────────────────────────────────────────────────────────────
+
+function execMd(ntokens: u32): i64 {
+  const checked = mdMaChecks(ntokens);
+  if (checked != PROCEED) return checked;
   const start = outLen();
   outStr("HD");
   if (!outOpaqueAndKey(ntokens, 2)) {
@@ -478,17 +487,8 @@ function setStatus(start: u32, s: string): void {
 // ── ma ─────────────────────────────────────────────────────────────────────────────────
 
 function execMa(ntokens: u32): i64 {
-  if (ntokens < 3) return error();
-  if (tokLen(1) > KEY_MAX_LENGTH) {
-    reply("CLIENT_ERROR bad command line format");
-    return 0;
-  }
-  if (ntokens > MFLAG_MAX_OPT_LENGTH) {
-    reply("CLIENT_ERROR options flags too long");
-    return 0;
-  }
-  if (!preparse(2, ntokens)) return errstring("CLIENT_ERROR invalid or duplicate flag");
-  setNoreply(flag(M_NO_REPLY));
+  const checked = mdMaChecks(ntokens);
+  if (checked != PROCEED) return checked;
   const mode = load<u8>(M_MODE);
   let incr = true;
   if (mode == 0x44 || mode == 0x2d) incr = false;            // D -

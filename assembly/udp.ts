@@ -33,13 +33,14 @@ import {
 import { Setting } from "./settings";
 import { outLen, outReset, outStr, outTruncate } from "./output";
 import {
-  CONN_SIZE, connAddr, connDumping, setConnDumping, connSwallow,
+  CONN_SIZE, connAddr, connDumping, setConnDumping, connSwallow, connProto, PROTO_BINARY,
   PF_CLOSE, PF_CLOSE_NOW, PF_NEED_MORE, PF_AGAIN, PF_YIELD, PF_SHUTDOWN, PF_STATS_CONNS,
 } from "./conn";
 import { metadumpAbort } from "./crawler";
 import { processInput } from "./protocol";
 
 const HEADER_LEN: u32 = 8;
+const BINARY_HEADER_LEN: u32 = 24;
 const MAX_PAYLOAD: u32 = 1400 - HEADER_LEN; // memcached's UDP_DATA_SIZE
 const TOTAL_MAX: u32 = 0xffff;
 const SEQ_MASK: u32 = 0xffff;
@@ -183,9 +184,11 @@ function settle(c: usize, id: u32, pos: u32, len: u32): u32 {
     outReset(); // memcached drops the datagram's queued replies with the connection state
     store<u32>(U_MARKS, 0);
   }
-  // A refused value longer than the datagram: memcached stays in conn_swallow, sending none of
-  // the replies queued since its last transmit (and swallows the next datagrams; we do not).
-  if (connSwallow(c)) outTruncate(lastTransmit());
+  // A value cut off by the end of the datagram (conn_nread) or a refused one longer than it
+  // (conn_swallow): memcached keeps reading instead of transmitting, so none of the replies
+  // queued since its last transmit are sent (and it eats the next datagrams; we do not).
+  const base = <usize>global32(Global.INBUF);
+  if (connSwallow(c) || (flags & PF_NEED_MORE && readingValue(c, base + pos, len - pos))) outTruncate(lastTransmit());
   // quit ends the datagram; an incomplete command is dropped with the rest of it.
   if (flags & (PF_CLOSE | PF_CLOSE_NOW | PF_NEED_MORE)) {
     pos = len;
@@ -201,6 +204,15 @@ function settle(c: usize, id: u32, pos: u32, len: u32): u32 {
   }
   setGlobal32(Global.PROC_FLAGS, keep);
   return pos;
+}
+
+// Whether the command left unfinished at `p` has its line or header and waits for its value.
+function readingValue(c: usize, p: usize, n: u32): bool {
+  if (connProto(c) == PROTO_BINARY) {
+    return n >= BINARY_HEADER_LEN && n >= BINARY_HEADER_LEN + <u32>load<u8>(p, 4) + <u32>bswap<u16>(load<u16>(p, 2));
+  }
+  for (let i: u32 = 0; i < n; i++) if (load<u8>(p + i) == 0x0a) return true;
+  return false;
 }
 
 // End of the last object after which memcached transmitted.

@@ -26,6 +26,7 @@ const INIT_ERRORS = [
 ];
 
 export const KEY_MAX_LENGTH = 250;
+const U32_MAX = 0xffffffff;
 
 // RESULT block offsets (assembly/result.ts).
 const R_CAS = 0;
@@ -213,16 +214,17 @@ export class Engine {
     return n;
   }
 
-  // The value's length, or -1 when it is larger than the value area (TOO_LARGE).
+  // The value's length. A value larger than the value area is over item_size_max anyway: the
+  // core still gets its length (not its bytes) and refuses it as memcached does, counting
+  // store_too_large and, for a set, dropping the key's old value.
   private putValue(value: Bytes): number {
     const u8 = this.views();
     if (typeof value === "string") {
       const r = encoder.encodeInto(value, this.valueWindow);
-      return r.read === value.length ? r.written : -1;
+      return r.read === value.length ? r.written : Math.min(encoder.encode(value).length, U32_MAX);
     }
-    if (value.length > this.valueCapacity) return -1;
-    u8.set(value, this.valueAt);
-    return value.length;
+    if (value.length <= this.valueCapacity) u8.set(value, this.valueAt);
+    return Math.min(value.length, U32_MAX);
   }
 
   // A copy of len bytes at `at` (values are only readable until the next call). A fresh
@@ -267,7 +269,6 @@ export class Engine {
   private storeOp(op: StoreOp, key: Bytes, value: Bytes, o: StoreOptions | undefined, cas: bigint): StoreResult {
     const nkey = this.putKey(key);
     const nbytes = this.putValue(value);
-    if (nbytes < 0) return "TOO_LARGE";
     // putKey/putValue re-took the views and nothing has run in the core since.
     this.dv.setBigUint64(this.resultAt + R_CAS, cas, true);
     const flags = o === undefined ? 0 : (o.flags ?? 0) >>> 0;
@@ -278,8 +279,10 @@ export class Engine {
   set(key: Bytes, value: Bytes, o?: StoreOptions): StoreResult { return this.storeOp(StoreOp.SET, key, value, o, 0n); }
   add(key: Bytes, value: Bytes, o?: StoreOptions): StoreResult { return this.storeOp(StoreOp.ADD, key, value, o, 0n); }
   replace(key: Bytes, value: Bytes, o?: StoreOptions): StoreResult { return this.storeOp(StoreOp.REPLACE, key, value, o, 0n); }
-  append(key: Bytes, value: Bytes): StoreResult { return this.storeOp(StoreOp.APPEND, key, value, undefined, 0n); }
-  prepend(key: Bytes, value: Bytes): StoreResult { return this.storeOp(StoreOp.PREPEND, key, value, undefined, 0n); }
+  /** append / prepend: flags and exptime are checked like set's (flags count in the size
+   * limit) but the item keeps its own. */
+  append(key: Bytes, value: Bytes, o?: StoreOptions): StoreResult { return this.storeOp(StoreOp.APPEND, key, value, o, 0n); }
+  prepend(key: Bytes, value: Bytes, o?: StoreOptions): StoreResult { return this.storeOp(StoreOp.PREPEND, key, value, o, 0n); }
   cas(key: Bytes, value: Bytes, cas: bigint, o?: StoreOptions): StoreResult {
     return this.storeOp(StoreOp.CAS, key, value, o, cas);
   }

@@ -15,7 +15,7 @@
 //   20  (pad)
 //   24  samples[30]        each 16 bytes: age u32, evicted_ratio f32, dirty u8,
 //                          evicted_seen u8, excess_free u8
-import { AUTOMOVE, Global, global32, setGlobal32, setting, settingU32 } from "./layout";
+import { AUTOMOVE, Global, global32, setGlobal32, setting, settingU32, settingOn } from "./layout";
 import { Setting } from "./settings";
 import { powerLargest, classPages, classFree, classPerslab, classSize } from "./slabs";
 import { lruTail } from "./lru";
@@ -56,7 +56,7 @@ export function automoveOnEviction(clsid: u32): void {
 }
 
 export function automoveStep(): void {
-  const mode = settingU32(Setting.SLAB_AUTOMOVE);
+  const mode = settingOn(Setting.SLAB_REASSIGN) ? settingU32(Setting.SLAB_AUTOMOVE) : 0;
   const pending = global32(Global.AUTOMOVE_PENDING);
   if (pending) {
     setGlobal32(Global.AUTOMOVE_PENDING, 0);

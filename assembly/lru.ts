@@ -18,7 +18,7 @@ import { LRUS, LRU_SIZE, MAX_CLASSES, setting, settingOn, settingU32 } from "./l
 import { Setting } from "./settings";
 import {
   itNext, itPrev, setNext, setPrev, itLruId, setLruId, itClsid, itLru, itTime, setTime,
-  itExptime, itMcTotal, hasFlag, addFlag, clearFlag, itFlags, itKey, itNkey,
+  itExptime, itMcTotal, itNbytes, hasFlag, addFlag, clearFlag, itFlags, itKey, itNkey,
   ITEM_ACTIVE, ITEM_FETCHED, ITEM_LINKED, ITEM_CRAWLER,
   HOT_LRU, WARM_LRU, COLD_LRU, TEMP_LRU, CLSID_MASK,
 } from "./item";
@@ -265,6 +265,8 @@ function logEviction(it: usize, now: u32): void {
   logU64(e, now - itTime(it));
   logStr(e, " clsid=");
   logU64(e, itClsid(it));
+  logStr(e, " size=");
+  logU64(e, itNbytes(it));
   logEnd(e);
 }
 

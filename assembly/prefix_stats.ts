@@ -64,6 +64,12 @@ export function prefixRecordGet(key: usize, nkey: u32, hit: bool): void {
 export function prefixRecordSet(key: usize, nkey: u32): void { bump(find(key, nkey), E_SET); }
 export function prefixRecordDelete(key: usize, nkey: u32): void { bump(find(key, nkey), E_DEL); }
 
+// `stats reset` forgets every prefix, as memcached's stats_prefix_clear does.
+export function prefixReset(): void {
+  memory.fill(buckets(), 0, <usize>PREFIX_BUCKETS * 4);
+  setGlobal32(Global.PREFIX_COUNT, 0);
+}
+
 // `stats detail dump`: one PREFIX line per prefix, then END.
 export function prefixDump(): void {
   for (let b: u32 = 0; b < PREFIX_BUCKETS; b++) {

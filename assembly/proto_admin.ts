@@ -187,6 +187,10 @@ function lruTune(): i64 {
 
 export function execSlabs(ntokens: u32): i64 {
   if (ntokens == 5 && tokIs(1, "reassign")) {
+    if (!settingOn(Setting.SLAB_REASSIGN)) {
+      reply("CLIENT_ERROR slab reassignment disabled");
+      return 0;
+    }
     if (!tokStrtol(2)) return clientError();
     const src = numI32();
     if (!tokStrtol(3)) return clientError();

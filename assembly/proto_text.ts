@@ -76,6 +76,16 @@ function traceLine(line: usize, end: usize): void {
   logEnd(e);
 }
 
+// ">fd<text><bytes>": memcached's get traces (sending key, END).
+function traceText(text: string, p: usize, n: u32): void {
+  const e = logBegin(LogType.VERBOSE);
+  logStr(e, ">");
+  logU64(e, connFd());
+  logStr(e, text);
+  logBytes(e, p, n);
+  logEnd(e);
+}
+
 function traceReply(s: string): void {
   const e = logBegin(LogType.VERBOSE);
   logStr(e, ">");
@@ -324,7 +334,10 @@ function execGet(c: usize, ntokens: u32, withCas: bool, touch: bool, line: usize
       udpNextKey(); // over UDP each key is a response object of its own, as in memcached
       const it = getCommand(key, nkey, touch, exptime);
       prefixRecordGet(key, nkey, it != 0);
-      if (it) writeValue(it, withCas);
+      if (it) {
+        writeValue(it, withCas);
+        if (logWanted(LogType.VERBOSE)) traceText(" sending key ", key, nkey);
+      }
     }
     const rest = tokAt(n - 1);
     if (!rest) break;
@@ -332,6 +345,7 @@ function execGet(c: usize, ntokens: u32, withCas: bool, touch: bool, line: usize
     k = 0;
   }
   setConnResume(c, 0);
+  if (logWanted(LogType.VERBOSE)) traceText(" END", 0, 0);
   outStr("END");
   outCrlf();
   udpFlushAfter();

@@ -9,6 +9,7 @@ import { connProto, setConnProto, PROTO_NEGOTIATING, PROTO_ASCII, PROTO_BINARY }
 import { processText } from "./proto_text";
 import { processBinary, REQUEST_MAGIC } from "./proto_bin";
 import { processLogin, authenticated } from "./auth";
+import { LogType, logWanted, logBegin, logStr, logU64, logEnd, connFd } from "./logger";
 
 function negotiate(c: usize, first: u8): void {
   const binding = settingU32(Setting.BINDING_PROTOCOL);
@@ -16,6 +17,15 @@ function negotiate(c: usize, first: u8): void {
   if (binding == BindingProtocol.ASCII) binary = false;
   else if (binding == BindingProtocol.BINARY) binary = true;
   setConnProto(c, binary ? PROTO_BINARY : PROTO_ASCII);
+  if (logWanted(LogType.VERBOSE)) traceProtocol(binary);
+}
+
+// -vv: memcached announces the protocol a connection settled on.
+function traceProtocol(binary: bool): void {
+  const e = logBegin(LogType.VERBOSE);
+  logU64(e, connFd());
+  logStr(e, binary ? ": Client using the binary protocol" : ": Client using the ascii protocol");
+  logEnd(e);
 }
 
 // Serves [base, base + len) for connection record `c`; returns bytes consumed, with PROC_FLAGS

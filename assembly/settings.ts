@@ -46,7 +46,8 @@ export enum Setting {
   BINDING_PROTOCOL = 37, // binding_protocol (-B): a BindingProtocol
   SASL = 38,             // auth_enabled_sasl (-S): binary SASL PLAIN required
   ASCII_AUTH = 39,       // auth_enabled_ascii (-Y): text clients log in with a `set` first
-  COUNT = 40,
+  SLAB_REASSIGN = 40,    // slab_reassign (-o no_slab_reassign turns it off)
+  COUNT = 41,
 }
 
 // Setting.BINDING_PROTOCOL values: -B auto decides per connection on its first byte.

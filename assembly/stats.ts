@@ -6,6 +6,7 @@
 // so nothing is counted twice.
 import { STATS, STATS_SIZE, CLASSSTATS, CLASSSTATS_SIZE, ITEMSTATS, ITEMSTATS_SIZE, MAX_CLASSES, HOSTSTATS } from "./layout";
 import { HostStat } from "./host_stats";
+import { prefixReset } from "./prefix_stats";
 
 // The host's counters reset with the core's (its gauges, like curr_connections, do not).
 function resetHostCounters(): void {
@@ -128,6 +129,7 @@ export function lruStatTotal(s: LruStat): u64 {
 // `stats reset`: counters go to zero; item and byte counts are state, not counters.
 export function statsReset(): void {
   resetHostCounters();
+  prefixReset();
   const keepItems = stat(Stat.CURR_ITEMS);
   const keepBytes = stat(Stat.CURR_BYTES);
   memory.fill(STATS, 0, STATS_SIZE);

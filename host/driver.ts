@@ -184,7 +184,7 @@ export class Driver {
     for (const c of [...this.conns].sort((a, b) => a.id - b.id)) {
       const fd = base + c.id;
       lines.push(`STAT ${fd}:addr ${c.addr()}`, `STAT ${fd}:listen_addr ${c.listenAddr()}`,
-        `STAT ${fd}:state ${c === asking ? "conn_parse_cmd" : "conn_waiting"}`,
+        `STAT ${fd}:state ${c === asking ? "conn_parse_cmd" : "conn_read"}`,
         `STAT ${fd}:secs_since_last_cmd ${Math.floor(c.idleSince(nowMs) / 1000)}`);
     }
     lines.push("END", "");

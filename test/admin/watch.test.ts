@@ -192,11 +192,12 @@ describe("-vv traces on stderr", function () {
     const lines = await trace(wasm, TRACED);
     expect(lines).to.include.ordered.members([
       "<N new auto-negotiating client connection",
+      "N: Client using the ascii protocol",
       "<N set foo 0 0 1",
       ">N STORED",
       "<N get foo bar",
     ]);
-    for (const l of ["<N delete foo", ">N DELETED", "<N incr x 1", ">N NOT_FOUND", "<N bogus", ">N ERROR", "<N version", ">N VERSION 1.6.18", "<N mn", ">N MN", "<N connection closed."]) {
+    for (const l of [">N sending key foo", ">N END", "<N delete foo", ">N DELETED", "<N incr x 1", ">N NOT_FOUND", "<N bogus", ">N ERROR", "<N version", ">N VERSION 1.6.18", "<N mn", ">N MN", "<N connection closed."]) {
       expect(lines).to.include(l);
     }
     expect(lines[lines.length - 1]).to.equal("<N connection closed.");

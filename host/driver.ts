@@ -28,6 +28,8 @@ import { HostStat } from "../assembly/host_stats.js";
 export interface Transport {
   /** Queues bytes for sending; the driver never reuses a buffer it passed. */
   write(bytes: Uint8Array): void;
+  /** Queues a copy of bytes that are only valid during the call (optional fast path). */
+  writeCopyOf?(view: Uint8Array): void;
   /** Bytes queued but not yet handed to the kernel. */
   pendingBytes(): number;
   /** Closes after everything queued is sent. */
@@ -371,14 +373,18 @@ export class Connection {
   private flushOutput(e: Engine, hold: boolean): void {
     const n = e.outLength();
     if (n === 0 && (hold || this.held.length === 0)) return;
-    const bytes = e.memory().slice(e.outAddr, e.outAddr + n);
+    const view = e.memory().subarray(e.outAddr, e.outAddr + n);
     if (hold) {
-      this.held.push(bytes);
+      this.held.push(view.slice());
       return;
     }
     for (const h of this.held) this.write(h);
     this.held = [];
-    if (n > 0) this.write(bytes);
+    if (n === 0) return;
+    this.d.count(HostStat.BYTES_WRITTEN, n);
+    // The reply area is reused by the next call: the adapter copies, with its cheapest copy.
+    if (this.t.writeCopyOf) this.t.writeCopyOf(view);
+    else this.t.write(view.slice());
   }
 
   private write(bytes: Uint8Array): void {

@@ -17,6 +17,13 @@ function tcpAddr(ip: string | undefined, port: number | undefined): string {
 function transportFor(s: net.Socket): Transport {
   return {
     write: (bytes) => { s.write(bytes); },
+    // Buffer.allocUnsafe carves small replies out of Node's shared pool: no ArrayBuffer per
+    // reply, which a Uint8Array slice would cost.
+    writeCopyOf: (view) => {
+      const copy = Buffer.allocUnsafe(view.length);
+      copy.set(view);
+      s.write(copy);
+    },
     pendingBytes: () => s.writableLength,
     end: () => { s.end(); },
     destroy: () => { s.destroy(); },

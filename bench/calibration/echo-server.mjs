@@ -1,0 +1,21 @@
+// Calibration only: the least a Node server can do per request at depth 1 (no storage, no
+// parsing beyond line ends, static replies of the same size as a 100-byte hit). Used to tell
+// how much of wasmcached's depth-1 gap to memcached is node:net itself.
+import net from "node:net";
+const END = Buffer.from("VALUE key:000000001234 0 100\r\n" + "v".repeat(100) + "\r\nEND\r\n"), STORED = Buffer.from("STORED\r\n");
+net.createServer({ noDelay: true }, (s) => {
+  let skip = false;
+  s.on("data", (d) => {
+    const out = [];
+    let i = 0;
+    while (i < d.length) {
+      const nl = d.indexOf(10, i); if (nl < 0) break;
+      if (skip) { skip = false; out.push(STORED); }
+      else if (d[i] === 0x73) skip = true;       // set: the data line follows
+      else out.push(END);
+      i = nl + 1;
+    }
+    if (out.length) s.write(out.length === 1 ? out[0] : Buffer.concat(out));
+  });
+  s.on("error", () => {});
+}).listen(Number(process.argv[2] ?? 22130), "127.0.0.1");

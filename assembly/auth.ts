@@ -261,4 +261,8 @@ export function saslAuthenticate(c: usize, step: bool, mech: usize, nmech: u32, 
 }
 
 @inline export function authenticated(c: usize): bool { return (connAuth(c) & AUTH_OK) != 0; }
+
+// memcached starts every SASL opcode, SASL_LIST_MECHS included, by logging the connection out;
+// an exchange waiting for its SASL_STEP survives a listing.
+export function saslLogout(c: usize): void { setConnAuth(c, connAuth(c) & ~AUTH_OK); }
 export function authdbAddr(): usize { return AUTHDB + DB_FILE; }

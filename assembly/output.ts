@@ -2,6 +2,7 @@
 // process() call, so the position lives in GLOBALS (OUTBUF_LEN) like all mutable state.
 import { Global, global32, setGlobal32 } from "./layout";
 import { formatU64 } from "./arith";
+import { udpCutBack } from "./udp";
 
 @inline function base(): usize { return <usize>global32(Global.OUTBUF); }
 @inline export function outLen(): u32 { return global32(Global.OUTBUF_LEN); }
@@ -10,7 +11,10 @@ import { formatU64 } from "./arith";
 // Address of an earlier write position, to patch a reply already started.
 @inline export function outAt(pos: u32): usize { return base() + pos; }
 export function outReset(): void { setGlobal32(Global.OUTBUF_LEN, 0); }
-export function outTruncate(len: u32): void { setGlobal32(Global.OUTBUF_LEN, len); }
+export function outTruncate(len: u32): void {
+  setGlobal32(Global.OUTBUF_LEN, len);
+  udpCutBack(len); // over UDP, replies dropped take their response objects with them
+}
 
 // Callers check outFree() before replies that can be large (values); short lines always fit
 // because process() keeps OUT_RESERVE free before each command. Past the end nothing is

@@ -45,7 +45,7 @@ import { outReserve, outBytes, outStr, outLen, outFree, outSize, outAt, outTrunc
 import {
   PF_CLOSE, PF_CLOSE_NOW, PF_NEED_MORE, PF_AGAIN, PF_YIELD, PF_SWALLOW, connSwallow, setConnSwallow,
 } from "./conn";
-import { authenticated, saslAuthenticate, SaslResult, SASL_MECHS } from "./auth";
+import { authenticated, saslAuthenticate, saslLogout, SaslResult, SASL_MECHS } from "./auth";
 import { udpRespEnd, udpFlushAfter } from "./udp";
 
 export const REQUEST_MAGIC: u8 = 0x80;
@@ -246,7 +246,7 @@ function execPacket(c: usize, p: usize, dataAvail: u32): i64 {
     case Op.DECREMENT:
       return keylen > 0 && extlen == ARITH_EXTLEN && bodylen == keylen + extlen ? arith(cmd == Op.INCREMENT, key, keylen, ext) : closeWith(Status.EINVAL);
     case Op.STAT: return extlen == 0 ? stats(key, keylen) : closeWith(Status.EINVAL);
-    case Op.SASL_LIST_MECHS: return bare ? saslList(dataAvail) : closeWith(Status.EINVAL);
+    case Op.SASL_LIST_MECHS: return bare ? saslList(c, dataAvail) : closeWith(Status.EINVAL);
     case Op.SASL_AUTH:
     case Op.SASL_STEP:
       if (extlen != 0 || keylen == 0) return closeWith(Status.EINVAL);
@@ -620,8 +620,9 @@ function isWord(key: usize, nkey: u32, word: string): bool {
 
 // ── SASL ───────────────────────────────────────────────────────────────────────────────
 
-function saslList(dataAvail: u32): i64 {
+function saslList(c: usize, dataAvail: u32): i64 {
   if (!settingOn(Setting.SASL)) return fail(Status.UNKNOWN_COMMAND, 0, dataAvail);
+  saslLogout(c);
   return respondText(SASL_MECHS);
 }
 

@@ -16,6 +16,9 @@ function negotiate(c: usize, first: u8): void {
   let binary = first == REQUEST_MAGIC;
   if (binding == BindingProtocol.ASCII) binary = false;
   else if (binding == BindingProtocol.BINARY) binary = true;
+  // Whatever -B says, a login can only be asked for in its own protocol: no way around it.
+  if (settingOn(Setting.SASL)) binary = true;
+  else if (settingOn(Setting.ASCII_AUTH)) binary = false;
   setConnProto(c, binary ? PROTO_BINARY : PROTO_ASCII);
   if (logWanted(LogType.VERBOSE)) traceProtocol(binary);
 }

@@ -111,6 +111,11 @@ function lastEnd(): u32 {
   return n == 0 ? 0 : markEnd(n - 1);
 }
 
+// OUTBUF was cut back to `len` (output.ts): objects ending past it are gone.
+export function udpCutBack(len: u32): void {
+  if (active()) trim(len);
+}
+
 // A command's reply ends here. `skip`: it was suppressed by noreply.
 export function udpRespEnd(skip: bool): void {
   if (!active()) return;

@@ -2,9 +2,12 @@
 // `wasmcached`: memcached's command line, flags and defaults, in front of startServer().
 import { Command, CommanderError, Option } from "commander";
 import { spawn } from "node:child_process";
-import { writeFileSync, renameSync, readFileSync } from "node:fs";
+import { writeFileSync, renameSync, readFileSync, realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { OPTIONS, OptionSpec, ServerOptions, defaultServerOptions, checkEngineOptions, ACCEPTED_NOOP_SUBOPTIONS } from "./options.js";
-import { startServer, RunningServer, CredentialsError, saslPasswordFile } from "./node/server.js";
+import {
+  startServer, RunningServer, CredentialsError, saslPasswordFile, Runtime, NODE_RUNTIME,
+} from "./node/server.js";
 
 const EX_USAGE = 64;
 // memcached's getopt loop returns 1 for an unknown option or a missing option argument.
@@ -13,6 +16,14 @@ const EX_NOUSER = 67;
 const EX_OSERR = 71;
 const MEMCACHED_VERSION = "1.6.18";
 const MAX_ITEM_SIZE_LIMIT = 1024 * 1024 * 1024;
+
+/** What a runtime's entry point (host/deno, host/bun) adds to startServer's Runtime. */
+export interface CliRuntime extends Runtime {
+  /** The command that runs this entry point again, for -d (default: this runtime and script). */
+  relaunch?: string[];
+  /** Sets the -u user's supplementary groups (default: process.initgroups, which Deno lacks). */
+  initgroups?(user: string, gid: number): void;
+}
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -178,12 +189,13 @@ function lookupUser(name: string): { uid: number; gid: number } | null {
 }
 
 // After the sockets are bound, as memcached does: group first, while still allowed to.
-function dropPrivileges(opts: ServerOptions): void {
+function dropPrivileges(opts: ServerOptions, runtime: CliRuntime): void {
   const root = typeof process.getuid === "function" && process.getuid() === 0;
   if (!root || !opts.user) return;
   const pw = lookupUser(opts.user);
   if (!pw) die(`can't find the user ${opts.user} to switch to`, EX_NOUSER);
-  (process as unknown as { initgroups(user: string, gid: number): void }).initgroups(opts.user, pw.gid);
+  if (runtime.initgroups) runtime.initgroups(opts.user, pw.gid);
+  else (process as unknown as { initgroups(user: string, gid: number): void }).initgroups(opts.user, pw.gid);
   process.setgid!(pw.gid);
   process.setuid!(pw.uid);
 }
@@ -197,31 +209,45 @@ function writePortFile(ports: number[], udpPorts: number[]): void {
   renameSync(`${file}.lck`, file);
 }
 
-function daemonize(argv: string[]): never {
+function daemonize(argv: string[], runtime: CliRuntime): never {
   const args = argv.filter((a) => a !== "-d" && a !== "--daemon");
-  const child = spawn(process.execPath, [process.argv[1], ...args], { detached: true, stdio: "ignore" });
+  const [cmd, ...pre] = runtime.relaunch ?? [process.execPath, process.argv[1]];
+  const child = spawn(cmd, [...pre, ...args], { detached: true, stdio: "ignore" });
   child.unref();
   process.exit(0);
 }
 
-async function main(): Promise<void> {
+/** The whole command line on a runtime: parse, start, write the port and pid files, drop privileges. */
+export async function runCli(runtime: CliRuntime): Promise<void> {
   const argv = process.argv.slice(2);
   const opts = parseArgs(argv);
   checkUser(opts);
-  if (opts.daemonize) daemonize(argv);
+  if (opts.daemonize) daemonize(argv, runtime);
   let server: RunningServer;
   const stop = () => { void server.close().then(() => process.exit(0)); };
   try {
-    server = await startServer(opts, stop);
+    server = await startServer(opts, stop, runtime);
   } catch (err) {
-    if (err instanceof CredentialsError) die(err.message, 1);
+    if (err instanceof CredentialsError) {
+      process.stderr.write(err.endsLine ? err.message + "\n" : err.message);
+      process.exit(1);
+    }
     die(`failed to start: ${(err as Error).message}`, EX_OSERR);
   }
   writePortFile(server.ports, server.udpPorts);
-  dropPrivileges(opts);
+  dropPrivileges(opts, runtime);
   if (opts.pidFile) writeFileSync(opts.pidFile, `${process.pid}\n`);
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
 }
 
-void main();
+// The Deno and Bun entry points import runCli; only running this file (or its bin link) starts Node's.
+function isProgram(): boolean {
+  try {
+    return realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (isProgram()) void runCli(NODE_RUNTIME);

@@ -49,6 +49,7 @@ export interface ServerOptions extends EngineOptions {
   pidFile: string;
   daemonize: boolean;
   statKeyPrefix: string;
+  slabReassign: boolean;
   sasl: boolean;
   authFile: string;
   saslPwdb: string;
@@ -145,12 +146,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: "microseconds the crawler pauses between batches" },
   { key: "trackSizes", sub: "track_sizes", default: false, setting: Setting.TRACK_SIZES,
     help: "keep the item size histogram for stats sizes" },
+  // Shown by `stats settings` only: the core has no setting slot for it yet, so `slabs
+  { key: "slabReassign", sub: "slab_reassign", default: true, setting: Setting.SLAB_REASSIGN,
+    help: "allow moving slab pages between classes (no_slab_reassign turns it off)" },
 ];
 
 // -o suboptions memcached accepts that change nothing here (its defaults are ours already, or
 // they tune machinery a single-threaded core does not have).
 export const ACCEPTED_NOOP_SUBOPTIONS = new Set([
-  "maxconns_fast", "no_maxconns_fast", "modern", "slab_reassign", "no_slab_reassign",
+  "maxconns_fast", "no_maxconns_fast", "modern",
   "slab_automove_window", "tail_repair_time", "hash_algorithm", "watcher_logbuf_size",
   "worker_logbuf_size", "read_buf_mem_limit", "inline_ascii_resp", "no_inline_ascii_resp",
   "resp_obj_mem_limit", "drop_privileges", "no_drop_privileges", "no_chunked_items", "sock_cookie_id",
@@ -268,7 +272,7 @@ export const STATS_SETTINGS: readonly SettingLine[] = [
   ["item_size_max", SettingFormat.INT, Setting.ITEM_SIZE_MAX],
   ["maxconns_fast", SettingFormat.TEXT, text("yes")],
   ["hashpower_init", SettingFormat.INT, Setting.HASHPOWER_INIT],
-  ["slab_reassign", SettingFormat.TEXT, text("yes")],
+  ["slab_reassign", SettingFormat.TEXT, (o) => (o.slabReassign ? "yes" : "no")],
   ["slab_automove", SettingFormat.INT, Setting.SLAB_AUTOMOVE],
   ["slab_automove_ratio", SettingFormat.FLOAT2, Setting.SLAB_AUTOMOVE_RATIO],
   ["slab_automove_window", SettingFormat.TEXT, text(30)],

@@ -1,5 +1,7 @@
-// A running wasmcached on Node: the core, the driver, the TCP listeners and the timers.
+// A running wasmcached: the core, the driver, the TCP listeners and the timers.
 // The CLI wraps this; tests and the benchmark start servers in-process with it too.
+// Deno and Bun run it as well (they provide node:fs, node:os, node:dgram and process) with
+// their own TCP listener: see Runtime.
 import os from "node:os";
 import { readFileSync } from "node:fs";
 import { Engine } from "../engine.js";
@@ -24,12 +26,23 @@ export interface RunningServer {
 
 const ONE_SECOND = 1000;
 
-export async function startServer(options: Partial<ServerOptions> = {}, onShutdown?: () => void): Promise<RunningServer> {
+/** What differs between the runtimes that run startServer. */
+export interface Runtime {
+  /** What `stats` shows as `libevent`, e.g. "node-20.20.2". */
+  version: string;
+  listenTcp(driver: Driver, hosts: string[], port: number, backlog: number): Promise<Listener>;
+}
+
+export const NODE_RUNTIME: Runtime = { version: `node-${process.versions.node}`, listenTcp };
+
+export async function startServer(
+  options: Partial<ServerOptions> = {}, onShutdown?: () => void, runtime: Runtime = NODE_RUNTIME,
+): Promise<RunningServer> {
   const opts = { ...defaultServerOptions(), ...options };
   const problem = validateEngineOptions(opts);
   if (problem) throw new Error(problem);
   const engine = await Engine.create(readCoreWasm("release"), opts);
-  engine.setHostVersion(`node-${process.versions.node}`);
+  engine.setHostVersion(runtime.version);
   loadCredentials(engine, opts);
   let closing: Promise<void> | undefined;
   const driver = new Driver(engine, {
@@ -51,7 +64,7 @@ export async function startServer(options: Partial<ServerOptions> = {}, onShutdo
   }, ONE_SECOND);
   tick.unref();
   let listener: Listener | undefined;
-  if (opts.port !== 0) listener = await listenTcp(driver, opts.listen, opts.port, opts.backlog);
+  if (opts.port !== 0) listener = await runtime.listenTcp(driver, opts.listen, opts.port, opts.backlog);
   engine.setSetting(Setting.CONN_FD_BASE, driver.fdBase());
   let udp: UdpListener | undefined;
   if (opts.udpPort !== 0) {
@@ -80,8 +93,20 @@ export async function startServer(options: Partial<ServerOptions> = {}, onShutdo
 
 export function cpuCount(): number { return os.cpus().length; }
 
-/** A credentials file memcached would refuse; the message is memcached's. */
-export class CredentialsError extends Error {}
+/** A credentials file memcached would refuse; the message is memcached's, byte for byte. */
+export class CredentialsError extends Error {
+  constructor(message: string, readonly endsLine = true) {
+    super(message);
+  }
+}
+
+// strerror() texts for what opening a file commonly fails with.
+const STRERROR: Record<string, string> = {
+  ENOENT: "No such file or directory",
+  EACCES: "Permission denied",
+  EISDIR: "Is a directory",
+  ENOTDIR: "Not a directory",
+};
 
 /** The SASL password file: -o sasl_pwdb, else $MEMCACHED_SASL_PWDB (as memcached's pwdb builds). */
 export function saslPasswordFile(opts: ServerOptions): string {
@@ -97,11 +122,12 @@ function loadCredentials(engine: Engine, opts: ServerOptions): void {
   try {
     bytes = readFileSync(file);
   } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code === "ENOENT" ? "No such file or directory" : (err as Error).message;
-    throw new CredentialsError(`Could not open authfile [${file}] for reading, error ${why}`);
+    const why = STRERROR[(err as NodeJS.ErrnoException).code ?? ""] ?? (err as Error).message;
+    // memcached's vperror repeats strerror after its own message.
+    throw new CredentialsError(`Could not open authfile [${file}] for reading, error ${why}: ${why}`);
   }
   const refused = engine.loadCredentials(bytes);
   bytes.fill(0); // the core holds the only copy
-  if (refused === "malformed") throw new CredentialsError(`Authfile [${file}] has a malformed entry. Should be 'user:password'`);
+  if (refused === "malformed") throw new CredentialsError(`Authfile [${file}] has a malformed entry. Should be 'user:password'`, false);
   if (refused) throw new CredentialsError(`Authfile [${file}] is too large (at most 16 KiB)`);
 }

@@ -56,11 +56,12 @@ export function wasmcachedBuilt(): boolean {
  * Both servers are told `-p -1 -U 0` (ephemeral TCP port, no UDP) and report the
  * port they got through MEMCACHED_PORT_FILENAME, so no port is ever guessed.
  */
-async function startServer(
+export async function startServer(
   name: string,
   cmd: string,
   args: string[],
   cwd?: string,
+  env: Record<string, string> = {},
 ): Promise<RunningServer> {
   const dir = mkdtempSync(join(tmpdir(), `${name}-port-`));
   const portFile = join(dir, "ports");
@@ -69,7 +70,7 @@ async function startServer(
   if (!args.includes("-U")) fullArgs.push("-U", "0");
   const proc = spawn(cmd, fullArgs, {
     cwd,
-    env: { ...process.env, MEMCACHED_PORT_FILENAME: portFile },
+    env: { ...process.env, ...env, MEMCACHED_PORT_FILENAME: portFile },
     stdio: ["ignore", "ignore", "pipe"],
   });
   live.add(proc);

@@ -1,5 +1,6 @@
 // Server benchmark (issue 3): the same C load generator (bench/loadgen.c) against wasmcached and
-// against Debian's memcached -t 1, in one run, reporting wasmcached/memcached ratios.
+// against Debian's memcached -t 1, in one run, reporting wasmcached/memcached ratios. wasmcached
+// on Deno and on Bun (issue 7) are targets too, so the three runtimes meet the same load in one run.
 //
 // Absolute numbers on this shared 2-core machine swing by about ±20% between rounds, so the
 // targets are ratios, the targets run alternately (ABBA) so noise hits both, and each figure is
@@ -8,6 +9,7 @@
 // The reported ratio is the median over rounds of the two targets' back-to-back ratio.
 //
 //   npm run bench:server [-- --quick] [--targets wasmcached,memcached] [--rounds N] ...
+//   npm run bench:server -- --targets wasmcached-deno,wasmcached-bun,wasmcached
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
@@ -45,10 +47,17 @@ const STDERR_KEEP = 4_000;
 const PRELOAD_BUDGET_S = 30;
 
 // {user} becomes "-u nobody" when we are root: both servers refuse to run as root without -u
-const DEFAULT_WASMCACHED_CMD = `node dist/host/cli.js -p {port} -U 0 -m ${MEMORY_MB} {user}`;
+const SERVER_FLAGS = `-p {port} -U 0 -m ${MEMORY_MB} {user}`;
+const DEFAULT_WASMCACHED_CMD = `node dist/host/cli.js ${SERVER_FLAGS}`;
 const RUN_AS = "nobody";
 const SUBJECT = "wasmcached";
 const DEFAULT_TARGETS = [SUBJECT, "memcached"];
+// The same server on the other runtimes, as `npm run start:deno` / `start:bun` start it (env
+// execs deno: the process group and its CPU time stay the server's).
+const RUNTIME_CMDS: Record<string, string> = {
+  "wasmcached-deno": `env DENO_NO_UPDATE_CHECK=1 node_modules/.bin/deno run -A dist/host/deno/main.js ${SERVER_FLAGS}`,
+  "wasmcached-bun": `node_modules/.bin/bun dist/host/bun/main.js ${SERVER_FLAGS}`,
+};
 
 interface Workload {
   name: string;
@@ -121,8 +130,11 @@ interface Target {
 function usage(): never {
   console.log(`usage: node dist/bench/server.js [options]
   --quick                 ${QUICK.durationS} s per workload, ${QUICK.rounds} round (CI)
-  --targets a,b           targets to compare (default ${DEFAULT_TARGETS.join(",")}); the ratio is a/b.
-                          "${SUBJECT}" runs --wasmcached-cmd; any name starting with
+  --targets a,b[,c...]    targets to compare (default ${DEFAULT_TARGETS.join(",")}); the last one is
+                          the baseline: the ratio is a/b, and with more targets each is also
+                          reported against the last.
+                          "${SUBJECT}" runs --wasmcached-cmd (Node); ${Object.keys(RUNTIME_CMDS).join(" and ")}
+                          run the same server on those runtimes; any name starting with
                           "memcached" is its own memcached -t 1 instance, so
                           --targets memcached2,memcached checks the harness (ratio ~1.0)
   --wasmcached-cmd CMD    server command; {port} is replaced, {user} becomes "-u ${RUN_AS}" when
@@ -187,11 +199,15 @@ function nonNegative(s: string, what: string): number {
 }
 
 function validateTargets(targets: string[]): void {
-  if (targets.length < 1 || targets.length > 2) throw new Error("--targets takes one or two names");
+  if (targets.length < 1) throw new Error("--targets takes at least one name");
   if (new Set(targets).size !== targets.length) throw new Error("--targets names must differ");
   for (const t of targets) {
-    if (t !== SUBJECT && !t.startsWith("memcached")) throw new Error(`unknown target ${t}`);
+    if (t !== SUBJECT && !RUNTIME_CMDS[t] && !isMemcached(t)) throw new Error(`unknown target ${t}`);
   }
+}
+
+function isMemcached(name: string): boolean {
+  return name.startsWith("memcached");
 }
 
 // ---------- processes ----------
@@ -211,8 +227,9 @@ function freePort(): Promise<number> {
 
 function commandFor(name: string, port: number, o: Options): string[] {
   const user = process.getuid?.() === 0 ? ["-u", RUN_AS] : [];
-  if (name === SUBJECT) {
-    return o.wasmcachedCmd.replaceAll("{port}", String(port)).replaceAll("{user}", user.join(" "))
+  const wasmcached = name === SUBJECT ? o.wasmcachedCmd : RUNTIME_CMDS[name];
+  if (wasmcached) {
+    return wasmcached.replaceAll("{port}", String(port)).replaceAll("{user}", user.join(" "))
       .split(/\s+/).filter(Boolean);
   }
   return ["memcached", ...user, "-t", "1", "-U", "0", "-l", HOST, "-p", String(port), "-m", String(MEMORY_MB)];
@@ -412,6 +429,8 @@ interface WorkloadReport {
   min_ratio: number;
   runs: Record<string, RunOutcome[]>;
   summary: Record<string, Summary | undefined>;
+  /** the headline pair: the first target over the last (the baseline), e.g. "wasmcached/memcached" */
+  ratio_of?: string;
   /** median over rounds of subject rps / baseline rps within the round */
   ratio?: number;
   ratio_of_medians?: number;
@@ -419,11 +438,21 @@ interface WorkloadReport {
   /** the same for requests per server CPU-second */
   cpu_efficiency_ratio?: number;
   pass?: boolean;
+  /** with three or more targets, keyed "a/baseline": every target but the baseline, over it */
+  vs_baseline?: Record<string, Comparison>;
 }
 
-/** ABBA order: which target goes first alternates by round and by workload. */
+interface Comparison {
+  ratio: number;
+  ratio_of_medians: number;
+  round_ratios: number[];
+  cpu_efficiency_ratio?: number;
+}
+
+/** ABBA order, for any number of targets: each goes first as often, by round and by workload. */
 function orderFor(targets: Target[], workloadIdx: number, round: number): Target[] {
-  return (workloadIdx + round) % 2 === 0 ? targets : [...targets].reverse();
+  const k = (workloadIdx + round) % targets.length;
+  return [...targets.slice(k), ...targets.slice(0, k)];
 }
 
 async function runWorkload(w: Workload, idx: number, targets: Target[], o: Options): Promise<WorkloadReport> {
@@ -444,16 +473,32 @@ async function runWorkload(w: Workload, idx: number, targets: Target[], o: Optio
 function ratios(w: Workload, targets: Target[], runs: Record<string, RunOutcome[]>,
                 summary: Record<string, Summary | undefined>): Partial<WorkloadReport> {
   if (targets.length < 2) return {};
-  const [a, b] = targets.map((t) => t.name);
+  const names = targets.map((t) => t.name);
+  const base = names[names.length - 1];
+  const head = compare(names[0], base, runs, summary);
+  const report: Partial<WorkloadReport> = head
+    ? { ratio_of: `${names[0]}/${base}`, ...head, pass: head.ratio >= w.minRatio }
+    : {};
+  if (names.length > 2) {
+    report.vs_baseline = {};
+    for (const n of names.slice(0, -1)) {
+      const c = compare(n, base, runs, summary);
+      if (c) report.vs_baseline[`${n}/${base}`] = c;
+    }
+  }
+  return report;
+}
+
+function compare(a: string, b: string, runs: Record<string, RunOutcome[]>,
+                 summary: Record<string, Summary | undefined>): Comparison | undefined {
   const sa = summary[a], sb = summary[b];
-  if (!sa || !sb) return {};
-  // Each round runs the two targets back to back, so a round's ratio cancels slow drifts in
+  if (!sa || !sb) return undefined;
+  // Each round runs the targets back to back, so a round's ratio cancels slow drifts in
   // machine load; the median of those drops the rounds a burst of noise hit on one side only.
   const roundRatios = pairedRatios(runs[a], runs[b], (r) => r.result?.rps);
-  const ratio = roundRatios.length ? median(roundRatios) : sa.rps / sb.rps;
   const efficiency = pairedRatios(runs[a], runs[b], (r) => r.req_per_cpu_s);
-  return { ratio, ratio_of_medians: sa.rps / sb.rps, round_ratios: roundRatios,
-    cpu_efficiency_ratio: efficiency.length ? median(efficiency) : undefined, pass: ratio >= w.minRatio };
+  return { ratio: roundRatios.length ? median(roundRatios) : sa.rps / sb.rps, ratio_of_medians: sa.rps / sb.rps,
+    round_ratios: roundRatios, cpu_efficiency_ratio: efficiency.length ? median(efficiency) : undefined };
 }
 
 function pairedRatios(as: RunOutcome[], bs: RunOutcome[], f: (r: RunOutcome) => number | undefined): number[] {
@@ -467,7 +512,7 @@ function pairedRatios(as: RunOutcome[], bs: RunOutcome[], f: (r: RunOutcome) => 
 }
 
 function logRun(w: Workload, round: number, t: Target, r: RunOutcome): void {
-  const head = `  ${w.name.padEnd(10)} round ${round + 1}  ${t.name.padEnd(11)}`;
+  const head = `  ${w.name.padEnd(10)} round ${round + 1}  ${t.name.padEnd(NAME_WIDTH)}`;
   if (r.ok && r.result) {
     const l = r.result.latency_us;
     console.log(`${head} ${fmtRate(r.result.rps)} req/s  p50 ${fmtUs(l.p50)}  p99 ${fmtUs(l.p99)}` +
@@ -478,6 +523,15 @@ function logRun(w: Workload, round: number, t: Target, r: RunOutcome): void {
 }
 
 // ---------- report ----------
+
+const NAME_WIDTH = 15; // "wasmcached-deno"
+const fmtRatio = (v: number | undefined) => (v === undefined ? "-" : `${v.toFixed(2)}x`).padStart(6);
+
+/** A PASS/MISS verdict only means something for wasmcached on Node against memcached. */
+function judged(ratioOf: string | undefined): boolean {
+  const [a, b] = (ratioOf ?? "").split("/");
+  return a === SUBJECT && isMemcached(b ?? "");
+}
 
 function fmtRate(n: number): string {
   return Number.isFinite(n) ? `${(n / 1000).toFixed(1)}k`.padStart(8) : "       -";
@@ -493,34 +547,43 @@ function printReport(reports: WorkloadReport[], targets: Target[]): void {
     console.log(`\n${r.name}: ${r.label}`);
     for (const t of targets) {
       const s = r.summary[t.name];
-      if (!s) { console.log(`  ${t.name.padEnd(11)} not measured${t.failure ? " (failed)" : ""}`); continue; }
+      if (!s) { console.log(`  ${t.name.padEnd(NAME_WIDTH)} not measured${t.failure ? " (failed)" : ""}`); continue; }
       const l = s.latency_us;
-      console.log(`  ${t.name.padEnd(11)} ${fmtRate(s.rps)} req/s  p50 ${fmtUs(l.p50)}  p99 ${fmtUs(l.p99)}` +
+      console.log(`  ${t.name.padEnd(NAME_WIDTH)} ${fmtRate(s.rps)} req/s  p50 ${fmtUs(l.p50)}  p99 ${fmtUs(l.p99)}` +
         `  p99.9 ${fmtUs(l.p999)}  max ${fmtUs(l.max)}  hits ${(s.hit_ratio * 100).toFixed(1)}%` +
         `  server ${s.server_cores.toFixed(2)} cores, ${fmtRate(s.req_per_cpu_s).trim()} req/cpu-s`);
     }
     if (r.ratio !== undefined) {
-      const [a, b] = targets.map((t) => t.name);
-      const verdict = a === SUBJECT ? (r.pass ? "  PASS" : "  MISS") : "";
-      console.log(`  ratio ${a}/${b} = ${r.ratio.toFixed(2)}x (target >= ${r.min_ratio}x)${verdict}` +
+      const verdict = judged(r.ratio_of) ? ` (target >= ${r.min_ratio}x)  ${r.pass ? "PASS" : "MISS"}` : "";
+      console.log(`  ratio ${r.ratio_of} = ${r.ratio.toFixed(2)}x${verdict}` +
         `  per round: ${r.round_ratios?.map((x) => x.toFixed(2)).join(", ")}`);
       if (r.cpu_efficiency_ratio !== undefined) {
-        console.log(`  requests per server CPU-second ${a}/${b} = ${r.cpu_efficiency_ratio.toFixed(2)}x`);
+        console.log(`  requests per server CPU-second ${r.ratio_of} = ${r.cpu_efficiency_ratio.toFixed(2)}x`);
       }
     }
   }
-  printRatioSummary(reports, targets);
+  printRatioSummary(reports);
+  printBaselineSummary(reports);
 }
 
-function printRatioSummary(reports: WorkloadReport[], targets: Target[]): void {
-  if (!reports.some((r) => r.ratio !== undefined)) return;
-  const [a, b] = targets.map((t) => t.name);
-  console.log(`\n${a}/${b}, median of per-round ratios: throughput (the target) and req per server CPU-s`);
+function printRatioSummary(reports: WorkloadReport[]): void {
+  const ratioOf = reports.find((r) => r.ratio_of)?.ratio_of;
+  if (!ratioOf) return;
+  console.log(`\n${ratioOf}, median of per-round ratios: throughput (the target) and req per server CPU-s`);
   for (const r of reports) {
-    const x = (v: number | undefined) => (v === undefined ? "-" : `${v.toFixed(2)}x`).padStart(6);
-    const verdict = a === SUBJECT && r.ratio !== undefined ? (r.pass ? "PASS" : "MISS") : "";
-    console.log(`  ${r.name.padEnd(11)} ${x(r.ratio)}  target >= ${String(r.min_ratio).padEnd(3)} ${verdict.padEnd(4)}` +
-      `  cpu ${x(r.cpu_efficiency_ratio)}`);
+    const verdict = judged(r.ratio_of) ? `  target >= ${String(r.min_ratio).padEnd(3)} ${r.pass ? "PASS" : "MISS"}` : "";
+    console.log(`  ${r.name.padEnd(11)} ${fmtRatio(r.ratio)}${verdict}  cpu ${fmtRatio(r.cpu_efficiency_ratio)}`);
+  }
+}
+
+function printBaselineSummary(reports: WorkloadReport[]): void {
+  if (!reports.some((r) => r.vs_baseline)) return;
+  console.log("\nevery target over the baseline, median of per-round ratios: throughput and req per server CPU-s");
+  for (const r of reports) {
+    for (const [pair, c] of Object.entries(r.vs_baseline ?? {})) {
+      console.log(`  ${r.name.padEnd(11)} ${pair.padEnd(2 * NAME_WIDTH + 1)} ${fmtRatio(c.ratio)}  cpu ${fmtRatio(c.cpu_efficiency_ratio)}` +
+        `  per round: ${c.round_ratios.map((x) => x.toFixed(2)).join(", ")}`);
+    }
   }
 }
 
@@ -547,7 +610,7 @@ function writeJson(file: string, o: Options, targets: Target[], reports: Workloa
       multiget_keys: MULTIGET_KEYS, pipeline_depth: PIPELINE_DEPTH, rounds: o.rounds,
       warmup_s: o.warmupS, duration_s: o.durationS, memory_mb: MEMORY_MB },
     targets: targets.map((t) => ({ name: t.name, command: t.command.join(" "), failure: t.failure })),
-    ratio: targets.length === 2 ? `${targets[0].name}/${targets[1].name}` : null,
+    ratio: targets.length >= 2 ? `${targets[0].name}/${targets[targets.length - 1].name}` : null,
     workloads: reports,
   };
   fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -572,16 +635,16 @@ async function startAll(o: Options): Promise<Target[]> {
 }
 
 function announceFailure(t: Target): void {
-  const hint = t.name === SUBJECT
+  const hint = !isMemcached(t.name)
     ? `\n  (is it built? npm run build; or point --wasmcached-cmd / $WASMCACHED_CMD at the server)` +
-      `\n  continuing with the other target only; no ratios can be computed.`
+      `\n  continuing with the other targets; no ratios against this one can be computed.`
     : "";
   console.log(`\n*** ${t.name} could not be benchmarked: ${t.command.join(" ")}\n  ${t.failure}${hint}\n`);
 }
 
 function exitCode(o: Options, targets: Target[], reports: WorkloadReport[]): number {
-  // a baseline that failed means the harness or the machine is broken, whatever --strict says
-  const baselineBroken = targets.some((t) => t.name !== SUBJECT &&
+  // a memcached that failed means the harness or the machine is broken, whatever --strict says
+  const baselineBroken = targets.some((t) => isMemcached(t.name) &&
     (t.failure || reports.some((r) => r.runs[t.name]?.some((run) => !run.ok))));
   if (baselineBroken) return 1;
   if (!o.strict) return 0;

@@ -1,0 +1,7 @@
+// `npm run start:bun`: the wasmcached command line on Bun, serving TCP with Bun.listen.
+import { runCli } from "../cli.js";
+import { listenTcp } from "./listen.js";
+
+const Bun = (globalThis as unknown as { Bun: { version: string } }).Bun;
+
+void runCli({ version: `bun-${Bun.version}`, listenTcp });

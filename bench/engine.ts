@@ -585,10 +585,18 @@ function evaluateTargets(sizes: SizeResult[]): Target[] {
   out.push({ name: "V8 heap flat (retained, after full GC)", goal: "< 20 MB at every size", met: maxRetained < 20 * MB,
     measured: sizes.map((s) => `${s.items}: ${mb(Math.max(...s.phases.map((p) => p.heapRetained ?? p.memory.heapUsed)))} MB`).join(", ") +
       `; sampled peak incl. young garbage ${mb(peak)} MB` });
-  const lin = sizes.map((s) => ({ s, used: Math.max(...s.phases.map((p) => p.linearMemory)) }));
-  out.push({ name: "linear memory <= -m + hash table", goal: "<= arena base + -m + hash_bytes",
+  // The core reserves its whole cap (fixed areas + -m + one page per class + the largest hash
+  // tables -m can need) at start, so no memory.grow stops the world later; only touched pages
+  // are resident. What must stay within -m + the hash table is the memory actually used: the
+  // process RSS grown since before the engine existed.
+  const lin = sizes.map((s) => ({
+    s,
+    used: Math.max(...s.phases.map((p) => p.memory.rss)) - s.baseline.beforeEngine.rss,
+    reserved: Math.max(...s.phases.map((p) => p.linearMemory)),
+  }));
+  out.push({ name: "memory used <= -m + hash table", goal: "RSS growth <= arena base + -m + hash_bytes",
     met: lin.every(({ s, used }) => used <= s.linearBound),
-    measured: lin.map(({ s, used }) => `${s.items}: ${mb(used)} / ${mb(s.linearBound)} MB`).join(", ") });
+    measured: lin.map(({ s, used, reserved }) => `${s.items}: ${mb(used)} / ${mb(s.linearBound)} MB (linear memory reserved ${mb(reserved)} MB)`).join(", ") });
   return out;
 }
 

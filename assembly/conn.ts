@@ -10,7 +10,8 @@
 //                     (memcached's conn_swallow / sbytes)
 //  12  resume   u32   offset into the current get line at which to continue after OUTBUF filled
 //  16  login    u32   -Y: bytes of the login `set`'s data block still expected (rlbytes)
-import { Global, global32, settingU32 } from "./layout";
+import { Global, global32, setGlobal32, settingU32, OUT_RESERVE } from "./layout";
+import { outFree } from "./output";
 import { Setting } from "./settings";
 
 export const CONN_SIZE: usize = 32;
@@ -65,3 +66,26 @@ export function connReset(id: u32): void {
 @inline export function setConnAuth(c: usize, bits: u8): void { store<u8>(c, bits, C_AUTH); }
 @inline export function connLogin(c: usize): u32 { return load<u32>(c, C_LOGIN); }
 @inline export function setConnLogin(c: usize, n: u32): void { store<u32>(c, n, C_LOGIN); }
+
+// Before each command, in both protocols: discard what a refused data block still owes,
+// honour -R, and keep room for a reply. Returns the bytes swallowed (> 0), GATE_OPEN to run
+// the command, or GATE_STOP (PROC_FLAGS says why).
+export const GATE_OPEN: i64 = 0;
+export const GATE_STOP: i64 = -1;
+export function commandGate(c: usize, pos: usize, end: usize, served: u32): i64 {
+  const swallow = connSwallow(c);
+  if (swallow) {
+    const n = <u32>min<usize>(<usize>swallow, end - pos);
+    setConnSwallow(c, swallow - n);
+    return n;
+  }
+  if (served >= settingU32(Setting.REQS_PER_EVENT)) {
+    setGlobal32(Global.PROC_FLAGS, global32(Global.PROC_FLAGS) | PF_YIELD);
+    return GATE_STOP;
+  }
+  if (outFree() < <u32>OUT_RESERVE) {
+    setGlobal32(Global.PROC_FLAGS, global32(Global.PROC_FLAGS) | PF_AGAIN);
+    return GATE_STOP;
+  }
+  return GATE_OPEN;
+}

@@ -23,6 +23,7 @@
 // only, and memcached reads any value bytes they carry as the next packet: so do we.
 // Validation failures answer EINVAL and close the connection; unknown opcodes answer
 // UNKNOWN_COMMAND and skip `body length` bytes counted from after the key, as memcached does.
+import { commandGate, GATE_STOP } from "./conn";
 import {
   BINPKT, KEY_MAX_LENGTH, OUT_RESERVE, Global, global32, setGlobal32, settingOn, settingU32, setSetting,
 } from "./layout";
@@ -128,23 +129,13 @@ export function processBinary(c: usize, base: usize, len: u32): u32 {
   const end = base + len;
   let pos = base;
   let served: u32 = 0;
-  const perEvent = settingU32(Setting.REQS_PER_EVENT);
   store<u32>(P_SENT_TO, outLen());
   while (pos < end) {
-    const pending = connSwallow(c);
-    if (pending) {
-      const n = <u32>min<usize>(<usize>pending, end - pos);
-      setConnSwallow(c, pending - n);
-      pos += n;
+    const g = commandGate(c, pos, end, served);
+    if (g == GATE_STOP) break;
+    if (g > 0) {
+      pos += <usize>g;
       continue;
-    }
-    if (served >= perEvent) {
-      procFlag(PF_YIELD);
-      break;
-    }
-    if (outFree() < <u32>OUT_RESERVE) {
-      procFlag(PF_AGAIN);
-      break;
     }
     const avail = <u32>(end - pos);
     if (avail < HEADER_LEN) return needMore(base, pos, HEADER_LEN);

@@ -30,6 +30,7 @@ import {
 } from "./conn";
 import { renderStats, StatsGroup } from "./stats_text";
 import { execMeta } from "./proto_meta";
+import { commandGate, GATE_STOP } from "./conn";
 import { prefixRecordGet, prefixRecordSet, prefixRecordDelete, prefixDump } from "./prefix_stats";
 import { sizesRender, sizesEnable, sizesDisable } from "./sizes";
 import { nextCas } from "./items";
@@ -147,23 +148,13 @@ export function processText(c: usize, base: usize, len: u32): u32 {
   const end = base + len;
   let pos = base;
   let served: u32 = 0;
-  const perEvent = settingU32(Setting.REQS_PER_EVENT);
   const inSize = global32(Global.INBUF_SIZE);
   while (pos < end) {
-    const swallow = connSwallow(c);
-    if (swallow) {
-      const n = <u32>min<usize>(<usize>swallow, end - pos);
-      setConnSwallow(c, swallow - n);
-      pos += n;
+    const g = commandGate(c, pos, end, served);
+    if (g == GATE_STOP) break;
+    if (g > 0) {
+      pos += <usize>g;
       continue;
-    }
-    if (served >= perEvent) {
-      procFlag(PF_YIELD);
-      break;
-    }
-    if (outFree() < <u32>OUT_RESERVE) {
-      procFlag(PF_AGAIN);
-      break;
     }
     const avail = <u32>(end - pos);
     const window = pos + min<usize>(avail, READ_BUFFER_SIZE);

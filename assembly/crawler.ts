@@ -28,6 +28,7 @@ import {
 } from "./item";
 import { currentTime, processStarted } from "./clock";
 import { outStr, outU64, outByte, outFree } from "./output";
+import { uriUnreserved } from "./logger";
 import { lruLinkTailRaw, lruUnlinkRaw, lruInsertBeforeRaw, lruTail, classHasItems } from "./lru";
 import { itemIsFlushed, itemUnlink, itemHash, isPinned } from "./items";
 import { powerLargest } from "./slabs";
@@ -258,13 +259,18 @@ function writeDumpLine(it: usize): void {
   else outU64(<u64>exptime + processStarted());
   outStr(" la=");
   outU64(<u64>itTime(it) + processStarted());
+  outItemTail(it);
+  outByte(0x0a);
+}
+
+// " cas=<n> fetch=<yes|no> cls=<n> size=<n>": how metadump and `me` end an item's line.
+export function outItemTail(it: usize): void {
   outStr(" cas=");
   outU64(itCas(it));
   outStr(hasFlag(it, ITEM_FETCHED) ? " fetch=yes cls=" : " fetch=no cls=");
   outU64(itClsid(it));
   outStr(" size=");
   outU64(itMcTotal(it));
-  outByte(0x0a);
 }
 
 const HEX: string = "0123456789ABCDEF";
@@ -273,9 +279,7 @@ const HEX: string = "0123456789ABCDEF";
 function uriEncode(p: usize, n: u32): void {
   for (let i: u32 = 0; i < n; i++) {
     const c = load<u8>(p + i);
-    const unreserved = (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a) ||
-      c == 0x2d || c == 0x2e || c == 0x5f || c == 0x7e;
-    if (unreserved) {
+    if (uriUnreserved(c)) {
       outByte(c);
       continue;
     }

@@ -104,13 +104,17 @@ export function logReset(): void { setGlobal32(Global.LOG_LEN, 0); }
 
 const HEX: string = "0123456789ABCDEF";
 
+// RFC 3986 unreserved bytes stay as they are in URI-encoded keys; the rest become %XX.
+@inline export function uriUnreserved(c: u8): bool {
+  return (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a) ||
+    c == 0x2d || c == 0x2e || c == 0x5f || c == 0x7e;
+}
+
 // Keys in log lines are URI-encoded, as memcached's are.
 export function logKey(e: usize, p: usize, n: u32): void {
   for (let i: u32 = 0; i < n; i++) {
     const c = load<u8>(p + i);
-    const unreserved = (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a) ||
-      c == 0x2d || c == 0x2e || c == 0x5f || c == 0x7e;
-    if (unreserved) {
+    if (uriUnreserved(c)) {
       logBytes(e, p + i, 1);
       continue;
     }

@@ -34,6 +34,7 @@ import { valueRead, valueWrite } from "./chunk";
 import { storeCommandRel, storeItem, StoreOp, StoreResult, deleteStale, logStore } from "./store";
 import { arithCommand, ArithResult, countArithMiss, formatU64 } from "./arith";
 import { base64Decode, base64Encode } from "./base64";
+import { outItemTail } from "./crawler";
 import { Stat, statIncr, SlabStat, slabStatIncr, LruStat, lruStatIncr } from "./stats";
 import { tokAt, tokLen, tokIs, cStrto, num } from "./tokens";
 import {
@@ -606,12 +607,7 @@ function execMe(ntokens: u32): i64 {
   else outI32(<i32>(currentTime() - exptime));
   outStr(" la=");
   outU64(currentTime() - itTime(it));
-  outStr(" cas=");
-  outU64(itCas(it));
-  outStr(hasFlag(it, ITEM_FETCHED) ? " fetch=yes cls=" : " fetch=no cls=");
-  outU64(itClsid(it));
-  outStr(" size=");
-  outU64(itMcTotal(it));
+  outItemTail(it);
   outCrlf();
   return 0;
 }

@@ -37,7 +37,7 @@
 //               │ VALBUF     item_size_max     │ value argument / large-value gather area
 //   ARENA_BASE  ├──────────────────────────────┤ 1 MiB aligned
 //               │ slab pages and hash tables,  │ taken in 1 MiB pages at the frontier;
-//               │ 1 MiB each                   │ memory grows in large steps (slabs.ts)
+//               │ 1 MiB each                   │ reserved in one grow at init()      
 //               └──────────────────────────────┘ ≤ memory cap (init() refuses a -m that cannot fit)
 import { Setting } from "./settings";
 

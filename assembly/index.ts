@@ -2,7 +2,7 @@
 // (addresses from the *Addr exports), calls an operation, and reads RESULT (result.ts).
 // Every call is short: maintenance work is cut into bounded steps the host runs on timers.
 import {
-  STATE_BASE, STATE_END, SETTINGS, GLOBALS, KEYBUF, RESULT, PAGE_SIZE, WASM_PAGE, IO_MIN,
+  STATE_BASE, STATE_END, SETTINGS, KEYBUF, RESULT, PAGE_SIZE, WASM_PAGE, IO_MIN,
   LINE_ROOM, OUT_RESERVE, HOSTSTATS, HOST_VERSION, SETTINGS_DESC, Global, global32, setGlobal32, setGlobal64,
   global64, settingU32, alignUp, setSetting,
 } from "./layout";
@@ -30,7 +30,7 @@ import { valueRead } from "./chunk";
 import { getCommand, touchCommand, deleteCommand, flushCommand } from "./engine";
 import { storeCommand, StoreOp } from "./store";
 import { arithCommand, ArithResult, countArithMiss } from "./arith";
-import { resultCas, resultNumber, setResultCas, setResultValue, setResultExptime } from "./result";
+import { resultCas, resultNumber, setResultCas, setResultValue } from "./result";
 import { outReset, outLen } from "./output";
 import { renderStats as render, StatsGroup } from "./stats_text";
 import { checkInvariants as check } from "./invariants";
@@ -92,13 +92,9 @@ export function init(unixNow: u32): u32 {
   crawlerInit();
   clockInit(unixNow);
   if (settingU32(Setting.TRACK_SIZES) && !sizesEnable(0)) return InitError.OUT_OF_MEMORY;
-  setGlobal32(Global.INITIALIZED, 1);
   return InitError.OK;
 }
 
-export function stateBase(): usize { return STATE_BASE; }
-export function stateEnd(): usize { return STATE_END; }
-export function globalsAddr(): usize { return GLOBALS; }
 
 export function clockSet(unixNow: u32): void { setClock(unixNow); }
 export function currentTime(): u32 { return global32(Global.CURRENT_TIME); }
@@ -116,7 +112,6 @@ export function get(nkey: u32, touch: u32, exptime: f64): i32 {
   }
   setResultValue(addr, len, itClientFlags(it));
   setResultCas(itCas(it));
-  setResultExptime(itExptime(it));
   return <i32>len;
 }
 

@@ -215,4 +215,3 @@ export function itemSizeOk(nkey: u32, clientFlags: u32, nbytes: u64): bool {
   return total <= <u64>settingU32(Setting.ITEM_SIZE_MAX);
 }
 
-export { itData, itFlags, itLruId, classSize, powerLargest };

@@ -95,7 +95,6 @@ export enum Global {
   SIZES,                // sizes.ts histogram address (0 until first enabled), bucket count
   SIZES_BUCKETS,
   SIZES_CAS_MIN,        // items with a smaller CAS were stored before tracking began
-  INITIALIZED,
   COUNT,
 }
 export const GLOBALS: usize = SETTINGS + SETTINGS_SIZE;

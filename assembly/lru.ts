@@ -323,9 +323,4 @@ export function classHasItems(c: u32): bool {
   return (lruCount(c | HOT_LRU) | lruCount(c | WARM_LRU) | lruCount(c | COLD_LRU) | lruCount(c | TEMP_LRU)) != 0;
 }
 
-export function classItems(c: u32): u32 {
-  return lruCount(c | HOT_LRU) + lruCount(c | WARM_LRU) + lruCount(c | COLD_LRU) + lruCount(c | TEMP_LRU);
-}
 
-export function lruIdClass(id: u32): u32 { return id & CLSID_MASK; }
-export { MAX_CLASSES };

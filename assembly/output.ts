@@ -59,14 +59,6 @@ export function outU64(v: u64): void {
   setGlobal32(Global.OUTBUF_LEN, outLen() - U64_DIGITS_MAX + n);
 }
 
-export function outI64(v: i64): void {
-  if (v < 0) {
-    outByte(0x2d);
-    outU64(<u64>(-v));
-    return;
-  }
-  outU64(<u64>v);
-}
 
 export function outCrlf(): void {
   const p = room(2);

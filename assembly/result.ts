@@ -6,7 +6,6 @@
 //  12  len       u32   out: value length
 //  16  value     u32   out: address of the value bytes (item memory, or VALBUF if chunked)
 //  24  number    u64   in: incr/decr delta; out: the new counter value
-//  32  exptime   u32   out: relative exptime of the item
 import { RESULT } from "./layout";
 
 export const R_CAS: usize = 0;
@@ -14,7 +13,6 @@ export const R_FLAGS: usize = 8;
 export const R_LEN: usize = 12;
 export const R_VALUE: usize = 16;
 export const R_NUMBER: usize = 24;
-export const R_EXPTIME: usize = 32;
 
 @inline export function resultCas(): u64 { return load<u64>(RESULT, R_CAS); }
 @inline export function setResultCas(v: u64): void { store<u64>(RESULT, v, R_CAS); }
@@ -25,4 +23,3 @@ export const R_EXPTIME: usize = 32;
   store<u32>(RESULT, len, R_LEN);
   store<u32>(RESULT, flags, R_FLAGS);
 }
-@inline export function setResultExptime(v: u32): void { store<u32>(RESULT, v, R_EXPTIME); }

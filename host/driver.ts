@@ -58,7 +58,8 @@ export interface DriverOptions {
 // Unsent replies above this stop reading from that client until its socket drains, so a
 // client that never reads cannot grow the server.
 const OUTPUT_HIGH_WATER = 4 * 1024 * 1024;
-const TOO_MANY = new TextEncoder().encode("ERROR Too many open connections\r\n");
+const encoder = new TextEncoder();
+const TOO_MANY = encoder.encode("ERROR Too many open connections\r\n");
 const WATCH_CONNEVENTS = 8; // assembly/proto_admin.ts
 
 function splitAddr(addr: string): [string, string] {
@@ -112,7 +113,7 @@ export class Driver {
   private sendToWatchers(type: number, gid: number, text: string): void {
     if (this.watchers.size === 0) return;
     const now = Date.now();
-    const line = new TextEncoder().encode(`ts=${Math.floor(now / 1000)}.${(now % 1000) * 1000} gid=${gid} ${text}\n`);
+    const line = encoder.encode(`ts=${Math.floor(now / 1000)}.${(now % 1000) * 1000} gid=${gid} ${text}\n`);
     for (const w of this.watchers) if (w.watchMask & type) w.sendLog(line);
   }
 
@@ -190,7 +191,7 @@ export class Driver {
         `STAT ${fd}:secs_since_last_cmd ${Math.floor(c.idleSince(nowMs) / 1000)}`);
     }
     lines.push("END", "");
-    return new TextEncoder().encode(lines.join("\r\n"));
+    return encoder.encode(lines.join("\r\n"));
   }
   schedule(fn: () => void): void { this.defer(fn); }
 

@@ -160,16 +160,10 @@ export const ACCEPTED_NOOP_SUBOPTIONS = new Set([
   "resp_obj_mem_limit", "drop_privileges", "no_drop_privileges", "no_chunked_items", "sock_cookie_id",
 ]);
 
-export const ENGINE_OPTIONS = OPTIONS;
-
 export function defaultServerOptions(): ServerOptions {
   const o: Record<string, Value> = {};
   for (const s of OPTIONS) o[s.key] = Array.isArray(s.default) ? [...s.default] : s.default;
   return o as unknown as ServerOptions;
-}
-
-export function defaultEngineOptions(): EngineOptions {
-  return defaultServerOptions();
 }
 
 // The value of every core setting slot for these options.

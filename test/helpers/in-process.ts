@@ -49,3 +49,23 @@ export async function roundTrip(c: SocketClient, input: Bytes, timeoutMs?: numbe
   const reply = await c.readUntilText(VERSION_REPLY, timeoutMs);
   return reply.slice(0, -VERSION_REPLY.length);
 }
+
+/**
+ * Mocha hooks shared by the protocol suites: one server for the describe block (handed to
+ * `onServer` when the suite needs it), a fresh client per test (handed to `onClient`), dropped
+ * after each test.
+ */
+export function serverPerSuite(
+  onClient: (c: SocketClient) => void,
+  options: Partial<ServerOptions> = {},
+  onServer?: (srv: TestServer) => void,
+): void {
+  let srv: TestServer;
+  before(async () => {
+    srv = await TestServer.start(options);
+    onServer?.(srv);
+  });
+  after(() => srv.close());
+  beforeEach(async () => onClient(await srv.connect()));
+  afterEach(() => srv.dropClients());
+}

@@ -3,7 +3,7 @@
 // commands and the HTTP guard.
 import net from "node:net";
 import { expect } from "chai";
-import { TestServer, roundTrip } from "../helpers/in-process.js";
+import { TestServer, roundTrip, serverPerSuite } from "../helpers/in-process.js";
 import { SocketClient, parseStats, stats } from "../helpers/socket-client.js";
 
 const MB = 1024 * 1024;
@@ -28,14 +28,7 @@ describe("protocol: other commands", function () {
   let srv: TestServer;
   let c: SocketClient;
 
-  before(async () => {
-    srv = await TestServer.start();
-  });
-  after(() => srv.close());
-  beforeEach(async () => {
-    c = await srv.connect();
-  });
-  afterEach(() => srv.dropClients());
+  serverPerSuite((x) => (c = x), {}, (s) => (srv = s));
 
   describe("delete", () => {
     it("DELETED, then NOT_FOUND", async () => {
@@ -315,17 +308,9 @@ describe("protocol: other commands", function () {
 });
 
 describe("protocol: flush_all", function () {
-  let srv: TestServer;
   let c: SocketClient;
 
-  before(async () => {
-    srv = await TestServer.start();
-  });
-  after(() => srv.close());
-  beforeEach(async () => {
-    c = await srv.connect();
-  });
-  afterEach(() => srv.dropClients());
+  serverPerSuite((x) => (c = x));
 
   it("flushes at once, and later stores are kept", async () => {
     expect(await roundTrip(c, "set fl-a 0 0 1\r\na\r\nflush_all\r\nget fl-a\r\nset fl-b 0 0 1\r\nb\r\nget fl-b\r\n"))

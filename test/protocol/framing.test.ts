@@ -2,7 +2,7 @@
 // input split byte by byte or in large pieces, every value size up to -I, and input that is
 // not the protocol at all.
 import { expect } from "chai";
-import { TestServer, roundTrip, VERSION_REPLY } from "../helpers/in-process.js";
+import { TestServer, roundTrip, VERSION_REPLY, serverPerSuite } from "../helpers/in-process.js";
 import { SocketClient, patternBytes } from "../helpers/socket-client.js";
 
 const MB = 1024 * 1024;
@@ -17,14 +17,7 @@ describe("protocol: framing", function () {
   let srv: TestServer;
   let c: SocketClient;
 
-  before(async () => {
-    srv = await TestServer.start();
-  });
-  after(() => srv.close());
-  beforeEach(async () => {
-    c = await srv.connect();
-  });
-  afterEach(() => srv.dropClients());
+  serverPerSuite((x) => (c = x), {}, (s) => (srv = s));
 
   describe("the 2048-byte rule", () => {
     it("a partial line of 2048 bytes waits for its end", async () => {

@@ -1,23 +1,15 @@
 // Retrieval over a real socket (reference §1.3): get/gets/gat/gats/bget, multi-gets of any
 // line length, and replies larger than the core's reply area.
 import { expect } from "chai";
-import { TestServer, roundTrip } from "../helpers/in-process.js";
+import { roundTrip, serverPerSuite } from "../helpers/in-process.js";
 import { SocketClient, patternBytes, stats } from "../helpers/socket-client.js";
 
 const keys = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 
 describe("protocol: retrieval commands", function () {
-  let srv: TestServer;
   let c: SocketClient;
 
-  before(async () => {
-    srv = await TestServer.start();
-  });
-  after(() => srv.close());
-  beforeEach(async () => {
-    c = await srv.connect();
-  });
-  afterEach(() => srv.dropClients());
+  serverPerSuite((x) => (c = x));
 
   it("get: hits in request order, misses silent, duplicates repeated", async () => {
     await roundTrip(c, "set rt-a 1 0 1\r\na\r\nset rt-b 2 0 2\r\nbb\r\n");

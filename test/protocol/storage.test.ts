@@ -1,23 +1,15 @@
 // Storage commands over a real socket (reference §1.2, §1.6): every reply, noreply, the
 // parse errors that do not swallow the data block and the allocation failures that do.
 import { expect } from "chai";
-import { TestServer, roundTrip } from "../helpers/in-process.js";
+import { TestServer, roundTrip, serverPerSuite } from "../helpers/in-process.js";
 import { SocketClient, stats } from "../helpers/socket-client.js";
 
 const MB = 1024 * 1024;
 
 describe("protocol: storage commands", function () {
-  let srv: TestServer;
   let c: SocketClient;
 
-  before(async () => {
-    srv = await TestServer.start();
-  });
-  after(() => srv.close());
-  beforeEach(async () => {
-    c = await srv.connect();
-  });
-  afterEach(() => srv.dropClients());
+  serverPerSuite((x) => (c = x));
 
   describe("set", () => {
     it("stores a value with its flags and returns it on get", async () => {

@@ -168,15 +168,21 @@ export class Model {
     expect(this.e.lastCas(), `${ctx}: cas`).to.equal(this.cas);
   }
 
+  // The size and memory refusals add, replace, append/prepend and cas share: true when the
+  // command ended there (and the model has counted it).
+  private refused(r: string, key: string, flags: number, len: number, ctx: string): boolean {
+    if (!this.sizeOk(key, flags, len)) {
+      expect(r, ctx).to.equal("TOO_LARGE");
+      this.counters.store_too_large++;
+      return true;
+    }
+    return this.noMemory(r, ctx);
+  }
+
   add(key: string, value: Uint8Array, flags: number, exptime: number): void {
     const ctx = `add ${key}`;
     const r = this.e.add(key, value, { flags, exptime });
-    if (!this.sizeOk(key, flags, value.length)) {
-      expect(r, ctx).to.equal("TOO_LARGE");
-      this.counters.store_too_large++;
-      return;
-    }
-    if (this.noMemory(r, ctx)) return;
+    if (this.refused(r, key, flags, value.length, ctx)) return;
     this.counters.cmd_set++;
     const it = this.presence(key, r === "NOT_STORED", ctx);
     expect(r, ctx).to.equal(it ? "NOT_STORED" : "STORED");
@@ -186,12 +192,7 @@ export class Model {
   replace(key: string, value: Uint8Array, flags: number, exptime: number): void {
     const ctx = `replace ${key}`;
     const r = this.e.replace(key, value, { flags, exptime });
-    if (!this.sizeOk(key, flags, value.length)) {
-      expect(r, ctx).to.equal("TOO_LARGE");
-      this.counters.store_too_large++;
-      return;
-    }
-    if (this.noMemory(r, ctx)) return;
+    if (this.refused(r, key, flags, value.length, ctx)) return;
     this.counters.cmd_set++;
     const it = this.presence(key, r === "STORED", ctx);
     expect(r, ctx).to.equal(it ? "STORED" : "NOT_STORED");
@@ -201,12 +202,7 @@ export class Model {
   join(key: string, data: Uint8Array, append: boolean, flags: number): void {
     const ctx = `${append ? "append" : "prepend"} ${key}`;
     const r = append ? this.e.append(key, data, { flags }) : this.e.prepend(key, data, { flags });
-    if (!this.sizeOk(key, flags, data.length)) {
-      expect(r, ctx).to.equal("TOO_LARGE");
-      this.counters.store_too_large++;
-      return;
-    }
-    if (this.noMemory(r, ctx)) return;
+    if (this.refused(r, key, flags, data.length, ctx)) return;
     this.counters.cmd_set++;
     const held = this.live(key);
     const fits = held !== undefined && this.sizeOk(key, held.flags, held.value.length + data.length);
@@ -233,12 +229,7 @@ export class Model {
   casOp(key: string, value: Uint8Array, unique: bigint, flags: number, exptime: number): void {
     const ctx = `cas ${key} ${unique}`;
     const r = this.e.cas(key, value, unique, { flags, exptime });
-    if (!this.sizeOk(key, flags, value.length)) {
-      expect(r, ctx).to.equal("TOO_LARGE");
-      this.counters.store_too_large++;
-      return;
-    }
-    if (this.noMemory(r, ctx)) return;
+    if (this.refused(r, key, flags, value.length, ctx)) return;
     this.counters.cmd_set++;
     const it = this.presence(key, r !== "NOT_FOUND", ctx);
     if (!it) {

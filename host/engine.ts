@@ -9,6 +9,7 @@ import { HostStat } from "../assembly/host_stats.js";
 import {
   ServerOptions, defaultServerOptions, coreSettings, validateEngineOptions, statsSettingsDescriptor,
 } from "./options.js";
+import type { CacheEngine, ProtocolEngine } from "./engine_api.js";
 
 export type Bytes = string | Uint8Array;
 
@@ -127,7 +128,7 @@ const POOL_SIZE = 16 * 1024;
 const POOL_MIN = 65; // V8 keeps typed arrays of up to 64 bytes on its own heap: slice is cheap
 const POOL_MAX = 1024;
 
-export class Engine {
+export class Engine implements CacheEngine, ProtocolEngine {
   private readonly x: CoreExports;
   private buf: ArrayBuffer;
   private u8: Uint8Array;

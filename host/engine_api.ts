@@ -1,0 +1,58 @@
+// The two faces of a cache engine, so the same host, driver, tests and benchmarks run on the
+// WASM core (engine.ts) and on the pure-JS twin (js/): CacheEngine is the storage API an
+// in-process caller uses; ProtocolEngine is what the connection driver needs to feed a
+// connection's bytes through the engine's protocol handler and collect its replies.
+import type { Bytes, Item, StoreOptions, StoreResult, ArithError, LogEntry } from "./engine.js";
+
+export interface CacheEngine {
+  get(key: Bytes): Item | undefined;
+  /** get and set a new exptime */
+  gat(key: Bytes, exptime: number): Item | undefined;
+  set(key: Bytes, value: Bytes, o?: StoreOptions): StoreResult;
+  add(key: Bytes, value: Bytes, o?: StoreOptions): StoreResult;
+  replace(key: Bytes, value: Bytes, o?: StoreOptions): StoreResult;
+  append(key: Bytes, value: Bytes, o?: StoreOptions): StoreResult;
+  prepend(key: Bytes, value: Bytes, o?: StoreOptions): StoreResult;
+  cas(key: Bytes, value: Bytes, cas: bigint, o?: StoreOptions): StoreResult;
+  /** The CAS of the last successful store. */
+  lastCas(): bigint;
+  delete(key: Bytes): boolean;
+  touch(key: Bytes, exptime: number): boolean;
+  incr(key: Bytes, delta: bigint | number): bigint | ArithError;
+  decr(key: Bytes, delta: bigint | number): bigint | ArithError;
+  flushAll(delay?: number): void;
+  /** Feeds the clock (unix seconds) from the engine's time source. */
+  tick(): void;
+  /** memcached's rel_time: seconds since the process started. */
+  currentTime(): number;
+  /** One bounded maintenance step; true when more work is waiting. */
+  maintain(): boolean;
+  /** The general `stats` group, by memcached's names. */
+  stats(): Map<string, string>;
+  resetStats(): void;
+  /** Starts the clock and maintenance timers; stop() clears them. */
+  start(): void;
+  stop(): void;
+}
+
+export interface ProtocolEngine {
+  /** The memory the input and output areas live in (re-taken after every call that may grow it). */
+  memory(): Uint8Array;
+  readonly inAddr: number;
+  readonly inSize: number;
+  readonly outAddr: number;
+  connOpen(id: number): boolean;
+  connClose(id: number): void;
+  /** Runs the commands in the first `len` bytes of the input area; returns bytes consumed. */
+  process(id: number, len: number): number;
+  procFlags(): number;
+  procNeed(): number;
+  outLength(): number;
+  onLog: ((entries: LogEntry[]) => void) | undefined;
+  drainLog(): void;
+  nextLogGid(): number;
+  setSetting(slot: number, v: number): void;
+  setHostStat(slot: number, value: number): void;
+  addHostStat(slot: number, n: number): void;
+  setHostVersion(text: string): void;
+}

@@ -36,17 +36,17 @@ export function execLine(ctx: Context, conn: Conn, h: HostState, line: number, l
   if (first === CH_M && tok.len[0] === META_NAME_LENGTH) return ctx.error();
   if (first === CH_G) return execG(ctx, conn, ntokens, line, lineEnd);
   if (first === CH_S) {
-    if (tok.is(0, "set")) return execUpdate(ctx, conn, ntokens, StoreOp.SET, line, data, dataAvail);
+    if (tok.is(0, "set")) return execUpdate(ctx, conn, ntokens, StoreOp.SET, data, dataAvail);
     if (tok.is(0, "stats")) return execStats(ctx, ntokens, h);
     if (tok.is(0, "shutdown")) return execShutdown(ctx, ntokens);
     return ctx.error();
   }
   if (first === CH_A) {
-    if (tok.is(0, "add")) return execUpdate(ctx, conn, ntokens, StoreOp.ADD, line, data, dataAvail);
-    if (tok.is(0, "append")) return execUpdate(ctx, conn, ntokens, StoreOp.APPEND, line, data, dataAvail);
+    if (tok.is(0, "add")) return execUpdate(ctx, conn, ntokens, StoreOp.ADD, data, dataAvail);
+    if (tok.is(0, "append")) return execUpdate(ctx, conn, ntokens, StoreOp.APPEND, data, dataAvail);
     return ctx.error();
   }
-  if (first === CH_C) return tok.is(0, "cas") ? execUpdate(ctx, conn, ntokens, StoreOp.CAS, line, data, dataAvail) : ctx.error();
+  if (first === CH_C) return tok.is(0, "cas") ? execUpdate(ctx, conn, ntokens, StoreOp.CAS, data, dataAvail) : ctx.error();
   if (first === CH_I) return tok.is(0, "incr") ? execArith(ctx, ntokens, true) : ctx.error();
   if (first === CH_D) {
     if (tok.is(0, "delete")) return execDelete(ctx, ntokens);
@@ -54,8 +54,8 @@ export function execLine(ctx: Context, conn: Conn, h: HostState, line: number, l
     return ctx.error();
   }
   if (first === CH_T) return tok.is(0, "touch") ? execTouch(ctx, ntokens) : ctx.error();
-  if (tok.is(0, "replace")) return execUpdate(ctx, conn, ntokens, StoreOp.REPLACE, line, data, dataAvail);
-  if (tok.is(0, "prepend")) return execUpdate(ctx, conn, ntokens, StoreOp.PREPEND, line, data, dataAvail);
+  if (tok.is(0, "replace")) return execUpdate(ctx, conn, ntokens, StoreOp.REPLACE, data, dataAvail);
+  if (tok.is(0, "prepend")) return execUpdate(ctx, conn, ntokens, StoreOp.PREPEND, data, dataAvail);
   if (tok.is(0, "bget")) return ntokens < 3 ? ctx.error() : execGet(ctx, conn, ntokens, false, false, line, lineEnd);
   if (tok.is(0, "flush_all")) return execFlush(ctx, ntokens);
   if (tok.is(0, "version")) {

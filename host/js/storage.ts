@@ -27,7 +27,7 @@ const STORE_REPLIES: Record<StoreResult, string> = {
  * Runs a storage command whose line is tokenized; `data` is where its data block starts and
  * `dataAvail` how many bytes follow the line. Returns the data bytes consumed or EXEC_NEED_MORE.
  */
-export function execUpdate(ctx: Context, conn: Conn, ntokens: number, op: StoreOp, line: number, data: number, dataAvail: number): number {
+export function execUpdate(ctx: Context, conn: Conn, ntokens: number, op: StoreOp, data: number, dataAvail: number): number {
   const tok = ctx.tok;
   const handleCas = op === StoreOp.CAS;
   if (handleCas ? ntokens !== 7 && ntokens !== 8 : ntokens !== 6 && ntokens !== 7) return ctx.error();
@@ -53,7 +53,9 @@ export function execUpdate(ctx: Context, conn: Conn, ntokens: number, op: StoreO
   if (!itemSizeOk(ctx.opts, nkey, flags, vlen)) return refuseTooLarge(ctx, conn, op, total, dataAvail);
   if (dataAvail < total) {
     ctx.procFlag(PF_NEED_MORE);
-    ctx.need = data - line + total;
+    // Counted from the command's first word, as the core counts it: after leading spaces the
+    // driver asks once or twice too early, which costs a re-parse, never a reply.
+    ctx.need = data - tok.at[0] + total;
     return EXEC_NEED_MORE;
   }
   const buf = ctx.buf;

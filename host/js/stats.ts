@@ -1,7 +1,9 @@
 // `stats` and `stats settings` in the JS twin. The general group interleaves what the host
 // knows (process, connections, sockets: fed by the driver through setHostStat) with the storage
 // engine's counters (CacheEngine.stats()), in memcached 1.6.18's order; this table says where
-// each line comes from (the core's assembly/stats_text.ts renders the same lines).
+// each line comes from (the core's assembly/stats_text.ts renders the same lines). An engine
+// line the engine does not report is left out, as memcached leaves out the lines of machinery
+// it is not running; lines an engine reports that memcached does not have come last.
 // `stats settings` is rendered from host/options.ts's STATS_SETTINGS, as the core does.
 import { HostStat } from "../../assembly/host_stats.js";
 import { Setting } from "../../assembly/settings.js";
@@ -24,6 +26,7 @@ const USEC_DIGITS = 6;
 // memcached keeps this many descriptors back for listeners and internal pipes.
 const RESERVED_FDS = 20;
 const HUNDRED = 100;
+const MEMCACHED_VERSION = "1.6.18";
 
 const host = (slot: HostStat): HostValue => (_ctx, h) => h.stats[slot];
 const usec = (slot: HostStat): HostValue => (_ctx, h) => {
@@ -36,7 +39,7 @@ const GENERAL: readonly [string, Source][] = [
   ["pid", host(HostStat.PID)],
   ["uptime", ENGINE],
   ["time", ENGINE],
-  ["version", ENGINE],
+  ["version", () => MEMCACHED_VERSION],
   ["libevent", (_ctx, h) => h.version],
   ["pointer_size", ENGINE],
   ["rusage_user", usec(HostStat.RUSAGE_USER_US)],
@@ -130,6 +133,8 @@ const GENERAL: readonly [string, Source][] = [
   ["lru_bumps_dropped", ENGINE],
 ];
 
+const KNOWN = new Set(GENERAL.map(([name]) => name));
+
 function statLine(ctx: Context, name: string, value: number | string): void {
   const out = ctx.out;
   out.ascii("STAT ");
@@ -152,6 +157,7 @@ export function renderGeneral(ctx: Context, h: HostState): void {
     const v = source(ctx, h);
     if (v !== undefined) statLine(ctx, name, v);
   }
+  for (const [name, v] of engine) if (!KNOWN.has(name)) statLine(ctx, name, v);
   ctx.out.line("END");
 }
 

@@ -16,8 +16,6 @@ export const EXEC_STOP = -2;
 /** The line is done, but the driver acts before the next one (`stats conns`). */
 export const EXEC_STOP_AFTER = -3;
 
-export const KEY_MAX_LENGTH = 250;
-
 /** Per connection, what must survive from one process() call to the next. */
 export interface Conn {
   /** The first byte has arrived (-vv announces the protocol then). */

@@ -3,8 +3,8 @@
 // batch by batch. When the output area cannot take one more value of the largest size, the
 // line is left unconsumed with the offset of the next key saved (PF_AGAIN): the driver sends
 // what is there and calls again.
-import { PF_AGAIN, type Item } from "../engine.js";
-import { Context, Conn, EXEC_STOP, KEY_MAX_LENGTH } from "./context.js";
+import { KEY_MAX_LENGTH, PF_AGAIN, type Item } from "../engine.js";
+import { Context, Conn, EXEC_STOP } from "./context.js";
 import { NO_REST, toI32 } from "./tokens.js";
 
 // "VALUE <key> <flags> <bytes> <cas>\r\n" at its longest, and "END\r\n".

@@ -3,8 +3,8 @@
 // assembly/proto_text.ts). The line is checked first; a value over -I is refused before its
 // data arrives and swallowed as it does; otherwise the command waits (PF_NEED_MORE) until the
 // whole data block is in the buffer and hands the engine a view of it.
-import { PF_NEED_MORE, StoreOp, type StoreResult } from "../engine.js";
-import { Context, Conn, EXEC_NEED_MORE, KEY_MAX_LENGTH } from "./context.js";
+import { KEY_MAX_LENGTH, PF_NEED_MORE, StoreOp, type StoreResult } from "../engine.js";
+import { Context, Conn, EXEC_NEED_MORE } from "./context.js";
 import { itemSizeOk } from "./item_size.js";
 import { toI32, toU32, toU64 } from "./tokens.js";
 

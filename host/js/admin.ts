@@ -4,7 +4,7 @@
 import { PF_CLOSE_NOW, PF_SHUTDOWN, PF_STATS_CONNS } from "../engine.js";
 import { Setting } from "../../assembly/settings.js";
 import { Context, EXEC_STOP, EXEC_STOP_AFTER } from "./context.js";
-import { renderGeneral, renderSettings, resetStats, type HostState } from "./stats.js";
+import { renderGeneral, renderSettings, resetStats, type HostState } from "./stats_text.js";
 import { toI32, toU32 } from "./tokens.js";
 
 const VERBOSITY_MAX = 2;

@@ -11,7 +11,7 @@ import { execGet } from "./retrieval.js";
 import { execUpdate } from "./storage.js";
 import { execArith, execDelete, execTouch } from "./keyops.js";
 import { execFlush, execShutdown, execStats, execVerbosity } from "./admin.js";
-import type { HostState } from "./stats.js";
+import type { HostState } from "./stats_text.js";
 
 const CH_A = 0x61;
 const CH_C = 0x63;

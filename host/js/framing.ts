@@ -8,7 +8,7 @@ import {
 import { Setting } from "../../assembly/settings.js";
 import { Context, Conn, EXEC_NEED_MORE, EXEC_STOP, EXEC_STOP_AFTER } from "./context.js";
 import { execLine } from "./dispatch.js";
-import type { HostState } from "./stats.js";
+import type { HostState } from "./stats_text.js";
 
 const LF = 0x0a;
 const CR = 0x0d;

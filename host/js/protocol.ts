@@ -16,7 +16,7 @@ import { Setting } from "../../assembly/settings.js";
 import { Context, Conn } from "./context.js";
 import { Output } from "./output.js";
 import { processText, OUT_RESERVE } from "./framing.js";
-import type { HostState } from "./stats.js";
+import type { HostState } from "./stats_text.js";
 
 // The core's area sizes (assembly/index.ts placeAreas): the input area holds a whole storage
 // command (its line and an -I value), the output area one value more than that.

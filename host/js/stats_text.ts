@@ -61,7 +61,7 @@ const GENERAL: readonly [string, Source][] = [
   ["cmd_set", ENGINE],
   ["cmd_flush", ENGINE],
   ["cmd_touch", ENGINE],
-  ["cmd_meta", ENGINE],
+  ["cmd_meta", zero], // the twin serves no meta command
   ["get_hits", ENGINE],
   ["get_misses", ENGINE],
   ["get_expired", ENGINE],

@@ -32,9 +32,9 @@ export interface Case {
   expect?: string | RegExp;
   /** memcached closes the connection (default: it stays open). */
   closes?: boolean;
-  /** Extra server arguments; cases with equal arguments share one pair of servers. */
+  /** Extra server arguments; cases with equal arguments share one set of servers. */
   serverArgs?: string[];
-  /** Gets its own pair of servers: the case changes or reads server-wide state. */
+  /** Gets its own set of servers: the case changes or reads server-wide state. */
   isolate?: boolean;
   /** Both servers must exit after the case (shutdown). Implies `isolate`. */
   serverExits?: boolean;

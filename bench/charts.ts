@@ -47,18 +47,26 @@ function find(e: EngineSection, engine: string, g: { values: string; items: numb
   return e.runs.find((r) => r.engine === engine && r.values === g.values && r.items === g.items);
 }
 
+// A run that did not finish still shows the phases it completed; the rest say why not.
 function engineBars(e: EngineSection, gs: RunGroup[], value: (r: EngineRun) => number | undefined): BarSeries[] {
   return e.config.engines.map((engine, i) => {
     const runs = gs.map((g) => find(e, engine, g));
     return {
       name: engine, color: color(engine, i),
-      values: runs.map((r) => (r?.status === "ok" ? value(r) ?? null : null)),
+      values: runs.map((r) => (r ? value(r) ?? null : null)),
       missing: runs.map((r) => (r ? r.status : "not run")),
     };
   });
 }
 
-const PHASE_TITLES: Record<PhaseName, string> = { fill: "sets/s while filling", get: "gets/s (random keys)", overwrite: "overwrites/s (random keys)" };
+/** The engine's name, with the outcome when the run did not finish. */
+function runName(engine: string, r: EngineRun | undefined): string {
+  return !r || r.status === "ok" ? engine : `${engine} (${r.status})`;
+}
+
+const PHASE_TITLES: Record<PhaseName, string> = {
+  fill: "sets/s while filling", get: "gets/s (random keys)", overwrite: "overwrites/s (random keys)",
+};
 
 export function engineThroughput(e: EngineSection, phase: PhaseName): string {
   const gs = groups(e);
@@ -85,7 +93,8 @@ export function engineRss(e: EngineSection): string {
 }
 
 export function engineHeap(e: EngineSection): string {
-  return memoryPlot(e, "engine-heap", "Engines in process: V8 heap after a full GC vs items", "V8 heap MB", (r) => r.memory!.after.heapUsed / MB);
+  return memoryPlot(e, "engine-heap", "Engines in process: V8 heap after a full GC vs items", "V8 heap MB",
+    (r) => r.memory!.after.heapUsed / MB);
 }
 
 export function engineBytesPerItem(e: EngineSection): string {
@@ -110,9 +119,9 @@ export function engineGcHistogram(e: EngineSection, items: number): string {
     const r = find(e, engine, { values: "fixed", items });
     const counts = PAUSE_BUCKETS.map(() => 0);
     for (const [, ms] of r?.gcPauses ?? []) counts[PAUSE_BUCKETS.findIndex((hi) => ms <= hi)]++;
-    const ran = r?.status === "ok";
+    const ran = !!r?.phases.length;
     return {
-      name: engine, color: color(engine, i), values: counts.map((c) => (ran ? c : null)),
+      name: runName(engine, r), color: color(engine, i), values: counts.map((c) => (ran ? c : null)),
       missing: counts.map((_, j) => (j === 0 ? r?.status ?? "not run" : "")),
     };
   });
@@ -123,10 +132,11 @@ export function engineGcHistogram(e: EngineSection, items: number): string {
 }
 
 export function engineGcTimeline(e: EngineSection, items: number): string {
-  const series: PlotSeries[] = e.config.engines.map((engine, i) => ({
-    name: engine, color: color(engine, i), style: "dots",
-    points: (find(e, engine, { values: "fixed", items })?.gcPauses ?? []).map(([t, ms]) => [t / 1000, ms] as [number, number]),
-  }));
+  const series: PlotSeries[] = e.config.engines.map((engine, i) => {
+    const r = find(e, engine, { values: "fixed", items });
+    return { name: runName(engine, r), color: color(engine, i), style: "dots",
+      points: (r?.gcPauses ?? []).map(([t, ms]) => [t / 1000, ms] as [number, number]) };
+  });
   return plot({
     id: "engine-gc-timeline", title: `GC pauses over the run, ${fmtCount(items)} items`, xLabel: "seconds since the fill began",
     yLabel: "pause", series, logY: true, xFormat: fmtSeconds, yFormat: fmtMsAxis,
@@ -169,7 +179,9 @@ export function timeline(x: TimelineTarget, section: TimelineSection): string {
     { name: "p99", color: P99_COLOR, style: "line", points: col(3) },
     { name: "p50", color: P50_COLOR, style: "line", points: col(2) },
   ];
-  if (x.gcPauses) series.push({ name: "server GC pause", color: GC_COLOR, style: "dots", points: x.gcPauses.map(([t, ms]) => [t, ms * US_PER_MS]) });
+  if (x.gcPauses) {
+    series.push({ name: "server GC pause", color: GC_COLOR, style: "dots", points: x.gcPauses.map(([t, ms]) => [t, ms * US_PER_MS]) });
+  }
   const spans = [];
   if (x.fill) spans.push({ from: x.fill.startS, to: x.fill.endS, label: `fill, ${section.config.fillDepth}-deep sets` });
   if (x.run) spans.push({ from: x.run.startS, to: x.run.endS, label: "90/10 get/set, depth 1" });

@@ -8,10 +8,11 @@
 // timers run, as between a server's reads.
 import { createSubject, NotAvailable, type Subject } from "./engine-subjects.js";
 import type { ChildMessage, ChildTask, EngineRun, PhaseName, PhaseResult, RunStatus } from "./engine.js";
+import { round } from "./format.js";
 import { GcMonitor, type GcPause } from "./gc-monitor.js";
 import { KEY_LEN, prng, randomKey, writeKey } from "./keys.js";
 import { pauseSummary } from "./latency.js";
-import { heapAfterGc, memorySample, now } from "./process-memory.js";
+import { heapAfterGc, memorySample, now, type MemorySample } from "./process-memory.js";
 import { byName, meanLength, valueLength, type ValueSizes } from "./value-sizes.js";
 
 const CHUNK = 10_000;
@@ -20,6 +21,9 @@ const CHUNK = 10_000;
 const WARMUP_ITEMS = 10_000;
 const WARMUP_ROUNDS = 3;
 const PROGRESS_EVERY_MS = 500;
+const MS_PER_S = 1000;
+// printable values: a corrupted one is easy to spot in a dump
+const PATTERN = "abcdefghijklmnopqrstuvwxyz";
 
 /** The inputs of one chunk: keys back to back, each op's value length, one value buffer. */
 class Chunk {
@@ -29,7 +33,7 @@ class Chunk {
 
   constructor(readonly sizes: ValueSizes) {
     this.value = new Uint8Array(sizes.max);
-    for (let i = 0; i < this.value.length; i++) this.value[i] = 0x61 + (i % 26);
+    for (let i = 0; i < this.value.length; i++) this.value[i] = PATTERN.charCodeAt(i % PATTERN.length);
   }
 
   write(count: number, keyOf: (j: number) => number): void {
@@ -87,7 +91,10 @@ function phaseSpecs(s: Subject, items: number, ops: number, seed: number): Phase
   ];
 }
 
-type Report = (phase: PhaseName, done: number, total: number, opsPerSec: number) => void;
+interface Report {
+  progress(phase: PhaseName, done: number, total: number, opsPerSec: number): void;
+  phase(result: PhaseResult, pauses: EngineRun["gcPauses"]): void;
+}
 
 async function runPhase(p: PhaseSpec, c: Chunk, gcm: GcMonitor, report: Report): Promise<{ result: PhaseResult; pauses: GcPause[] }> {
   heapAfterGc(); // the previous phase's garbage must not be collected inside this one
@@ -106,13 +113,13 @@ async function runPhase(p: PhaseSpec, c: Chunk, gcm: GcMonitor, report: Report):
     done += count;
     if (now() - lastReport >= PROGRESS_EVERY_MS) {
       lastReport = now();
-      report(p.name, done, p.ops, done / (ms / 1000));
+      report.progress(p.name, done, p.ops, done / (ms / MS_PER_S));
     }
   }
   const pauses = await gcm.pauses(t0, now());
   lastValue = undefined;
   const result: PhaseResult = {
-    name: p.name, ops: p.ops, seconds: ms / 1000, opsPerSec: Math.round(p.ops / (ms / 1000)), misses,
+    name: p.name, ops: p.ops, seconds: ms / MS_PER_S, opsPerSec: Math.round(p.ops / (ms / MS_PER_S)), misses,
     gc: pauseSummary(pauses.map((x) => x.ms)), memory: memorySample(),
   };
   return { result, pauses };
@@ -122,16 +129,14 @@ const capacity = (items: number, sizes: ValueSizes) => ({ items, keyLength: KEY_
 
 // The same phases on a small throwaway engine, so the measured ones run optimised code from
 // their first op (the fill in particular cannot be repeated on the same engine).
-async function warmUp(task: ChildTask, sizes: ValueSizes): Promise<void> {
+async function warmUp(task: ChildTask, sizes: ValueSizes, gcm: GcMonitor): Promise<void> {
   const n = Math.min(WARMUP_ITEMS, task.items);
   const s = await createSubject(task.engine, capacity(n, sizes));
   const c = new Chunk(sizes);
-  const gcm = new GcMonitor();
-  const quiet: Report = () => {};
+  const quiet: Report = { progress: () => {}, phase: () => {} };
   for (let r = 0; r < WARMUP_ROUNDS; r++) {
     for (const p of phaseSpecs(s, n, n, task.seed + r)) if (r === 0 || p.name !== "fill") await runPhase(p, c, gcm, quiet);
   }
-  gcm.disconnect();
   s.close();
 }
 
@@ -141,6 +146,36 @@ function statusOf(e: unknown): RunStatus {
   return "failed";
 }
 
+async function runPhases(s: Subject, task: ChildTask, sizes: ValueSizes, gcm: GcMonitor, report: Report,
+                         r: EngineRun, at: { stage: string }): Promise<void> {
+  const c = new Chunk(sizes);
+  const start = now();
+  for (const p of phaseSpecs(s, task.items, task.ops, task.seed)) {
+    at.stage = p.name;
+    const { result, pauses } = await runPhase(p, c, gcm, report);
+    const sinceStart = pauses.map((x): [number, number] => [round(x.at - start, 1), round(x.ms, 3)]);
+    r.phases.push(result);
+    r.gcPauses.push(...sinceStart);
+    report.phase(result, sinceStart);
+    if (result.misses) r.problems.push(`${p.name}: ${result.misses} misses or refusals`);
+  }
+}
+
+/** Memory after a full GC, and what the engine says it holds. */
+function finish(s: Subject, task: ChildTask, before: MemorySample, r: EngineRun): void {
+  heapAfterGc();
+  const after = memorySample();
+  r.storedItems = s.items();
+  r.evictions = s.evictions();
+  r.memory = {
+    before, after,
+    rssPerItem: Math.round((after.rss - before.rss) / r.storedItems),
+    heapPerItem: Math.round((after.heapUsed - before.heapUsed) / r.storedItems),
+  };
+  if (r.storedItems !== task.items) r.problems.push(`${r.storedItems} items stored, expected ${task.items}`);
+  if (r.evictions) r.problems.push(`${r.evictions} evictions: the engine was given too little memory`);
+}
+
 async function run(task: ChildTask, report: Report): Promise<EngineRun> {
   const sizes = byName(task.values);
   const r: EngineRun = {
@@ -148,37 +183,19 @@ async function run(task: ChildTask, report: Report): Promise<EngineRun> {
     gcPauses: [], problems: [], wallSeconds: 0,
   };
   const gcm = new GcMonitor();
-  let current: PhaseName = "fill";
+  const at = { stage: "warm-up" };
   try {
-    await warmUp(task, sizes);
+    await warmUp(task, sizes, gcm);
     heapAfterGc();
     const before = memorySample();
     const s = await createSubject(task.engine, capacity(task.items, sizes));
     r.config = s.config;
-    const c = new Chunk(sizes);
-    const start = now();
-    for (const p of phaseSpecs(s, task.items, task.ops, task.seed)) {
-      current = p.name;
-      const { result, pauses } = await runPhase(p, c, gcm, report);
-      r.phases.push(result);
-      for (const x of pauses) r.gcPauses.push([Math.round((x.at - start) * 10) / 10, Math.round(x.ms * 1000) / 1000]);
-      if (result.misses) r.problems.push(`${p.name}: ${result.misses} misses or refusals`);
-    }
-    heapAfterGc();
-    const after = memorySample();
-    r.storedItems = s.items();
-    r.evictions = s.evictions();
-    r.memory = {
-      before, after,
-      rssPerItem: Math.round((after.rss - before.rss) / r.storedItems),
-      heapPerItem: Math.round((after.heapUsed - before.heapUsed) / r.storedItems),
-    };
-    if (r.storedItems !== task.items) r.problems.push(`${r.storedItems} items stored, expected ${task.items}`);
-    if (r.evictions) r.problems.push(`${r.evictions} evictions: the engine was given too little memory`);
+    await runPhases(s, task, sizes, gcm, report, r, at);
+    finish(s, task, before, r);
     s.close();
   } catch (e) {
     r.status = statusOf(e);
-    r.error = `${(e as Error).message}${r.status === "not available" ? "" : ` (during ${current})`}`;
+    r.error = `${(e as Error).message}${r.status === "not available" ? "" : ` (during ${at.stage})`}`;
   }
   gcm.disconnect();
   return r;
@@ -187,7 +204,10 @@ async function run(task: ChildTask, report: Report): Promise<EngineRun> {
 async function main(): Promise<void> {
   const task = JSON.parse(process.argv[2]) as ChildTask;
   const send = (m: ChildMessage) => new Promise<void>((resolve) => process.send!(m, () => resolve()));
-  const report: Report = (phase, done, total, opsPerSec) => { process.send!({ progress: { phase, done, total, opsPerSec } }); };
+  const report: Report = {
+    progress: (phase, done, total, opsPerSec) => { process.send!({ progress: { phase, done, total, opsPerSec } }); },
+    phase: (phase, pauses) => { process.send!({ phase, pauses }); },
+  };
   const result = await run(task, report);
   await send({ result });
   process.disconnect();

@@ -80,8 +80,10 @@ export interface EngineSection {
   runs: EngineRun[];
 }
 
+// Sized for the whole suite to finish in ~10 min on 2 cores: a JS engine near its heap limit
+// can collect garbage for minutes, so the timeout bounds every run.
 export const ENGINE_FULL: Omit<EngineConfig, "engines" | "seed"> = {
-  sizes: [1_000_000, 5_000_000, 10_000_000], mixedItems: 1_000_000, ops: 1_000_000, heapMb: 4096, timeoutS: 75,
+  sizes: [1_000_000, 5_000_000, 10_000_000], mixedItems: 500_000, ops: 500_000, heapMb: 4096, timeoutS: 60,
 };
 export const ENGINE_QUICK: Omit<EngineConfig, "engines" | "seed"> = {
   sizes: [20_000, 50_000], mixedItems: 20_000, ops: 20_000, heapMb: 4096, timeoutS: 30,
@@ -97,9 +99,13 @@ export interface ChildTask {
   seed: number;
 }
 
-/** What a child sends back: progress while it runs, then one result. */
+/**
+ * What a child sends back: progress while it runs, each phase as it ends (so a run that is
+ * killed or dies keeps what it finished), then one result.
+ */
 export type ChildMessage =
   | { progress: { phase: PhaseName; done: number; total: number; opsPerSec: number } }
+  | { phase: PhaseResult; pauses: EngineRun["gcPauses"] }
   | { result: EngineRun };
 
 const CHILD = fileURLToPath(new URL("./engine-child.js", import.meta.url));
@@ -127,7 +133,8 @@ function describe(r: EngineRun): string {
   const rates = r.phases.map((p) => `${p.name} ${fmtRate(p.opsPerSec)}/s`).join(", ");
   const gcMax = Math.max(0, ...r.phases.map((p) => p.gc.maxMs));
   const m = r.memory;
-  return `${rates}; RSS ${mb(m?.after.rss)} MB (${m ? m.rssPerItem.toFixed(0) : "-"} B/item), heap ${mb(m?.after.heapUsed)} MB; GC max ${fmtMs(gcMax)}` +
+  return `${rates}; RSS ${mb(m?.after.rss)} MB (${m ? m.rssPerItem.toFixed(0) : "-"} B/item), ` +
+    `heap ${mb(m?.after.heapUsed)} MB; GC max ${fmtMs(gcMax)}` +
     (r.problems.length ? `; PROBLEMS: ${r.problems.join("; ")}` : "");
 }
 
@@ -140,11 +147,18 @@ function runChild(task: ChildTask, cfg: EngineConfig, progress: Progress, label:
     child.stderr!.on("data", (d: Buffer) => { tail = (tail + d.toString()).slice(-STDERR_KEEP); });
     let result: EngineRun | undefined;
     let last: { phase: PhaseName; done: number; total: number } | undefined;
+    const finished: Pick<EngineRun, "phases" | "gcPauses"> = { phases: [], gcPauses: [] };
     const name = `${task.engine} ${fmtCount(task.items)} ${task.values}`;
     child.on("message", (m: ChildMessage) => {
       if ("result" in m) { result = m.result; return; }
+      if ("phase" in m) {
+        finished.phases.push(m.phase);
+        finished.gcPauses.push(...m.pauses);
+        return;
+      }
       last = m.progress;
-      progress.status(`${label} ${name}: ${m.progress.phase} ${fmtCount(m.progress.done)}/${fmtCount(m.progress.total)} at ${fmtRate(m.progress.opsPerSec)} ops/s`);
+      const p = m.progress;
+      progress.status(`${label} ${name}: ${p.phase} ${fmtCount(p.done)}/${fmtCount(p.total)} at ${fmtRate(p.opsPerSec)} ops/s`);
     });
     let timedOut = false;
     const timer = setTimeout(() => { timedOut = true; child.kill("SIGKILL"); }, cfg.timeoutS * 1000);
@@ -152,16 +166,24 @@ function runChild(task: ChildTask, cfg: EngineConfig, progress: Progress, label:
       clearTimeout(timer);
       const wallSeconds = (Date.now() - t0) / 1000;
       if (result) return resolve({ ...result, wallSeconds });
-      const where = last ? ` (during ${last.phase}, at ${fmtCount(last.done)} of ${fmtCount(last.total)})` : "";
+      const where = howFar(finished.phases, last);
       const [status, why] = timedOut
         ? ["timeout", `did not finish within ${cfg.timeoutS} s`] as const
         : crashReason(tail, code, signal);
       resolve({
         engine: task.engine, values: task.values, items: task.items, status, error: why + where,
-        config: {}, phases: [], gcPauses: [], problems: [], wallSeconds,
+        config: {}, ...finished, problems: [], wallSeconds,
       });
     });
   });
+}
+
+/** " (fill and get done; overwrite past 70k of 500k)": where a run that did not finish got to. */
+function howFar(done: PhaseResult[], last: { phase: PhaseName; done: number; total: number } | undefined): string {
+  const names = done.map((p) => p.name);
+  const current = last && !names.includes(last.phase) ? `${last.phase} past ${fmtCount(last.done)} of ${fmtCount(last.total)}` : "";
+  const parts = [names.length ? `${names.join(" and ")} done` : "", current].filter(Boolean);
+  return parts.length ? ` (${parts.join("; ")})` : "";
 }
 
 // V8 aborts the process on heap exhaustion ("FATAL ERROR: ... JavaScript heap out of memory");

@@ -42,7 +42,10 @@ function fixedRun(e: EngineSection, engine: EngineRun["engine"], items: number):
 }
 
 function speedupGoal(e: EngineSection | null): Goal {
-  const g = { name: "WASM engine vs its JS twin, in process", goal: `≥ ${MIN_SPEEDUP}× the JS twin's ops/s at ${fmtCount(GOAL_ITEMS)} items, in every phase` };
+  const g = {
+    name: "WASM engine vs its JS twin, in process",
+    goal: `≥ ${MIN_SPEEDUP}× the JS twin's ops/s at ${fmtCount(GOAL_ITEMS)} items, in every phase`,
+  };
   const wasm = e && fixedRun(e, "wasm", GOAL_ITEMS);
   const js = e && fixedRun(e, "js", GOAL_ITEMS);
   if (!wasm || !js) return { ...g, measured: `no run at ${fmtCount(GOAL_ITEMS)} items`, met: null };
@@ -60,10 +63,14 @@ function speedupGoal(e: EngineSection | null): Goal {
 function gcGoal(t: TimelineSection | null): Goal {
   const g = { name: "GC pauses of the WASM server with a full cache", goal: `max GC pause ≤ ${PAUSE_BOUND_MS} ms with the cache at 3.5 GB` };
   const x = t?.targets.find((y) => y.name === WASMCACHED);
-  if (!x || x.status !== "ok" || !x.gc || !x.cache) return { ...g, measured: x ? `${x.status}: ${x.error ?? "no GC record"}` : "not run", met: null };
+  if (!x || x.status !== "ok" || !x.gc || !x.cache) {
+    return { ...g, measured: x ? `${x.status}: ${x.error ?? "no GC record"}` : "not run", met: null };
+  }
   const measured = `${fmtMs(x.gc.run.maxMs)} max, p99 ${fmtMs(x.gc.run.p99Ms)}, over ${x.gc.run.count} pauses during the run ` +
     `(${fmtMs(x.gc.fill.maxMs)} max during the fill); cache ${mb(x.cache.bytes)} MB of items, RSS ${mb(x.rss?.full)} MB`;
-  if (x.cache.limitMaxbytes < GOAL_CACHE_BYTES) return { ...g, measured, met: null, note: `the cache limit was ${mb(x.cache.limitMaxbytes)} MB` };
+  if (x.cache.limitMaxbytes < GOAL_CACHE_BYTES) {
+    return { ...g, measured, met: null, note: `the cache limit was ${mb(x.cache.limitMaxbytes)} MB` };
+  }
   return { ...g, measured, met: x.gc.run.maxMs <= PAUSE_BOUND_MS };
 }
 
@@ -88,6 +95,7 @@ function serverGoals(s: ServerSection | null): Goal[] {
     const c = w.vsBaseline[`${WASMCACHED}/${s.baseline}`];
     const g = { name: `wasmcached / memcached -t 1, ${w.name}`, goal: `≥ ${w.minRatio}× memcached's req/s` };
     if (!c) return { ...g, measured: "a side did not run", met: null };
-    return { ...g, measured: `${c.ratio.toFixed(2)}× (rounds ${c.roundRatios.map((r) => r.toFixed(2)).join(", ")})`, met: c.ratio >= w.minRatio };
+    const rounds = c.roundRatios.map((r) => r.toFixed(2)).join(", ");
+    return { ...g, measured: `${c.ratio.toFixed(2)}× (rounds ${rounds})`, met: c.ratio >= w.minRatio };
   });
 }

@@ -72,7 +72,11 @@ async function measure(target: string, d: Dataset, cfg: MemoryConfig, progress: 
     }
     await sleep(SETTLE_MS);
     run.rssLoaded = rssBytes(t);
-    const stats = await serverStats(t.port);
+    const stats = await serverStats(t.port).catch((e: Error) => e);
+    if (stats instanceof Error) {
+      failTarget(t, `stats after the fill: ${stats.message}`);
+      return { ...run, status: t.status, error: t.error };
+    }
     run.storedItems = Number(stats.get("curr_items"));
     run.evictions = Number(stats.get("evictions"));
     run.itemBytes = Number(stats.get("bytes"));

@@ -119,7 +119,8 @@ export function summaryMarkdown(r: Results): string {
     `# wasmcached benchmarks, ${r.date}`, "",
     `command: \`${r.command}\``, "",
     `machine: ${r.machine.cpuModel}, ${r.machine.nproc} cores, ${r.machine.totalMemGiB} GiB; node ${r.machine.node}; ` +
-      `${r.machine.memcached ?? "no memcached"}; load average ${r.machine.loadAvg} at the start; source ${r.source.commit?.slice(0, 12) ?? "unknown"}`,
+      `${r.machine.memcached ?? "no memcached"}; load average ${r.machine.loadAvg} at the start; ` +
+      `source ${r.source.commit?.slice(0, 12) ?? "unknown"}`,
     "", "## Targets", "", mdTable(goalsTable(r.goals)),
   ];
   if (r.engine) parts.push("", "## Engines in process", "", mdTable(engineTable(r.engine)));

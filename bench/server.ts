@@ -6,7 +6,7 @@
 // first rotates by round and workload), and each comparison is the median over rounds of the
 // back-to-back ratio: a burst of load from another process then hits one round, not the
 // result. Latency percentiles come from the load generator's histograms of all rounds merged.
-import { compileLoadgen, runLoadgen, type LoadgenResult } from "./loadgen.js";
+import { runLoadgen, type LoadgenResult } from "./loadgen.js";
 import { fromBuckets, newHistogram, percentiles, type Percentiles } from "./latency.js";
 import {
   groupCpuSeconds, isMemcached, knownTarget, startTarget, stopTarget, type Target, type TargetOptions,
@@ -232,7 +232,6 @@ async function runWorkload(w: Workload, idx: number, live: Target[], baseline: s
 }
 
 export async function runServerPart(cfg: ServerConfig, progress: Progress): Promise<ServerSection> {
-  compileLoadgen();
   const baseline = cfg.targets[cfg.targets.length - 1];
   const all = await startAll(cfg, progress);
   try {

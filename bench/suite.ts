@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { DEFAULT_ENGINES, ENGINE_FULL, ENGINE_QUICK, runEnginePart, type EngineSection } from "./engine.js";
 import { ENGINES, type EngineName } from "./engine-subjects.js";
 import { evaluateGoals } from "./goals.js";
+import { compileLoadgen } from "./loadgen.js";
 import { machineInfo, sourceInfo } from "./machine.js";
 import { MEMORY_FULL, MEMORY_QUICK, MEMORY_TARGETS, runMemoryPart } from "./memory.js";
 import { Progress } from "./progress.js";
@@ -19,7 +20,7 @@ import { PARTS, type PartName, type Results } from "./results.js";
 import { baselineBroken, runServerPart, SERVER_FULL, SERVER_QUICK, validateTargets, WORKLOADS } from "./server.js";
 import { DEFAULT_WASMCACHED_CMD, installCleanup, ROOT, stopAll, WASMCACHED, WASMCACHED_JS } from "./servers.js";
 import { runTimelinePart, TIMELINE_FULL, TIMELINE_QUICK } from "./timeline.js";
-import { parseCount } from "./format.js";
+import { fmtCount, parseCount } from "./format.js";
 import { coreWasmUrl } from "../host/wasm.js";
 
 const DEFAULT_OUT = path.join(ROOT, "bench/results/tmp");
@@ -33,10 +34,11 @@ const HELP = `usage: npm run bench [-- options]     (node dist/bench/suite.js [o
 
 engine part (in process)
   --engines LIST        ${ENGINES.join(",")} (default all)
-  --sizes LIST          item counts of the 100 B runs (default ${ENGINE_FULL.sizes.map((n) => n / 1e6 + "M").join(",")})
-  --mixed-items N       item count of the mixed-size runs (default ${ENGINE_FULL.mixedItems / 1e6}M)
-  --ops N               random gets and overwrites per run (default ${ENGINE_FULL.ops / 1e6}M)
+  --sizes LIST          item counts of the 100 B runs (default ${ENGINE_FULL.sizes.map(fmtCount).join(",")})
+  --mixed-items N       item count of the mixed-size runs (default ${fmtCount(ENGINE_FULL.mixedItems)})
+  --ops N               random gets and overwrites per run (default ${fmtCount(ENGINE_FULL.ops)})
   --engine-timeout S    a run still going after S seconds is recorded as "timeout" (default ${ENGINE_FULL.timeoutS})
+  --heap-mb N           --max-old-space-size of every engine run (default ${ENGINE_FULL.heapMb})
   --seed N              PRNG seed of the random key orders (default 1)
 
 server and timeline parts (over TCP)
@@ -62,6 +64,7 @@ interface Options {
   mixedItems?: number;
   ops?: number;
   engineTimeoutS?: number;
+  heapMb?: number;
   seed: number;
   targets: string[];
   workloads: string[];
@@ -91,7 +94,7 @@ function parseOptions(argv: string[]): Options {
     options: {
       quick: { type: "boolean", default: false }, out: { type: "string" }, parts: { type: "string" },
       engines: { type: "string" }, sizes: { type: "string" }, "mixed-items": { type: "string" }, ops: { type: "string" },
-      "engine-timeout": { type: "string" }, seed: { type: "string" }, targets: { type: "string" },
+      "engine-timeout": { type: "string" }, "heap-mb": { type: "string" }, seed: { type: "string" }, targets: { type: "string" },
       workloads: { type: "string" }, rounds: { type: "string" }, duration: { type: "string" }, warmup: { type: "string" },
       "wasmcached-cmd": { type: "string" }, help: { type: "boolean", short: "h", default: false },
     },
@@ -110,6 +113,7 @@ function parseOptions(argv: string[]): Options {
     engines: list(v.engines, ENGINES, "engine") ?? DEFAULT_ENGINES,
     sizes: v.sizes?.split(",").map(parseCount), mixedItems: v["mixed-items"] ? parseCount(v["mixed-items"]) : undefined,
     ops: v.ops ? parseCount(v.ops) : undefined, engineTimeoutS: positive(v["engine-timeout"], "--engine-timeout"),
+    heapMb: positive(v["heap-mb"], "--heap-mb"),
     seed: v.seed ? Number(v.seed) : 1, targets,
     workloads: list(v.workloads, WORKLOADS.map((w) => w.name), "workload") ?? WORKLOADS.map((w) => w.name),
     rounds: positive(v.rounds, "--rounds"), durationS: positive(v.duration, "--duration"), warmupS: warmup,
@@ -134,12 +138,15 @@ async function timed<T>(part: PartName, o: Options, seconds: Results["seconds"],
   return r;
 }
 
+const TCP_PARTS: PartName[] = ["server", "timeline", "memory"];
+
 async function runParts(o: Options, progress: Progress, seconds: Results["seconds"]) {
+  if (o.parts.some((p) => TCP_PARTS.includes(p))) compileLoadgen();
   const e = o.quick ? ENGINE_QUICK : ENGINE_FULL;
   const s = o.quick ? SERVER_QUICK : SERVER_FULL;
   const engine = await timed("engine", o, seconds, progress, () => runEnginePart({
     engines: o.engines, sizes: o.sizes ?? e.sizes, mixedItems: o.mixedItems ?? e.mixedItems, ops: o.ops ?? e.ops,
-    heapMb: e.heapMb, timeoutS: o.engineTimeoutS ?? e.timeoutS, seed: o.seed,
+    heapMb: o.heapMb ?? e.heapMb, timeoutS: o.engineTimeoutS ?? e.timeoutS, seed: o.seed,
   }, progress));
   const server = await timed("server", o, seconds, progress, () => runServerPart({
     targets: o.targets, workloads: o.workloads, rounds: o.rounds ?? s.rounds, durationS: o.durationS ?? s.durationS,
@@ -159,9 +166,16 @@ function wasmBroken(e: EngineSection | null): boolean {
   return !!e?.runs.some((r) => r.engine === "wasm" && (r.status !== "ok" || r.problems.length > 0));
 }
 
+// Indented, but with arrays of numbers (histogram buckets, timeline points, GC pauses) on one
+// line each: a committed result stays readable in a diff without running to tens of thousands
+// of lines.
+function resultJson(r: Results): string {
+  return JSON.stringify(r, null, 1).replace(/\[[\s\d.,eE+-]*\]/g, (a) => a.replace(/\s+/g, "")) + "\n";
+}
+
 function write(o: Options, r: Results): void {
   fs.mkdirSync(o.out, { recursive: true });
-  fs.writeFileSync(path.join(o.out, "results.json"), JSON.stringify(r, null, 1) + "\n");
+  fs.writeFileSync(path.join(o.out, "results.json"), resultJson(r));
   fs.writeFileSync(path.join(o.out, "report.html"), reportHtml(r));
   fs.writeFileSync(path.join(o.out, "summary.md"), summaryMarkdown(r));
 }

@@ -118,7 +118,8 @@ function frame(id: string, title: string, body: string[], legend: Array<{ name: 
     return `<rect x="${x}" y="${y - 9}" width="10" height="10" fill="${l.color}"/>` +
       `<text x="${x + 14}" y="${y}" class="legend">${escapeXml(l.name)}</text>`;
   });
-  return `<svg id="${id}" class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="img">` +
+  return `<svg id="${id}" class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${height}" ` +
+    `width="${WIDTH}" height="${height}" role="img">` +
     `<title>${escapeXml(title)}</title><text x="${MARGIN.left}" y="18" class="title">${escapeXml(title)}</text>` +
     body.join("") + items.join("") + "</svg>";
 }
@@ -171,7 +172,8 @@ export function plot(p: Plot): string {
   const base = MARGIN.top + PLOT_H;
   const body: string[] = [];
   (p.spans ?? []).forEach((s, i) => {
-    body.push(`<rect x="${px(s.from)}" y="${MARGIN.top}" width="${Math.max(0, x.at(s.to) - x.at(s.from)).toFixed(1)}" height="${PLOT_H}" class="span"/>` +
+    const width = Math.max(0, x.at(s.to) - x.at(s.from)).toFixed(1);
+    body.push(`<rect x="${px(s.from)}" y="${MARGIN.top}" width="${width}" height="${PLOT_H}" class="span"/>` +
       `<text x="${Number(px(s.from)) + 4}" y="${MARGIN.top + SPAN_LABEL_STEP * (i + 1)}" class="spanlabel">${escapeXml(s.label)}</text>`);
   });
   body.push(yAxis(y, p.yLabel, p.yFormat));
@@ -182,7 +184,8 @@ export function plot(p: Plot): string {
   for (const s of p.series) {
     const pts = s.points.filter(([, v]) => Number.isFinite(v) && (!p.logY || v > 0));
     if (s.style === "line" && pts.length) {
-      body.push(`<polyline fill="none" stroke="${s.color}" stroke-width="1.5" points="${pts.map(([a, b]) => `${px(a)},${py(b)}`).join(" ")}"/>`);
+      const line = pts.map(([a, b]) => `${px(a)},${py(b)}`).join(" ");
+      body.push(`<polyline fill="none" stroke="${s.color}" stroke-width="1.5" points="${line}"/>`);
     }
     if (s.style === "dots" || pts.length <= MARKED_LINE_POINTS) {
       body.push(pts.map(([a, b]) => `<circle cx="${px(a)}" cy="${py(b)}" r="${DOT_R}" fill="${s.color}"/>`).join(""));

@@ -79,7 +79,10 @@ export function serverTable(s: ServerSection): Table {
 export function timelineTable(t: TimelineSection): Table {
   const rows = t.targets.map((x) => {
     if (x.status !== "ok" && !x.fill) return [x.name, DASH, DASH, DASH, DASH, DASH, DASH, DASH, `${x.status}: ${x.error ?? ""}`];
-    const gc = x.gc ? `${fmtMs(x.gc.fill.maxMs)} / ${fmtMs(x.gc.run.maxMs)} (p99 ${fmtMs(x.gc.run.p99Ms)}, ${x.gc.run.count} pauses, ${fmtMs(x.gc.run.totalMs)} total)` : "no GC";
+    const run = x.gc?.run;
+    const gc = x.gc && run
+      ? `${fmtMs(x.gc.fill.maxMs)} / ${fmtMs(run.maxMs)} (p99 ${fmtMs(run.p99Ms)}, ${run.count} pauses, ${fmtMs(run.totalMs)} total)`
+      : "no GC";
     return [x.name, x.fill ? fmtRate(x.fill.setsPerS) : DASH, x.cache ? fmtCount(x.cache.items) : DASH,
       x.cache ? String(x.cache.evictions) : DASH, mb(x.rss?.full), x.run ? fmtRate(x.run.rps) : DASH,
       x.run ? `${(x.run.hitRatio * 100).toFixed(1)}%` : DASH, gc, x.status === "ok" ? "" : `${x.status}: ${x.error ?? ""}`];

@@ -38,9 +38,14 @@ export interface TimelineConfig {
   wasmcachedCmd: string;
 }
 
+// 2 KiB values: 1.8M of them fill 3.5 GiB within seconds over loopback, and 1.8M live entries
+// give a JS engine's collector real work. The fill sets as many bytes of values as -m allows,
+// so with item headers on top the cache ends full and evicting.
 const VALUE_LEN = 2048;
 const FULL_MB = 3584;
-export const TIMELINE_FULL = { memoryMb: FULL_MB, valueLength: VALUE_LEN, items: Math.ceil((FULL_MB * MB) / (VALUE_LEN + KEY_LEN)), runS: 10, intervalMs: 100 };
+export const TIMELINE_FULL = {
+  memoryMb: FULL_MB, valueLength: VALUE_LEN, items: Math.ceil((FULL_MB * MB) / (VALUE_LEN + KEY_LEN)), runS: 8, intervalMs: 100,
+};
 export const TIMELINE_QUICK = { memoryMb: 64, valueLength: VALUE_LEN, items: 20_000, runS: 1.5, intervalMs: 50 };
 
 /** [seconds since the fill began, replies/s, p50 µs, p99 µs, max µs] */
@@ -91,45 +96,59 @@ function within(pauses: Array<[number, number]>, from: number, to: number): numb
   return pauses.filter(([t]) => t >= from && t <= to).map(([, ms]) => ms);
 }
 
+function cacheStats(stats: Map<string, string>): TimelineTarget["cache"] {
+  return { bytes: Number(stats.get("bytes")), items: Number(stats.get("curr_items")),
+    evictions: Number(stats.get("evictions")), limitMaxbytes: Number(stats.get("limit_maxbytes")) };
+}
+
+// The fill's timeline is kept even when the server dies during it (a JS heap that cannot hold
+// the cache): where it stopped is the finding.
 async function measureTarget(t: Target, cfg: TimelineConfig, gcFile: string, progress: Progress): Promise<TimelineTarget> {
   const values: ValueSizes = { name: "fixed", min: cfg.valueLength, max: cfg.valueLength, label: `${cfg.valueLength} B values` };
   const base: LoadSpec = { port: t.port, mode: "preload", connections: CONNECTIONS, depth: FILL_DEPTH, keys: cfg.items, values,
     durationS: Math.ceil(cfg.items / MIN_FILL_RATE) + FILL_LIMIT_SLACK_S, intervalMs: cfg.intervalMs };
+  const out: TimelineTarget = { ...targetInfo(t), points: [], gcPauses: null, gc: null };
   progress.status(`timeline ${t.name}: filling ${cfg.items} × ${cfg.valueLength} B into -m ${cfg.memoryMb}`);
   const fill = await runLoadgen(base);
-  const out: TimelineTarget = { ...targetInfo(t), points: [], gcPauses: null, gc: null };
   if (!fill.result?.timeline) {
     failTarget(t, `fill: ${fill.error}`);
     return { ...out, ...targetInfo(t) };
   }
   const t0 = fill.result.timeline.start_unix_ms;
-  const fullRss = rssBytes(t);
-  const stats = await serverStats(t.port);
-  progress.status(`timeline ${t.name}: ${cfg.runS} s of 90/10 get/set at ${mb(fullRss)} MB RSS`);
-  const run = await runLoadgen({ ...base, mode: "mix", depth: RUN_DEPTH, durationS: cfg.runS, warmupS: 0, setPct: SET_PCT });
-  if (!fill.ok || !run.ok) failTarget(t, [fill.error, run.error].filter(Boolean).join("; "));
-  out.rss = { full: fullRss, end: rssBytes(t) };
-  out.cache = { bytes: Number(stats.get("bytes")), items: Number(stats.get("curr_items")),
-    evictions: Number(stats.get("evictions")), limitMaxbytes: Number(stats.get("limit_maxbytes")) };
-  const fillEnd = fill.result.seconds;
-  out.fill = { startS: 0, endS: round3(fillEnd), setsPerS: Math.round(fill.result.rps) };
+  out.fill = { startS: 0, endS: round3(fill.result.seconds), setsPerS: Math.round(fill.result.rps) };
   out.points = points(fill.result, 0);
-  if (run.result?.timeline) {
-    const start = (run.result.timeline.start_unix_ms - t0) / MS_PER_S;
-    const hits = run.result.hits + run.result.misses;
-    out.run = { startS: round3(start), endS: round3(start + run.result.seconds), rps: Math.round(run.result.rps),
-      hitRatio: hits ? run.result.hits / hits : NaN };
-    out.points.push(...points(run.result, start));
-  }
+  if (fill.ok && !t.exited) await runAtFull(t, cfg, base, t0, out, progress);
+  else failTarget(t, t.exited ? `server ${t.exited} during the fill` : `fill: ${fill.error}`);
   if (runsOnNode(t.command)) {
     const pauses = readGcLog(gcFile, t0);
     out.gcPauses = pauses;
     out.gc = {
-      fill: pauseSummary(within(pauses, 0, fillEnd)),
+      fill: pauseSummary(within(pauses, 0, out.fill.endS)),
       run: pauseSummary(out.run ? within(pauses, out.run.startS, out.run.endS) : []),
     };
   }
   return { ...out, ...targetInfo(t) };
+}
+
+async function runAtFull(t: Target, cfg: TimelineConfig, base: LoadSpec, t0: number, out: TimelineTarget,
+                         progress: Progress): Promise<void> {
+  const full = rssBytes(t);
+  try {
+    out.cache = cacheStats(await serverStats(t.port));
+  } catch (e) {
+    failTarget(t, `stats after the fill: ${(e as Error).message}`);
+    return;
+  }
+  progress.status(`timeline ${t.name}: ${cfg.runS} s of 90/10 get/set at ${mb(full)} MB RSS`);
+  const run = await runLoadgen({ ...base, mode: "mix", depth: RUN_DEPTH, durationS: cfg.runS, warmupS: 0, setPct: SET_PCT });
+  out.rss = { full, end: rssBytes(t) };
+  if (!run.ok) failTarget(t, t.exited ? `server ${t.exited} during the run` : `run: ${run.error}`);
+  if (!run.result?.timeline) return;
+  const start = (run.result.timeline.start_unix_ms - t0) / MS_PER_S;
+  const asked = run.result.hits + run.result.misses;
+  out.run = { startS: round3(start), endS: round3(start + run.result.seconds), rps: Math.round(run.result.rps),
+    hitRatio: asked ? run.result.hits / asked : NaN };
+  out.points.push(...points(run.result, start));
 }
 
 function describe(x: TimelineTarget): string {

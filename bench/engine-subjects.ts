@@ -46,7 +46,7 @@ const MB = 1024 * 1024;
 // this file compiles before it exists.
 const JS_ENGINE_MODULE = "../host/js/engine.js";
 
-export function memoryBudgetMb(c: Capacity): number {
+function memoryBudgetMb(c: Capacity): number {
   const bytes = c.items * (c.keyLength + c.meanValueLength + ITEM_OVERHEAD) * ROOM_FACTOR;
   return Math.max(MIN_MEMORY_MB, Math.ceil(bytes / MB));
 }

@@ -8,7 +8,7 @@ import { HOST, ROOT } from "./servers.js";
 import { loadgenSizes, type ValueSizes } from "./value-sizes.js";
 
 const LOADGEN_SRC = path.join(ROOT, "bench/loadgen.c");
-export const LOADGEN_BIN = path.join(ROOT, "bench/results/tmp/loadgen");
+const LOADGEN_BIN = path.join(ROOT, "bench/results/tmp/loadgen");
 // loadgen bounds itself (connect 5 s, drain 2 s); this is the backstop if it hangs anyway
 const LOADGEN_SLACK_MS = 15_000;
 const STDERR_KEEP = 4_000;

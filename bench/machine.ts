@@ -2,7 +2,6 @@
 import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { loadavg } from "node:os";
 import os from "node:os";
 import { round } from "./format.js";
 
@@ -49,12 +48,8 @@ export function machineInfo(): MachineInfo {
     v8: process.versions.v8,
     memcached: sh("memcached", ["-V"]),
     gcc: sh("gcc", ["-dumpversion"]),
-    loadAvg: currentLoad(),
+    loadAvg: round(os.loadavg()[0], 2),
   };
-}
-
-export function currentLoad(): number {
-  return round(loadavg()[0], 2);
 }
 
 export function sourceInfo(root: string, wasmPath: URL): SourceInfo {

@@ -6,6 +6,7 @@ import type { MemorySection } from "./memory.js";
 import type { ServerSection } from "./server.js";
 import type { TimelineSection } from "./timeline.js";
 import { fmtCount, fmtMs, fmtRate, fmtUs, mb } from "./format.js";
+import { pauseSummary } from "./latency.js";
 
 export interface Table {
   headers: string[];
@@ -35,16 +36,14 @@ function rate(r: EngineRun, p: PhaseName): string {
 
 export function engineTable(e: EngineSection): Table {
   const rows = e.runs.map((r) => {
-    const ok = r.status === "ok";
-    const gcMax = Math.max(0, ...r.phases.map((p) => p.gc.maxMs));
-    const gcP99 = Math.max(0, ...r.phases.map((p) => p.gc.p99Ms));
-    const gcTotal = r.phases.reduce((s, p) => s + p.gc.totalMs, 0);
+    const gc = pauseSummary(r.gcPauses.map(([, ms]) => ms));
+    const ran = r.phases.length > 0;
     const m = r.memory;
-    const notes = ok ? r.problems.join("; ") : `${r.status}: ${r.error ?? ""}`;
+    const notes = r.status === "ok" ? r.problems.join("; ") : `${r.status}: ${r.error ?? ""}`;
     return [fmtCount(r.items), r.values, r.engine, rate(r, "fill"), rate(r, "get"), rate(r, "overwrite"),
       m ? mb(m.after.rss) : DASH, m ? mb(m.after.heapUsed) : DASH, m ? String(m.rssPerItem) : DASH,
-      m ? String(m.heapPerItem) : DASH, r.phases.length ? fmtMs(gcMax) : DASH, r.phases.length ? fmtMs(gcP99) : DASH,
-      r.phases.length ? fmtMs(gcTotal) : DASH, notes];
+      m ? String(m.heapPerItem) : DASH, ran ? fmtMs(gc.maxMs) : DASH, ran ? fmtMs(gc.p99Ms) : DASH,
+      ran ? fmtMs(gc.totalMs) : DASH, notes];
   });
   return {
     headers: ["items", "values", "engine", "sets/s (fill)", "gets/s", "overwrites/s", "RSS MB", "V8 heap MB",

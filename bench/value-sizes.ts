@@ -11,13 +11,13 @@ export interface ValueSizes {
   label: string;
 }
 
-export const FIXED_VALUE_LEN = 100;
+const FIXED_VALUE_LEN = 100;
 export const FIXED: ValueSizes = { name: "fixed", min: FIXED_VALUE_LEN, max: FIXED_VALUE_LEN, label: "100 B values" };
 // Six octaves, each as likely: small values dominate the count, large ones the bytes, as in
 // most caches; every slab class from ~96 B to ~2.5 KiB gets items.
 export const MIXED: ValueSizes = { name: "mixed", min: 32, max: 2048, label: "32 B – 2 KiB values, even over octaves" };
 
-export const DISTRIBUTIONS = [FIXED, MIXED];
+const DISTRIBUTIONS = [FIXED, MIXED];
 
 /** lowbias32 (Chris Wellons), as in loadgen.c. */
 function mix32(x: number): number {

@@ -6,9 +6,15 @@
  * 2-core machine it takes one core and leaves the other to the server under test.
  *
  *   loadgen -p PORT [-H 127.0.0.1] [-c 32] [-d 1] [-m mix|multiget|preload] [-t 5] [-w 1]
- *           [-k 10000] [-v 100] [-s 10] [-g 10] [-n MAX_REQUESTS] [-S SEED]
+ *           [-k 10000] [-v 100 | -v MIN-MAX] [-s 10] [-g 10] [-n MAX_REQUESTS] [-S SEED] [-i MS]
  *
- * Prints one JSON object on stdout. Exit status: 0 ok; 1 usage or connect failure; 2 the server
+ * -v MIN-MAX (powers of two) gives key k a value length that depends only on k, spread evenly over
+ * the octaves between MIN and MAX (bench/value-sizes.ts computes the same lengths). -i MS adds a
+ * latency histogram per MS-millisecond interval of the measured time (the timeline). In preload
+ * mode -t is the time limit (default 30 s).
+ *
+ * Prints one JSON object on stdout, latencies as histogram buckets [upper edge ns, count] for the
+ * caller to turn into percentiles. Exit status: 0 ok; 1 usage or connect failure; 2 the server
  * misbehaved (error replies, protocol violations, dropped connections, requests left unanswered).
  * Only loopback targets are accepted: this tool must never load anything off the machine.
  */
@@ -27,6 +33,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,6 +54,7 @@ enum {
     HIST_SUB_BITS = 4,           /* 16 sub-buckets per power of two: percentiles within 6.25% */
     HIST_SUB = 1 << HIST_SUB_BITS,
     HIST_BUCKETS = 64 * HIST_SUB,
+    MAX_INTERVALS = 100000,      /* bounds the timeline's memory (8 KiB per interval) */
 };
 
 #define NS_PER_S 1000000000LL
@@ -61,9 +69,12 @@ typedef enum { PS_LINE, PS_DATA, PS_DATA_END } parse_state;
 
 typedef struct {
     const char *host;
-    int port, conns, depth, set_pct, multiget_keys, value_len;
+    int port, conns, depth, set_pct, multiget_keys;
+    int value_min, value_max;    /* equal: one fixed length; else the mixed distribution */
+    int interval_ms;             /* 0: no timeline */
     long keys;
     double duration_s, warmup_s;
+    int duration_given;
     uint64_t max_requests;
     uint64_t seed;
     load_mode mode;
@@ -102,6 +113,11 @@ typedef struct {
 static config cfg;
 static conn *conns;
 static histogram hist;
+/* the timeline: one histogram per interval of the measured time, by reply time */
+static histogram *intervals;
+static int n_intervals, last_interval;
+static int64_t measure_start_ns;
+static double measure_start_unix_ms;
 static counters measured, total;
 static phase_t phase;
 static uint64_t requests_sent;
@@ -109,8 +125,6 @@ static uint64_t requests_sent;
 static uint64_t bad_replies, failed_connections, errors_shown;
 static int epfd;
 static char value_buf[MAX_VALUE];
-static char set_suffix[32];        /* " 0 0 <value_len>\r\n" */
-static size_t set_suffix_len;
 
 static void die(const char *fmt, ...) {
     va_list ap;
@@ -162,19 +176,40 @@ static void hist_add(histogram *h, uint64_t v) {
     if (v > h->max_ns) h->max_ns = v;
 }
 
-static uint64_t hist_percentile(const histogram *h, double p) {
-    if (h->count == 0) return 0;
-    uint64_t rank = (uint64_t)(p / 100.0 * (double)h->count);
-    if (rank >= h->count) rank = h->count - 1;
-    uint64_t seen = 0;
+/* Non-empty buckets as [upper edge, count] pairs; the top one is capped at the exact maximum. */
+static void print_buckets(const histogram *h) {
+    putchar('[');
+    int first = 1;
     for (int i = 0; i < HIST_BUCKETS; i++) {
-        seen += h->buckets[i];
-        if (seen > rank) {
-            uint64_t up = hist_upper(i);
-            return up < h->max_ns ? up : h->max_ns;
-        }
+        if (!h->buckets[i]) continue;
+        uint64_t up = hist_upper(i);
+        printf("%s[%" PRIu64 ",%" PRIu64 "]", first ? "" : ",", up < h->max_ns ? up : h->max_ns, h->buckets[i]);
+        first = 0;
     }
-    return h->max_ns;
+    putchar(']');
+}
+
+static void timeline_add(int64_t t, uint64_t latency) {
+    if (!intervals) return;
+    int64_t i = (t - measure_start_ns) / (cfg.interval_ms * NS_PER_MS);
+    if (i >= n_intervals) i = n_intervals - 1;
+    if (i < 0) i = 0;
+    hist_add(&intervals[i], latency);
+    if (i > last_interval) last_interval = (int)i;
+}
+
+static double unix_ms(void) {
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (double)tv.tv_sec * 1e3 + (double)tv.tv_usec / 1e3;
+}
+
+/* The measured time starts now: intervals count from here, and the caller aligns them with its
+ * own events (the server's GC pauses) by the wall-clock time. */
+static void start_measuring(int64_t t) {
+    phase = PHASE_MEASURE;
+    measure_start_ns = t;
+    measure_start_unix_ms = unix_ms();
 }
 
 /* ---------- request generation ---------- */
@@ -198,6 +233,25 @@ static void build_key_table(void) {
 
 static const char *key_at(long k) { return key_table + k * KEY_LEN; }
 
+/* lowbias32 (Chris Wellons): a fixed integer hash, so TypeScript can compute the same lengths */
+static uint32_t mix32(uint32_t x) {
+    x ^= x >> 16;
+    x *= 0x7feb352dU;
+    x ^= x >> 15;
+    x *= 0x846ca68bU;
+    x ^= x >> 16;
+    return x;
+}
+
+/* Key k's value length: an octave [lo, 2 lo) chosen by one hash, a point inside it by another. */
+static int value_len_for(long k) {
+    if (cfg.value_min == cfg.value_max) return cfg.value_min;
+    int octaves = __builtin_ctz((unsigned)cfg.value_max) - __builtin_ctz((unsigned)cfg.value_min);
+    uint32_t h = mix32((uint32_t)k);
+    int lo = cfg.value_min << (h % (uint32_t)octaves);
+    return lo + (int)(mix32(h) % (uint32_t)lo);
+}
+
 static void out_reserve(conn *c, size_t n) {
     if (c->out_len + n <= c->out_cap) return;
     if (c->out_off > 0) {
@@ -215,10 +269,13 @@ static void out_append(conn *c, const char *s, size_t n) {
 }
 
 static void append_set(conn *c, long k) {
+    char suffix[32];
+    int len = value_len_for(k);
+    int n = snprintf(suffix, sizeof suffix, " 0 0 %d\r\n", len);
     out_append(c, "set ", 4);
     out_append(c, key_at(k), KEY_LEN);
-    out_append(c, set_suffix, set_suffix_len);
-    out_append(c, value_buf, (size_t)cfg.value_len);
+    out_append(c, suffix, (size_t)n);
+    out_append(c, value_buf, (size_t)len);
     out_append(c, "\r\n", 2);
 }
 
@@ -341,7 +398,10 @@ static void count_reply(conn *c, int64_t t, int ok, int values) {
             k->misses += (uint64_t)(asked > values ? asked - values : 0);
         }
     }
-    if (phase == PHASE_MEASURE) hist_add(&hist, (uint64_t)(t - sent));
+    if (phase == PHASE_MEASURE) {
+        hist_add(&hist, (uint64_t)(t - sent));
+        timeline_add(t, (uint64_t)(t - sent));
+    }
 }
 
 static int line_is(const char *line, size_t len, const char *word) {
@@ -362,12 +422,26 @@ static long parse_digits(const char **p, const char *end) {
     return *p > s ? v : -1;
 }
 
-/* "VALUE <key> <flags> <bytes> [<cas>]": returns bytes, or -1 if malformed. Hand-parsed because
- * sscanf per value would make the generator, not the server, the bottleneck for multi-gets. */
-static long value_bytes(const char *line, size_t len) {
+/* The number in one of our keys ("key:" + 12 digits), or -1. */
+static long key_number(const char *key, size_t len) {
+    if (len != KEY_LEN || memcmp(key, "key:", 4) != 0) return -1;
+    long k = 0;
+    for (size_t i = 4; i < len; i++) {
+        if (key[i] < '0' || key[i] > '9') return -1;
+        k = k * 10 + (key[i] - '0');
+    }
+    return k;
+}
+
+/* "VALUE <key> <flags> <bytes> [<cas>]": returns bytes, or -1 if malformed; *expected is the
+ * length this key's value must have. Hand-parsed because sscanf per value would make the
+ * generator, not the server, the bottleneck for multi-gets. */
+static long value_bytes(const char *line, size_t len, long *expected) {
     const char *p = line + 6, *end = line + len;   /* past "VALUE " */
     const char *sp = memchr(p, ' ', (size_t)(end - p));
     if (!sp || sp == p) return -1;
+    long k = key_number(p, (size_t)(sp - p));
+    *expected = k < 0 ? -1 : value_len_for(k);
     p = sp + 1;
     if (parse_digits(&p, end) < 0 || p >= end || *p++ != ' ') return -1;
     long bytes = parse_digits(&p, end);
@@ -388,9 +462,10 @@ static int handle_line(conn *c, const char *line, size_t len, int64_t t) {
     }
     if (line_starts(line, len, "VALUE ")) {
         if (!expected_kind_is(c, REQ_GET)) return 0;
-        long bytes = value_bytes(line, len);
+        long expected;
+        long bytes = value_bytes(line, len, &expected);
         if (bytes < 0) return 0;
-        if (bytes != cfg.value_len) bad_replies++;
+        if (bytes != expected) bad_replies++;
         c->values_in_reply++;
         c->data_left = bytes;
         c->ps = PS_DATA;
@@ -523,7 +598,7 @@ static void open_connections(void) {
     epfd = epoll_create1(0);
     if (epfd < 0) die("epoll_create1: %s", strerror(errno));
     conns = calloc((size_t)cfg.conns, sizeof *conns);
-    size_t max_req = 64 + KEY_LEN + (size_t)cfg.value_len + (size_t)cfg.multiget_keys * (KEY_LEN + 1);
+    size_t max_req = 64 + KEY_LEN + (size_t)cfg.value_max + (size_t)cfg.multiget_keys * (KEY_LEN + 1);
     long per_conn = (cfg.keys + cfg.conns - 1) / cfg.conns;
     for (int i = 0; i < cfg.conns; i++) {
         conn *c = &conns[i];
@@ -579,18 +654,16 @@ static double run_timed(void) {
     int64_t start = now_ns();
     int64_t measure_at = start + (int64_t)(cfg.warmup_s * NS_PER_S);
     int64_t stop_at = measure_at + (int64_t)(cfg.duration_s * NS_PER_S);
-    int64_t measure_start = measure_at, measure_end = stop_at, drain_until = 0;
-    phase = cfg.warmup_s > 0 ? PHASE_WARMUP : PHASE_MEASURE;
+    int64_t measure_end = stop_at, drain_until = 0;
+    if (cfg.warmup_s > 0) phase = PHASE_WARMUP;
+    else start_measuring(start);
     start_all();
     while (phase != PHASE_DONE) {
         poll_once();
         int64_t t = now_ns();
         int inflight;
         int live = live_connections(&inflight);
-        if (phase == PHASE_WARMUP && t >= measure_at) {
-            phase = PHASE_MEASURE;
-            measure_start = t;
-        }
+        if (phase == PHASE_WARMUP && t >= measure_at) start_measuring(t);
         if (phase == PHASE_MEASURE && (t >= stop_at || requests_sent >= cfg.max_requests || live == 0)) {
             phase = PHASE_DRAIN;
             measure_end = t;
@@ -598,13 +671,13 @@ static double run_timed(void) {
         }
         if (phase == PHASE_DRAIN && (inflight == 0 || t >= drain_until)) phase = PHASE_DONE;
     }
-    return (double)(measure_end - measure_start) / NS_PER_S;
+    return (double)(measure_end - measure_start_ns) / NS_PER_S;
 }
 
 static double run_preload(void) {
     int64_t start = now_ns();
-    int64_t give_up = start + PRELOAD_TIMEOUT_S * NS_PER_S;
-    phase = PHASE_MEASURE;
+    int64_t give_up = start + (int64_t)(cfg.duration_s * NS_PER_S);
+    start_measuring(start);
     start_all();
     for (;;) {
         int inflight;
@@ -625,34 +698,47 @@ static const char *mode_name(load_mode m) {
     return m == MODE_MIX ? "mix" : m == MODE_MULTIGET ? "multiget" : "preload";
 }
 
+static void print_timeline(void) {
+    printf(",\"timeline\":{\"interval_ms\":%d,\"start_unix_ms\":%.3f,\"intervals\":[",
+           cfg.interval_ms, measure_start_unix_ms);
+    for (int i = 0; i <= last_interval; i++) {
+        printf("%s{\"replies\":%" PRIu64 ",\"max_ns\":%" PRIu64 ",\"buckets\":", i ? "," : "",
+               intervals[i].count, intervals[i].max_ns);
+        print_buckets(&intervals[i]);
+        putchar('}');
+    }
+    printf("]}");
+}
+
 static void print_json(double seconds) {
     const counters *k = cfg.mode == MODE_PRELOAD ? &total : &measured;
     double rps = seconds > 0 ? (double)k->replies / seconds : 0;
-    double us = 1e-3;
     int inflight;
     live_connections(&inflight);
     printf("{\"mode\":\"%s\",\"host\":\"%s\",\"port\":%d,\"connections\":%d,\"depth\":%d,"
-           "\"keys\":%ld,\"value_len\":%d,\"set_pct\":%d,\"multiget_keys\":%d,"
+           "\"keys\":%ld,\"value_min\":%d,\"value_max\":%d,\"set_pct\":%d,\"multiget_keys\":%d,"
            "\"seconds\":%.3f,\"requests\":%" PRIu64 ",\"rps\":%.1f,\"keys_per_s\":%.1f,"
            "\"gets\":%" PRIu64 ",\"sets\":%" PRIu64 ",\"hits\":%" PRIu64 ",\"misses\":%" PRIu64 ","
            "\"stored\":%" PRIu64 ",\"error_replies\":%" PRIu64 ",\"bad_replies\":%" PRIu64 ","
            "\"failed_connections\":%" PRIu64 ",\"unanswered\":%d,\"all_replies\":%" PRIu64 ","
-           "\"latency_us\":{\"p50\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f}}\n",
-           mode_name(cfg.mode), cfg.host, cfg.port, cfg.conns, cfg.depth, cfg.keys, cfg.value_len,
-           cfg.mode == MODE_MIX ? cfg.set_pct : cfg.mode == MODE_PRELOAD ? 100 : 0,
+           "\"latency_ns\":{\"count\":%" PRIu64 ",\"max\":%" PRIu64 ",\"buckets\":",
+           mode_name(cfg.mode), cfg.host, cfg.port, cfg.conns, cfg.depth, cfg.keys, cfg.value_min,
+           cfg.value_max, cfg.mode == MODE_MIX ? cfg.set_pct : cfg.mode == MODE_PRELOAD ? 100 : 0,
            cfg.mode == MODE_MULTIGET ? cfg.multiget_keys : 1, seconds, k->replies, rps,
            seconds > 0 ? (double)(k->hits + k->misses + k->sets) / seconds : 0,
            k->gets, k->sets, k->hits, k->misses, k->stored, total.error_replies, bad_replies,
-           failed_connections, inflight, total.replies,
-           hist_percentile(&hist, 50) * us, hist_percentile(&hist, 99) * us,
-           hist_percentile(&hist, 99.9) * us, hist.max_ns * us);
+           failed_connections, inflight, total.replies, hist.count, hist.max_ns);
+    print_buckets(&hist);
+    putchar('}');
+    if (intervals) print_timeline();
+    printf("}\n");
 }
 
 static void usage(void) {
     fprintf(stderr,
             "usage: loadgen -p PORT [-H host] [-c conns] [-d depth] [-m mix|multiget|preload]\n"
-            "               [-t seconds] [-w warmup_seconds] [-k keys] [-v value_len]\n"
-            "               [-s set_pct] [-g multiget_keys] [-n max_requests] [-S seed]\n");
+            "               [-t seconds] [-w warmup_seconds] [-k keys] [-v value_len | -v MIN-MAX]\n"
+            "               [-s set_pct] [-g multiget_keys] [-n max_requests] [-S seed] [-i interval_ms]\n");
     exit(1);
 }
 
@@ -670,21 +756,42 @@ static double parse_seconds(const char *s, const char *what) {
     return v;
 }
 
+static int is_power_of_two(int v) { return v > 0 && (v & (v - 1)) == 0; }
+
+/* "100" (every value 100 bytes) or "32-2048" (the mixed distribution; powers of two). */
+static void parse_value_sizes(const char *s) {
+    const char *dash = strchr(s, '-');
+    if (!dash) {
+        cfg.value_min = cfg.value_max = (int)parse_long(s, 0, MAX_VALUE, "value length");
+        return;
+    }
+    char lo[32];
+    size_t n = (size_t)(dash - s);
+    if (n == 0 || n >= sizeof lo) die("bad value sizes: %s", s);
+    memcpy(lo, s, n);
+    lo[n] = 0;
+    cfg.value_min = (int)parse_long(lo, 1, MAX_VALUE, "smallest value");
+    cfg.value_max = (int)parse_long(dash + 1, 1, MAX_VALUE, "largest value");
+    if (!is_power_of_two(cfg.value_min) || !is_power_of_two(cfg.value_max) || cfg.value_min >= cfg.value_max)
+        die("bad value sizes %s: MIN < MAX, both powers of two", s);
+}
+
 static void parse_args(int argc, char **argv) {
     cfg = (config){ .host = "127.0.0.1", .conns = 32, .depth = 1, .set_pct = 10, .multiget_keys = 10,
-                    .value_len = 100, .keys = 10000, .duration_s = 5, .warmup_s = 1,
+                    .value_min = 100, .value_max = 100, .keys = 10000, .duration_s = 5, .warmup_s = 1,
                     .max_requests = DEFAULT_MAX_REQUESTS, .seed = 1, .mode = MODE_MIX };
     int opt;
-    while ((opt = getopt(argc, argv, "H:p:c:d:m:t:w:k:v:s:g:n:S:")) != -1) {
+    while ((opt = getopt(argc, argv, "H:p:c:d:m:t:w:k:v:s:g:n:S:i:")) != -1) {
         switch (opt) {
         case 'H': cfg.host = optarg; break;
         case 'p': cfg.port = (int)parse_long(optarg, 1, 65535, "port"); break;
         case 'c': cfg.conns = (int)parse_long(optarg, 1, MAX_CONNS, "connections"); break;
         case 'd': cfg.depth = (int)parse_long(optarg, 1, MAX_DEPTH, "depth"); break;
-        case 't': cfg.duration_s = parse_seconds(optarg, "duration"); break;
+        case 't': cfg.duration_s = parse_seconds(optarg, "duration"); cfg.duration_given = 1; break;
         case 'w': cfg.warmup_s = parse_seconds(optarg, "warmup"); break;
         case 'k': cfg.keys = parse_long(optarg, 1, 999999999999L, "keys"); break;
-        case 'v': cfg.value_len = (int)parse_long(optarg, 0, MAX_VALUE, "value length"); break;
+        case 'v': parse_value_sizes(optarg); break;
+        case 'i': cfg.interval_ms = (int)parse_long(optarg, 1, 60000, "interval"); break;
         case 's': cfg.set_pct = (int)parse_long(optarg, 0, 100, "set percentage"); break;
         case 'g': cfg.multiget_keys = (int)parse_long(optarg, 1, MAX_MULTIGET, "multiget keys"); break;
         case 'n': cfg.max_requests = (uint64_t)parse_long(optarg, 1, 1L << 62, "max requests"); break;
@@ -699,13 +806,24 @@ static void parse_args(int argc, char **argv) {
         }
     }
     if (cfg.port == 0 || optind != argc) usage();
+    if (cfg.mode == MODE_PRELOAD && !cfg.duration_given) cfg.duration_s = PRELOAD_TIMEOUT_S;
+}
+
+/* Enough intervals for the whole measured time and the drain after it. */
+static void alloc_timeline(void) {
+    if (!cfg.interval_ms) return;
+    double ms = cfg.duration_s * 1e3 + DRAIN_MS;
+    n_intervals = (int)(ms / cfg.interval_ms) + 1;
+    if (n_intervals > MAX_INTERVALS) die("-i %d over %.0f s needs too many intervals", cfg.interval_ms, cfg.duration_s);
+    intervals = calloc((size_t)n_intervals, sizeof *intervals);
+    if (!intervals) die("out of memory for the timeline");
 }
 
 int main(int argc, char **argv) {
     parse_args(argc, argv);
     /* printable, recognisable payload: a corrupted value is easy to spot in a packet dump */
-    for (int i = 0; i < cfg.value_len; i++) value_buf[i] = (char)('a' + i % 26);
-    set_suffix_len = (size_t)snprintf(set_suffix, sizeof set_suffix, " 0 0 %d\r\n", cfg.value_len);
+    for (int i = 0; i < MAX_VALUE; i++) value_buf[i] = (char)('a' + i % 26);
+    alloc_timeline();
     build_key_table();
     open_connections();
     double seconds = cfg.mode == MODE_PRELOAD ? run_preload() : run_timed();

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Depth-1 calibration: a trivial Node echo server, wasmcached and memcached -t 1 under the same
-# load generator, alternating, N rounds. Prints one line per run. Needs `npm run bench:server`
-# to have built bench/results/tmp/loadgen.
+# load generator, alternating, N rounds. Prints one line per run. Needs bench/results/tmp/loadgen,
+# which `npm run bench` compiles (`-- --quick --parts memory` is enough).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROUNDS=${1:-2}

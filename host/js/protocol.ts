@@ -19,7 +19,8 @@ import { processText, OUT_RESERVE } from "./framing.js";
 import type { HostState } from "./stats_text.js";
 
 // The core's area sizes (assembly/index.ts placeAreas): the input area holds a whole storage
-// command (its line and an -I value), the output area one value more than that.
+// command (its line and an -I value); the output area holds one such value plus twice the room
+// kept free for the other replies.
 const IO_MIN = 1 << 20;
 const INPUT_MIN = 4 * IO_MIN;
 const LINE_ROOM = 64 * 1024;

@@ -95,6 +95,26 @@ describe("engine [js only]: the pure-JS twin", () => {
     e.checkInvariants();
   });
 
+  it("a Map that refuses to grow (another runtime's smaller cap) makes a store NO_MEMORY, not a throw", () => {
+    const e = JsEngine.create({}, { now: () => START_TIME });
+    for (let i = 0; i < 10; i++) e.set(key(i), "v");
+    const set = Map.prototype.set;
+    Map.prototype.set = function (this: Map<unknown, unknown>, k: unknown, v: unknown) {
+      if (this.size >= 10 && !this.has(k)) throw new RangeError("Map maximum size exceeded");
+      return set.call(this, k, v);
+    };
+    let results: string[];
+    try {
+      results = [e.set("new", "v"), e.set(key(0), "w")];
+    } finally {
+      Map.prototype.set = set;
+    }
+    expect(results).to.deep.equal(["NO_MEMORY", "STORED"]);
+    expect(stats(e, "curr_items", "map_full", "store_no_memory")).to.deep.equal({ curr_items: 10, map_full: 1, store_no_memory: 1 });
+    expect(getText(e, key(0))).to.equal("w");
+    e.checkInvariants();
+  });
+
   it("reports only stat names the WASM engine reports, in its order (map_full is its own)", async () => {
     const { engine: js } = await createEngine("js");
     const { engine: wasm } = await createWasmEngine();

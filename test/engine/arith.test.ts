@@ -1,16 +1,15 @@
 // incr / decr (reference §1.4, memcached's do_add_delta): 64-bit unsigned counters kept as
 // decimal text, safe_strtoull's parsing rules, in-place rewrites padded with spaces.
 import { expect } from "chai";
-import { Engine } from "../../host/engine.js";
-import { createEngine, TestEngine, getText, stats, expectItem, bytes } from "../helpers/engine.js";
+import { createEngine, describeEngines, TestEngine, TestableEngine, getText, stats, expectItem, bytes } from "../helpers/engine.js";
 
 const U64_MAX = 2n ** 64n - 1n;
 
-describe("engine: incr / decr", () => {
+describeEngines("incr / decr", (kind) => {
   let t: TestEngine;
-  let e: Engine;
+  let e: TestableEngine;
   beforeEach(async () => {
-    t = await createEngine();
+    t = await createEngine(kind);
     e = t.engine;
   });
   afterEach(() => e.checkInvariants());

@@ -1,14 +1,13 @@
 // CAS (reference §1.2, §1.8): one global counter, a new value on every store, compare-and-swap
 // results and counters, and -C.
 import { expect } from "chai";
-import { Engine } from "../../host/engine.js";
-import { createEngine, TestEngine, getText, stats, expectItem } from "../helpers/engine.js";
+import { createEngine, describeEngines, TestEngine, TestableEngine, getText, stats, expectItem } from "../helpers/engine.js";
 
-describe("engine: cas", () => {
+describeEngines("cas", (kind) => {
   let t: TestEngine;
-  let e: Engine;
+  let e: TestableEngine;
   beforeEach(async () => {
-    t = await createEngine();
+    t = await createEngine(kind);
     e = t.engine;
   });
   afterEach(() => e.checkInvariants());
@@ -100,7 +99,7 @@ describe("engine: cas", () => {
 
   describe("with CAS disabled (-C)", () => {
     it("every cas on an existing key is EXISTS, missing is NOT_FOUND", async () => {
-      const { engine } = await createEngine({ cas: false });
+      const { engine } = await createEngine(kind, { cas: false });
       engine.set("k", "v");
       expect(engine.get("k")!.cas).to.equal(0n);
       expect(engine.cas("k", "w", 0n)).to.equal("EXISTS");

@@ -1,16 +1,15 @@
 // Expiry and the clock (reference §1.7, §7.7): exptime conversion, lazy expiry, background
 // reclaim, and a host clock that only moves forward.
 import { expect } from "chai";
-import { Engine } from "../../host/engine.js";
 import {
-  createEngine, TestEngine, getText, stats, itemStatTotal, START_TIME, PROCESS_STARTED, REALTIME_MAXDELTA,
+  createEngine, describeEngines, TestEngine, TestableEngine, asWasm, getText, stats, itemStatTotal, START_TIME, PROCESS_STARTED, REALTIME_MAXDELTA,
 } from "../helpers/engine.js";
 
-describe("engine: expiry and the clock", () => {
+describeEngines("expiry and the clock", (kind) => {
   let t: TestEngine;
-  let e: Engine;
+  let e: TestableEngine;
   beforeEach(async () => {
-    t = await createEngine();
+    t = await createEngine(kind);
     e = t.engine;
   });
   afterEach(() => e.checkInvariants());
@@ -126,19 +125,44 @@ describe("engine: expiry and the clock", () => {
     expect(s.reclaimed + s.crawler_reclaimed).to.equal(2000);
     expect(s.expired_unfetched).to.equal(2000);
     expect(s.get_expired).to.equal(0);
-    expect(itemStatTotal(e, "number")).to.equal(100);
+    const w = asWasm(e);
+    if (w) expect(itemStatTotal(w, "number")).to.equal(100);
     for (let i = 0; i < 100; i++) expect(getText(e, `keep${i}`)).to.equal("v");
   });
 
-  it("an explicit crawl reclaims expired items", () => {
-    for (let i = 0; i < 500; i++) e.set(`k${i}`, "v", { exptime: 3 });
-    t.clock.advance(4);
-    expect(e.crawl()).to.equal("OK");
-    expect(e.crawl()).to.equal("BUSY");
-    while (e.maintain());
-    const s = stats(e, "curr_items", "crawler_reclaimed", "crawler_items_checked");
-    expect(s.curr_items).to.equal(0);
+  it("the crawler reclaims expired items among live ones, away from the tail", () => {
+    for (let i = 0; i < 1000; i++) {
+      e.set(`keep${i}`, "v");
+      e.set(`gone${i}`, "v", { exptime: 10 });
+    }
+    t.clock.advance(61); // past their exptime and the first crawl's wait
+    for (let i = 0; i < 50 && e.maintain(); i++);
+    for (let i = 0; i < 3; i++) {
+      t.clock.advance(61);
+      for (let j = 0; j < 50 && e.maintain(); j++);
+    }
+    const s = stats(e, "curr_items", "reclaimed", "crawler_reclaimed", "crawler_items_checked", "lru_crawler_starts");
+    expect(s.curr_items).to.equal(1000);
+    expect(s.reclaimed + s.crawler_reclaimed).to.equal(1000);
     expect(s.crawler_reclaimed).to.be.greaterThan(0);
     expect(s.crawler_items_checked).to.be.at.least(s.crawler_reclaimed);
+    expect(s.lru_crawler_starts).to.be.greaterThan(0);
+    for (let i = 0; i < 1000; i++) expect(getText(e, `keep${i}`)).to.equal("v");
   });
+
+  // `lru_crawler crawl` is the WASM engine's (the JS twin's crawler runs on its schedule only).
+  if (kind === "wasm") {
+    it("an explicit crawl reclaims expired items", () => {
+      const w = asWasm(e)!;
+      for (let i = 0; i < 500; i++) e.set(`k${i}`, "v", { exptime: 3 });
+      t.clock.advance(4);
+      expect(w.crawl()).to.equal("OK");
+      expect(w.crawl()).to.equal("BUSY");
+      while (e.maintain());
+      const s = stats(e, "curr_items", "crawler_reclaimed", "crawler_items_checked");
+      expect(s.curr_items).to.equal(0);
+      expect(s.crawler_reclaimed).to.be.greaterThan(0);
+      expect(s.crawler_items_checked).to.be.at.least(s.crawler_reclaimed);
+    });
+  }
 });

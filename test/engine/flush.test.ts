@@ -1,14 +1,13 @@
 // flush_all (reference §1.7): immediate flushes are exact by CAS, delayed ones kill everything
 // last touched at or before the deadline, including items stored after the command.
 import { expect } from "chai";
-import { Engine } from "../../host/engine.js";
-import { createEngine, TestEngine, getText, stats } from "../helpers/engine.js";
+import { createEngine, describeEngines, TestEngine, TestableEngine, getText, stats } from "../helpers/engine.js";
 
-describe("engine: flush_all", () => {
+describeEngines("flush_all", (kind) => {
   let t: TestEngine;
-  let e: Engine;
+  let e: TestableEngine;
   beforeEach(async () => {
-    t = await createEngine();
+    t = await createEngine(kind);
     e = t.engine;
   });
   afterEach(() => e.checkInvariants());
@@ -120,7 +119,7 @@ describe("engine: flush_all", () => {
   });
 
   it("without CAS (-C) an immediate flush also kills stores later in the same second", async () => {
-    const { engine, clock } = await createEngine({ cas: false });
+    const { engine, clock } = await createEngine(kind, { cas: false });
     engine.set("a", "v");
     engine.flushAll();
     engine.set("b", "v");

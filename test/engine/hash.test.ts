@@ -1,8 +1,9 @@
 // Hash table expansion (reference §7.3): the table doubles once items pass 1.5 × buckets and
 // migrates incrementally, on inserts and in maintenance steps; every item stays reachable.
+// WASM internals only: the JS twin's Map has no hash table of its own to expand.
 import { expect } from "chai";
 import { Engine } from "../../host/engine.js";
-import { createEngine, stats, getText } from "../helpers/engine.js";
+import { createWasmEngine, stats, getText } from "../helpers/engine.js";
 import { Rng } from "../helpers/rng.js";
 
 const key = (i: number) => `h:${i}`;
@@ -21,11 +22,11 @@ function expectAllReadable(e: Engine, from: number, to: number, skip?: (i: numbe
   }
 }
 
-describe("engine: hash table expansion", function () {
+describe("engine [wasm only]: hash table expansion", function () {
   this.timeout(90_000);
 
   it("grows to 2^20 buckets over 1M items, every item readable throughout", async () => {
-    const { engine: e } = await createEngine({ memoryLimitMb: 160 });
+    const { engine: e } = await createWasmEngine({ memoryLimitMb: 160 });
     const rng = new Rng(20);
     expect(hashState(e)).to.deep.equal({ hp: 16, expanding: 0, items: 0 });
     expect(stats(e, "hash_bytes").hash_bytes).to.equal(4 * 65536);
@@ -107,14 +108,14 @@ describe("engine: hash table expansion", function () {
   });
 
   it("starts from -o hashpower and can be turned off", async () => {
-    const { engine: e } = await createEngine({ hashpower: 12 });
+    const { engine: e } = await createWasmEngine({ hashpower: 12 });
     for (let i = 0; i < 20_000; i++) e.set(key(i), value(i));
     while (e.maintain());
     expect(hashState(e).hp).to.equal(14); // 20000 > 1.5 × 2^13, < 1.5 × 2^14
     expectAllReadable(e, 0, 20_000);
     e.checkInvariants();
 
-    const { engine: fixed } = await createEngine({ hashpower: 12, hashExpand: false });
+    const { engine: fixed } = await createWasmEngine({ hashpower: 12, hashExpand: false });
     for (let i = 0; i < 20_000; i++) fixed.set(key(i), value(i));
     while (fixed.maintain());
     expect(hashState(fixed)).to.deep.equal({ hp: 12, expanding: 0, items: 20_000 });

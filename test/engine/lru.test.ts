@@ -1,8 +1,9 @@
 // The segmented LRU (reference §7.4): new items enter HOT, the maintainer pushes HOT and WARM
 // tails down to COLD by share and age, items fetched twice move up to WARM.
+// WASM internals only: the JS twin has one LRU list, no HOT/WARM/COLD/TEMP segments.
 import { expect } from "chai";
 import { Engine } from "../../host/engine.js";
-import { createEngine, TestEngine, itemStat, classesWithItems, coreItemTotal, defaultClassFor, getText } from "../helpers/engine.js";
+import { createWasmEngine, TestEngine, itemStat, classesWithItems, coreItemTotal, defaultClassFor, getText } from "../helpers/engine.js";
 
 const N = 100;
 const KEY = (i: number) => `key:${String(i).padStart(4, "0")}`; // every key 8 bytes
@@ -25,12 +26,12 @@ function settle(e: Engine): void {
   for (let i = 0; i < 100 && e.maintain(); i++);
 }
 
-describe("engine: segmented LRU", () => {
-  let t: TestEngine;
+describe("engine [wasm only]: segmented LRU", () => {
+  let t: TestEngine<Engine>;
   let e: Engine;
   beforeEach(async () => {
     // The crawler is off so that it never sits at an LRU tail while the juggling is checked.
-    t = await createEngine({ lruCrawler: false });
+    t = await createWasmEngine({ lruCrawler: false });
     e = t.engine;
     for (let i = 0; i < N; i++) e.set(KEY(i), VALUE);
   });
@@ -137,9 +138,9 @@ describe("engine: segmented LRU", () => {
   });
 });
 
-describe("engine: LRU modes", () => {
+describe("engine [wasm only]: LRU modes", () => {
   it("flat mode (no segmented LRU) links new items straight into COLD", async () => {
-    const { engine: e } = await createEngine({ lruSegmented: false });
+    const { engine: e } = await createWasmEngine({ lruSegmented: false });
     for (let i = 0; i < N; i++) e.set(KEY(i), VALUE);
     e.get(KEY(0)); e.get(KEY(0));
     e.maintain();
@@ -149,7 +150,7 @@ describe("engine: LRU modes", () => {
   });
 
   it("short TTLs go to TEMP with -o temporary_ttl", async () => {
-    const { engine: e } = await createEngine({ tempLru: true, temporaryTtl: 60 });
+    const { engine: e } = await createWasmEngine({ tempLru: true, temporaryTtl: 60 });
     e.set(KEY(0), VALUE, { exptime: 60 });
     e.set(KEY(1), VALUE, { exptime: 61 });
     e.set(KEY(2), VALUE);
@@ -159,7 +160,7 @@ describe("engine: LRU modes", () => {
   });
 
   it("without the maintainer stats items leaves out the sub-LRU lines", async () => {
-    const { engine: e } = await createEngine({ lruMaintainer: false });
+    const { engine: e } = await createWasmEngine({ lruMaintainer: false });
     e.set(KEY(0), VALUE);
     const items = e.statsItems();
     expect(items.get(`items:${CLS}:number`)).to.equal("1");

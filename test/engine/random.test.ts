@@ -1,13 +1,17 @@
 // Seeded randomized runs against the JS model (test/helpers/model.ts): every operation, clock
-// moves, flushes and maintenance, with the invariant checker after every batch.
+// moves, flushes and maintenance, with the invariant checker after every batch. The first two
+// runs are engine semantics and run on both engines; the others exercise WASM internals (LRU
+// modes, hash expansion, the page mover).
 import { expect } from "chai";
-import { createEngine, stats, PROCESS_STARTED, REALTIME_MAXDELTA, mcItemSize } from "../helpers/engine.js";
+import {
+  createEngine, describeEngines, EngineKind, TestableEngine, stats, PROCESS_STARTED, REALTIME_MAXDELTA, mcItemSize,
+} from "../helpers/engine.js";
 import { Model } from "../helpers/model.js";
 import { EngineOptions } from "../../host/options.js";
-import { Engine } from "../../host/engine.js";
 import { Rng } from "../helpers/rng.js";
 
 const BATCH = 1000;
+const RUN_TIMEOUT_MS = 120_000;
 // ENGINE_TEST_SEED=<n> replays (or explores) other runs; failures name their seed.
 const SEED_OVERRIDE = process.env.ENGINE_TEST_SEED ? Number(process.env.ENGINE_TEST_SEED) : undefined;
 const NUMERIC = ["0", "1", "9", "99", "100", "  42", "007", "18446744073709551615", "18446744073709551616",
@@ -37,11 +41,11 @@ function keyName(i: number, cfg: RunConfig): string {
   return i % 97 === 0 ? `${i}:`.padEnd(250, "L") : `k:${i}`;
 }
 
-async function run(cfg: RunConfig): Promise<Engine> {
+async function run(cfg: RunConfig, kind: EngineKind = "wasm"): Promise<TestableEngine> {
   // Without eviction the model is exact only if nothing ever leaves the cache on its own, so
   // memory is ample for the key space and no page mover runs (a page move evicts what it
   // cannot rescue, -M or not, as memcached's does).
-  const { engine: e, clock } = await createEngine({
+  const { engine: e, clock } = await createEngine(kind, {
     ...(cfg.mayEvict ? { memoryLimitMb: 8 } : { memoryLimitMb: 32, evictions: false, slabAutomove: 0 }),
     ...cfg.options,
   });
@@ -138,16 +142,18 @@ async function run(cfg: RunConfig): Promise<Engine> {
   return e;
 }
 
-describe("engine: randomized model tests", function () {
-  this.timeout(120_000);
-
+describeEngines("randomized model tests", function (kind) {
   it("100k mixed operations match a plain Map model exactly (-M, small key space)", async () => {
-    await run({ seed: 0x5eed1, ops: 100_000, keys: 200, bigKeys: 3, maxValue: 1500, flushes: 50, expiring: 0.45, mayEvict: false });
-  });
+    await run({ seed: 0x5eed1, ops: 100_000, keys: 200, bigKeys: 3, maxValue: 1500, flushes: 50, expiring: 0.45, mayEvict: false }, kind);
+  }).timeout(RUN_TIMEOUT_MS);
 
   it("with evictions, any value returned is the last one stored for its key", async () => {
-    await run({ seed: 0x5eed2, ops: 100_000, keys: 4000, bigKeys: 4, maxValue: 12_000, flushes: 1, expiring: 0.1, mayEvict: true });
-  });
+    await run({ seed: 0x5eed2, ops: 100_000, keys: 4000, bigKeys: 4, maxValue: 12_000, flushes: 1, expiring: 0.1, mayEvict: true }, kind);
+  }).timeout(RUN_TIMEOUT_MS);
+});
+
+describe("engine [wasm only]: randomized model tests of LRU modes, hash expansion and the page mover", function () {
+  this.timeout(RUN_TIMEOUT_MS);
 
   it("the same with a flat LRU, a TEMP LRU and a small hash table", async () => {
     const base = { ops: 30_000, keys: 300, bigKeys: 2, maxValue: 1500, flushes: 10, expiring: 0.45, mayEvict: false };

@@ -1,14 +1,13 @@
 // Retrieval, touch and gat (reference §1.3, §1.4): hits, misses, the counters each moves, and
 // that touch/gat change the TTL but never the CAS.
 import { expect } from "chai";
-import { Engine } from "../../host/engine.js";
-import { createEngine, TestEngine, getText, stats, expectItem } from "../helpers/engine.js";
+import { createEngine, describeEngines, TestEngine, TestableEngine, getText, stats, expectItem, text } from "../helpers/engine.js";
 
-describe("engine: get / touch / gat", () => {
+describeEngines("get / touch / gat", (kind) => {
   let t: TestEngine;
-  let e: Engine;
+  let e: TestableEngine;
   beforeEach(async () => {
-    t = await createEngine();
+    t = await createEngine(kind);
     e = t.engine;
   });
   afterEach(() => e.checkInvariants());
@@ -35,6 +34,18 @@ describe("engine: get / touch / gat", () => {
     e.set("a", "other");
     e.set("b", "x".repeat(1000));
     expect(new TextDecoder().decode(it.value)).to.equal("first");
+  });
+
+  it("a returned value does not change when its item is changed in place", () => {
+    e.set("n", "100");
+    const before = e.get("n")!;
+    expect(e.decr("n", 1)).to.equal(99n); // rewritten in place, padded to the old length
+    e.set("a", "x");
+    const joined = e.get("a")!;
+    e.append("a", "y");
+    expect(text(before.value)).to.equal("100");
+    expect(text(joined.value)).to.equal("x");
+    expect(getText(e, "n")).to.equal("99 ");
   });
 
   describe("touch", () => {

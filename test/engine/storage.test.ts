@@ -1,14 +1,13 @@
 // Storage commands (reference §1.2): set / add / replace / append / prepend, their results,
 // the CAS each assigns, flags and exptime handling, keys and values at their limits.
 import { expect } from "chai";
-import { Engine } from "../../host/engine.js";
-import { createEngine, TestEngine, bytes, text, getText, stats, expectItem, expectBytesEqual } from "../helpers/engine.js";
+import { createEngine, describeEngines, TestEngine, TestableEngine, bytes, text, getText, stats, expectItem, expectBytesEqual } from "../helpers/engine.js";
 
-describe("engine: storage commands", () => {
+describeEngines("storage commands", (kind) => {
   let t: TestEngine;
-  let e: Engine;
+  let e: TestableEngine;
   beforeEach(async () => {
-    t = await createEngine();
+    t = await createEngine(kind);
     e = t.engine;
   });
   afterEach(() => e.checkInvariants());
@@ -44,6 +43,13 @@ describe("engine: storage commands", () => {
       const it = e.get("empty");
       expect(it).to.not.equal(undefined);
       expect(it!.value.length).to.equal(0);
+    });
+
+    it("keeps its own copy of the value: the caller's array may be reused", () => {
+      const buf = bytes("first");
+      e.set("k", buf);
+      buf.set(bytes("XXXXX"));
+      expect(getText(e, "k")).to.equal("first");
     });
 
     it("is binary safe in values: every byte value, CR LF and NUL included", () => {
@@ -204,7 +210,7 @@ describe("engine: storage commands", () => {
 
   describe("with CAS disabled (-C)", () => {
     it("reports CAS 0 and still stores", async () => {
-      const { engine } = await createEngine({ cas: false });
+      const { engine } = await createEngine(kind, { cas: false });
       expect(engine.set("k", "v")).to.equal("STORED");
       expect(engine.lastCas()).to.equal(0n);
       expect(engine.get("k")!.cas).to.equal(0n);

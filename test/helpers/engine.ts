@@ -1,7 +1,11 @@
-// Shared set-up for the engine tests: an Engine on the checked (debug) core with a clock the
-// test moves by hand, plus small readers for values and stats.
+// Shared set-up for the engine tests: either engine — the WASM Engine on the checked (debug)
+// core, or the pure-JS twin — with a clock the test moves by hand, plus small readers for
+// values and stats. Semantics tests run on both (describeEngines); tests of WASM internals
+// (slab classes, segmented LRU, hash expansion, chunks, page mover) use createWasmEngine.
 import { expect } from "chai";
 import { Engine, Item, Bytes } from "../../host/engine.js";
+import type { CacheEngine } from "../../host/engine_api.js";
+import { JsEngine } from "../../host/js/engine.js";
 import { readCoreWasm, CoreBuild } from "../../host/wasm.js";
 import { EngineOptions } from "../../host/options.js";
 
@@ -11,6 +15,12 @@ export const START_TIME = 1_700_000_000;
 export const PROCESS_STARTED = START_TIME - 62;
 export const REALTIME_MAXDELTA = 60 * 60 * 24 * 30;
 export const MB = 1024 * 1024;
+
+export type EngineKind = "wasm" | "js";
+export const ENGINE_KINDS: readonly EngineKind[] = ["wasm", "js"];
+
+/** What the semantics tests drive: the storage API plus the invariant checker both engines have. */
+export type TestableEngine = CacheEngine & { checkInvariants(): void };
 
 const wasmCache = new Map<CoreBuild, Uint8Array>();
 function wasm(build: CoreBuild): Uint8Array {
@@ -24,25 +34,45 @@ function wasm(build: CoreBuild): Uint8Array {
 
 export class FakeClock {
   now = START_TIME;
-  engine!: Engine;
+  engine!: CacheEngine;
 
-  /** Moves unix time forward (or back) and feeds it to the core, as the host's 1 s timer does. */
+  /** Moves unix time forward (or back) and feeds it to the engine, as the host's 1 s timer does. */
   advance(seconds: number): void {
     this.now += seconds;
     this.engine.tick();
   }
 }
 
-export interface TestEngine {
-  engine: Engine;
+export interface TestEngine<E extends TestableEngine = TestableEngine> {
+  engine: E;
   clock: FakeClock;
 }
 
-export async function createEngine(options: Partial<EngineOptions> = {}, build: CoreBuild = "debug"): Promise<TestEngine> {
+/** An engine of either kind on a fake clock. */
+export async function createEngine(kind: EngineKind, options: Partial<EngineOptions> = {}): Promise<TestEngine> {
+  if (kind === "wasm") return createWasmEngine(options);
+  const clock = new FakeClock();
+  const engine = JsEngine.create(options, { now: () => clock.now });
+  clock.engine = engine;
+  return { engine, clock };
+}
+
+/** The WASM engine, for tests of its internals. */
+export async function createWasmEngine(options: Partial<EngineOptions> = {}, build: CoreBuild = "debug"): Promise<TestEngine<Engine>> {
   const clock = new FakeClock();
   const engine = await Engine.create(wasm(build), options, { now: () => clock.now });
   clock.engine = engine;
   return { engine, clock };
+}
+
+/** A describe per engine, titled "engine [wasm]: <title>" and "engine [js]: <title>". */
+export function describeEngines(title: string, body: (kind: EngineKind) => void): void {
+  for (const kind of ENGINE_KINDS) describe(`engine [${kind}]: ${title}`, () => body(kind));
+}
+
+/** The engine as the WASM Engine when it is one: for assertions only the WASM engine makes. */
+export function asWasm(e: CacheEngine): Engine | undefined {
+  return e instanceof Engine ? e : undefined;
 }
 
 const encoder = new TextEncoder();
@@ -52,19 +82,19 @@ export function bytes(s: string): Uint8Array { return encoder.encode(s); }
 export function text(b: Uint8Array): string { return decoder.decode(b); }
 
 /** The value of `key` as text, or undefined on a miss. */
-export function getText(engine: Engine, key: Bytes): string | undefined {
+export function getText(engine: CacheEngine, key: Bytes): string | undefined {
   const it = engine.get(key);
   return it ? text(it.value) : undefined;
 }
 
-export function stat(engine: Engine, name: string): number {
+export function stat(engine: CacheEngine, name: string): number {
   const v = engine.stats().get(name);
   if (v === undefined) throw new Error(`no stat ${name}`);
   return Number(v);
 }
 
 /** Several general stats at once (one render). */
-export function stats(engine: Engine, ...names: string[]): Record<string, number> {
+export function stats(engine: CacheEngine, ...names: string[]): Record<string, number> {
   const all = engine.stats();
   const out: Record<string, number> = {};
   for (const n of names) {

@@ -8,7 +8,8 @@
 // the command to an absent key. What can never happen is the reverse: a key the model says is
 // absent showing up, or any value, flags or CAS different from the model's.
 import { expect } from "chai";
-import { Engine, Item, StoreResult } from "../../host/engine.js";
+import type { Item, StoreResult } from "../../host/engine.js";
+import type { CacheEngine } from "../../host/engine_api.js";
 import { FakeClock, PROCESS_STARTED, REALTIME_MAXDELTA, MB, mcItemSize, coreItemTotal } from "./engine.js";
 
 const U64_MAX = (1n << 64n) - 1n;
@@ -77,7 +78,7 @@ export class Model {
   private readonly enc = new TextEncoder();
 
   constructor(
-    private readonly e: Engine,
+    private readonly e: CacheEngine,
     private readonly clock: FakeClock,
     private readonly mayEvict: boolean,
     private readonly itemSizeMax = MB,

@@ -3,9 +3,8 @@
 // as on the WASM core. What the twin does not serve is refused at start-up, before a client
 // could mistake it for the WASM server.
 import type { CacheEngine } from "../engine_api.js";
-import { Engine } from "../engine.js";
 import type { ServerOptions } from "../options.js";
-import { readCoreWasm } from "../wasm.js";
+import { JsEngine } from "./engine.js";
 import { JsTextProtocol } from "./protocol.js";
 
 export const ENGINES = ["wasm", "js"] as const;
@@ -27,9 +26,7 @@ export function jsTwinRefusal(o: ServerOptions): string | null {
   return null;
 }
 
-export async function createJsTwin(opts: ServerOptions): Promise<JsTwin> {
-  // Stand-in storage until the JS storage engine (host/js/engine.ts) lands: the WASM core's
-  // direct API, through the same CacheEngine calls the JS engine will answer.
-  const storage: CacheEngine = await Engine.create(readCoreWasm("release"), opts);
+export function createJsTwin(opts: ServerOptions): JsTwin {
+  const storage = JsEngine.create(opts);
   return { storage, protocol: new JsTextProtocol(storage, opts) };
 }

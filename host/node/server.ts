@@ -52,7 +52,7 @@ interface Engines {
 
 async function createEngines(opts: ServerOptions): Promise<Engines> {
   if (opts.engine === "js") {
-    const twin = await createJsTwin(opts);
+    const twin = createJsTwin(opts);
     return { engine: twin.storage, protocol: twin.protocol };
   }
   const core = await Engine.create(readCoreWasm("release"), opts);

@@ -65,7 +65,7 @@ interface Candidate {
   name: string;
   start(args: string[]): Promise<RunningServer>;
   /** Why this candidate sits a case out (undefined: it runs it). */
-  skips?(send: readonly Piece[]): string | undefined;
+  skips?(c: Case): string | undefined;
 }
 
 /** wasmcached on both of its engines: the WASM core and its pure-JS twin. */
@@ -165,7 +165,7 @@ function describeGroup(g: Group): void {
     });
     for (const c of g.cases) {
       const skipped = CANDIDATES.flatMap((cand) => {
-        const why = cand.skips?.(asPieces(c.send));
+        const why = cand.skips?.(c);
         return why ? [`${cand.name} skipped: ${why}`] : [];
       });
       const name = skipped.length ? `${c.name} [${skipped.join("; ")}]` : c.name;
@@ -186,7 +186,7 @@ function asPieces(send: Piece | Piece[]): Piece[] {
 
 async function runCase(servers: Servers, c: Case, pieces: Piece[], pauseMs?: number): Promise<void> {
   const opts = { pauseMs, quietMs: c.quietMs };
-  const running = CANDIDATES.flatMap((cand, i) => (cand.skips?.(asPieces(c.send)) ? [] : [{ cand, server: servers.candidates[i] }]));
+  const running = CANDIDATES.flatMap((cand, i) => (cand.skips?.(c) ? [] : [{ cand, server: servers.candidates[i] }]));
   const [ref, ...replies] = await Promise.all([servers.reference, ...running.map((r) => r.server)].map((s) => exchange(s.port, pieces, opts)));
   if (!c.serverExits) expectAlive([servers.reference, ...servers.candidates]);
   const refText = normalise(ref.data, c);

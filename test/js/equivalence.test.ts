@@ -1,7 +1,8 @@
 // The JS twin against the WASM core, in process: the same random streams of text commands,
 // cut into the same random pieces, go through two connection drivers — one feeding the core,
 // one feeding the twin's protocol — and every byte sent back, every close and every -vv trace
-// must be the same. The stream mixes valid and broken commands, pipelining, values split
+// must be the same. The twin's protocol runs over the JS storage engine (the twin as served)
+// and over the WASM engine's direct API (the protocol alone, on the core's very storage). The stream mixes valid and broken commands, pipelining, values split
 // anywhere, refused and swallowed values, multi-gets that fill the output area and -R yields.
 import { expect } from "chai";
 import { Engine } from "../../host/engine.js";
@@ -9,7 +10,9 @@ import type { ProtocolEngine } from "../../host/engine_api.js";
 import { Driver, type Transport } from "../../host/driver.js";
 import { defaultServerOptions, type ServerOptions } from "../../host/options.js";
 import { readCoreWasm } from "../../host/wasm.js";
-import { createJsTwin } from "../../host/js/twin.js";
+import type { CacheEngine } from "../../host/engine_api.js";
+import { JsEngine } from "../../host/js/engine.js";
+import { JsTextProtocol } from "../../host/js/protocol.js";
 import { Rng } from "../helpers/rng.js";
 
 const STREAMS_PER_SETUP = 12;
@@ -152,13 +155,20 @@ function cuts(rng: Rng, total: number): number[] {
   return out;
 }
 
-async function compare(overrides: Partial<ServerOptions>, seed: number): Promise<void> {
+type Storage = "JsEngine" | "the WASM engine's direct API";
+const STORAGES: readonly Storage[] = ["JsEngine", "the WASM engine's direct API"];
+
+async function storageFor(kind: Storage, opts: ServerOptions): Promise<CacheEngine> {
+  return kind === "JsEngine" ? JsEngine.create(opts) : Engine.create(readCoreWasm("debug"), opts);
+}
+
+async function compare(kind: Storage, overrides: Partial<ServerOptions>, seed: number): Promise<void> {
   const opts = { ...defaultServerOptions(), ...overrides };
   const core = await Engine.create(readCoreWasm("debug"), opts);
-  const twin = await createJsTwin(opts);
+  const storage = await storageFor(kind, opts);
   const rng = new Rng(seed);
   const input = stream(rng);
-  const sides = [side(core, opts), side(twin.protocol, opts)];
+  const sides = [side(core, opts), side(new JsTextProtocol(storage, opts), opts)];
   let at = 0;
   for (const n of cuts(rng, input.length)) {
     const piece = input.subarray(at, at + n);
@@ -167,7 +177,7 @@ async function compare(overrides: Partial<ServerOptions>, seed: number): Promise
   }
   for (const s of sides) s.end();
   const [wasm, js] = sides;
-  const where = `seed ${seed}, options ${JSON.stringify(overrides)}`;
+  const where = `seed ${seed}, options ${JSON.stringify(overrides)}, storage ${kind}`;
   const a = wasm.sink.text();
   const b = js.sink.text();
   if (a !== b) {
@@ -178,7 +188,7 @@ async function compare(overrides: Partial<ServerOptions>, seed: number): Promise
   }
   expect([js.sink.ended, js.sink.destroyed], `close (${where})`).to.deep.equal([wasm.sink.ended, wasm.sink.destroyed]);
   expect(js.traces, `-vv traces (${where})`).to.deep.equal(wasm.traces);
-  twin.storage.stop();
+  storage.stop();
 }
 
 describe("js twin: same bytes as the WASM core through the connection driver", function () {
@@ -188,9 +198,11 @@ describe("js twin: same bytes as the WASM core through the connection driver", f
     ["-R 3 -vv (yields and traces)", { reqsPerEvent: 3, verbose: 2 }],
     ["-C -F", { cas: false, flushEnabled: false }],
   ];
-  for (const [label, overrides] of setups) {
-    it(`${label}: ${STREAMS_PER_SETUP} random streams`, async () => {
-      for (let seed = 1; seed <= STREAMS_PER_SETUP; seed++) await compare(overrides, seed);
-    });
+  for (const kind of STORAGES) {
+    for (const [label, overrides] of setups) {
+      it(`over ${kind}, ${label}: ${STREAMS_PER_SETUP} random streams`, async () => {
+        for (let seed = 1; seed <= STREAMS_PER_SETUP; seed++) await compare(kind, overrides, seed);
+      });
+    }
   }
 });

@@ -166,7 +166,9 @@ describe("js twin: stats", function () {
 });
 
 // The counters memcached moves in its protocol code (refusals before the cache is touched)
-// must come out as the core counts them: the same commands on both engines, the same values.
+// must come out as the core counts them: the same commands on both engines, the same values,
+// and the lines both have in the same order (JsEngine reports no slab, hash table or LRU
+// segment lines, and one of its own).
 describe("js twin: the same counters and settings as the WASM core", function () {
   this.timeout(20000);
   const COUNTERS = [
@@ -191,7 +193,7 @@ describe("js twin: the same counters and settings as the WASM core", function ()
         const [rw, rj] = await Promise.all([roundTrip(cw, SESSION), roundTrip(cj, SESSION)]);
         expect(rj).to.equal(rw);
         const [sw, sj] = await Promise.all([stats(cw), stats(cj)]);
-        expect([...sj.keys()]).to.deep.equal([...sw.keys()]);
+        expect([...sj.keys()].filter((k) => sw.has(k))).to.deep.equal([...sw.keys()].filter((k) => sj.has(k)));
         for (const name of COUNTERS) expect(sj.get(name), name).to.equal(sw.get(name));
         const [gw, gj] = await Promise.all([stats(cw, "settings"), stats(cj, "settings")]);
         // `tcpport` is the port asked for (-p -1 in both); everything else is the same option table.

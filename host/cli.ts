@@ -8,6 +8,8 @@ import { OPTIONS, OptionSpec, ServerOptions, defaultServerOptions, checkEngineOp
 import {
   startServer, RunningServer, CredentialsError, saslPasswordFile, Runtime, NODE_RUNTIME,
 } from "./node/server.js";
+import { ENGINES, jsTwinRefusal } from "./js/twin.js";
+import type { CacheEngine } from "./engine_api.js";
 
 const EX_USAGE = 64;
 // memcached's getopt loop returns 1 for an unknown option or a missing option argument.
@@ -91,8 +93,8 @@ function buildProgram(o: Record<string, unknown>): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   for (const spec of OPTIONS) {
-    if (!spec.short) continue;
-    const flags = `-${spec.short}, --${spec.long}` + (spec.arg ? " <value>" : "");
+    if (!spec.long) continue;
+    const flags = (spec.short ? `-${spec.short}, ` : "") + `--${spec.long}` + (spec.arg ? " <value>" : "");
     const help = `${spec.help}${spec.arg && spec.default !== "" ? ` (default: ${String(spec.default)})` : ""}`;
     const opt = new Option(flags, help);
     if (spec.key === "verbose") {
@@ -163,6 +165,11 @@ function checkOptions(opts: ServerOptions): void {
     die(`Invalid value for binding protocol: ${opts.bindingProtocol}\n -- should be one of auto, binary, or ascii`);
   }
   if (opts.threads <= 0) die("Number of threads must be greater than 0", EXIT_ILLEGAL_ARGUMENT);
+  if (!(ENGINES as readonly string[]).includes(opts.engine)) {
+    die(`Invalid value for --engine: ${opts.engine}\n -- should be one of ${ENGINES.join(", ")}`);
+  }
+  const refusal = jsTwinRefusal(opts);
+  if (refusal) die(refusal);
   const problem = checkEngineOptions(opts);
   if (problem) die(problem.message, problem.exitCode);
 }
@@ -223,7 +230,7 @@ export async function runCli(runtime: CliRuntime): Promise<void> {
   const opts = parseArgs(argv);
   checkUser(opts);
   if (opts.daemonize) daemonize(argv, runtime);
-  let server: RunningServer;
+  let server: RunningServer<CacheEngine>;
   const stop = () => { void server.close().then(() => process.exit(0)); };
   try {
     server = await startServer(opts, stop, runtime);

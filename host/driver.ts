@@ -18,9 +18,10 @@
 // -R fairness: after reqs_per_event commands the core yields (PF_YIELD) and the connection is
 // resumed from the event loop's next turn, after other sockets had theirs (conn_yields).
 import {
-  Engine, LogEntry, LOG_VERBOSE, PF_AGAIN, PF_CLOSE, PF_CLOSE_NOW, PF_NEED_MORE, PF_SHUTDOWN,
+  LogEntry, LOG_VERBOSE, PF_AGAIN, PF_CLOSE, PF_CLOSE_NOW, PF_NEED_MORE, PF_SHUTDOWN,
   PF_STATS_CONNS, PF_SWALLOW, PF_WATCH, PF_YIELD,
 } from "./engine.js";
+import type { ProtocolEngine } from "./engine_api.js";
 import { Setting } from "../assembly/settings.js";
 import { HostStat } from "../assembly/host_stats.js";
 
@@ -68,14 +69,14 @@ function splitAddr(addr: string): [string, string] {
 }
 
 export class Driver {
-  readonly engine: Engine;
+  readonly engine: ProtocolEngine;
   private readonly opts: DriverOptions;
   private readonly free: number[] = [];
   private readonly conns = new Set<Connection>();
   private readonly defer: (fn: () => void) => void;
   private peakConns = 0;
 
-  constructor(engine: Engine, opts: DriverOptions) {
+  constructor(engine: ProtocolEngine, opts: DriverOptions) {
     this.engine = engine;
     this.opts = opts;
     for (let id = opts.maxConns - 1; id >= 0; id--) this.free.push(id);
@@ -357,7 +358,7 @@ export class Connection {
   }
 
   // Copies up to the input area's size of pending bytes into it.
-  private fillInput(e: Engine): number {
+  private fillInput(e: ProtocolEngine): number {
     const mem = e.memory();
     let at = e.inAddr;
     let room = e.inSize;
@@ -371,7 +372,7 @@ export class Connection {
     return at - e.inAddr;
   }
 
-  private flushOutput(e: Engine, hold: boolean): void {
+  private flushOutput(e: ProtocolEngine, hold: boolean): void {
     const n = e.outLength();
     if (n === 0 && (hold || this.held.length === 0)) return;
     const view = e.memory().subarray(e.outAddr, e.outAddr + n);

@@ -53,6 +53,8 @@ export interface ServerOptions extends EngineOptions {
   sasl: boolean;
   authFile: string;
   saslPwdb: string;
+  /** The engine behind the protocol: the WASM core, or the pure-JS twin (host/js/). */
+  engine: "wasm" | "js";
 }
 
 type Value = number | boolean | string | string[];
@@ -61,6 +63,7 @@ export interface OptionSpec {
   key: keyof ServerOptions;
   /** memcached's short flag, e.g. "m" for -m */
   short?: string;
+  /** the long flag; an option with neither short flag nor -o name has only this one */
   long?: string;
   /** -o suboption name; a boolean also accepts no_<sub> */
   sub?: string;
@@ -108,6 +111,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: "flushEnabled", short: "F", long: "disable-flush-all", default: true, setting: Setting.FLUSH_ENABLED, help: "disable flush_all" },
   { key: "verbose", short: "v", long: "verbose", default: 0, setting: Setting.VERBOSE,
     help: "verbose (print errors); -vv also commands and replies" },
+  // Not memcached's: no short flag, and no `stats settings` line (that list stays memcached's).
+  { key: "engine", long: "engine", arg: "text", default: "wasm",
+    help: "wasm (the WebAssembly core) or js (its pure-JS twin: text protocol over TCP only)" },
   { key: "user", short: "u", long: "user", arg: "text", default: "", help: "user to run as (required when started as root)" },
   { key: "pidFile", short: "P", long: "pidfile", arg: "text", default: "", help: "file to write the process id to" },
   { key: "daemonize", short: "d", long: "daemon", default: false, help: "run as a daemon" },

@@ -5,6 +5,7 @@
 import os from "node:os";
 import { readFileSync } from "node:fs";
 import { Engine } from "../engine.js";
+import type { CacheEngine, ProtocolEngine } from "../engine_api.js";
 import { Driver } from "../driver.js";
 import { listenTcp, Listener } from "./listen.js";
 import { listenUdp, UdpListener } from "./udp.js";
@@ -13,9 +14,13 @@ import { ServerOptions, defaultServerOptions, validateEngineOptions } from "../o
 import { readCoreWasm } from "../wasm.js";
 import { HostStat } from "../../assembly/host_stats.js";
 import { Setting } from "../../assembly/settings.js";
+import { createJsTwin, jsTwinRefusal } from "../js/twin.js";
 
-export interface RunningServer {
-  engine: Engine;
+export interface RunningServer<E extends CacheEngine = Engine> {
+  /** The storage: the WASM core's wrapper, or with `engine: "js"` the JS twin's storage engine. */
+  engine: E;
+  /** What the driver feeds connections through: the WASM core, or the JS twin's text protocol. */
+  protocol: ProtocolEngine;
   driver: Driver;
   /** Bound TCP ports, one per -l address. */
   ports: number[];
@@ -35,17 +40,38 @@ export interface Runtime {
 
 export const NODE_RUNTIME: Runtime = { version: `node-${process.versions.node}`, listenTcp };
 
+/** Options that leave the WASM core in place (the default engine). */
+export type WasmServerOptions = Partial<ServerOptions> & { engine?: "wasm" };
+
+interface Engines {
+  engine: CacheEngine;
+  protocol: ProtocolEngine;
+  /** The WASM core, when it is the one serving (UDP and credentials need it). */
+  core?: Engine;
+}
+
+async function createEngines(opts: ServerOptions): Promise<Engines> {
+  if (opts.engine === "js") {
+    const twin = createJsTwin(opts);
+    return { engine: twin.storage, protocol: twin.protocol };
+  }
+  const core = await Engine.create(readCoreWasm("release"), opts);
+  loadCredentials(core, opts);
+  return { engine: core, protocol: core, core };
+}
+
+export async function startServer(options?: WasmServerOptions, onShutdown?: () => void, runtime?: Runtime): Promise<RunningServer>;
+export async function startServer(options: Partial<ServerOptions>, onShutdown?: () => void, runtime?: Runtime): Promise<RunningServer<CacheEngine>>;
 export async function startServer(
   options: Partial<ServerOptions> = {}, onShutdown?: () => void, runtime: Runtime = NODE_RUNTIME,
-): Promise<RunningServer> {
+): Promise<RunningServer<CacheEngine>> {
   const opts = { ...defaultServerOptions(), ...options };
-  const problem = validateEngineOptions(opts);
+  const problem = validateEngineOptions(opts) ?? jsTwinRefusal(opts);
   if (problem) throw new Error(problem);
-  const engine = await Engine.create(readCoreWasm("release"), opts);
-  engine.setHostVersion(runtime.version);
-  loadCredentials(engine, opts);
+  const { engine, protocol, core } = await createEngines(opts);
+  protocol.setHostVersion(runtime.version);
   let closing: Promise<void> | undefined;
-  const driver = new Driver(engine, {
+  const driver = new Driver(protocol, {
     maxConns: opts.maxConns,
     idleTimeout: opts.idleTimeout,
     verbose: opts.verbose,
@@ -65,14 +91,15 @@ export async function startServer(
   tick.unref();
   let listener: Listener | undefined;
   if (opts.port !== 0) listener = await runtime.listenTcp(driver, opts.listen, opts.port, opts.backlog);
-  engine.setSetting(Setting.CONN_FD_BASE, driver.fdBase());
+  protocol.setSetting(Setting.CONN_FD_BASE, driver.fdBase());
   let udp: UdpListener | undefined;
-  if (opts.udpPort !== 0) {
-    const endpoint = new UdpEndpoint(engine, { onShutdown: () => (onShutdown ? onShutdown() : void server.close()) });
+  if (core && opts.udpPort !== 0) {
+    const endpoint = new UdpEndpoint(core, { onShutdown: () => (onShutdown ? onShutdown() : void server.close()) });
     udp = await listenUdp(endpoint, opts.listen, opts.udpPort);
   }
-  const server: RunningServer = {
+  const server: RunningServer<CacheEngine> = {
     engine,
+    protocol,
     driver,
     ports: listener?.ports ?? [],
     udpPorts: udp?.ports ?? [],

@@ -1,7 +1,8 @@
 // Differential runner: every corpus case is sent, byte for byte, to Debian's memcached
-// (the reference) and to the candidate server, each on a fresh connection, and the
-// replies must be identical after normalising the few things that may legitimately
-// differ (CAS values, version text, stats values).
+// (the reference) and to each candidate — wasmcached on the WASM core and on its pure-JS
+// twin (--engine js) — each on a fresh connection, and the replies must be identical after
+// normalising the few things that may legitimately differ (CAS values, version text, stats
+// values).
 import { createHash } from "node:crypto";
 import { expect } from "chai";
 import {
@@ -16,6 +17,7 @@ import {
   type Piece,
   type RunningServer,
 } from "./servers.js";
+import { jsTwinSkip } from "./js-twin-skips.js";
 
 export interface Case {
   name: string;
@@ -30,9 +32,9 @@ export interface Case {
   expect?: string | RegExp;
   /** memcached closes the connection (default: it stays open). */
   closes?: boolean;
-  /** Extra server arguments; cases with equal arguments share one pair of servers. */
+  /** Extra server arguments; cases with equal arguments share one set of servers. */
   serverArgs?: string[];
-  /** Gets its own pair of servers: the case changes or reads server-wide state. */
+  /** Gets its own set of servers: the case changes or reads server-wide state. */
   isolate?: boolean;
   /** Both servers must exit after the case (shutdown). Implies `isolate`. */
   serverExits?: boolean;
@@ -50,8 +52,6 @@ export interface Case {
 // harness and the recorded expectations can be validated on their own.
 // DIFF_CANDIDATE=memcached forces that mode (to re-validate the corpus).
 const CANDIDATE_IS_WASMCACHED = wasmcachedBuilt() && process.env.DIFF_CANDIDATE !== "memcached";
-const CANDIDATE = CANDIDATE_IS_WASMCACHED ? "wasmcached" : "memcached (standing in for wasmcached)";
-const startCandidate = CANDIDATE_IS_WASMCACHED ? startWasmcached : startMemcached;
 if (!CANDIDATE_IS_WASMCACHED) {
   console.log(
     "\n  NOTICE: dist/host/cli.js not found (or DIFF_CANDIDATE=memcached): the differential\n" +
@@ -61,25 +61,41 @@ if (!CANDIDATE_IS_WASMCACHED) {
 }
 // ============================================================================
 
-interface Pair {
+interface Candidate {
+  name: string;
+  start(args: string[]): Promise<RunningServer>;
+  /** Why this candidate sits a case out (undefined: it runs it). */
+  skips?(c: Case): string | undefined;
+}
+
+/** wasmcached on both of its engines: the WASM core and its pure-JS twin. */
+const CANDIDATES: readonly Candidate[] = CANDIDATE_IS_WASMCACHED
+  ? [
+    { name: "wasmcached", start: startWasmcached },
+    { name: "wasmcached --engine js", start: (args) => startWasmcached([...args, "--engine", "js"]), skips: jsTwinSkip },
+  ]
+  : [{ name: "memcached (standing in for wasmcached)", start: startMemcached }];
+
+interface Servers {
   reference: RunningServer;
-  candidate: RunningServer;
+  /** One per CANDIDATES entry, in the same order. */
+  candidates: RunningServer[];
   stop(): Promise<void>;
 }
 
-async function startPair(args: string[]): Promise<Pair> {
-  const started = await Promise.allSettled([startMemcached(args), startCandidate(args)]);
+async function startServers(args: string[]): Promise<Servers> {
+  const started = await Promise.allSettled([startMemcached(args), ...CANDIDATES.map((c) => c.start(args))]);
   const failed = started.find((s) => s.status === "rejected");
   if (failed) {
     await Promise.all(started.map((s) => (s.status === "fulfilled" ? s.value.stop() : undefined)));
     throw failed.reason;
   }
-  const [reference, candidate] = started.map((s) => (s as PromiseFulfilledResult<RunningServer>).value);
+  const [reference, ...candidates] = started.map((s) => (s as PromiseFulfilledResult<RunningServer>).value);
   return {
     reference,
-    candidate,
+    candidates,
     stop: async () => {
-      await Promise.all([reference.stop(), candidate.stop()]);
+      await Promise.all([reference, ...candidates].map((s) => s.stop()));
     },
   };
 }
@@ -122,7 +138,7 @@ function flushesBetweenCases(args: readonly string[]): boolean {
 }
 
 export function describeCorpus(title: string, cases: readonly Case[]): void {
-  describe(`${title} (memcached vs ${CANDIDATE})`, function () {
+  describe(`${title} (memcached vs ${CANDIDATES.map((c) => c.name).join(" and ")})`, function () {
     for (const g of groupCases(cases)) describeGroup(g);
   });
 }
@@ -130,26 +146,31 @@ export function describeCorpus(title: string, cases: readonly Case[]): void {
 function describeGroup(g: Group): void {
   const label = g.args.length ? `server ${g.args.join(" ")}` : "default server";
   describe(g.isolated ? `${label}, own instance` : label, function () {
-    let pair: Pair | undefined;
+    let servers: Servers | undefined;
     const controls: RawConnection[] = [];
     before(async function () {
       this.timeout(30000);
-      pair = await startPair(g.args);
+      servers = await startServers(g.args);
       if (flushesBetweenCases(g.args) && !g.isolated) {
-        controls.push(await RawConnection.open(pair.reference.port), await RawConnection.open(pair.candidate.port));
+        for (const s of [servers.reference, ...servers.candidates]) controls.push(await RawConnection.open(s.port));
       }
     });
     after(async function () {
       this.timeout(15000);
       for (const c of controls) c.destroy();
-      await pair?.stop();
+      await servers?.stop();
     });
     beforeEach(async function () {
       await Promise.all(controls.map(flush));
     });
     for (const c of g.cases) {
-      it(c.name, () => runCase(pair!, c, asPieces(c.send), c.pauseMs));
-      if (c.bytewise) it(`${c.name} (byte by byte)`, () => runCase(pair!, c, splitBytes(asPieces(c.send)), 1));
+      const skipped = CANDIDATES.flatMap((cand) => {
+        const why = cand.skips?.(c);
+        return why ? [`${cand.name} skipped: ${why}`] : [];
+      });
+      const name = skipped.length ? `${c.name} [${skipped.join("; ")}]` : c.name;
+      it(name, () => runCase(servers!, c, asPieces(c.send), c.pauseMs));
+      if (c.bytewise) it(`${name} (byte by byte)`, () => runCase(servers!, c, splitBytes(asPieces(c.send)), 1));
     }
   });
 }
@@ -163,19 +184,19 @@ function asPieces(send: Piece | Piece[]): Piece[] {
   return Array.isArray(send) ? send : [send];
 }
 
-async function runCase(pair: Pair, c: Case, pieces: Piece[], pauseMs?: number): Promise<void> {
+async function runCase(servers: Servers, c: Case, pieces: Piece[], pauseMs?: number): Promise<void> {
   const opts = { pauseMs, quietMs: c.quietMs };
-  const [ref, cand] = await Promise.all([
-    exchange(pair.reference.port, pieces, opts),
-    exchange(pair.candidate.port, pieces, opts),
-  ]);
-  if (!c.serverExits) expectAlive(pair);
+  const running = CANDIDATES.flatMap((cand, i) => (cand.skips?.(c) ? [] : [{ cand, server: servers.candidates[i] }]));
+  const [ref, ...replies] = await Promise.all([servers.reference, ...running.map((r) => r.server)].map((s) => exchange(s.port, pieces, opts)));
+  if (!c.serverExits) expectAlive([servers.reference, ...servers.candidates]);
   const refText = normalise(ref.data, c);
   checkExpectation(c, ref, refText);
-  const candText = normalise(cand.data, c);
-  expect(visible(candText), `${CANDIDATE} reply differs from memcached's (+ memcached, - ${CANDIDATE})`).to.equal(visible(refText));
-  expect(cand.closed, `${CANDIDATE} connection-closed status differs from memcached's`).to.equal(ref.closed);
-  if (c.serverExits) await expectExit(pair);
+  running.forEach(({ cand }, i) => {
+    const candText = normalise(replies[i].data, c);
+    expect(visible(candText), `${cand.name} reply differs from memcached's (+ memcached, - ${cand.name})`).to.equal(visible(refText));
+    expect(replies[i].closed, `${cand.name} connection-closed status differs from memcached's`).to.equal(ref.closed);
+  });
+  if (c.serverExits) await expectExit([servers.reference, ...running.map((r) => r.server)]);
 }
 
 function checkExpectation(c: Case, ref: Exchange, refText: string): void {
@@ -186,17 +207,17 @@ function checkExpectation(c: Case, ref: Exchange, refText: string): void {
 }
 
 /** A crash would otherwise surface only as an odd reply or a refused connection later. */
-function expectAlive(pair: Pair): void {
-  for (const s of [pair.reference, pair.candidate]) {
+function expectAlive(all: RunningServer[]): void {
+  for (const s of all) {
     if (s.proc.exitCode !== null || s.proc.signalCode !== null) {
       throw new Error(`${s.name} died during the case:\n${s.stderr()}`);
     }
   }
 }
 
-async function expectExit(pair: Pair): Promise<void> {
+async function expectExit(all: RunningServer[]): Promise<void> {
   const timeout = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 5000));
-  for (const s of [pair.reference, pair.candidate]) {
+  for (const s of all) {
     const r = await Promise.race([s.exited, timeout]);
     expect(r, `${s.name} should have exited`).to.not.equal("timeout");
   }

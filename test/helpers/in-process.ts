@@ -1,21 +1,29 @@
 // An in-process wasmcached on an ephemeral loopback port, plus the connections a test opened
 // on it, so one after() hook closes everything.
-import { startServer, type RunningServer } from "../../host/node/server.js";
+import { startServer, type RunningServer, type WasmServerOptions } from "../../host/node/server.js";
 import type { ServerOptions } from "../../host/options.js";
+import type { Engine } from "../../host/engine.js";
+import type { CacheEngine } from "../../host/engine_api.js";
 import { SocketClient, toBuffer, type Bytes } from "./socket-client.js";
 
 export const VERSION_REPLY = "VERSION 1.6.18\r\n";
 
-export class TestServer {
-  readonly server: RunningServer;
+export class TestServer<E extends CacheEngine = Engine> {
+  readonly server: RunningServer<E>;
   private readonly clients = new Set<SocketClient>();
 
-  private constructor(server: RunningServer) {
+  private constructor(server: RunningServer<E>) {
     this.server = server;
   }
 
-  static async start(options: Partial<ServerOptions> = {}, onShutdown?: () => void): Promise<TestServer> {
+  static async start(options: WasmServerOptions = {}, onShutdown?: () => void): Promise<TestServer> {
     const server = await startServer({ port: -1, listen: ["127.0.0.1"], ...options }, onShutdown);
+    return new TestServer(server);
+  }
+
+  /** The same server on the pure-JS twin (`--engine js`). */
+  static async startJs(options: Partial<ServerOptions> = {}): Promise<TestServer<CacheEngine>> {
+    const server = await startServer({ port: -1, listen: ["127.0.0.1"], ...options, engine: "js" });
     return new TestServer(server);
   }
 
@@ -57,7 +65,7 @@ export async function roundTrip(c: SocketClient, input: Bytes, timeoutMs?: numbe
  */
 export function serverPerSuite(
   onClient: (c: SocketClient) => void,
-  options: Partial<ServerOptions> = {},
+  options: WasmServerOptions = {},
   onServer?: (srv: TestServer) => void,
 ): void {
   let srv: TestServer;

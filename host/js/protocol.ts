@@ -1,0 +1,95 @@
+// The JS twin's protocol engine: memcached's text protocol parsed in JavaScript over any
+// CacheEngine, behind the same ProtocolEngine face the connection driver feeds the WASM core
+// through (host/driver.ts). It owns one buffer holding an input and an output area, as the
+// core's linear memory does, with the core's sizes, so framing, -R yields, the partial-line
+// rules and PF_AGAIN fall at the same bytes.
+//
+// Fairness: the twin tokenizes and parses every command in JS, over the driver's bytes, and
+// calls the storage engine per key; the WASM core parses inside WebAssembly. A server
+// benchmark of `--engine js` against `--engine wasm` therefore compares two whole stacks
+// (parser and storage), not two storage engines behind one parser.
+import type { CacheEngine, ProtocolEngine } from "../engine_api.js";
+import type { LogEntry } from "../engine.js";
+import { ServerOptions, defaultServerOptions, coreSettings } from "../options.js";
+import { HostStat } from "../../assembly/host_stats.js";
+import { Setting } from "../../assembly/settings.js";
+import { Context, Conn } from "./context.js";
+import { Output } from "./output.js";
+import { processText, OUT_RESERVE } from "./framing.js";
+import type { HostState } from "./stats_text.js";
+
+// The core's area sizes (assembly/index.ts placeAreas): the input area holds a whole storage
+// command (its line and an -I value); the output area holds one such value plus twice the room
+// kept free for the other replies.
+const IO_MIN = 1 << 20;
+const INPUT_MIN = 4 * IO_MIN;
+const LINE_ROOM = 64 * 1024;
+const HOST_VERSION_MAX = 63;
+
+export class JsTextProtocol implements ProtocolEngine {
+  readonly inAddr = 0;
+  readonly inSize: number;
+  readonly outAddr: number;
+  onLog: ((entries: LogEntry[]) => void) | undefined;
+  private readonly mem: Uint8Array;
+  private readonly ctx: Context;
+  private readonly conns: (Conn | undefined)[] = [];
+  private readonly host: HostState = { stats: new Float64Array(HostStat.COUNT), version: "" };
+  private logGid = 0;
+
+  constructor(engine: CacheEngine, options: Partial<ServerOptions> = {}) {
+    const opts: ServerOptions = { ...defaultServerOptions(), ...options };
+    this.inSize = Math.max(INPUT_MIN, opts.itemSizeMax + LINE_ROOM);
+    const outSize = Math.max(IO_MIN, opts.itemSizeMax + LINE_ROOM) + 2 * OUT_RESERVE;
+    this.outAddr = this.inSize;
+    this.mem = new Uint8Array(this.inSize + outSize);
+    const out = new Output(this.mem, this.outAddr, outSize);
+    this.ctx = new Context(this.mem, out, engine, opts, coreSettings(opts));
+  }
+
+  memory(): Uint8Array { return this.mem; }
+
+  connOpen(id: number): boolean {
+    if (id >= this.ctx.setting(Setting.MAX_CONNS)) return false;
+    this.conns[id] = { negotiated: false, swallow: 0, resume: 0 };
+    return true;
+  }
+
+  connClose(id: number): void {
+    this.conns[id] = undefined;
+  }
+
+  process(id: number, len: number): number {
+    const ctx = this.ctx;
+    ctx.flags = 0;
+    ctx.need = 0;
+    ctx.out.reset();
+    const conn = this.conns[id];
+    if (conn === undefined || len === 0) return 0;
+    ctx.connId = id;
+    if (!conn.negotiated) {
+      // Every connection speaks text here, whatever its first byte: the twin has no binary protocol.
+      conn.negotiated = true;
+      if (ctx.tracing()) ctx.trace(`${ctx.fd()}: Client using the ascii protocol`);
+    }
+    return processText(ctx, conn, this.host, this.inAddr, len, this.inSize);
+  }
+
+  procFlags(): number { return this.ctx.flags; }
+  procNeed(): number { return this.ctx.need; }
+  outLength(): number { return this.ctx.out.length; }
+
+  drainLog(): void {
+    const entries = this.ctx.log;
+    if (entries.length === 0) return;
+    this.ctx.log = [];
+    this.onLog?.(entries);
+  }
+
+  nextLogGid(): number { return ++this.logGid; }
+
+  setSetting(slot: number, v: number): void { this.ctx.settings[slot] = v; }
+  setHostStat(slot: number, value: number): void { this.host.stats[slot] = value; }
+  addHostStat(slot: number, n: number): void { this.host.stats[slot] += n; }
+  setHostVersion(text: string): void { this.host.version = text.slice(0, HOST_VERSION_MAX); }
+}

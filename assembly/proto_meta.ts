@@ -519,8 +519,6 @@ function execMa(ntokens: u32): i64 {
       if (!vivifyCounter(key, nkey, number)) return errstring("SERVER_ERROR Out of memory allocating new item");
       created = true;
       break;
-    default:
-      if (noreply()) return 0;
   }
   const it = assocFind(key, nkey, hash(key, nkey));
   // memcached applies T to the item do_add_delta hands back, which is the old, unlinked one
@@ -559,6 +557,8 @@ function execMa(ntokens: u32): i64 {
     outBytes(SCRATCH_DIGITS, digits);
     outCrlf();
   }
+  // q silences a hit (a created counter still answers), after its flags have acted.
+  if (noreply() && !created) outTruncate(start);
   return 0;
 }
 

@@ -22,6 +22,7 @@ import { fuzzParameters, fuzzTimeout } from "../helpers/fuzz-config.js";
 import { visible } from "../helpers/differential.js";
 import { normalisePackets } from "../helpers/binary.js";
 import { MB } from "../helpers/engine.js";
+import { readable } from "../helpers/readable-bytes.js";
 
 const KB = 1024;
 const SMALL: Partial<EngineOptions> = {
@@ -152,21 +153,31 @@ async function repliesOf(config: number, fill: Prefill, reads: Buffer[]): Promis
   return c.output();
 }
 
+// Two text replies depend on where reads end, in memcached too: a get with a 251-byte key
+// voids only the replies not yet transmitted (a read's end transmits them), and metadump
+// refuses to run after other commands of the same read. The cut-invariance property leaves
+// both out: 250-byte keys instead, and a crawl instead of a metadump.
+const LONG_KEY = "y".repeat(251);
+function readInvariant(stream: Buffer): Buffer {
+  const text = stream.toString("latin1").replaceAll(LONG_KEY, LONG_KEY.slice(1)).replaceAll("lru_crawler metadump", "lru_crawler crawl");
+  return readable(Buffer.from(text, "latin1"));
+}
+
 describe("fuzz: the driver and core under hostile input (in memory, checked build)", function () {
   this.timeout(fuzzTimeout(60_000));
 
   const property = (name: string, ciRuns: number, stream: fc.Arbitrary<Buffer>) =>
     it(name, () => fc.assert(fc.asyncProperty(run(stream), feed), fuzzParameters(name, ciRuns)));
 
-  property("pure garbage", 60, garbage);
-  property("protocol words in random order", 80, tokenSoup);
-  property("mutated text and meta streams", 80, mutated(textStream));
-  property("mutated binary streams", 60, mutated(binaryStream));
+  property("pure garbage", 200, garbage);
+  property("protocol words in random order", 300, tokenSoup);
+  property("mutated text and meta streams", 300, mutated(textStream));
+  property("mutated binary streams", 200, mutated(binaryStream));
 
   const valid = fc.record({
     config: fc.nat(CONFIGS.length - 1),
     prefill: fc.constantFrom<Prefill>("none", "full"),
-    input: fc.oneof(textStream, binaryStream),
+    input: fc.oneof(textStream.map(readInvariant), binaryStream),
     cuts,
   });
   const name = "valid streams cut into random reads get the replies of the uncut stream";
@@ -177,5 +188,5 @@ describe("fuzz: the driver and core under hostile input (in memory, checked buil
     if (binary) validateBinaryReplies(pieces);
     else validateTextReplies(pieces);
     expectSameReplies(comparable(pieces, binary), comparable(whole, binary));
-  }), fuzzParameters(name, 60)));
+  }), fuzzParameters(name, 200)));
 });

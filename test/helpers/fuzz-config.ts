@@ -4,7 +4,7 @@
 //   FUZZ_PATH=<path>  with FUZZ_SEED, replay just the failing case fast-check printed
 //   FUZZ_RUNS=<n>     runs per property instead of the CI count
 //   FUZZ_SECONDS=<n>  run each property for this long instead (as many runs as fit)
-// `npm run fuzz` runs the suites for FUZZ_SECONDS (default 300) each.
+// `npm run fuzz` runs every fuzz property for FUZZ_SECONDS (default 60) each.
 import fc from "fast-check";
 
 const env = process.env;

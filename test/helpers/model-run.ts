@@ -44,6 +44,8 @@ function keyName(i: number, cfg: RunConfig): string {
 export interface RunOptions {
   /** Speak text and meta commands through the connection driver instead of calling the API. */
   protocol?: boolean;
+  /** Operations to run (default cfg.ops, which also sets the flush rate). */
+  ops?: number;
   /** Stop at this time (Date.now()) even if operations are left. */
   deadline?: number;
 }
@@ -113,7 +115,8 @@ export async function runModel(cfg: RunConfig, seed: number, opts: RunOptions = 
 
   for (let i = 0; i < (cfg.prefill ?? 0); i++) m.set(keyName(i, cfg), rng.bytes(rng.range(0, cfg.maxValue)), 0, 0);
 
-  for (; op < cfg.ops && Date.now() < deadline; op++) {
+  const ops = opts.ops ?? cfg.ops;
+  for (; op < ops && Date.now() < deadline; op++) {
     const key = pickKey();
     const r = rng.float() * 100;
     try {

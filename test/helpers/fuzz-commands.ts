@@ -20,7 +20,7 @@ const VALID_KEYS = KEYS.filter((k) => k.length <= 250);
 const HOT_KEYS = ["a", "b", "k:1"];
 // Mostly a few hot keys, so that commands in one stream meet each other's items; the rest of
 // the valid keys less often; now and then one a byte too long.
-export const key = fc.oneof(
+const key = fc.oneof(
   { arbitrary: fc.constantFrom(...HOT_KEYS), weight: 12 },
   { arbitrary: fc.constantFrom(...VALID_KEYS), weight: 6 },
   { arbitrary: fc.constant("y".repeat(251)), weight: 1 },
@@ -30,7 +30,7 @@ const keys = fc.array(key, { minLength: 1, maxLength: 4 }).map((ks) => ks.join("
 const DAY30 = 60 * 60 * 24 * 30;
 // Relative, negative, the 30-day boundary, absolute past and future (the fake clock's epoch),
 // 32-bit truncation; now and then what a number parser must refuse.
-export const exptime = fc.oneof(
+const exptime = fc.oneof(
   { arbitrary: fc.constantFrom(
     "0", "0", "1", "2", "60", "-1", String(DAY30), String(DAY30 + 1), String(START_TIME - 1000), String(START_TIME + 100),
     "4294967296", "-2147483649"), weight: 20 },
@@ -40,7 +40,7 @@ const flags = fc.oneof(
   { arbitrary: fc.constantFrom("0", "0", "0", "1", "42", "4294967295", "4294967296"), weight: 20 },
   { arbitrary: fc.constantFrom("-1", "x"), weight: 1 },
 );
-export const u64 = fc.oneof(
+const u64 = fc.oneof(
   { arbitrary: fc.constantFrom(
     "0", "1", "2", "9", "10", "99", "255", "4294967296", "9223372036854775808", "18446744073709551615"), weight: 20 },
   { arbitrary: fc.constantFrom("18446744073709551616", "-1", "12a", ""), weight: 1 },
@@ -48,14 +48,14 @@ export const u64 = fc.oneof(
 const noreply = fc.constantFrom("", "", "", " noreply");
 
 // Value lengths: small, around class sizes, and past the slab chunk and item size limits that
-// the fuzz servers set (see driver.fuzz.test.ts).
+// the fuzz servers set (test/fuzz/driver-input.test.ts).
 const valueLength = fc.oneof(
   { arbitrary: fc.nat(40), weight: 6 },
   { arbitrary: fc.integer({ min: 41, max: 5000 }), weight: 3 },
   { arbitrary: fc.integer({ min: 15_000, max: 70_000 }), weight: 1 },
 );
 
-export type ValueKind = "digits" | "bytes" | "text";
+type ValueKind = "digits" | "bytes" | "text";
 
 /** Value bytes made from a seed, so a large value costs fast-check one number, not one per byte. */
 export function valueBytes(len: number, seed: number, kind: ValueKind): Buffer {
@@ -67,7 +67,7 @@ export function valueBytes(len: number, seed: number, kind: ValueKind): Buffer {
   return out;
 }
 
-export const value = fc
+const value = fc
   .record({ len: valueLength, seed: fc.nat(), kind: fc.constantFrom<ValueKind>("digits", "digits", "bytes", "text") })
   .map(({ len, seed, kind }) => valueBytes(len, seed, kind));
 
@@ -116,7 +116,7 @@ function adminLine(): fc.Arbitrary<string> {
   );
 }
 
-export const textCommand: fc.Arbitrary<Buffer> = fc.oneof(
+const textCommand: fc.Arbitrary<Buffer> = fc.oneof(
   { arbitrary: textStore, weight: 5 },
   { arbitrary: textLine.map((l) => enc(l + CRLF)), weight: 7 },
 );
@@ -163,7 +163,7 @@ const metaSet = fc
   .record({ key: metaKey, value, flags: metaFlags("cCIkOqTFM") })
   .map(({ key: [k, b], value, flags }) => Buffer.concat([enc(`ms ${k} ${value.length}${b}${flags}${CRLF}`), value, enc(CRLF)]));
 
-export const metaCommand: fc.Arbitrary<Buffer> = fc.oneof(
+const metaCommand: fc.Arbitrary<Buffer> = fc.oneof(
   { arbitrary: metaSet, weight: 2 },
   { arbitrary: metaLine.map((l) => enc(l + CRLF)), weight: 3 },
 );

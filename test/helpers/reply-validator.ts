@@ -101,12 +101,8 @@ function checkMetaLine(words: string[]): number | string {
   return dataLen;
 }
 
-/**
- * Throws unless `out` is a sequence of whole, well-formed text replies. Returns the reply lines
- * (data blocks left out), for callers that look further.
- */
-export function validateTextReplies(out: Buffer): string[] {
-  const lines: string[] = [];
+/** Throws unless `out` is a sequence of whole, well-formed text replies. */
+export function validateTextReplies(out: Buffer): void {
   let pos = 0;
   const fail = (why: string, at: number): never => {
     const near = visible(out.subarray(at, at + 120).toString("latin1"));
@@ -119,13 +115,11 @@ export function validateTextReplies(out: Buffer): string[] {
     const line = out.subarray(pos, crlf ? nl - 1 : nl).toString("latin1");
     if (!crlf) {
       if (!LF_PATTERNS.some((p) => p.test(line))) fail("line without \\r\\n that is neither metadump nor watch", pos);
-      lines.push(line);
       pos = nl + 1;
       continue;
     }
     const r = checkTextLine(line);
     if (typeof r === "string") fail(r, pos);
-    lines.push(line);
     pos = nl + 1;
     const dataLen = r as number;
     if (dataLen < 0) continue;
@@ -133,7 +127,6 @@ export function validateTextReplies(out: Buffer): string[] {
     if (out[pos + dataLen] !== 0x0d || out[pos + dataLen + 1] !== 0x0a) fail("data block not followed by \\r\\n", pos + dataLen);
     pos += dataLen + 2;
   }
-  return lines;
 }
 
 const STATUSES = new Set<number>(Object.values(Status));

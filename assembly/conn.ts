@@ -6,6 +6,7 @@
 //   0  proto    u8    PROTO_NEGOTIATING until the first byte decides (-B auto), then ascii/binary
 //   1  dumping  u8    a metadump streams to this connection; its input waits until END
 //   2  auth     u8    AUTH_* bits: logged in (-S / -Y), a login's data block or SASL step pending
+//   3  yielded  u8    the last call stopped at -R: this one resumes the same read
 //   4  swallow  u32   data bytes still to discard after a refused storage command
 //                     (memcached's conn_swallow / sbytes)
 //  12  resume   u32   offset into the current get line at which to continue after OUTBUF filled
@@ -20,6 +21,7 @@ const C_DUMPING: usize = 1;
 const C_SWALLOW: usize = 4;
 const C_RESUME: usize = 12;
 const C_AUTH: usize = 2;
+const C_YIELDED: usize = 3;
 const C_LOGIN: usize = 16;
 
 // C_AUTH bits (memcached's c->authenticated and c->sasl_started).
@@ -64,6 +66,8 @@ export function connReset(id: u32): void {
 @inline export function setConnResume(c: usize, n: u32): void { store<u32>(c, n, C_RESUME); }
 @inline export function connAuth(c: usize): u8 { return load<u8>(c, C_AUTH); }
 @inline export function setConnAuth(c: usize, bits: u8): void { store<u8>(c, bits, C_AUTH); }
+@inline export function connYielded(c: usize): bool { return load<u8>(c, C_YIELDED) != 0; }
+@inline export function setConnYielded(c: usize, on: bool): void { store<u8>(c, on ? 1 : 0, C_YIELDED); }
 @inline export function connLogin(c: usize): u32 { return load<u32>(c, C_LOGIN); }
 @inline export function setConnLogin(c: usize, n: u32): void { store<u32>(c, n, C_LOGIN); }
 
@@ -79,7 +83,11 @@ export function commandGate(c: usize, pos: usize, end: usize, served: u32): i64 
     setConnSwallow(c, swallow - n);
     return n;
   }
-  if (served >= settingU32(Setting.REQS_PER_EVENT)) {
+  // memcached counts -R down before every command but the first of a read, so a read is
+  // served reqs_per_event + 1 commands and each turn after a yield reqs_per_event.
+  const budget = settingU32(Setting.REQS_PER_EVENT) + (connYielded(c) ? 0 : 1);
+  if (served >= budget) {
+    setConnYielded(c, true);
     setGlobal32(Global.PROC_FLAGS, global32(Global.PROC_FLAGS) | PF_YIELD);
     return GATE_STOP;
   }

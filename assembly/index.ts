@@ -16,7 +16,7 @@ import { processInput } from "./protocol";
 import { udpProcess as udpServe, udpNext as udpTake, udpHeaderAddr as udpHeader, udpPayload as udpPayloadAt } from "./udp";
 import { authLoad, authdbAddr, AUTHDB_CAPACITY } from "./auth";
 import { metadumpStep, metadumpAbort } from "./crawler";
-import { connDumping, setConnDumping, PF_AGAIN } from "./conn";
+import { connDumping, setConnDumping, setConnYielded, PF_AGAIN, PF_YIELD } from "./conn";
 import { outStr } from "./output";
 import { PREFIX_TABLE_SIZE } from "./prefix_stats";
 import { sizesEnable } from "./sizes";
@@ -213,7 +213,10 @@ export function process(id: u32, len: u32): u32 {
     setConnDumping(c, false);
   }
   if (len == 0) return 0;
-  return processInput(c, <usize>global32(Global.INBUF), len);
+  const consumed = processInput(c, <usize>global32(Global.INBUF), len);
+  // A call that did not stop at -R ends the turn: the next read starts afresh.
+  if (!(global32(Global.PROC_FLAGS) & PF_YIELD)) setConnYielded(c, false);
+  return consumed;
 }
 
 export function outLength(): u32 { return outLen(); }

@@ -63,6 +63,7 @@ export enum Global {
   OUTBUF,               // address / size of the reply area
   OUTBUF_SIZE,
   OUTBUF_LEN,           // bytes written into OUTBUF by the last call
+  OUTBUF_SENT,          // of those, the ones memcached would have transmitted already (text get)
   INBUF,                // address / size of the receive area
   INBUF_SIZE,
   CONNS,                // address of the connection table

@@ -10,11 +10,19 @@ import { udpCutBack } from "./udp";
 @inline export function outFree(): u32 { return outSize() - outLen(); }
 // Address of an earlier write position, to patch a reply already started.
 @inline export function outAt(pos: u32): usize { return base() + pos; }
-export function outReset(): void { setGlobal32(Global.OUTBUF_LEN, 0); }
+export function outReset(): void {
+  setGlobal32(Global.OUTBUF_LEN, 0);
+  setGlobal32(Global.OUTBUF_SENT, 0);
+}
 export function outTruncate(len: u32): void {
   setGlobal32(Global.OUTBUF_LEN, len);
+  if (global32(Global.OUTBUF_SENT) > len) setGlobal32(Global.OUTBUF_SENT, len);
   udpCutBack(len); // over UDP, replies dropped take their response objects with them
 }
+// memcached transmits at the end of a text get (conn_mwrite): the replies so far are out of
+// reach of a later command that discards the unsent ones.
+export function outMarkSent(): void { setGlobal32(Global.OUTBUF_SENT, outLen()); }
+export function outSent(): u32 { return global32(Global.OUTBUF_SENT); }
 
 // Callers check outFree() before replies that can be large (values); short lines always fit
 // because process() keeps OUT_RESERVE free before each command. Past the end nothing is

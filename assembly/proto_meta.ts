@@ -197,8 +197,11 @@ function outKey(key: usize, nkey: u32, binary: bool): void {
 }
 
 function outTtl(it: usize): void {
+  outTtlOf(itExptime(it));
+}
+
+function outTtlOf(exptime: u32): void {
   outStr(" t");
-  const exptime = itExptime(it);
   if (exptime == 0) outStr("-1");
   else outU64(<u64>(exptime - currentTime()));
 }
@@ -499,6 +502,7 @@ function execMa(ntokens: u32): i64 {
   const key = metaKey();
   const nkey = metaNkey();
   const casIn = flag(M_HAS_CAS) ? load<u64>(M_REQ_CAS) : 0;
+  const before = assocFind(key, nkey, hash(key, nkey));
   const r = arithCommand(key, nkey, incr, load<u64>(M_DELTA), casIn);
   let number = resultNumber();
   let created = false;
@@ -515,10 +519,13 @@ function execMa(ntokens: u32): i64 {
       if (!vivifyCounter(key, nkey, number)) return errstring("SERVER_ERROR Out of memory allocating new item");
       created = true;
       break;
-    default:
-      if (noreply()) return 0;
   }
   const it = assocFind(key, nkey, hash(key, nkey));
+  // memcached applies T to the item do_add_delta hands back, which is the old, unlinked one
+  // when the number outgrew it and a new item took its place: the new TTL is lost, though t
+  // reports it. `oldExptime` stands in for that old item's.
+  const replaced = !created && it != before;
+  let oldExptime = itExptime(it);
   const digits = formatU64(SCRATCH_DIGITS, number);
   const start = outLen();
   if (flag(M_VALUE)) {
@@ -530,8 +537,11 @@ function execMa(ntokens: u32): i64 {
   for (let i: u32 = 2; i < ntokens - 1; i++) {
     switch (load<u8>(tokAt(i))) {
       case 0x63: outFlagU64("c", itCas(it)); break;
-      case 0x74: outTtl(it); break;
-      case 0x54: setExptime(it, load<u32>(M_EXPTIME)); break;
+      case 0x74: outTtlOf(replaced ? oldExptime : itExptime(it)); break;
+      case 0x54:
+        if (replaced) oldExptime = load<u32>(M_EXPTIME);
+        else setExptime(it, load<u32>(M_EXPTIME));
+        break;
       case 0x4e: if (created) setExptime(it, load<u32>(M_AUTOVIV)); break;
       case 0x4f:
         if (!outOpaque(i)) {
@@ -547,6 +557,8 @@ function execMa(ntokens: u32): i64 {
     outBytes(SCRATCH_DIGITS, digits);
     outCrlf();
   }
+  // q silences a hit (a created counter still answers), after its flags have acted.
+  if (noreply() && !created) outTruncate(start);
   return 0;
 }
 

@@ -22,7 +22,7 @@ import { LogType, logWanted, logBegin, logStr, logBytes, logU64, logEnd, connFd 
 import { itemSizeOk } from "./items";
 import { Stat, statIncr, statsReset } from "./stats";
 import {
-  outLine, outStr, outBytes, outU64, outCrlf, outFree, outTruncate, outReserve, outLen,
+  outLine, outStr, outBytes, outU64, outCrlf, outFree, outTruncate, outReserve, outLen, outMarkSent, outSent,
 } from "./output";
 import {
   PF_CLOSE, PF_CLOSE_NOW, PF_NEED_MORE, PF_AGAIN, PF_YIELD, PF_SHUTDOWN, PF_STATS_CONNS, PF_SWALLOW,
@@ -312,7 +312,7 @@ function execGet(c: usize, ntokens: u32, withCas: bool, touch: bool, line: usize
       const nkey = tokLen(k);
       if (nkey > KEY_MAX_LENGTH) {
         // memcached drops every reply it has not sent yet, then reports the bad key.
-        outTruncate(0);
+        outTruncate(outSent());
         setConnResume(c, 0);
         outLine("CLIENT_ERROR bad command line format");
         return 0;
@@ -339,6 +339,7 @@ function execGet(c: usize, ntokens: u32, withCas: bool, touch: bool, line: usize
   if (logWanted(LogType.VERBOSE)) traceText(" END", 0, 0);
   outStr("END");
   outCrlf();
+  outMarkSent();
   udpFlushAfter();
   return 0;
 }

@@ -29,6 +29,14 @@ const cases: Case[] = [
   { name: "251-byte key as the 30th key", send: [seed("rt-v3"), "get " + "rt-v3 ".repeat(29) + K251 + "\r\n"], pauseMs: 50, expect: "STORED\r\n" + BAD_FORMAT },
   { name: "251-byte key also voids earlier pipelined replies", send: seed("rt-v4") + "version\r\ndelete rt-nothing\r\n" + `get rt-v4 ${K251}\r\nget rt-v4\r\n`, expect: BAD_FORMAT + "VALUE rt-v4 0 1\r\nx\r\nEND\r\n" },
   { name: "replies flushed before the void survive", send: [seed("rt-v5") + "version\r\n", `get rt-v5 ${K251}\r\n`], pauseMs: 50, expect: "STORED\r\nVERSION 1.6.18\r\n" + BAD_FORMAT },
+  // memcached transmits at the end of every get, so what a finished get answered, and every
+  // reply queued before it, is out of the void's reach; only what came after it is voided.
+  { name: "a finished get is sent before the void", send: `get rt-v6\r\nversion\r\nget ${K251}\r\n`, expect: "END\r\n" + BAD_FORMAT },
+  { name: "the void takes only replies queued since the last get", send: `version\r\ngets rt-v7\r\nversion\r\nget rt-v7 ${K251}\r\n`, expect: "VERSION 1.6.18\r\nEND\r\n" + BAD_FORMAT },
+  // -R 20: memcached serves a read 21 commands before it yields (and transmits), each later
+  // turn 20, so a void reaches back only to the last yield: here the 21st command voids the
+  // 20 before it, the next turn's 20 versions go out, and the one after them is voided.
+  { name: "the void reaches back to the last -R yield", send: "version\r\n".repeat(20) + `get ${K251}\r\n` + "version\r\n".repeat(21) + `get ${K251}\r\n`, expect: BAD_FORMAT + "VERSION 1.6.18\r\n".repeat(20) + BAD_FORMAT },
   // --- gat / gats
   { name: "gat hit, miss and duplicate", send: seed("rt-a1", 3, "hi") + "gat 0 rt-a1 rt-a1 rt-none\r\n", expect: "STORED\r\nVALUE rt-a1 3 2\r\nhi\r\nVALUE rt-a1 3 2\r\nhi\r\nEND\r\n", bytewise: true },
   { name: "gats shows an unchanged unique", send: seed("rt-a2") + "gets rt-a2\r\ngats 100 rt-a2\r\n", expect: "STORED\r\nVALUE rt-a2 0 1 <cas1>\r\nx\r\nEND\r\nVALUE rt-a2 0 1 <cas1>\r\nx\r\nEND\r\n" },

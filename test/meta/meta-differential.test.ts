@@ -132,6 +132,11 @@ const maCases: MetaCase[] = [
   { name: "ma: return flags t c O k, T sets the TTL, N on a hit ignored", send: ms("ma-d", "10") + "ma ma-d v t c O9 k N0 T30\r\nma ma-d v t\r\nma ma-d C1 v\r\nma ma-e N30 v t c O9 k\r\n", expect: "HD\r\nVA 2 t-1 c<cas1> O9 kma-d\r\n11\r\nVA 2 t30\r\n12\r\nEX\r\nVA 1 t30 c<cas2> O9 kma-e\r\n0\r\n" },
   // In pieces: memcached rewrites in place only when no queued reply still references the
   // item, and a pipelined `mg v` reply does until it is sent (wasmcached has no references).
+  // memcached sets T on the item do_add_delta returns: the old one when the number outgrew it,
+  // so the TTL change is lost (t still reports it); rewritten in place, it sticks.
+  { name: "ma: T is lost when the number outgrows its item", send: ms("ma-t1", "99") + "ma ma-t1 T1000 t v\r\nmg ma-t1 t v\r\n", expect: "HD\r\nVA 3 t1000\r\n100\r\nVA 3 t-1\r\n100\r\n" },
+  { name: "ma: T sticks when the number is rewritten in place", send: ms("ma-t2", "100") + "ma ma-t2 T1000 t\r\nmg ma-t2 t\r\n", expect: "HD\r\nHD t1000\r\nHD t1000\r\n" },
+  { name: "ma: q silences a hit but its T still acts", send: ms("ma-q1", "0") + "ma ma-q1 T-1 q\r\nmg ma-q1\r\n" + ms("ma-q2", "0") + "ma ma-q2 T100 q\r\nmg ma-q2 t\r\n", expect: "HD\r\nEN\r\nHD\r\nHD t100\r\n" },
   { name: "ma: in-place result keeps the length (space padded)", send: [ms("ma-f", "100") + "ma ma-f MD v\r\nmg ma-f v s\r\n", "ma ma-f MD D95 v\r\n", "mg ma-f v\r\n"], pauseMs: 50, expect: "HD\r\nVA 2\r\n99\r\nVA 3 s3\r\n99 \r\nVA 1\r\n4\r\nVA 3\r\n4  \r\n" },
   { name: "ma C with the current CAS", send: [ms("ma-g", "1") + "mg ma-g c\r\n", (r) => `ma ma-g C${/HD c(\d+)/.exec(r.toString("latin1"))![1]} v c\r\n`], expect: "HD\r\nHD c<cas1>\r\nVA 1 c<cas2>\r\n2\r\n" },
   { name: "ma accepts and ignores other letters", send: "ma ma-h N0 h l s f u R5 P L F5 I\r\nma ma-h v s f\r\n", expect: "HD\r\nVA 1\r\n1\r\n" },

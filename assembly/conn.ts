@@ -6,11 +6,14 @@
 //   0  proto    u8    PROTO_NEGOTIATING until the first byte decides (-B auto), then ascii/binary
 //   1  dumping  u8    a metadump streams to this connection; its input waits until END
 //   2  auth     u8    AUTH_* bits: logged in (-S / -Y), a login's data block or SASL step pending
-//   3  yielded  u8    the last call stopped at -R: this one resumes the same read
+//   3  yielded  u8    the turn began after a -R yield (no extra first command)
 //   4  swallow  u32   data bytes still to discard after a refused storage command
 //                     (memcached's conn_swallow / sbytes)
 //  12  resume   u32   offset into the current get line at which to continue after OUTBUF filled
 //  16  login    u32   -Y: bytes of the login `set`'s data block still expected (rlbytes)
+//  20  served   u32   commands served this turn (memcached's nreqs): a turn spans every call
+//                     until the input runs dry or -R yields, so an `mn` or a full reply area
+//                     that ends a call does not restart the count
 import { Global, global32, setGlobal32, settingU32, OUT_RESERVE } from "./layout";
 import { outFree } from "./output";
 import { Setting } from "./settings";
@@ -23,6 +26,7 @@ const C_RESUME: usize = 12;
 const C_AUTH: usize = 2;
 const C_YIELDED: usize = 3;
 const C_LOGIN: usize = 16;
+const C_SERVED: usize = 20;
 
 // C_AUTH bits (memcached's c->authenticated and c->sasl_started).
 export const AUTH_OK: u8 = 1;          // may run commands
@@ -68,6 +72,13 @@ export function connReset(id: u32): void {
 @inline export function setConnAuth(c: usize, bits: u8): void { store<u8>(c, bits, C_AUTH); }
 @inline export function connYielded(c: usize): bool { return load<u8>(c, C_YIELDED) != 0; }
 @inline export function setConnYielded(c: usize, on: bool): void { store<u8>(c, on ? 1 : 0, C_YIELDED); }
+@inline export function connServed(c: usize): u32 { return load<u32>(c, C_SERVED); }
+@inline export function countServed(c: usize): void { store<u32>(c, load<u32>(c, C_SERVED) + 1, C_SERVED); }
+// The input ran dry: the next read starts a new turn with memcached's extra first command.
+export function endTurn(c: usize): void {
+  store<u32>(c, 0, C_SERVED);
+  setConnYielded(c, false);
+}
 @inline export function connLogin(c: usize): u32 { return load<u32>(c, C_LOGIN); }
 @inline export function setConnLogin(c: usize, n: u32): void { store<u32>(c, n, C_LOGIN); }
 
@@ -76,7 +87,7 @@ export function connReset(id: u32): void {
 // the command, or GATE_STOP (PROC_FLAGS says why).
 export const GATE_OPEN: i64 = 0;
 export const GATE_STOP: i64 = -1;
-export function commandGate(c: usize, pos: usize, end: usize, served: u32): i64 {
+export function commandGate(c: usize, pos: usize, end: usize): i64 {
   const swallow = connSwallow(c);
   if (swallow) {
     const n = <u32>min<usize>(<usize>swallow, end - pos);
@@ -86,8 +97,9 @@ export function commandGate(c: usize, pos: usize, end: usize, served: u32): i64 
   // memcached counts -R down before every command but the first of a read, so a read is
   // served reqs_per_event + 1 commands and each turn after a yield reqs_per_event.
   const budget = settingU32(Setting.REQS_PER_EVENT) + (connYielded(c) ? 0 : 1);
-  if (served >= budget) {
+  if (connServed(c) >= budget) {
     setConnYielded(c, true);
+    store<u32>(c, 0, C_SERVED);
     setGlobal32(Global.PROC_FLAGS, global32(Global.PROC_FLAGS) | PF_YIELD);
     return GATE_STOP;
   }

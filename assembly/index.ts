@@ -16,7 +16,7 @@ import { processInput } from "./protocol";
 import { udpProcess as udpServe, udpNext as udpTake, udpHeaderAddr as udpHeader, udpPayload as udpPayloadAt } from "./udp";
 import { authLoad, authdbAddr, AUTHDB_CAPACITY } from "./auth";
 import { metadumpStep, metadumpAbort } from "./crawler";
-import { connDumping, setConnDumping, setConnYielded, PF_AGAIN, PF_YIELD } from "./conn";
+import { connDumping, setConnDumping, endTurn, PF_AGAIN, PF_NEED_MORE } from "./conn";
 import { outStr } from "./output";
 import { PREFIX_TABLE_SIZE } from "./prefix_stats";
 import { sizesEnable } from "./sizes";
@@ -214,8 +214,9 @@ export function process(id: u32, len: u32): u32 {
   }
   if (len == 0) return 0;
   const consumed = processInput(c, <usize>global32(Global.INBUF), len);
-  // A call that did not stop at -R ends the turn: the next read starts afresh.
-  if (!(global32(Global.PROC_FLAGS) & PF_YIELD)) setConnYielded(c, false);
+  // Input used up, or a data block still to come: the next read is a new turn. A call that
+  // stopped with input left (-R, mn, a full reply area) is resumed within the same turn.
+  if (consumed == len || (global32(Global.PROC_FLAGS) & PF_NEED_MORE)) endTurn(c);
   return consumed;
 }
 

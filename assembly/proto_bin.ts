@@ -23,7 +23,7 @@
 // only, and memcached reads any value bytes they carry as the next packet: so do we.
 // Validation failures answer EINVAL and close the connection; unknown opcodes answer
 // UNKNOWN_COMMAND and skip `body length` bytes counted from after the key, as memcached does.
-import { commandGate, GATE_STOP } from "./conn";
+import { commandGate, countServed, GATE_STOP } from "./conn";
 import {
   BINPKT, KEY_MAX_LENGTH, OUT_RESERVE, Global, global32, setGlobal32, settingOn, settingU32, setSetting,
 } from "./layout";
@@ -128,10 +128,9 @@ function needMore(base: usize, pos: usize, need: u32): u32 {
 export function processBinary(c: usize, base: usize, len: u32): u32 {
   const end = base + len;
   let pos = base;
-  let served: u32 = 0;
   store<u32>(P_SENT_TO, outLen());
   while (pos < end) {
-    const g = commandGate(c, pos, end, served);
+    const g = commandGate(c, pos, end);
     if (g == GATE_STOP) break;
     if (g > 0) {
       pos += <usize>g;
@@ -152,7 +151,7 @@ export function processBinary(c: usize, base: usize, len: u32): u32 {
     if (r == BIN_NEED_MORE) return <u32>(pos - base);
     if (r == BIN_AGAIN) break;
     pos += <usize>headLen + <usize>r;
-    served++;
+    countServed(c);
     udpRespEnd(false);
     if (global32(Global.PROC_FLAGS) & (PF_CLOSE | PF_CLOSE_NOW)) break;
   }

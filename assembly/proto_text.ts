@@ -30,7 +30,7 @@ import {
 } from "./conn";
 import { renderStats, StatsGroup } from "./stats_text";
 import { execMeta } from "./proto_meta";
-import { commandGate, GATE_STOP } from "./conn";
+import { commandGate, countServed, GATE_STOP } from "./conn";
 import { prefixRecordGet, prefixRecordSet, prefixRecordDelete, prefixDump } from "./prefix_stats";
 import { sizesRender, sizesEnable, sizesDisable } from "./sizes";
 import { nextCas } from "./items";
@@ -147,10 +147,9 @@ function startsWithGet(p: usize, end: usize): bool {
 export function processText(c: usize, base: usize, len: u32): u32 {
   const end = base + len;
   let pos = base;
-  let served: u32 = 0;
   const inSize = global32(Global.INBUF_SIZE);
   while (pos < end) {
-    const g = commandGate(c, pos, end, served);
+    const g = commandGate(c, pos, end);
     if (g == GATE_STOP) break;
     if (g > 0) {
       pos += <usize>g;
@@ -186,11 +185,12 @@ export function processText(c: usize, base: usize, len: u32): u32 {
     }
     if (r == EXEC_STOP_AFTER) {
       pos = nl + 1;
+      countServed(c);
       break;
     }
     pos = nl + 1 + <usize>r;
     udpRespEnd(noreply());
-    served++;
+    countServed(c);
     if (global32(Global.PROC_FLAGS) & (PF_CLOSE | PF_CLOSE_NOW)) break;
   }
   // memcached sends nothing from conn_swallow: the replies queued before and with the refusal

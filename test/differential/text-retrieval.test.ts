@@ -37,6 +37,9 @@ const cases: Case[] = [
   // turn 20, so a void reaches back only to the last yield: here the 21st command voids the
   // 20 before it, the next turn's 20 versions go out, and the one after them is voided.
   { name: "the void reaches back to the last -R yield", send: "version\r\n".repeat(20) + `get ${K251}\r\n` + "version\r\n".repeat(21) + `get ${K251}\r\n`, expect: BAD_FORMAT + "VERSION 1.6.18\r\n".repeat(20) + BAD_FORMAT },
+  // An mn sends what is queued but the turn goes on: the 21 commands before the yield count
+  // the mn, so the void after them reaches back to the yield, not to the mn.
+  { name: "an mn does not restart the -R count", send: "mn\r\n" + "version\r\n".repeat(20) + `get ${K251}\r\n`, expect: "MN\r\n" + "VERSION 1.6.18\r\n".repeat(20) + BAD_FORMAT },
   // --- gat / gats
   { name: "gat hit, miss and duplicate", send: seed("rt-a1", 3, "hi") + "gat 0 rt-a1 rt-a1 rt-none\r\n", expect: "STORED\r\nVALUE rt-a1 3 2\r\nhi\r\nVALUE rt-a1 3 2\r\nhi\r\nEND\r\n", bytewise: true },
   { name: "gats shows an unchanged unique", send: seed("rt-a2") + "gets rt-a2\r\ngats 100 rt-a2\r\n", expect: "STORED\r\nVALUE rt-a2 0 1 <cas1>\r\nx\r\nEND\r\nVALUE rt-a2 0 1 <cas1>\r\nx\r\nEND\r\n" },

@@ -41,6 +41,15 @@ export interface Item {
   cas: bigint;
 }
 
+// A get's result. Most callers never look at the CAS; building its BigInt only when asked
+// saves an allocation per get (~50 ns at 5M items in a one-off measurement).
+class CoreItem implements Item {
+  constructor(readonly value: Uint8Array, readonly flags: number, private readonly casLow: number,
+    private readonly casHigh: number) {}
+
+  get cas(): bigint { return (BigInt(this.casHigh) << 32n) | BigInt(this.casLow); }
+}
+
 export interface StoreOptions {
   flags?: number;
   exptime?: number;
@@ -248,12 +257,9 @@ export class Engine implements CacheEngine, ProtocolEngine {
   private readItem(len: number): Item {
     const u8 = this.views();
     const dv = this.dv;
-    const at = dv.getUint32(this.resultAt + R_VALUE, true);
-    return {
-      value: this.copyOut(u8, at, len),
-      flags: dv.getUint32(this.resultAt + R_FLAGS, true),
-      cas: dv.getBigUint64(this.resultAt + R_CAS, true),
-    };
+    const r = this.resultAt;
+    const value = this.copyOut(u8, dv.getUint32(r + R_VALUE, true), len);
+    return new CoreItem(value, dv.getUint32(r + R_FLAGS, true), dv.getUint32(r + R_CAS, true), dv.getUint32(r + R_CAS + 4, true));
   }
 
   get(key: Bytes): Item | undefined {

@@ -24,6 +24,8 @@ export interface Conn {
   swallow: number;
   /** Offset into the current get line at which to continue after the output area filled. */
   resume: number;
+  /** The last call stopped at -R: this one resumes the same read. */
+  yielded: boolean;
 }
 
 // -vv traces commands and replies; memcached cuts a log entry at this many bytes.

@@ -64,7 +64,10 @@ export function processText(ctx: Context, conn: Conn, h: HostState, base: number
       pos += n;
       continue;
     }
-    if (served >= reqsPerEvent) {
+    // memcached counts -R down before every command but the first of a read, so a read is
+    // served reqs_per_event + 1 commands and each turn after a yield reqs_per_event.
+    if (served >= reqsPerEvent + (conn.yielded ? 0 : 1)) {
+      conn.yielded = true;
       ctx.procFlag(PF_YIELD);
       break;
     }

@@ -13,6 +13,9 @@ export class Output {
   private readonly base: number;
   readonly size: number;
   private pos = 0;
+  // How far a finished text get took the replies: memcached transmits at the end of each
+  // (conn_mwrite), so a later command that discards the unsent replies cannot reach these.
+  private sentPos = 0;
 
   constructor(buf: Uint8Array, base: number, size: number) {
     this.buf = buf;
@@ -22,9 +25,18 @@ export class Output {
 
   get length(): number { return this.pos; }
   free(): number { return this.size - this.pos; }
-  reset(): void { this.pos = 0; }
+  /** The replies memcached would have transmitted already. */
+  get sent(): number { return this.sentPos; }
+  reset(): void {
+    this.pos = 0;
+    this.sentPos = 0;
+  }
   /** Drops everything written after the first `len` bytes. */
-  truncate(len: number): void { this.pos = len; }
+  truncate(len: number): void {
+    this.pos = len;
+    this.sentPos = Math.min(this.sentPos, len);
+  }
+  markSent(): void { this.sentPos = this.pos; }
 
   // Where n more bytes go, or -1 when they do not fit.
   private room(n: number): number {

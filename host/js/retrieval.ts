@@ -35,7 +35,7 @@ export function execGet(ctx: Context, conn: Conn, ntokens: number, withCas: bool
       const nkey = tok.len[k];
       if (nkey > KEY_MAX_LENGTH) {
         // memcached drops every reply it has not sent yet, then reports the bad key.
-        out.truncate(0);
+        out.truncate(out.sent);
         conn.resume = 0;
         out.line("CLIENT_ERROR bad command line format");
         return 0;
@@ -59,6 +59,7 @@ export function execGet(ctx: Context, conn: Conn, ntokens: number, withCas: bool
   conn.resume = 0;
   if (ctx.tracing()) ctx.trace(`>${ctx.fd()} END`);
   out.line("END");
+  out.markSent();
   return 0;
 }
 

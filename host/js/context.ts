@@ -24,8 +24,10 @@ export interface Conn {
   swallow: number;
   /** Offset into the current get line at which to continue after the output area filled. */
   resume: number;
-  /** The last call stopped at -R: this one resumes the same read. */
+  /** The turn began after a -R yield (no extra first command). */
   yielded: boolean;
+  /** Commands served this turn (memcached's nreqs); a turn ends when the input runs dry or -R yields. */
+  served: number;
 }
 
 // -vv traces commands and replies; memcached cuts a log entry at this many bytes.

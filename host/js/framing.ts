@@ -56,7 +56,6 @@ export function processText(ctx: Context, conn: Conn, h: HostState, base: number
   const end = base + len;
   const reqsPerEvent = ctx.setting(Setting.REQS_PER_EVENT);
   let pos = base;
-  let served = 0;
   while (pos < end) {
     if (conn.swallow) {
       const n = Math.min(conn.swallow, end - pos);
@@ -66,8 +65,9 @@ export function processText(ctx: Context, conn: Conn, h: HostState, base: number
     }
     // memcached counts -R down before every command but the first of a read, so a read is
     // served reqs_per_event + 1 commands and each turn after a yield reqs_per_event.
-    if (served >= reqsPerEvent + (conn.yielded ? 0 : 1)) {
+    if (conn.served >= reqsPerEvent + (conn.yielded ? 0 : 1)) {
       conn.yielded = true;
+      conn.served = 0;
       ctx.procFlag(PF_YIELD);
       break;
     }
@@ -105,10 +105,11 @@ export function processText(ctx: Context, conn: Conn, h: HostState, base: number
     }
     if (r === EXEC_STOP_AFTER) {
       pos = nl + 1;
+      conn.served++;
       break;
     }
     pos = nl + 1 + r;
-    served++;
+    conn.served++;
     if (ctx.flags & (PF_CLOSE | PF_CLOSE_NOW)) break;
   }
   // memcached sends nothing from conn_swallow: the replies queued before and with the refusal

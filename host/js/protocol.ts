@@ -9,7 +9,7 @@
 // benchmark of `--engine js` against `--engine wasm` therefore compares two whole stacks
 // (parser and storage), not two storage engines behind one parser.
 import type { CacheEngine, ProtocolEngine } from "../engine_api.js";
-import { PF_YIELD, type LogEntry } from "../engine.js";
+import { PF_NEED_MORE, type LogEntry } from "../engine.js";
 import { ServerOptions, defaultServerOptions, coreSettings } from "../options.js";
 import { HostStat } from "../../assembly/host_stats.js";
 import { Setting } from "../../assembly/settings.js";
@@ -51,7 +51,7 @@ export class JsTextProtocol implements ProtocolEngine {
 
   connOpen(id: number): boolean {
     if (id >= this.ctx.setting(Setting.MAX_CONNS)) return false;
-    this.conns[id] = { negotiated: false, swallow: 0, resume: 0, yielded: false };
+    this.conns[id] = { negotiated: false, swallow: 0, resume: 0, yielded: false, served: 0 };
     return true;
   }
 
@@ -73,8 +73,12 @@ export class JsTextProtocol implements ProtocolEngine {
       if (ctx.tracing()) ctx.trace(`${ctx.fd()}: Client using the ascii protocol`);
     }
     const consumed = processText(ctx, conn, this.host, this.inAddr, len, this.inSize);
-    // A call that did not stop at -R ends the turn: the next read starts afresh.
-    if (!(ctx.flags & PF_YIELD)) conn.yielded = false;
+    // Input used up, or a data block still to come: the next read is a new turn. A call that
+    // stopped with input left (-R, a full output area) is resumed within the same turn.
+    if (consumed === len || (ctx.flags & PF_NEED_MORE)) {
+      conn.served = 0;
+      conn.yielded = false;
+    }
     return consumed;
   }
 

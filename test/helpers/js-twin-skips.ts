@@ -14,6 +14,7 @@ const uses = (command: RegExp) => (_c: Case, input: string) => command.test(inpu
 
 const SKIPS: readonly Skip[] = [
   { applies: uses(/^ *cache_memlimit\b/m), reason: "cache_memlimit resizes the WASM engine's slab memory" },
+  { applies: uses(/^ *m[gsdane]\b/m), reason: "the meta commands are served by the WASM engine only" },
   {
     applies: uses(/^ *stats +(items|slabs|sizes|sizes_enable|sizes_disable|detail|cachedump)\b/m),
     reason: "stats items/slabs/sizes/detail/cachedump report the WASM engine's slabs, LRUs and prefix counters",

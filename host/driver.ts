@@ -17,12 +17,15 @@
 //                         EOF closes once every complete command buffered before it is answered
 // -R fairness: after reqs_per_event commands the core yields (PF_YIELD) and the connection is
 // resumed from the event loop's next turn, after other sockets had theirs (conn_yields).
+// Traps: every call into the engine on a connection's behalf is guarded; trapped() recovers
+// the engine and decides what becomes of the connections (host/README.md, "Traps").
 import {
   Engine, LogEntry, LOG_VERBOSE, PF_AGAIN, PF_CLOSE, PF_CLOSE_NOW, PF_NEED_MORE, PF_SHUTDOWN,
   PF_STATS_CONNS, PF_SWALLOW, PF_WATCH, PF_YIELD,
 } from "./engine.js";
 import { Setting } from "../assembly/settings.js";
 import { HostStat } from "../assembly/host_stats.js";
+import { trapReport } from "./trap_report.js";
 
 /** What an adapter provides for one accepted socket. */
 export interface Transport {
@@ -53,6 +56,18 @@ export interface DriverOptions {
   onShutdown: () => void;
   /** Runs a callback after pending I/O (setImmediate where the runtime has it). */
   defer?: (fn: () => void) => void;
+  /** Where trap reports go (default: console.error, i.e. stderr). */
+  log?: (line: string) => void;
+  /** Clients log in (-S, -Y): a login lives in the engine and does not survive a reset. */
+  loginRequired?: boolean;
+}
+
+/** Who was being served when the engine threw. */
+export interface TrapSource {
+  conn?: Connection;
+  /** The peer when there is no connection (a datagram's sender). */
+  peer?: string;
+  input?: Uint8Array;
 }
 
 // Unsent replies above this stop reading from that client until its socket drains, so a
@@ -82,6 +97,56 @@ export class Driver {
     const g = globalThis as { setImmediate?: (fn: () => void) => void };
     this.defer = opts.defer ?? (g.setImmediate ? (fn) => g.setImmediate!(fn) : (fn) => { setTimeout(fn, 0); });
     engine.onLog = (entries) => this.deliverLog(entries);
+    engine.onTrap = (err, where) => this.trapped(err, where);
+  }
+
+  // ── traps ─────────────────────────────────────────────────────────────────────────────
+
+  /** Traps recovered from since start-up (each one's stderr line carries the count). */
+  traps = 0;
+
+  /**
+   * The engine threw while serving `source` (or in a timer). The engine recovers first; then
+   * the connection being served is closed without a word: its input is what made the core
+   * trap, and the replies of the failed call are not trusted.
+   *
+   * Every other connection keeps going when the engine's state was proven intact. After a
+   * reset their records in the engine are gone, so each is re-opened blank if nothing of it
+   * lived only there — it stands between two commands: not in a refused value the engine was
+   * discarding, not in the middle of a multi-get or metadump it was writing out, and not
+   * logged in (-S, -Y); the bytes of a command not yet complete are still in the driver and
+   * are parsed afresh. The others are closed, since carrying their state over would mean
+   * trusting broken memory (a login flag) and dropping it would make the engine read the rest
+   * of a value as commands or repeat part of a reply. Clients reconnect after a close; a
+   * reset already cost them the cache's data.
+   *
+   * If the engine cannot be recovered (no memory for a fresh instance), recover() throws and
+   * so does this: the server cannot serve anything safely.
+   */
+  trapped(err: unknown, where: string, source: TrapSource = {}): void {
+    const recovery = this.engine.recover();
+    this.traps++;
+    let closed = 0;
+    let reopened = 0;
+    const culprit = source.conn;
+    if (culprit && !culprit.isClosed()) {
+      culprit.close(true);
+      closed++;
+    }
+    if (recovery.outcome === "reset") {
+      for (const c of [...this.conns]) {
+        if (!this.opts.loginRequired && c.reopen()) {
+          reopened++;
+          continue;
+        }
+        c.close(true);
+        closed++;
+      }
+    }
+    const peer = culprit ? culprit.addr() : source.peer;
+    (this.opts.log ?? console.error)(trapReport({
+      count: this.traps, where, peer, error: err, input: source.input, recovery, closed, reopened,
+    }));
   }
 
   // ── logging: watchers (memcached's logger) and -vv traces ──────────────────────────
@@ -142,7 +207,6 @@ export class Driver {
       t.end();
       return null;
     }
-    this.engine.connOpen(id);
     const c = new Connection(this, id, t);
     this.conns.add(c);
     this.connEvent(c, true);
@@ -150,13 +214,23 @@ export class Driver {
     this.count(HostStat.CURR_CONNECTIONS, 1);
     this.peakConns = Math.max(this.peakConns, this.conns.size);
     this.setStat(HostStat.CONNECTION_STRUCTURES, this.peakConns);
+    try {
+      this.engine.connOpen(id);
+    } catch (err) {
+      this.trapped(err, "connOpen", { conn: c });
+      return null;
+    }
     return c;
   }
 
   /** Releases a closed connection's slot. */
   release(c: Connection): void {
     if (!this.conns.delete(c)) return;
-    this.engine.connClose(c.id);
+    try {
+      this.engine.connClose(c.id);
+    } catch (err) {
+      this.trapped(err, "connClose", { peer: c.addr() });
+    }
     this.connEvent(c, false);
     if (this.watchers.delete(c)) this.updateWatchMask();
     this.free.push(c.id);
@@ -227,15 +301,21 @@ export class Connection {
   private yielding = false;
   // The client has half-closed: memcached still answers what it had read, then closes.
   private eof = false;
+  // The engine is discarding a refused data block for us (PF_SWALLOW): its count lives there.
+  private swallowing = false;
   // Replies held back while the core swallows a refused data block (PF_SWALLOW).
   private held: Uint8Array[] = [];
   private closed = false;
   private lastActive = Date.now();
 
+  // Taken at accept: a closed socket no longer knows its peer, and reports name it after a close.
+  private readonly peer: string;
+
   constructor(d: Driver, id: number, t: Transport) {
     this.d = d;
     this.id = id;
     this.t = t;
+    this.peer = t.addr();
   }
 
   onData(chunk: Uint8Array): void {
@@ -267,8 +347,32 @@ export class Connection {
     this.d.release(this);
   }
 
+  isClosed(): boolean { return this.closed; }
+
+  /**
+   * After the engine was reset: a blank record in the fresh engine, if nothing of this
+   * connection lived only in the old one (Driver.trapped). False: it must be closed.
+   */
+  reopen(): boolean {
+    if (this.closed || this.swallowing || this.again) return false;
+    this.d.engine.connOpen(this.id);
+    this.need = 0;
+    return true;
+  }
+
+  /** The input not yet consumed, in one piece (for a trap report). */
+  private pendingInput(): Uint8Array {
+    const all = new Uint8Array(this.pendingLen);
+    let at = 0;
+    for (const chunk of this.pending) {
+      all.set(chunk, at);
+      at += chunk.length;
+    }
+    return all;
+  }
+
   idleSince(nowMs: number): number { return nowMs - this.lastActive; }
-  addr(): string { return this.t.addr(); }
+  addr(): string { return this.peer; }
   fd(): number { return this.d.fdBase() + this.id; }
 
   /** Event types this connection watches (0: not a watcher). */
@@ -298,6 +402,8 @@ export class Connection {
       while ((this.pendingLen > 0 || this.again) && !this.closed && !this.paused && !this.yielding) {
         if (!this.step()) break;
       }
+    } catch (err) {
+      this.d.trapped(err, "process", { conn: this, input: this.pendingInput() });
     } finally {
       this.running = false;
     }
@@ -312,6 +418,7 @@ export class Connection {
     const consumed = e.process(this.id, len);
     const flags = e.procFlags();
     this.again = (flags & PF_AGAIN) !== 0;
+    this.swallowing = (flags & PF_SWALLOW) !== 0;
     // memcached's conn_closing frees the replies still queued: a close-now (HTTP guard,
     // over-long line, shutdown) sends nothing from this batch.
     if (!(flags & PF_CLOSE_NOW)) this.flushOutput(e, (flags & PF_SWALLOW) !== 0);

@@ -5,8 +5,9 @@
 // Connection lifecycle, memcached's conn states → here:
 //   conn_listening        the adapter's listener; accept() gives each socket a table slot
 //   conn_new_cmd/waiting  Connection idle: nothing pending, waiting for onData()
-//   conn_read/parse_cmd   onData() → run(): copy pending bytes into the core's input area,
-//                         core.process() executes every complete command in them
+//   conn_read/parse_cmd   onData() → run(): copy buffered bytes into the core's input area,
+//                         core.process() executes every complete command in them; the socket
+//                         is not read while more is buffered than the core can use (READ_AHEAD)
 //   conn_nread            the core reports PF_NEED_MORE with the byte count a storage command's
 //                         data block needs; run() is not called again until that many arrived,
 //                         so a large value costs one copy, not one re-parse per packet
@@ -26,6 +27,7 @@ import {
 import { Setting } from "../assembly/settings.js";
 import { HostStat } from "../assembly/host_stats.js";
 import { trapReport } from "./trap_report.js";
+import { InputBuffer } from "./input_buffer.js";
 
 /** What an adapter provides for one accepted socket. */
 export interface Transport {
@@ -72,10 +74,16 @@ export interface TrapSource {
 
 // Unsent replies above this stop reading from that client until its socket drains, so a
 // client that never reads cannot grow the server.
-const OUTPUT_HIGH_WATER = 4 * 1024 * 1024;
+export const OUTPUT_HIGH_WATER = 4 * 1024 * 1024;
 const encoder = new TextEncoder();
 const TOO_MANY = encoder.encode("ERROR Too many open connections\r\n");
 const WATCH_CONNEVENTS = 8; // assembly/proto_admin.ts
+// The largest chunk a socket read hands over (libuv's 64 KiB).
+export const READ_CHUNK_MAX = 64 * 1024;
+// Input buffered beyond what the core asked for (a value's or a line's bytes), after which the
+// socket is not read until the core has consumed some: a few reads' worth, like memcached,
+// which reads only when its 16 KiB buffer has room. Each call copies what is buffered.
+export const READ_AHEAD = 4 * READ_CHUNK_MAX;
 
 function splitAddr(addr: string): [string, string] {
   const at = addr.lastIndexOf(":");
@@ -290,13 +298,17 @@ export class Connection {
   readonly id: number;
   private readonly d: Driver;
   private readonly t: Transport;
-  private pending: Uint8Array[] = [];
-  private pendingLen = 0;
+  private readonly input: InputBuffer;
   private need = 0;
   // The core has more output for us without more input (a full reply area, a metadump).
   private again = false;
   private running = false;
+  // Output backpressure: more than OUTPUT_HIGH_WATER is waiting to be sent.
   private paused = false;
+  // Reading from the socket is stopped: for output backpressure, or because more input is
+  // buffered than the next call needs (READ_AHEAD). A client pipelining without end would
+  // otherwise grow the server by all it sends while -R makes it wait for its turns.
+  private readStopped = false;
   // A -R yield is waiting for its turn: input that arrives meanwhile must wait for it too.
   private yielding = false;
   // The client has half-closed: memcached still answers what it had read, then closes.
@@ -305,6 +317,7 @@ export class Connection {
   private swallowing = false;
   // Replies held back while the core swallows a refused data block (PF_SWALLOW).
   private held: Uint8Array[] = [];
+  private heldLen = 0;
   private closed = false;
   private lastActive = Date.now();
 
@@ -316,22 +329,31 @@ export class Connection {
     this.id = id;
     this.t = t;
     this.peer = t.addr();
+    // The engine asks for at most its input area's worth, and a read adds one more chunk.
+    this.input = new InputBuffer(d.engine.inSize + READ_CHUNK_MAX);
   }
 
   onData(chunk: Uint8Array): void {
     if (this.closed || this.watchMask) return; // a watcher's input is ignored, as memcached's
     this.lastActive = Date.now();
     this.d.count(HostStat.BYTES_READ, chunk.length);
-    this.pending.push(chunk);
-    this.pendingLen += chunk.length;
-    if (this.pendingLen >= this.need) this.run();
+    this.input.append(chunk);
+    if (this.input.length >= this.need) this.run();
+    this.updateReading();
   }
 
   onDrain(): void {
     if (!this.paused || this.closed) return;
     this.paused = false;
-    this.t.resume();
     this.run();
+  }
+
+  private updateReading(): void {
+    const stop = this.paused || this.input.length >= Math.max(this.need, READ_AHEAD);
+    if (stop === this.readStopped || this.closed) return;
+    this.readStopped = stop;
+    if (stop) this.t.pause();
+    else this.t.resume();
   }
 
   /** The client sent EOF (its write side is closed; ours stays open until we are done). */
@@ -343,7 +365,7 @@ export class Connection {
 
   onClose(): void {
     this.closed = true;
-    this.pending = [];
+    this.input.clear();
     this.d.release(this);
   }
 
@@ -358,17 +380,6 @@ export class Connection {
     this.d.engine.connOpen(this.id);
     this.need = 0;
     return true;
-  }
-
-  /** The input not yet consumed, in one piece (for a trap report). */
-  private pendingInput(): Uint8Array {
-    const all = new Uint8Array(this.pendingLen);
-    let at = 0;
-    for (const chunk of this.pending) {
-      all.set(chunk, at);
-      at += chunk.length;
-    }
-    return all;
   }
 
   idleSince(nowMs: number): number { return nowMs - this.lastActive; }
@@ -399,14 +410,15 @@ export class Connection {
     if (this.running || this.closed || this.yielding) return;
     this.running = true;
     try {
-      while ((this.pendingLen > 0 || this.again) && !this.closed && !this.paused && !this.yielding) {
+      while ((this.input.length > 0 || this.again) && !this.closed && !this.paused && !this.yielding) {
         if (!this.step()) break;
       }
     } catch (err) {
-      this.d.trapped(err, "process", { conn: this, input: this.pendingInput() });
+      this.d.trapped(err, "process", { conn: this, input: this.input.peek().slice() });
     } finally {
       this.running = false;
     }
+    this.updateReading();
     // After EOF nothing more can arrive: whatever is left is an incomplete command.
     if (this.eof && !this.closed && !this.paused && !this.yielding) this.close(false);
   }
@@ -422,13 +434,12 @@ export class Connection {
     // memcached's conn_closing frees the replies still queued: a close-now (HTTP guard,
     // over-long line, shutdown) sends nothing from this batch.
     if (!(flags & PF_CLOSE_NOW)) this.flushOutput(e, (flags & PF_SWALLOW) !== 0);
-    this.drop(consumed);
+    this.input.drop(consumed);
     if (flags & PF_STATS_CONNS) this.t.write(this.d.renderConns(this, Date.now()));
     e.drainLog();
     if (flags & PF_WATCH) {
       this.watchMask = e.procNeed();
-      this.pending = [];
-      this.pendingLen = 0;
+      this.input.clear();
       this.d.addWatcher(this);
       return false;
     }
@@ -443,7 +454,6 @@ export class Connection {
     }
     if (this.t.pendingBytes() > OUTPUT_HIGH_WATER) {
       this.paused = true;
-      this.t.pause();
       return false;
     }
     if (flags & PF_NEED_MORE) {
@@ -463,19 +473,11 @@ export class Connection {
     return (flags & PF_AGAIN) !== 0 || consumed > 0;
   }
 
-  // Copies up to the input area's size of pending bytes into it.
+  // Copies up to the input area's size of the buffered bytes into it.
   private fillInput(e: Engine): number {
-    const mem = e.memory();
-    let at = e.inAddr;
-    let room = e.inSize;
-    for (const chunk of this.pending) {
-      if (room === 0) break;
-      const n = Math.min(chunk.length, room);
-      mem.set(n === chunk.length ? chunk : chunk.subarray(0, n), at);
-      at += n;
-      room -= n;
-    }
-    return at - e.inAddr;
+    const bytes = this.input.peek(e.inSize);
+    e.memory().set(bytes, e.inAddr);
+    return bytes.length;
   }
 
   private flushOutput(e: Engine, hold: boolean): void {
@@ -484,10 +486,14 @@ export class Connection {
     const view = e.memory().subarray(e.outAddr, e.outAddr + n);
     if (hold) {
       this.held.push(view.slice());
+      this.heldLen += n;
+      // A client that keeps starting values the core refuses, never finishing one, would make
+      // held replies grow without bound: beyond the high water they go out, in order, where
+      // backpressure applies. Only the timing differs from memcached, which sends none yet.
+      if (this.heldLen > OUTPUT_HIGH_WATER) this.releaseHeld();
       return;
     }
-    for (const h of this.held) this.write(h);
-    this.held = [];
+    this.releaseHeld();
     if (n === 0) return;
     this.d.count(HostStat.BYTES_WRITTEN, n);
     // The reply area is reused by the next call: the adapter copies, with its cheapest copy.
@@ -495,22 +501,14 @@ export class Connection {
     else this.t.write(view.slice());
   }
 
+  private releaseHeld(): void {
+    for (const h of this.held) this.write(h);
+    this.held = [];
+    this.heldLen = 0;
+  }
+
   private write(bytes: Uint8Array): void {
     this.d.count(HostStat.BYTES_WRITTEN, bytes.length);
     this.t.write(bytes);
-  }
-
-  private drop(n: number): void {
-    this.pendingLen -= n;
-    while (n > 0) {
-      const head = this.pending[0];
-      if (head.length <= n) {
-        n -= head.length;
-        this.pending.shift();
-      } else {
-        this.pending[0] = head.subarray(n);
-        n = 0;
-      }
-    }
   }
 }

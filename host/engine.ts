@@ -185,6 +185,7 @@ export class Engine implements CacheEngine, ProtocolEngine {
   readonly inAddr: number;
   readonly inSize: number;
   readonly outAddr: number;
+  readonly outSize: number;
   private readonly hostStatsAt: number;
   private hostStats: Float64Array;
   private readonly now: () => number;
@@ -207,6 +208,7 @@ export class Engine implements CacheEngine, ProtocolEngine {
     this.inAddr = x.inAddr();
     this.inSize = x.inSize();
     this.outAddr = x.outAddr();
+    this.outSize = x.outSize();
     this.hostStatsAt = x.hostStatsAddr();
     this.hostStats = new Float64Array(this.buf, this.hostStatsAt, HostStat.COUNT);
   }

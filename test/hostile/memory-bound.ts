@@ -7,6 +7,7 @@ import { Engine } from "../../host/engine.js";
 import { OUTPUT_HIGH_WATER, READ_CHUNK_MAX } from "../../host/driver.js";
 import { readCoreWasm } from "../../host/wasm.js";
 import type { ServerOptions } from "../../host/options.js";
+import { expect } from "chai";
 import { MiB } from "../helpers/rss.js";
 
 /** Node, V8, the compiled core and the CLI before any client (measured 52-54 MB on Node 20). */
@@ -74,3 +75,13 @@ export function growthBound(shape: ServerShape, load: Load): number {
 }
 
 export const mb = (bytes: number): string => `${(bytes / MiB).toFixed(1)} MiB`;
+
+/**
+ * Asserts a measured peak (or growth) against its bound. With WASMCACHED_RSS_REPORT set, every
+ * measurement is printed as well: README.md ("Memory bound") quotes them.
+ */
+export function expectWithin(measured: number, bound: number, what: string): void {
+  const line = `${what}: ${mb(measured)}, bound ${mb(bound)}`;
+  if (process.env.WASMCACHED_RSS_REPORT) console.log(`      ${line}`);
+  expect(measured, line).to.be.at.most(bound);
+}

@@ -83,7 +83,7 @@ export const READ_CHUNK_MAX = 64 * 1024;
 // Input buffered beyond what the core asked for (a value's or a line's bytes), after which the
 // socket is not read until the core has consumed some: a few reads' worth, like memcached,
 // which reads only when its 16 KiB buffer has room. Each call copies what is buffered.
-export const READ_AHEAD = 4 * READ_CHUNK_MAX;
+const READ_AHEAD = 4 * READ_CHUNK_MAX;
 
 function splitAddr(addr: string): [string, string] {
   const at = addr.lastIndexOf(":");

@@ -4,12 +4,12 @@
 import type { Recovery } from "./engine_api.js";
 
 /** Bytes of the offending input shown; the rest is only counted. */
-export const INPUT_SHOWN = 200;
+const INPUT_SHOWN = 200;
 const PRINTABLE_FIRST = 0x20;
 const PRINTABLE_LAST = 0x7e;
 const ESCAPES: Record<number, string> = { 0x0d: "\\r", 0x0a: "\\n", 0x09: "\\t", 0x22: "\\\"", 0x5c: "\\\\" };
 
-export interface Trap {
+interface Trap {
   /** 1 for the first trap of this process. */
   count: number;
   /** The engine call that threw: process, connOpen, connClose, udp, maintain, clock. */
@@ -27,7 +27,7 @@ export interface Trap {
 }
 
 /** The input as a quoted string: printable ASCII as is, anything else escaped, cut short. */
-export function quoteInput(input: Uint8Array): string {
+function quoteInput(input: Uint8Array): string {
   let out = "\"";
   for (const b of input.subarray(0, INPUT_SHOWN)) {
     if (ESCAPES[b]) out += ESCAPES[b];

@@ -6,7 +6,7 @@ export const MiB = 1024 * 1024;
 const SAMPLE_MS = 20;
 
 /** VmRSS of `pid` in bytes. */
-export function rssOf(pid: number): number {
+function rssOf(pid: number): number {
   const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   if (!m) throw new Error(`no VmRSS for process ${pid}`);
   return Number(m[1]) * 1024;

@@ -10,7 +10,7 @@ const CLSID_MASK = 63;
 const IT_NKEY = 27;
 const IT_KEY = 36;
 /** Far beyond any memory the core reserves (at most 4 GiB, but never within 16 bytes of it). */
-export const WILD_ADDRESS = 0xfffffff0;
+const WILD_ADDRESS = 0xfffffff0;
 
 const RuntimeError = (globalThis as unknown as { WebAssembly: { RuntimeError: new (message: string) => Error } }).WebAssembly.RuntimeError;
 

@@ -5,8 +5,9 @@
 // Connection lifecycle, memcached's conn states → here:
 //   conn_listening        the adapter's listener; accept() gives each socket a table slot
 //   conn_new_cmd/waiting  Connection idle: nothing pending, waiting for onData()
-//   conn_read/parse_cmd   onData() → run(): copy pending bytes into the core's input area,
-//                         core.process() executes every complete command in them
+//   conn_read/parse_cmd   onData() → run(): copy buffered bytes into the core's input area,
+//                         core.process() executes every complete command in them; the socket
+//                         is not read while more is buffered than the core can use (READ_AHEAD)
 //   conn_nread            the core reports PF_NEED_MORE with the byte count a storage command's
 //                         data block needs; run() is not called again until that many arrived,
 //                         so a large value costs one copy, not one re-parse per packet
@@ -17,6 +18,8 @@
 //                         EOF closes once every complete command buffered before it is answered
 // -R fairness: after reqs_per_event commands the core yields (PF_YIELD) and the connection is
 // resumed from the event loop's next turn, after other sockets had theirs (conn_yields).
+// Traps: every call into the engine on a connection's behalf is guarded; trapped() recovers
+// the engine and decides what becomes of the connections (host/README.md, "Traps").
 import {
   LogEntry, LOG_VERBOSE, PF_AGAIN, PF_CLOSE, PF_CLOSE_NOW, PF_NEED_MORE, PF_SHUTDOWN,
   PF_STATS_CONNS, PF_SWALLOW, PF_WATCH, PF_YIELD,
@@ -24,6 +27,8 @@ import {
 import type { ProtocolEngine } from "./engine_api.js";
 import { Setting } from "../assembly/settings.js";
 import { HostStat } from "../assembly/host_stats.js";
+import { trapReport } from "./trap_report.js";
+import { InputBuffer } from "./input_buffer.js";
 
 /** What an adapter provides for one accepted socket. */
 export interface Transport {
@@ -54,14 +59,32 @@ export interface DriverOptions {
   onShutdown: () => void;
   /** Runs a callback after pending I/O (setImmediate where the runtime has it). */
   defer?: (fn: () => void) => void;
+  /** Where trap reports go (default: console.error, i.e. stderr). */
+  log?: (line: string) => void;
+  /** Clients log in (-S, -Y): a login lives in the engine and does not survive a reset. */
+  loginRequired?: boolean;
+}
+
+/** Who was being served when the engine threw. */
+export interface TrapSource {
+  conn?: Connection;
+  /** The peer when there is no connection (a datagram's sender). */
+  peer?: string;
+  input?: Uint8Array;
 }
 
 // Unsent replies above this stop reading from that client until its socket drains, so a
 // client that never reads cannot grow the server.
-const OUTPUT_HIGH_WATER = 4 * 1024 * 1024;
+export const OUTPUT_HIGH_WATER = 4 * 1024 * 1024;
 const encoder = new TextEncoder();
 const TOO_MANY = encoder.encode("ERROR Too many open connections\r\n");
 const WATCH_CONNEVENTS = 8; // assembly/proto_admin.ts
+// The largest chunk a socket read hands over (libuv's 64 KiB).
+export const READ_CHUNK_MAX = 64 * 1024;
+// Input buffered beyond what the core asked for (a value's or a line's bytes), after which the
+// socket is not read until the core has consumed some: a few reads' worth, like memcached,
+// which reads only when its 16 KiB buffer has room. Each call copies what is buffered.
+const READ_AHEAD = 4 * READ_CHUNK_MAX;
 
 function splitAddr(addr: string): [string, string] {
   const at = addr.lastIndexOf(":");
@@ -83,6 +106,56 @@ export class Driver {
     const g = globalThis as { setImmediate?: (fn: () => void) => void };
     this.defer = opts.defer ?? (g.setImmediate ? (fn) => g.setImmediate!(fn) : (fn) => { setTimeout(fn, 0); });
     engine.onLog = (entries) => this.deliverLog(entries);
+    engine.onTrap = (err, where) => this.trapped(err, where);
+  }
+
+  // ── traps ─────────────────────────────────────────────────────────────────────────────
+
+  /** Traps recovered from since start-up (each one's stderr line carries the count). */
+  traps = 0;
+
+  /**
+   * The engine threw while serving `source` (or in a timer). The engine recovers first; then
+   * the connection being served is closed without a word: its input is what made the core
+   * trap, and the replies of the failed call are not trusted.
+   *
+   * Every other connection keeps going when the engine's state was proven intact. After a
+   * reset their records in the engine are gone, so each is re-opened blank if nothing of it
+   * lived only there — it stands between two commands: not in a refused value the engine was
+   * discarding, not in the middle of a multi-get or metadump it was writing out, and not
+   * logged in (-S, -Y); the bytes of a command not yet complete are still in the driver and
+   * are parsed afresh. The others are closed, since carrying their state over would mean
+   * trusting broken memory (a login flag) and dropping it would make the engine read the rest
+   * of a value as commands or repeat part of a reply. Clients reconnect after a close; a
+   * reset already cost them the cache's data.
+   *
+   * If the engine cannot be recovered (no memory for a fresh instance), recover() throws and
+   * so does this: the server cannot serve anything safely.
+   */
+  trapped(err: unknown, where: string, source: TrapSource = {}): void {
+    const recovery = this.engine.recover();
+    this.traps++;
+    let closed = 0;
+    let reopened = 0;
+    const culprit = source.conn;
+    if (culprit && !culprit.isClosed()) {
+      culprit.close(true);
+      closed++;
+    }
+    if (recovery.outcome === "reset") {
+      for (const c of [...this.conns]) {
+        if (!this.opts.loginRequired && c.reopen()) {
+          reopened++;
+          continue;
+        }
+        c.close(true);
+        closed++;
+      }
+    }
+    const peer = culprit ? culprit.addr() : source.peer;
+    (this.opts.log ?? console.error)(trapReport({
+      count: this.traps, where, peer, error: err, input: source.input, recovery, closed, reopened,
+    }));
   }
 
   // ── logging: watchers (memcached's logger) and -vv traces ──────────────────────────
@@ -143,7 +216,6 @@ export class Driver {
       t.end();
       return null;
     }
-    this.engine.connOpen(id);
     const c = new Connection(this, id, t);
     this.conns.add(c);
     this.connEvent(c, true);
@@ -151,13 +223,23 @@ export class Driver {
     this.count(HostStat.CURR_CONNECTIONS, 1);
     this.peakConns = Math.max(this.peakConns, this.conns.size);
     this.setStat(HostStat.CONNECTION_STRUCTURES, this.peakConns);
+    try {
+      this.engine.connOpen(id);
+    } catch (err) {
+      this.trapped(err, "connOpen", { conn: c });
+      return null;
+    }
     return c;
   }
 
   /** Releases a closed connection's slot. */
   release(c: Connection): void {
     if (!this.conns.delete(c)) return;
-    this.engine.connClose(c.id);
+    try {
+      this.engine.connClose(c.id);
+    } catch (err) {
+      this.trapped(err, "connClose", { peer: c.addr() });
+    }
     this.connEvent(c, false);
     if (this.watchers.delete(c)) this.updateWatchMask();
     this.free.push(c.id);
@@ -217,42 +299,62 @@ export class Connection {
   readonly id: number;
   private readonly d: Driver;
   private readonly t: Transport;
-  private pending: Uint8Array[] = [];
-  private pendingLen = 0;
+  private readonly input: InputBuffer;
   private need = 0;
   // The core has more output for us without more input (a full reply area, a metadump).
   private again = false;
   private running = false;
+  // Output backpressure: more than OUTPUT_HIGH_WATER is waiting to be sent.
   private paused = false;
+  // Reading from the socket is stopped: for output backpressure, or because more input is
+  // buffered than the next call needs (READ_AHEAD). A client pipelining without end would
+  // otherwise grow the server by all it sends while -R makes it wait for its turns.
+  private readStopped = false;
   // A -R yield is waiting for its turn: input that arrives meanwhile must wait for it too.
   private yielding = false;
   // The client has half-closed: memcached still answers what it had read, then closes.
   private eof = false;
+  // The engine is discarding a refused data block for us (PF_SWALLOW): its count lives there.
+  private swallowing = false;
   // Replies held back while the core swallows a refused data block (PF_SWALLOW).
   private held: Uint8Array[] = [];
+  private heldLen = 0;
   private closed = false;
   private lastActive = Date.now();
+
+  // Taken at accept: a closed socket no longer knows its peer, and reports name it after a close.
+  private readonly peer: string;
 
   constructor(d: Driver, id: number, t: Transport) {
     this.d = d;
     this.id = id;
     this.t = t;
+    this.peer = t.addr();
+    // The engine asks for at most its input area's worth, and a read adds one more chunk.
+    this.input = new InputBuffer(d.engine.inSize + READ_CHUNK_MAX);
   }
 
   onData(chunk: Uint8Array): void {
     if (this.closed || this.watchMask) return; // a watcher's input is ignored, as memcached's
     this.lastActive = Date.now();
     this.d.count(HostStat.BYTES_READ, chunk.length);
-    this.pending.push(chunk);
-    this.pendingLen += chunk.length;
-    if (this.pendingLen >= this.need) this.run();
+    this.input.append(chunk);
+    if (this.input.length >= this.need) this.run();
+    this.updateReading();
   }
 
   onDrain(): void {
     if (!this.paused || this.closed) return;
     this.paused = false;
-    this.t.resume();
     this.run();
+  }
+
+  private updateReading(): void {
+    const stop = this.paused || this.input.length >= Math.max(this.need, READ_AHEAD);
+    if (stop === this.readStopped || this.closed) return;
+    this.readStopped = stop;
+    if (stop) this.t.pause();
+    else this.t.resume();
   }
 
   /** The client sent EOF (its write side is closed; ours stays open until we are done). */
@@ -264,12 +366,25 @@ export class Connection {
 
   onClose(): void {
     this.closed = true;
-    this.pending = [];
+    this.input.clear();
     this.d.release(this);
   }
 
+  isClosed(): boolean { return this.closed; }
+
+  /**
+   * After the engine was reset: a blank record in the fresh engine, if nothing of this
+   * connection lived only in the old one (Driver.trapped). False: it must be closed.
+   */
+  reopen(): boolean {
+    if (this.closed || this.swallowing || this.again) return false;
+    this.d.engine.connOpen(this.id);
+    this.need = 0;
+    return true;
+  }
+
   idleSince(nowMs: number): number { return nowMs - this.lastActive; }
-  addr(): string { return this.t.addr(); }
+  addr(): string { return this.peer; }
   fd(): number { return this.d.fdBase() + this.id; }
 
   /** Event types this connection watches (0: not a watcher). */
@@ -296,12 +411,15 @@ export class Connection {
     if (this.running || this.closed || this.yielding) return;
     this.running = true;
     try {
-      while ((this.pendingLen > 0 || this.again) && !this.closed && !this.paused && !this.yielding) {
+      while ((this.input.length > 0 || this.again) && !this.closed && !this.paused && !this.yielding) {
         if (!this.step()) break;
       }
+    } catch (err) {
+      this.d.trapped(err, "process", { conn: this, input: this.input.peek().slice() });
     } finally {
       this.running = false;
     }
+    this.updateReading();
     // After EOF nothing more can arrive: whatever is left is an incomplete command.
     if (this.eof && !this.closed && !this.paused && !this.yielding) this.close(false);
   }
@@ -313,16 +431,16 @@ export class Connection {
     const consumed = e.process(this.id, len);
     const flags = e.procFlags();
     this.again = (flags & PF_AGAIN) !== 0;
+    this.swallowing = (flags & PF_SWALLOW) !== 0;
     // memcached's conn_closing frees the replies still queued: a close-now (HTTP guard,
     // over-long line, shutdown) sends nothing from this batch.
     if (!(flags & PF_CLOSE_NOW)) this.flushOutput(e, (flags & PF_SWALLOW) !== 0);
-    this.drop(consumed);
+    this.input.drop(consumed);
     if (flags & PF_STATS_CONNS) this.t.write(this.d.renderConns(this, Date.now()));
     e.drainLog();
     if (flags & PF_WATCH) {
       this.watchMask = e.procNeed();
-      this.pending = [];
-      this.pendingLen = 0;
+      this.input.clear();
       this.d.addWatcher(this);
       return false;
     }
@@ -337,7 +455,6 @@ export class Connection {
     }
     if (this.t.pendingBytes() > OUTPUT_HIGH_WATER) {
       this.paused = true;
-      this.t.pause();
       return false;
     }
     if (flags & PF_NEED_MORE) {
@@ -357,19 +474,11 @@ export class Connection {
     return (flags & PF_AGAIN) !== 0 || consumed > 0;
   }
 
-  // Copies up to the input area's size of pending bytes into it.
+  // Copies up to the input area's size of the buffered bytes into it.
   private fillInput(e: ProtocolEngine): number {
-    const mem = e.memory();
-    let at = e.inAddr;
-    let room = e.inSize;
-    for (const chunk of this.pending) {
-      if (room === 0) break;
-      const n = Math.min(chunk.length, room);
-      mem.set(n === chunk.length ? chunk : chunk.subarray(0, n), at);
-      at += n;
-      room -= n;
-    }
-    return at - e.inAddr;
+    const bytes = this.input.peek(e.inSize);
+    e.memory().set(bytes, e.inAddr);
+    return bytes.length;
   }
 
   private flushOutput(e: ProtocolEngine, hold: boolean): void {
@@ -378,10 +487,14 @@ export class Connection {
     const view = e.memory().subarray(e.outAddr, e.outAddr + n);
     if (hold) {
       this.held.push(view.slice());
+      this.heldLen += n;
+      // A client that keeps starting values the core refuses, never finishing one, would make
+      // held replies grow without bound: beyond the high water they go out, in order, where
+      // backpressure applies. Only the timing differs from memcached, which sends none yet.
+      if (this.heldLen > OUTPUT_HIGH_WATER) this.releaseHeld();
       return;
     }
-    for (const h of this.held) this.write(h);
-    this.held = [];
+    this.releaseHeld();
     if (n === 0) return;
     this.d.count(HostStat.BYTES_WRITTEN, n);
     // The reply area is reused by the next call: the adapter copies, with its cheapest copy.
@@ -389,22 +502,14 @@ export class Connection {
     else this.t.write(view.slice());
   }
 
+  private releaseHeld(): void {
+    for (const h of this.held) this.write(h);
+    this.held = [];
+    this.heldLen = 0;
+  }
+
   private write(bytes: Uint8Array): void {
     this.d.count(HostStat.BYTES_WRITTEN, bytes.length);
     this.t.write(bytes);
-  }
-
-  private drop(n: number): void {
-    this.pendingLen -= n;
-    while (n > 0) {
-      const head = this.pending[0];
-      if (head.length <= n) {
-        n -= head.length;
-        this.pending.shift();
-      } else {
-        this.pending[0] = head.subarray(n);
-        n = 0;
-      }
-    }
   }
 }

@@ -4,12 +4,16 @@
 //
 // Hot-path calls go to the raw instance exports; @assemblyscript/loader only supplies the
 // imports (so an abort in the checked build becomes a JS Error with its message).
-import { instantiate } from "@assemblyscript/loader";
+//
+// A trap (or an abort) can stop the core half-way through a mutation: recover() either proves
+// every structure whole with the core's invariant checker or swaps in a fresh instance of the
+// same compiled module, built synchronously (host/README.md, "Traps").
+import { instantiateSync, type ResultObject } from "@assemblyscript/loader";
 import { HostStat } from "../assembly/host_stats.js";
 import {
   ServerOptions, defaultServerOptions, coreSettings, validateEngineOptions, statsSettingsDescriptor,
 } from "./options.js";
-import type { CacheEngine, ProtocolEngine } from "./engine_api.js";
+import type { CacheEngine, ProtocolEngine, Recovery } from "./engine_api.js";
 
 export type Bytes = string | Uint8Array;
 
@@ -137,8 +141,45 @@ const POOL_SIZE = 16 * 1024;
 const POOL_MIN = 65; // V8 keeps typed arrays of up to 64 bytes on its own heap: slice is cheap
 const POOL_MAX = 1024;
 
+type CompiledCore = ResultObject["module"];
+// ES2022's lib declares no WebAssembly; this is the one call made here directly.
+declare const WebAssembly: { compile(bytes: Uint8Array | ArrayBuffer): Promise<CompiledCore> };
+
+/** What the engine needs to build a fresh instance after a trap. */
+interface Blueprint {
+  module: CompiledCore;
+  opts: ServerOptions;
+  /** The unix time the first instance started at: a fresh one keeps its clock and uptime. */
+  startedAt: number;
+}
+
+// Builds and initialises one instance. Synchronous: compiling was done once, at create().
+function boot(b: Blueprint): CoreExports {
+  const x = instantiateSync<Record<string, unknown>>(b.module, {}).instance.exports as unknown as CoreExports;
+  const slots = coreSettings(b.opts);
+  new Float64Array(x.memory.buffer, x.settingsAddr(), slots.length).set(slots);
+  new Uint8Array(x.memory.buffer).set(statsSettingsDescriptor(b.opts), x.settingsDescAddr());
+  const err = x.init(b.startedAt);
+  if (err !== 0) throw new Error(INIT_ERRORS[err] ?? `core init failed (${err})`);
+  return x;
+}
+
+// FNV-1a: tells whether the credentials in a broken instance are still the bytes loaded at
+// start-up. A checksum against accidental damage, not a secret: it is no use to anyone who
+// could read the process's memory, which holds the file itself.
+function checksum(bytes: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (const b of bytes) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  return h;
+}
+
 export class Engine implements CacheEngine, ProtocolEngine {
-  private readonly x: CoreExports;
+  private x: CoreExports;
+  private readonly blueprint: Blueprint;
+  // What the host wrote into the core after init(), replayed into a fresh instance.
+  private readonly hostSettings = new Map<number, number>();
+  private hostVersion = "";
+  private credentials: { length: number; checksum: number } | undefined;
   private buf: ArrayBuffer;
   private u8: Uint8Array;
   private dv: DataView;
@@ -153,14 +194,16 @@ export class Engine implements CacheEngine, ProtocolEngine {
   readonly inAddr: number;
   readonly inSize: number;
   readonly outAddr: number;
+  readonly outSize: number;
   private readonly hostStatsAt: number;
   private hostStats: Float64Array;
   private readonly now: () => number;
   private timers: ReturnType<typeof setInterval>[] = [];
   private maintainTimer: ReturnType<typeof setTimeout> | undefined;
 
-  private constructor(x: CoreExports, now: () => number) {
+  private constructor(x: CoreExports, blueprint: Blueprint, now: () => number) {
     this.x = x;
+    this.blueprint = blueprint;
     this.now = now;
     this.buf = x.memory.buffer;
     this.u8 = new Uint8Array(this.buf);
@@ -174,6 +217,7 @@ export class Engine implements CacheEngine, ProtocolEngine {
     this.inAddr = x.inAddr();
     this.inSize = x.inSize();
     this.outAddr = x.outAddr();
+    this.outSize = x.outSize();
     this.hostStatsAt = x.hostStatsAddr();
     this.hostStats = new Float64Array(this.buf, this.hostStatsAt, HostStat.COUNT);
   }
@@ -182,15 +226,9 @@ export class Engine implements CacheEngine, ProtocolEngine {
     const opts: ServerOptions = { ...defaultServerOptions(), ...options };
     const problem = validateEngineOptions(opts);
     if (problem) throw new Error(problem);
-    const { instance } = await instantiate<Record<string, unknown>>(wasm, {});
-    const x = instance.exports as unknown as CoreExports;
-    const slots = coreSettings(opts);
-    new Float64Array(x.memory.buffer, x.settingsAddr(), slots.length).set(slots);
-    new Uint8Array(x.memory.buffer).set(statsSettingsDescriptor(opts), x.settingsDescAddr());
     const now = timers.now ?? (() => Math.floor(Date.now() / 1000));
-    const err = x.init(now());
-    if (err !== 0) throw new Error(INIT_ERRORS[err] ?? `core init failed (${err})`);
-    return new Engine(x, now);
+    const blueprint = { module: await WebAssembly.compile(wasm), opts, startedAt: now() };
+    return new Engine(boot(blueprint), blueprint, now);
   }
 
   // memory.grow detaches the old buffer: every call that may allocate re-takes the views.
@@ -348,7 +386,7 @@ export class Engine implements CacheEngine, ProtocolEngine {
   statsSlabs(): Map<string, string> { return this.render(2); }
   resetStats(): void { this.x.resetStats(); }
 
-  /** Throws if any internal invariant is broken. */
+  /** Throws if any internal invariant is broken (or if the walk itself traps on a wild pointer). */
   checkInvariants(): void {
     const msg = this.x.checkInvariants();
     if (msg === 0) return;
@@ -391,7 +429,10 @@ export class Engine implements CacheEngine, ProtocolEngine {
   }
 
   nextLogGid(): number { return this.x.logNextGid(); }
-  setSetting(slot: number, v: number): void { this.x.setSettingSlot(slot, v); }
+  setSetting(slot: number, v: number): void {
+    this.hostSettings.set(slot, v);
+    this.x.setSettingSlot(slot, v);
+  }
 
   /** Runs the commands in the first `len` bytes of the input area; returns bytes consumed. */
   process(id: number, len: number): number { return this.x.process(id, len); }
@@ -419,6 +460,7 @@ export class Engine implements CacheEngine, ProtocolEngine {
     if (file.length > this.x.credentialsCapacity()) return "too large";
     this.views().set(file, this.x.credentialsAddr());
     const r = this.x.credentialsLoad(file.length);
+    if (r === 0) this.credentials = { length: file.length, checksum: checksum(file) };
     return r === 0 ? null : r === 1 ? "malformed" : "too large";
   }
 
@@ -436,6 +478,7 @@ export class Engine implements CacheEngine, ProtocolEngine {
 
   /** The runtime name `stats` shows as `libevent`. */
   setHostVersion(text: string): void {
+    this.hostVersion = text;
     const at = this.x.hostVersionAddr();
     const bytes = encoder.encode(text).subarray(0, 63);
     const u8 = this.views();
@@ -447,14 +490,85 @@ export class Engine implements CacheEngine, ProtocolEngine {
   memoryBytes(): number { return this.x.memory.buffer.byteLength; }
   memoryCap(): number { return this.x.memoryCap(); }
 
+  // ── after a trap ──────────────────────────────────────────────────────────────────────
+
+  /** Where a throw from the timers' calls goes (the driver's recovery); unset: recover here. */
+  onTrap: ((err: unknown, where: string) => void) | undefined;
+
+  /**
+   * After a call into the core threw. The state is kept only if the invariant checker walks
+   * every free list, LRU and hash chain and finds links, counts and ownership whole; otherwise
+   * a fresh instance of the same compiled module and options replaces it, empty. Throws only if
+   * no fresh instance can be built (its memory cannot be reserved).
+   */
+  recover(): Recovery {
+    const started = performance.now();
+    let reason: string | undefined;
+    try {
+      this.checkInvariants();
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      // A wild pointer can make the walk trap before it finds anything to report.
+      reason = err instanceof Error && err.name === "RuntimeError" ? `the check trapped: ${message}` : message;
+    }
+    if (reason === undefined) return { outcome: "intact", ms: performance.now() - started };
+    const lost = this.rebuild();
+    return { outcome: "reset", reason, lost, ms: performance.now() - started };
+  }
+
+  // A fresh instance with the same options, clock, host settings, host stats and credentials.
+  // Returns what could not be carried over.
+  private rebuild(): string | undefined {
+    const oldMemory = this.views();
+    const oldHostStats = this.hostStats.slice();
+    const x = boot(this.blueprint);
+    if (x.inAddr() !== this.inAddr || x.outAddr() !== this.outAddr || x.valueAddr() !== this.valueAt) {
+      throw new Error("a fresh core instance placed its areas differently");
+    }
+    this.x = x;
+    x.clockSet(this.now());
+    for (const [slot, v] of this.hostSettings) x.setSettingSlot(slot, v);
+    if (this.hostVersion) this.setHostVersion(this.hostVersion);
+    this.views();
+    this.hostStats.set(oldHostStats);
+    return this.carryCredentials(oldMemory);
+  }
+
+  // The credentials exist only in the core, so they come from the broken instance: only if
+  // their bytes are still the ones loaded. Otherwise every login fails until a restart.
+  private carryCredentials(oldMemory: Uint8Array): string | undefined {
+    if (!this.credentials) return undefined;
+    const at = this.x.credentialsAddr();
+    const file = oldMemory.subarray(at, at + this.credentials.length);
+    if (checksum(file) !== this.credentials.checksum) {
+      return "the credentials were damaged: every login fails until a restart";
+    }
+    this.views().set(file, at);
+    if (this.x.credentialsLoad(file.length) !== 0) return "the credentials could not be reloaded: every login fails until a restart";
+    return undefined;
+  }
+
+  // A timer's call: a throw goes to onTrap, and the timer keeps running either way.
+  private guarded(where: string, call: () => void): void {
+    try {
+      call();
+    } catch (err) {
+      if (this.onTrap) this.onTrap(err, where);
+      else this.recover();
+    }
+  }
+
   /** Clock every second, maintenance every 100 ms (back to back while work is waiting). */
   start(): void {
     if (this.timers.length) return;
-    const clock = setInterval(() => this.tick(), CLOCK_INTERVAL_MS);
+    const clock = setInterval(() => this.guarded("clock", () => this.tick()), CLOCK_INTERVAL_MS);
     this.timers.push(clock);
     const run = () => {
-      const more = this.maintain();
-      this.drainLog();
+      let more = false;
+      this.guarded("maintain", () => {
+        more = this.maintain();
+        this.drainLog();
+      });
       this.maintainTimer = setTimeout(run, more ? MAINTAIN_BUSY_MS : MAINTAIN_INTERVAL_MS);
       unref(this.maintainTimer);
     };

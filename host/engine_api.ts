@@ -55,4 +55,23 @@ export interface ProtocolEngine {
   setHostStat(slot: number, value: number): void;
   addHostStat(slot: number, n: number): void;
   setHostVersion(text: string): void;
+  /**
+   * After a call into the engine threw (a WebAssembly trap, an abort): makes the engine safe to
+   * call again, keeping its state only if that state was proven whole. Throws when it cannot.
+   */
+  recover(): Recovery;
+  /** Where a throw from the engine's own timers (clock, maintenance) is reported. */
+  onTrap: ((err: unknown, where: string) => void) | undefined;
+}
+
+/** What recover() did. */
+export interface Recovery {
+  /** "intact": the state was checked whole and kept; "reset": it was replaced by an empty one. */
+  outcome: "intact" | "reset";
+  /** Why the state could not be kept (reset only). */
+  reason?: string;
+  /** What the empty engine could not take over from the broken one (reset only). */
+  lost?: string;
+  /** Milliseconds the check and any rebuild took. */
+  ms: number;
 }

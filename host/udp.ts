@@ -14,12 +14,23 @@ export type DatagramReply = (parts: Uint8Array[]) => void;
 export interface UdpOptions {
   /** Called when a datagram carries `shutdown` (with -A). */
   onShutdown: () => void;
+  /** Called when the engine threw serving a datagram (the driver recovers it); nothing more is sent for it. */
+  onTrap: (err: unknown, datagram: Uint8Array, peer: string) => void;
 }
 
 export class UdpEndpoint {
   constructor(private readonly engine: Engine, private readonly opts: UdpOptions) {}
 
-  onDatagram(msg: Uint8Array, reply: DatagramReply): void {
+  /** `peer` names the sender ("udp:<ip>:<port>") in a trap report. */
+  onDatagram(msg: Uint8Array, reply: DatagramReply, peer = ""): void {
+    try {
+      this.serve(msg, reply);
+    } catch (err) {
+      this.opts.onTrap(err, msg, peer);
+    }
+  }
+
+  private serve(msg: Uint8Array, reply: DatagramReply): void {
     const e = this.engine;
     e.addHostStat(HostStat.BYTES_READ, msg.length);
     // A datagram larger than the input area cannot be a valid request: memcached's read buffer

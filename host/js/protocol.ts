@@ -8,7 +8,7 @@
 // calls the storage engine per key; the WASM core parses inside WebAssembly. A server
 // benchmark of `--engine js` against `--engine wasm` therefore compares two whole stacks
 // (parser and storage), not two storage engines behind one parser.
-import type { CacheEngine, ProtocolEngine } from "../engine_api.js";
+import type { CacheEngine, ProtocolEngine, Recovery } from "../engine_api.js";
 import { PF_NEED_MORE, type LogEntry } from "../engine.js";
 import { ServerOptions, defaultServerOptions, coreSettings } from "../options.js";
 import { HostStat } from "../../assembly/host_stats.js";
@@ -26,18 +26,26 @@ const INPUT_MIN = 4 * IO_MIN;
 const LINE_ROOM = 64 * 1024;
 const HOST_VERSION_MAX = 63;
 
+/** A storage engine the twin can ask to prove itself whole after a throw. */
+export type CheckedEngine = CacheEngine & { checkInvariants(): void };
+
 export class JsTextProtocol implements ProtocolEngine {
   readonly inAddr = 0;
   readonly inSize: number;
   readonly outAddr: number;
   onLog: ((entries: LogEntry[]) => void) | undefined;
+  // JsEngine's timers are plain JS: a throw there is an uncaught exception, not a trap, so
+  // nothing of the twin reports here; the driver sets it as it does for the core.
+  onTrap: ((err: unknown, where: string) => void) | undefined;
+  private readonly storage: CheckedEngine;
   private readonly mem: Uint8Array;
   private readonly ctx: Context;
   private readonly conns: (Conn | undefined)[] = [];
   private readonly host: HostState = { stats: new Float64Array(HostStat.COUNT), version: "" };
   private logGid = 0;
 
-  constructor(engine: CacheEngine, options: Partial<ServerOptions> = {}) {
+  constructor(engine: CheckedEngine, options: Partial<ServerOptions> = {}) {
+    this.storage = engine;
     const opts: ServerOptions = { ...defaultServerOptions(), ...options };
     this.inSize = Math.max(INPUT_MIN, opts.itemSizeMax + LINE_ROOM);
     const outSize = Math.max(IO_MIN, opts.itemSizeMax + LINE_ROOM) + 2 * OUT_RESERVE;
@@ -48,6 +56,17 @@ export class JsTextProtocol implements ProtocolEngine {
   }
 
   memory(): Uint8Array { return this.mem; }
+
+  /**
+   * After the twin threw (a bug in it): the connection's state goes with it; the storage is kept
+   * if its map, list and byte count still agree. The twin has no second instance to fall back
+   * on, so a broken storage throws and the server exits rather than serve from it.
+   */
+  recover(): Recovery {
+    const started = performance.now();
+    this.storage.checkInvariants();
+    return { outcome: "intact", ms: performance.now() - started };
+  }
 
   connOpen(id: number): boolean {
     if (id >= this.ctx.setting(Setting.MAX_CONNS)) return false;

@@ -2,7 +2,6 @@
 // storage engine — so the same driver, tests and benchmarks run on plain JavaScript objects
 // as on the WASM core. What the twin does not serve is refused at start-up, before a client
 // could mistake it for the WASM server.
-import type { CacheEngine } from "../engine_api.js";
 import type { ServerOptions } from "../options.js";
 import { JsEngine } from "./engine.js";
 import { JsTextProtocol } from "./protocol.js";
@@ -11,7 +10,7 @@ export const ENGINES = ["wasm", "js"] as const;
 export type EngineName = typeof ENGINES[number];
 
 export interface JsTwin {
-  storage: CacheEngine;
+  storage: JsEngine;
   protocol: JsTextProtocol;
 }
 

@@ -76,6 +76,8 @@ export async function startServer(
     idleTimeout: opts.idleTimeout,
     verbose: opts.verbose,
     trace: (line) => process.stderr.write(line + "\n"),
+    log: (line) => process.stderr.write(line + "\n"),
+    loginRequired: opts.sasl || opts.authFile !== "",
     onShutdown: () => (onShutdown ? onShutdown() : void server.close()),
   });
   driver.setStat(HostStat.PID, process.pid);
@@ -94,7 +96,10 @@ export async function startServer(
   protocol.setSetting(Setting.CONN_FD_BASE, driver.fdBase());
   let udp: UdpListener | undefined;
   if (core && opts.udpPort !== 0) {
-    const endpoint = new UdpEndpoint(core, { onShutdown: () => (onShutdown ? onShutdown() : void server.close()) });
+    const endpoint = new UdpEndpoint(core, {
+      onShutdown: () => (onShutdown ? onShutdown() : void server.close()),
+      onTrap: (err, datagram, peer) => driver.trapped(err, "udp", { peer, input: datagram }),
+    });
     udp = await listenUdp(endpoint, opts.listen, opts.udpPort);
   }
   const server: RunningServer<CacheEngine> = {

@@ -29,7 +29,8 @@ export async function listenUdp(endpoint: UdpEndpoint, hosts: string[], port: nu
       const socket = dgram.createSocket({ type: host.includes(":") ? "udp6" : "udp4" });
       sockets.push(socket);
       socket.on("message", (msg, from) => {
-        endpoint.onDatagram(msg, (parts) => socket.send(parts.map(asBuffer), from.port, from.address));
+        const peer = from.family === "IPv6" ? `udp6:[${from.address}]:${from.port}` : `udp:${from.address}:${from.port}`;
+        endpoint.onDatagram(msg, (parts) => socket.send(parts.map(asBuffer), from.port, from.address), peer);
       });
       // A datagram the kernel cannot deliver (ICMP unreachable) is not the server's problem.
       socket.on("error", () => undefined);

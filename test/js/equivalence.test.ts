@@ -10,9 +10,8 @@ import type { ProtocolEngine } from "../../host/engine_api.js";
 import { Driver, type Transport } from "../../host/driver.js";
 import { defaultServerOptions, type ServerOptions } from "../../host/options.js";
 import { readCoreWasm } from "../../host/wasm.js";
-import type { CacheEngine } from "../../host/engine_api.js";
 import { JsEngine } from "../../host/js/engine.js";
-import { JsTextProtocol } from "../../host/js/protocol.js";
+import { JsTextProtocol, type CheckedEngine } from "../../host/js/protocol.js";
 import { Rng } from "../helpers/rng.js";
 
 const STREAMS_PER_SETUP = 12;
@@ -158,7 +157,7 @@ function cuts(rng: Rng, total: number): number[] {
 type Storage = "JsEngine" | "the WASM engine's direct API";
 const STORAGES: readonly Storage[] = ["JsEngine", "the WASM engine's direct API"];
 
-async function storageFor(kind: Storage, opts: ServerOptions): Promise<CacheEngine> {
+async function storageFor(kind: Storage, opts: ServerOptions): Promise<CheckedEngine> {
   return kind === "JsEngine" ? JsEngine.create(opts) : Engine.create(readCoreWasm("debug"), opts);
 }
 

@@ -1,0 +1,87 @@
+// The most resident memory a wasmcached process may hold: README.md ("Memory bound") derives
+// each term; the hostile suites assert it.
+//
+//   RSS ≤ runtime + linear memory + I/O garbage
+//         + connections × idle connection + buffering connections × their buffers
+import { Engine } from "../../host/engine.js";
+import { OUTPUT_HIGH_WATER, READ_CHUNK_MAX } from "../../host/driver.js";
+import { readCoreWasm } from "../../host/wasm.js";
+import type { ServerOptions } from "../../host/options.js";
+import { expect } from "chai";
+import { MiB } from "../helpers/rss.js";
+
+/** Node, V8, the compiled core and the CLI before any client (measured 52-54 MB on Node 20). */
+export const RUNTIME_MAX = 64 * MiB;
+/**
+ * Socket reads and reply copies already dropped but not yet collected: V8 frees buffers only
+ * at a GC, and glibc keeps freed pages for reuse. Measured up to ~40 MB with one client
+ * streaming sets at loopback speed (input.test.ts).
+ */
+export const IO_GARBAGE_MAX = 64 * MiB;
+/**
+ * What a scenario that moves little data may leave uncollected: V8's young generation, where
+ * short-lived objects wait for a scavenge, is at most 3 × 16 MiB on 64-bit Node.
+ */
+export const QUIET_GARBAGE_MAX = 48 * MiB;
+/** An idle connection: the socket, its handle and the driver's Connection (measured ~8 KB). */
+export const CONNECTION_IDLE_MAX = 16 * 1024;
+
+export interface ServerShape {
+  /** The core's whole linear memory reservation (memoryCap). */
+  linear: number;
+  /**
+   * The most input one connection may buffer: reading stops once READ_AHEAD or what the core
+   * asked for (at most its input area) is buffered, after one more read.
+   */
+  inputMax: number;
+  /**
+   * The most output one connection may buffer: reading stops above OUTPUT_HIGH_WATER, replies
+   * held during a swallow go out above it too, and one process() call adds its output area.
+   */
+  outputMax: number;
+}
+
+/** The sizes that matter for a server started with these options (built in-process, then dropped). */
+export async function serverShape(options: Partial<ServerOptions>): Promise<ServerShape> {
+  const engine = await Engine.create(readCoreWasm("release"), options);
+  return {
+    linear: engine.memoryCap(),
+    inputMax: engine.inSize + READ_CHUNK_MAX,
+    outputMax: 2 * OUTPUT_HIGH_WATER + engine.outSize,
+  };
+}
+
+export interface Load {
+  /** Connections open at once. */
+  connections: number;
+  /** Of those, how many may hold a full input buffer, and how many a full output buffer. */
+  buffering?: { input?: number; output?: number };
+}
+
+function connectionsMax(shape: ServerShape, load: Load): number {
+  return load.connections * CONNECTION_IDLE_MAX
+    + (load.buffering?.input ?? 0) * shape.inputMax
+    + (load.buffering?.output ?? 0) * shape.outputMax;
+}
+
+/** The most RSS the process may hold under `load`. */
+export function rssBound(shape: ServerShape, load: Load): number {
+  return RUNTIME_MAX + shape.linear + IO_GARBAGE_MAX + connectionsMax(shape, load);
+}
+
+/** The most RSS may grow while `load` moves little data (no I/O garbage to speak of). */
+export function growthBound(shape: ServerShape, load: Load): number {
+  return connectionsMax(shape, load) + QUIET_GARBAGE_MAX;
+}
+
+export const mb = (bytes: number): string => `${(bytes / MiB).toFixed(1)} MiB`;
+
+/**
+ * Asserts a measured peak (or growth) against its bound. With WASMCACHED_RSS_REPORT set, every
+ * measurement is printed as well: README.md ("Memory bound") quotes them.
+ */
+export function expectWithin(measured: number, bound: number, what: string): void {
+  const line = `${what}: ${mb(measured)}, bound ${mb(bound)}`;
+  if (process.env.WASMCACHED_RSS_REPORT) console.log(`      ${line}`);
+  expect(measured, line).to.be.at.most(bound);
+}

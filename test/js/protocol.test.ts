@@ -1,13 +1,13 @@
 // The JS twin over real sockets (`startServer({ engine: "js" })`): large values split across
-// packets, pipelined and output-filling gets, -R yields, what it reports in `stats`, and the
-// commands it leaves to the WASM engine.
+// packets, pipelined and output-filling gets, what it reports in `stats`, and the
+// commands it leaves to the WASM engine. Its -R yields are tested with the core's, in
+// test/protocol/host.test.ts.
 import { expect } from "chai";
 import { TestServer, roundTrip, VERSION_REPLY } from "../helpers/in-process.js";
 import { SocketClient, patternBytes, stats } from "../helpers/socket-client.js";
 import type { CacheEngine } from "../../host/engine_api.js";
 import type { ServerOptions } from "../../host/options.js";
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const KB = 1024;
 
 function setCommand(key: string, value: Buffer, extra = ""): Buffer {
@@ -100,34 +100,6 @@ describe("js twin: pipelined gets", function () {
       if (i >= 7) expect(await c.readLine()).to.equal("END\r\n");
     }
     expect(await roundTrip(c, "")).to.equal("");
-  });
-});
-
-describe("js twin: -R fairness", function () {
-  this.timeout(20000);
-  let srv: TestServer<CacheEngine>;
-  twinPerSuite({ reqsPerEvent: 5 }, (s) => (srv = s));
-
-  it("a long pipeline yields every 5 commands (conn_yields) while another client is served", async () => {
-    const a = await srv.connect();
-    const b = await srv.connect();
-    const before = Number((await stats(b)).get("conn_yields"));
-    const N = 5000;
-    let input = "";
-    let expected = "";
-    for (let i = 0; i < N; i++) {
-      input += `set fy-${i} 0 0 ${String(i).length} noreply\r\n${i}\r\nget fy-${i}\r\n`;
-      expected += `VALUE fy-${i} 0 ${String(i).length}\r\n${i}\r\nEND\r\n`;
-    }
-    const aDone = roundTrip(a, input).then((r) => ({ r, at: process.hrtime.bigint() }));
-    await sleep(1);
-    const bAt = await b.request("version\r\n").then(() => process.hrtime.bigint());
-    const { r, at } = await aDone;
-    expect(r === expected, "pipeline replies differ from the expected sequence").to.equal(true);
-    expect(bAt < at, "the other client waited for the whole pipeline").to.equal(true);
-    const yields = Number((await stats(b)).get("conn_yields")) - before;
-    expect(yields).to.be.at.least(Math.floor((2 * N) / 5) - 1);
-    expect((await stats(b, "settings")).get("reqs_per_event")).to.equal("5");
   });
 });
 

@@ -73,10 +73,16 @@ describe("host: idle timeout (-o idle_timeout)", function () {
   });
 });
 
-describe("host: -R fairness (reqs_per_event)", function () {
-  let srv: TestServer;
+// The driver's fairness holds whichever engine counts the commands (the core or the JS twin).
+const ENGINE_SERVERS = [
+  ["wasm", (o: { reqsPerEvent: number }) => TestServer.start(o)],
+  ["js", (o: { reqsPerEvent: number }) => TestServer.startJs(o)],
+] as const;
+
+for (const [engine, start] of ENGINE_SERVERS) describe(`host: -R fairness (reqs_per_event), ${engine} engine`, function () {
+  let srv: Awaited<ReturnType<typeof start>>;
   before(async () => {
-    srv = await TestServer.start({ reqsPerEvent: 5 });
+    srv = await start({ reqsPerEvent: 5 });
   });
   after(() => srv.close());
 

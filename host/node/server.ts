@@ -1,8 +1,7 @@
 // A running wasmcached: the core, the driver, the TCP listeners and the timers.
 // The CLI wraps this; tests and the benchmark start servers in-process with it too.
-// Deno and Bun run it as well (they provide node:fs, node:os, node:dgram and process) with
+// Deno and Bun run it as well (they provide node:fs, node:dgram and process) with
 // their own TCP listener: see Runtime.
-import os from "node:os";
 import { readFileSync } from "node:fs";
 import { Engine } from "../engine.js";
 import type { CacheEngine, ProtocolEngine } from "../engine_api.js";
@@ -122,8 +121,6 @@ export async function startServer(
   };
   return server;
 }
-
-export function cpuCount(): number { return os.cpus().length; }
 
 /** A credentials file memcached would refuse; the message is memcached's, byte for byte. */
 export class CredentialsError extends Error {

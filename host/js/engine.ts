@@ -16,6 +16,7 @@ import { Entry, Lru } from "./lru.js";
 import { Crawler } from "./crawler.js";
 import { Counters, Gauge, newCounters, resetCounters, renderStats } from "./stats.js";
 import { strtoull, decimalBytes } from "./strtoull.js";
+import { mcItemSize } from "./item_size.js";
 
 const MB = 1024 * 1024;
 
@@ -26,13 +27,6 @@ const ALREADY_EXPIRED = 1;
 const REALTIME_MAXDELTA = 60 * 60 * 24 * 30; // exptimes above this are unix times
 const UPTIME_OFFSET = 60;
 const ITEM_UPDATE_INTERVAL = 60; // an access moves an item to the head at most once a minute
-
-// memcached's ITEM_ntotal: what an item counts for in `bytes`, -m and the -I limit.
-const MC_HEADER = 48;
-const MC_KEY_NUL = 1;
-const MC_CRLF = 2;
-const MC_CAS = 8;
-const MC_CFLAGS = 4;
 
 // The WASM core's own item size (assembly/item.ts), only to tell which values it keeps chunked:
 // incr/decr refuse those as NON_NUMERIC, as memcached does, and the twin answers the same.
@@ -142,8 +136,9 @@ export class JsEngine implements CacheEngine {
 
   // ── sizes, CAS, time ──────────────────────────────────────────────────────────────────
 
+  // What an item counts for in `bytes`, -m and the -I limit.
   private itemSize(nkey: number, nbytes: number, flags: number): number {
-    return MC_HEADER + MC_KEY_NUL + MC_CRLF + nkey + nbytes + (this.useCas ? MC_CAS : 0) + (flags !== 0 ? MC_CFLAGS : 0);
+    return mcItemSize(nkey, nbytes, flags, this.useCas);
   }
 
   private chunked(e: Entry): boolean {

@@ -2,6 +2,8 @@
 // parseU64 is the WASM engine's): leading whitespace, an optional sign, decimal digits, then
 // the value's end, a NUL or whitespace. A '-' is refused only when the negated result looks
 // negative as a signed 64-bit number, as strtoull and memcached have it.
+import { isSpace } from "./tokens.js";
+
 const U64_MAX = (1n << 64n) - 1n;
 const I64_SIGN = 1n << 63n;
 const U64_DIGITS = 20;
@@ -11,11 +13,6 @@ const NINE = 0x39;
 const PLUS = 0x2b;
 const MINUS = 0x2d;
 const NUL = 0;
-
-// C's isspace in the C locale.
-function isSpace(c: number): boolean {
-  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
-}
 
 /** The number, or undefined when the bytes are not one (or it exceeds 64 bits). */
 export function strtoull(v: Uint8Array): bigint | undefined {

@@ -1,18 +1,17 @@
 // incr / decr (reference §1.4, memcached's do_add_delta): 64-bit unsigned counters kept as
 // decimal text, safe_strtoull's parsing rules, in-place rewrites padded with spaces.
 import { expect } from "chai";
-import { createEngine, describeEngines, TestEngine, TestableEngine, getText, stats, expectItem, bytes } from "../helpers/engine.js";
+import { engineEach, describeEngines, TestEngine, TestableEngine, getText, stats, expectItem, bytes } from "../helpers/engine.js";
 
 const U64_MAX = 2n ** 64n - 1n;
 
 describeEngines("incr / decr", (kind) => {
   let t: TestEngine;
   let e: TestableEngine;
-  beforeEach(async () => {
-    t = await createEngine(kind);
-    e = t.engine;
+  engineEach(kind, (x) => {
+    t = x;
+    e = x.engine;
   });
-  afterEach(() => e.checkInvariants());
 
   it("increments and decrements", () => {
     e.set("n", "10");

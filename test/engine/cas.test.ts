@@ -1,16 +1,15 @@
 // CAS (reference §1.2, §1.8): one global counter, a new value on every store, compare-and-swap
 // results and counters, and -C.
 import { expect } from "chai";
-import { createEngine, describeEngines, TestEngine, TestableEngine, getText, stats, expectItem } from "../helpers/engine.js";
+import { engineEach, createEngine, describeEngines, TestEngine, TestableEngine, getText, stats, expectItem } from "../helpers/engine.js";
 
 describeEngines("cas", (kind) => {
   let t: TestEngine;
   let e: TestableEngine;
-  beforeEach(async () => {
-    t = await createEngine(kind);
-    e = t.engine;
+  engineEach(kind, (x) => {
+    t = x;
+    e = x.engine;
   });
-  afterEach(() => e.checkInvariants());
 
   it("stores when the unique matches, with new flags, exptime and CAS", () => {
     e.set("k", "v1", { flags: 1 });

@@ -1,15 +1,14 @@
 // delete (reference §1.4): hits, misses, and that a delete really frees the item.
 import { expect } from "chai";
-import { createEngine, describeEngines, TestEngine, TestableEngine, getText, stats, asWasm } from "../helpers/engine.js";
+import { engineEach, describeEngines, TestEngine, TestableEngine, getText, stats, asWasm } from "../helpers/engine.js";
 
 describeEngines("delete", (kind) => {
   let t: TestEngine;
   let e: TestableEngine;
-  beforeEach(async () => {
-    t = await createEngine(kind);
-    e = t.engine;
+  engineEach(kind, (x) => {
+    t = x;
+    e = x.engine;
   });
-  afterEach(() => e.checkInvariants());
 
   it("removes an existing item", () => {
     e.set("k", "v");

@@ -1,18 +1,15 @@
 // Expiry and the clock (reference §1.7, §7.7): exptime conversion, lazy expiry, background
 // reclaim, and a host clock that only moves forward.
 import { expect } from "chai";
-import {
-  createEngine, describeEngines, TestEngine, TestableEngine, asWasm, getText, stats, itemStatTotal, START_TIME, PROCESS_STARTED, REALTIME_MAXDELTA,
-} from "../helpers/engine.js";
+import { engineEach, describeEngines, TestEngine, TestableEngine, asWasm, getText, stats, itemStatTotal, START_TIME, PROCESS_STARTED, REALTIME_MAXDELTA } from "../helpers/engine.js";
 
 describeEngines("expiry and the clock", (kind) => {
   let t: TestEngine;
   let e: TestableEngine;
-  beforeEach(async () => {
-    t = await createEngine(kind);
-    e = t.engine;
+  engineEach(kind, (x) => {
+    t = x;
+    e = x.engine;
   });
-  afterEach(() => e.checkInvariants());
 
   it("starts current_time at 62 and follows the host clock in whole seconds", () => {
     expect(e.currentTime()).to.equal(62);

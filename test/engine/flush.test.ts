@@ -1,16 +1,15 @@
 // flush_all (reference §1.7): immediate flushes are exact by CAS, delayed ones kill everything
 // last touched at or before the deadline, including items stored after the command.
 import { expect } from "chai";
-import { createEngine, describeEngines, TestEngine, TestableEngine, getText, stats } from "../helpers/engine.js";
+import { engineEach, createEngine, describeEngines, TestEngine, TestableEngine, getText, stats } from "../helpers/engine.js";
 
 describeEngines("flush_all", (kind) => {
   let t: TestEngine;
   let e: TestableEngine;
-  beforeEach(async () => {
-    t = await createEngine(kind);
-    e = t.engine;
+  engineEach(kind, (x) => {
+    t = x;
+    e = x.engine;
   });
-  afterEach(() => e.checkInvariants());
 
   it("now: every existing item is gone, later stores in the same second live", () => {
     for (let i = 0; i < 100; i++) e.set(`k${i}`, `v${i}`);

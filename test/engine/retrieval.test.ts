@@ -1,16 +1,15 @@
 // Retrieval, touch and gat (reference §1.3, §1.4): hits, misses, the counters each moves, and
 // that touch/gat change the TTL but never the CAS.
 import { expect } from "chai";
-import { createEngine, describeEngines, TestEngine, TestableEngine, getText, stats, expectItem, text } from "../helpers/engine.js";
+import { engineEach, describeEngines, TestEngine, TestableEngine, getText, stats, expectItem, text } from "../helpers/engine.js";
 
 describeEngines("get / touch / gat", (kind) => {
   let t: TestEngine;
   let e: TestableEngine;
-  beforeEach(async () => {
-    t = await createEngine(kind);
-    e = t.engine;
+  engineEach(kind, (x) => {
+    t = x;
+    e = x.engine;
   });
-  afterEach(() => e.checkInvariants());
 
   it("get returns value, flags and CAS; a miss returns undefined", () => {
     e.set("a", "alpha", { flags: 12 });

@@ -1,16 +1,15 @@
 // Storage commands (reference §1.2): set / add / replace / append / prepend, their results,
 // the CAS each assigns, flags and exptime handling, keys and values at their limits.
 import { expect } from "chai";
-import { createEngine, describeEngines, TestEngine, TestableEngine, bytes, text, getText, stats, expectItem, expectBytesEqual } from "../helpers/engine.js";
+import { engineEach, createEngine, describeEngines, TestEngine, TestableEngine, bytes, text, getText, stats, expectItem, expectBytesEqual } from "../helpers/engine.js";
 
 describeEngines("storage commands", (kind) => {
   let t: TestEngine;
   let e: TestableEngine;
-  beforeEach(async () => {
-    t = await createEngine(kind);
-    e = t.engine;
+  engineEach(kind, (x) => {
+    t = x;
+    e = x.engine;
   });
-  afterEach(() => e.checkInvariants());
 
   describe("set", () => {
     it("stores a new item and hands out CAS 1 first", () => {

@@ -66,6 +66,16 @@ export async function createWasmEngine(options: Partial<EngineOptions> = {}, bui
 }
 
 /** A describe per engine, titled "engine [wasm]: <title>" and "engine [js]: <title>". */
+/** A fresh engine of `kind` for every test of the block, its invariants checked after each. */
+export function engineEach(kind: EngineKind, use: (t: TestEngine) => void, options: Partial<EngineOptions> = {}): void {
+  let t: TestEngine;
+  beforeEach(async () => {
+    t = await createEngine(kind, options);
+    use(t);
+  });
+  afterEach(() => t.engine.checkInvariants());
+}
+
 export function describeEngines(title: string, body: (kind: EngineKind) => void): void {
   for (const kind of ENGINE_KINDS) describe(`engine [${kind}]: ${title}`, () => body(kind));
 }

@@ -191,6 +191,12 @@ function logFetch(key: usize, nkey: u32, it: usize, status: string): usize {
   logKey(e, key, nkey);
   logStr(e, " status=");
   logStr(e, status);
+  logItemEnd(e, it);
+  return it;
+}
+
+// The tail fetchers and mutations lines share: the item's class, the client's fd and the size.
+export function logItemEnd(e: usize, it: usize): void {
   logStr(e, " clsid=");
   logU64(e, it ? itClsid(it) : 0);
   logStr(e, " cfd=");
@@ -198,7 +204,6 @@ function logFetch(key: usize, nkey: u32, it: usize, status: string): usize {
   logStr(e, " size=");
   logU64(e, it ? itNbytes(it) : 0);
   logEnd(e);
-  return it;
 }
 
 // memcached's item_size_ok, with memcached's own item size formula (48-byte header, CAS,

@@ -1,18 +1,17 @@
 // Storage commands: set / add / replace / append / prepend / cas (memcached's
 // process_update_command, complete_nread and do_store_item).
-import { pin } from "./items";
 import {
   itCas, itClsid, itNbytes, itNkey, itKey, itExptime, itClientFlags, hasFlag, addFlag,
   ITEM_STALE, ITEM_TOKEN_SENT, setExptime, setCas,
 } from "./item";
 import { hash } from "./hash";
 import { realtime } from "./clock";
-import { itemAlloc, itemFree, itemGet, itemLink, itemReplace, itemUnlink, itemSizeOk } from "./items";
+import { pin, itemAlloc, itemFree, itemGet, itemLink, itemReplace, itemUnlink, itemSizeOk, logItemEnd } from "./items";
 import { itemUpdate } from "./lru";
 import { valueWrite, valueCopy } from "./chunk";
 import { Stat, statIncr, SlabStat, slabStatIncr } from "./stats";
 import { setResultCas } from "./result";
-import { LogType, logWanted, logBegin, logStr, logKey, logU64, logEnd, connFd } from "./logger";
+import { LogType, logWanted, logBegin, logStr, logKey, logU64 } from "./logger";
 import { currentTime } from "./clock";
 
 export enum StoreOp { SET = 1, ADD = 2, REPLACE = 3, APPEND = 4, PREPEND = 5, CAS = 6 }
@@ -83,13 +82,7 @@ export function logStore(key: usize, nkey: u32, res: StoreResult, op: StoreOp, i
   logStr(e, " ttl=");
   const exptime = it ? itExptime(it) : 0;
   logU64(e, exptime == 0 ? 0 : <u64>(exptime - currentTime()));
-  logStr(e, " clsid=");
-  logU64(e, it ? itClsid(it) : 0);
-  logStr(e, " cfd=");
-  logU64(e, connFd());
-  logStr(e, " size=");
-  logU64(e, it ? itNbytes(it) : 0);
-  logEnd(e);
+  logItemEnd(e, it);
 }
 
 export function deleteStaleKey(key: usize, nkey: u32): void {

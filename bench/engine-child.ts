@@ -6,7 +6,7 @@
 // creates only the two small views per op that every engine is handed. The timed part of a
 // chunk is the engine calls plus one event-loop turn, when the engines' clock and maintenance
 // timers run, as between a server's reads.
-import { createSubject, NotAvailable, type Subject } from "./engine-subjects.js";
+import { createSubject, type Subject } from "./engine-subjects.js";
 import type { ChildMessage, ChildTask, EngineRun, PhaseName, PhaseResult, RunStatus } from "./engine.js";
 import { round } from "./format.js";
 import { GcMonitor, type GcPause } from "./gc-monitor.js";
@@ -141,7 +141,6 @@ async function warmUp(task: ChildTask, sizes: ValueSizes, gcm: GcMonitor): Promi
 }
 
 function statusOf(e: unknown): RunStatus {
-  if (e instanceof NotAvailable) return "not available";
   if (e instanceof RangeError && /Map maximum size/i.test(e.message)) return "map limit";
   return "failed";
 }
@@ -195,7 +194,7 @@ async function run(task: ChildTask, report: Report): Promise<EngineRun> {
     s.close();
   } catch (e) {
     r.status = statusOf(e);
-    r.error = `${(e as Error).message}${r.status === "not available" ? "" : ` (during ${at.stage})`}`;
+    r.error = `${(e as Error).message} (during ${at.stage})`;
   }
   gcm.disconnect();
   return r;

@@ -7,9 +7,9 @@
 // internally; for lru-cache the adapter decodes the key to a string and copies the value,
 // which is what using lru-cache as a byte cache costs.
 import { LRUCache } from "lru-cache";
-import { Engine, type EngineTimers } from "../host/engine.js";
+import { Engine } from "../host/engine.js";
+import { JsEngine } from "../host/js/engine.js";
 import type { CacheEngine } from "../host/engine_api.js";
-import type { ServerOptions } from "../host/options.js";
 import { readCoreWasm } from "../host/wasm.js";
 
 export const ENGINES = ["wasm", "js", "lru-cache"] as const;
@@ -26,9 +26,6 @@ export interface Subject {
   config: Record<string, number | string>;
 }
 
-/** The engine is not in this build (the JS twin before it lands). */
-export class NotAvailable extends Error {}
-
 /** What the cache must hold without evicting: sizes every engine's memory bound. */
 export interface Capacity {
   items: number;
@@ -42,9 +39,6 @@ const ITEM_OVERHEAD = 64;
 const ROOM_FACTOR = 2;
 const MIN_MEMORY_MB = 64;
 const MB = 1024 * 1024;
-// Where the JS twin lives once it lands (relative to dist/bench/); loaded by a computed path so
-// this file compiles before it exists.
-const JS_ENGINE_MODULE = "../host/js/engine.js";
 
 function memoryBudgetMb(c: Capacity): number {
   const bytes = c.items * (c.keyLength + c.meanValueLength + ITEM_OVERHEAD) * ROOM_FACTOR;
@@ -54,7 +48,7 @@ function memoryBudgetMb(c: Capacity): number {
 export function createSubject(name: EngineName, c: Capacity): Promise<Subject> {
   switch (name) {
     case "wasm": return wasmSubject(c);
-    case "js": return jsSubject(c);
+    case "js": return Promise.resolve(jsSubject(c));
     case "lru-cache": return Promise.resolve(lruSubject(c));
   }
 }
@@ -78,26 +72,9 @@ async function wasmSubject(c: Capacity): Promise<Subject> {
   return cacheEngineSubject(engine, { memoryLimitMb });
 }
 
-interface JsEngineModule {
-  JsEngine: { create(options: Partial<ServerOptions>, timers?: EngineTimers): CacheEngine | Promise<CacheEngine> };
-}
-
-async function jsSubject(c: Capacity): Promise<Subject> {
-  const mod = await loadJsEngine();
+function jsSubject(c: Capacity): Subject {
   const memoryLimitMb = memoryBudgetMb(c);
-  const engine = await mod.JsEngine.create({ memoryLimitMb });
-  return cacheEngineSubject(engine, { memoryLimitMb });
-}
-
-async function loadJsEngine(): Promise<JsEngineModule> {
-  const url = new URL(JS_ENGINE_MODULE, import.meta.url).href;
-  try {
-    return await import(url) as JsEngineModule;
-  } catch (e) {
-    const missing = (e as { code?: string }).code === "ERR_MODULE_NOT_FOUND" && String(e).includes(JS_ENGINE_MODULE.slice(2));
-    if (missing) throw new NotAvailable("the JS twin (JsEngine, host/js/engine.ts) is not in this build");
-    throw e;
-  }
+  return cacheEngineSubject(JsEngine.create({ memoryLimitMb }), { memoryLimitMb });
 }
 
 const decoder = new TextDecoder();

@@ -15,7 +15,7 @@ import type { Progress } from "./progress.js";
 export const PHASES = ["fill", "get", "overwrite"] as const;
 export type PhaseName = typeof PHASES[number];
 
-export type RunStatus = "ok" | "not available" | "out of heap" | "map limit" | "timeout" | "failed";
+export type RunStatus = "ok" | "out of heap" | "map limit" | "timeout" | "failed";
 
 export interface PhaseResult {
   name: PhaseName;

@@ -43,7 +43,7 @@ export interface TargetOptions {
   gcLog?: string;
 }
 
-export type TargetStatus = "ok" | "not available" | "failed";
+export type TargetStatus = "ok" | "failed";
 
 export interface Target {
   name: string;
@@ -143,13 +143,12 @@ export async function startTarget(name: string, o: TargetOptions): Promise<Targe
 
 /**
  * Marks a target failed, with the first lines of its stderr (a Node error prints its message
- * before the stack). The JS engine's server flag refused as unknown means that engine is not
- * in this build yet: "not available" rather than a failure.
+ * before the stack).
  */
 export function failTarget(t: Target, why: string): void {
   const lines = t.stderr.split("\n").map((l) => l.trim()).filter(Boolean).slice(0, STDERR_LINES_SHOWN);
   t.error = lines.length ? `${why}; stderr: ${lines.join(" / ")}` : why;
-  t.status = t.name === WASMCACHED_JS && /unknown option '--engine'/.test(t.stderr) ? "not available" : "failed";
+  t.status = "failed";
 }
 
 export async function stopTarget(t: Target): Promise<void> {

@@ -13,7 +13,7 @@ import { fmtCount } from "../../bench/format.js";
 const SUITE = join(REPO_ROOT, "dist/bench/suite.js");
 const SUITE_LIMIT_MS = 150_000;
 const ENGINES = ["wasm", "js", "lru-cache"];
-const OUTCOMES = ["ok", "not available", "out of heap", "map limit", "timeout", "failed"];
+const OUTCOMES = ["ok", "out of heap", "map limit", "timeout", "failed"];
 const CHARTS = [
   "engine-throughput-fill", "engine-throughput-get", "engine-throughput-overwrite", "engine-rss", "engine-heap",
   "engine-bytes-per-item", "engine-gc-timeline", "server-throughput", "server-latency-depth1",

@@ -3,6 +3,7 @@
 // which are equal) — so wasmcached never answers with more than memcached would.
 import { expect } from "chai";
 import dgram from "node:dgram";
+import net from "node:net";
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -35,6 +36,24 @@ async function freeUdpPorts(n: number): Promise<number[]> {
   const ports = sockets.map((s) => s.address().port);
   await Promise.all(sockets.map((s) => new Promise<void>((r) => s.close(() => r()))));
   return ports;
+}
+
+// A port free for TCP and UDP both (the -U-without-p server listens on it with each): an
+// ephemeral UDP port alone may be some client's TCP port at that moment.
+async function freeTcpAndUdpPort(): Promise<number> {
+  for (;;) {
+    const tcp = net.createServer();
+    await new Promise<void>((r) => tcp.listen(0, "127.0.0.1", () => r()));
+    const port = (tcp.address() as net.AddressInfo).port;
+    const udp = dgram.createSocket("udp4");
+    const free = await new Promise<boolean>((r) => {
+      udp.once("error", () => r(false));
+      udp.bind(port, "127.0.0.1", () => r(true));
+    });
+    await new Promise<void>((r) => (free ? udp.close(() => r()) : r()));
+    await new Promise<void>((r) => tcp.close(() => r()));
+    if (free) return port;
+  }
 }
 
 /**
@@ -193,16 +212,19 @@ describe("UDP command line", function () {
   this.timeout(20000);
 
   it("-U without -p moves TCP to the UDP port, and both are in the port file", async () => {
-    const [port] = await freeUdpPorts(1);
+    const port = await freeTcpAndUdpPort();
     const dir = mkdtempSync(join(tmpdir(), "wasmcached-udp-"));
     const file = join(dir, "ports");
     const root = typeof process.getuid === "function" && process.getuid() === 0;
     const proc = spawn(process.execPath, [WASMCACHED_CLI, ...(root ? ["-u", "root"] : []), "-l", "127.0.0.1", "-U", String(port)], {
-      cwd: REPO_ROOT, env: { ...process.env, MEMCACHED_PORT_FILENAME: file }, stdio: "ignore",
+      cwd: REPO_ROOT, env: { ...process.env, MEMCACHED_PORT_FILENAME: file }, stdio: ["ignore", "ignore", "pipe"],
     });
+    let stderr = "";
+    proc.stderr!.on("data", (d) => (stderr += d));
     try {
       const deadline = Date.now() + 10000;
       while (!existsSync(file) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(existsSync(file), `no port file; stderr: ${stderr}`).to.equal(true);
       expect(readFileSync(file, "utf8")).to.equal(`TCP INET: ${port}\nUDP INET: ${port}\n`);
       const reply = await ask(port, datagram("version\r\n"));
       expect(reply.map((d) => d.payload.toString())).to.deep.equal(["VERSION 1.6.18\r\n"]);

@@ -5,36 +5,36 @@ import {
   STATE_BASE, STATE_END, SETTINGS, KEYBUF, RESULT, PAGE_SIZE, WASM_PAGE, IO_MIN,
   LINE_ROOM, OUT_RESERVE, HOSTSTATS, HOST_VERSION, SETTINGS_DESC, Global, global32, setGlobal32, setGlobal64,
   global64, settingU32, alignUp, setSetting,
-} from "./layout";
-import { Setting } from "./settings";
-import { slabsInit } from "./slabs";
-import { assocInit, assocExpandStep, assocStartExpand } from "./assoc";
-import { updateCap } from "./memlimit";
-import { CONN_SIZE, connAddr, connReset, connValid, PROTO_NEGOTIATING, PROTO_ASCII, connProto, setConnProto, PF_CLOSE_NOW } from "./conn";
-import { processText } from "./proto_text";
-import { processInput } from "./protocol";
-import { udpProcess as udpServe, udpNext as udpTake, udpHeaderAddr as udpHeader, udpPayload as udpPayloadAt } from "./udp";
-import { authLoad, authdbAddr, AUTHDB_CAPACITY } from "./auth";
-import { metadumpStep, metadumpAbort } from "./crawler";
-import { connDumping, setConnDumping, endTurn, PF_AGAIN, PF_NEED_MORE } from "./conn";
-import { outStr } from "./output";
-import { PREFIX_TABLE_SIZE } from "./prefix_stats";
-import { sizesEnable } from "./sizes";
-import { LOGBUF_SIZE, logReset } from "./logger";
-import { clockInit, clockSet as setClock } from "./clock";
-import { crawlerInit, crawlerSchedule, crawlerStep, crawlerStart } from "./crawler";
-import { lruMaintain } from "./lru";
-import { automoveStep } from "./automove";
-import { itNbytes, itClientFlags, itCas, itData, itExptime, hasFlag, ITEM_CHUNKED } from "./item";
-import { valueRead } from "./chunk";
-import { getCommand, touchCommand, deleteCommand, flushCommand } from "./engine";
-import { storeCommand, StoreOp } from "./store";
-import { arithCommand, ArithResult, countArithMiss } from "./arith";
-import { resultCas, resultNumber, setResultCas, setResultValue } from "./result";
-import { outReset, outLen } from "./output";
-import { renderStats as render, StatsGroup } from "./stats_text";
-import { checkInvariants as check } from "./invariants";
-import { statsReset, Stat, statIncr } from "./stats";
+} from "./memory/layout";
+import { Setting } from "./abi/settings";
+import { slabsInit } from "./memory/slabs";
+import { assocInit, assocExpandStep, assocStartExpand } from "./cache/assoc";
+import { updateCap } from "./memory/memlimit";
+import { CONN_SIZE, connAddr, connReset, connValid, PROTO_NEGOTIATING, PROTO_ASCII, connProto, setConnProto, PF_CLOSE_NOW } from "./session/conn";
+import { processText } from "./protocols/text";
+import { processInput } from "./protocols/negotiate";
+import { udpProcess as udpServe, udpNext as udpTake, udpHeaderAddr as udpHeader, udpPayload as udpPayloadAt } from "./protocols/udp";
+import { authLoad, authdbAddr, AUTHDB_CAPACITY } from "./protocols/auth";
+import { metadumpStep, metadumpAbort } from "./background/crawler";
+import { connDumping, setConnDumping, endTurn, PF_AGAIN, PF_NEED_MORE } from "./session/conn";
+import { outStr } from "./session/output";
+import { PREFIX_TABLE_SIZE } from "./counters/prefixes";
+import { sizesEnable } from "./counters/sizes";
+import { LOGBUF_SIZE, logReset } from "./logger/logger";
+import { clockInit, clockSet as setClock } from "./cache/clock";
+import { crawlerInit, crawlerSchedule, crawlerStep, crawlerStart } from "./background/crawler";
+import { lruMaintain } from "./cache/lru";
+import { automoveStep } from "./background/automove";
+import { itNbytes, itClientFlags, itCas, itData, itExptime, hasFlag, ITEM_CHUNKED } from "./cache/item";
+import { valueRead } from "./cache/chunk";
+import { getCommand, touchCommand, deleteCommand, flushCommand } from "./operations/retrieval";
+import { storeCommand, StoreOp } from "./operations/storage";
+import { arithCommand, ArithResult, countArithMiss } from "./operations/arith";
+import { resultCas, resultNumber, setResultCas, setResultValue } from "./operations/result";
+import { outReset, outLen } from "./session/output";
+import { renderStats as render, StatsGroup } from "./stats/stats_text";
+import { checkInvariants as check } from "./checks/invariants";
+import { statsReset, Stat, statIncr } from "./counters/counters";
 
 export enum InitError { OK = 0, STATIC_OVERLAP = 1, MEMORY_TOO_LARGE = 2, OUT_OF_MEMORY = 3 }
 

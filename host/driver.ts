@@ -25,8 +25,8 @@ import {
   PF_STATS_CONNS, PF_SWALLOW, PF_WATCH, PF_YIELD,
 } from "./engine.js";
 import type { ProtocolEngine } from "./engine_api.js";
-import { Setting } from "../assembly/settings.js";
-import { HostStat } from "../assembly/host_stats.js";
+import { Setting } from "../assembly/abi/settings.js";
+import { HostStat } from "../assembly/abi/host_stats.js";
 import { trapReport } from "./trap_report.js";
 import { InputBuffer } from "./input_buffer.js";
 

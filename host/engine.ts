@@ -9,7 +9,7 @@
 // every structure whole with the core's invariant checker or swaps in a fresh instance of the
 // same compiled module, built synchronously (host/README.md, "Traps").
 import { instantiateSync, type ResultObject } from "@assemblyscript/loader";
-import { HostStat } from "../assembly/host_stats.js";
+import { HostStat } from "../assembly/abi/host_stats.js";
 import {
   ServerOptions, defaultServerOptions, coreSettings, validateEngineOptions, statsSettingsDescriptor,
 } from "./options.js";

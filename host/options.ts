@@ -1,7 +1,7 @@
 // Every option, declared once: its command-line flag (memcached's), -o suboption name,
 // default, the core setting slot it fills, its `stats settings` name and its help text.
 // The engine wrapper, the CLI and the docs all read this table.
-import { Setting, BindingProtocol } from "../assembly/settings.js";
+import { Setting, BindingProtocol } from "../assembly/abi/settings.js";
 
 export interface EngineOptions {
   memoryLimitMb: number;

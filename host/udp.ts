@@ -4,7 +4,7 @@
 // serves the payload, cuts the replies into datagrams and writes each one's header. This side
 // copies the datagram in, then copies each reply out and hands it to the adapter's socket.
 import { Engine, PF_AGAIN, PF_SHUTDOWN } from "./engine.js";
-import { HostStat } from "../assembly/host_stats.js";
+import { HostStat } from "../assembly/abi/host_stats.js";
 
 const UDP_HEADER_LEN = 8;
 

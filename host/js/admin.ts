@@ -2,7 +2,7 @@
 // process_flush_all_command, process_verbosity_command, process_shutdown_command and
 // process_stat; the core's assembly/proto_text.ts).
 import { PF_CLOSE_NOW, PF_SHUTDOWN, PF_STATS_CONNS } from "../engine.js";
-import { Setting } from "../../assembly/settings.js";
+import { Setting } from "../../assembly/abi/settings.js";
 import { Context, EXEC_STOP, EXEC_STOP_AFTER } from "./context.js";
 import { renderGeneral, renderSettings, resetStats, type HostState } from "./stats_text.js";
 import { toI32, toU32 } from "./tokens.js";

@@ -4,7 +4,7 @@
 import type { CacheEngine } from "../engine_api.js";
 import { LOG_VERBOSE, type LogEntry, type StoreOptions } from "../engine.js";
 import type { ServerOptions } from "../options.js";
-import { Setting } from "../../assembly/settings.js";
+import { Setting } from "../../assembly/abi/settings.js";
 import { Tokens } from "./tokens.js";
 import { Output } from "./output.js";
 import { StatAdjustments } from "./stat_adjustments.js";

@@ -5,7 +5,7 @@
 import {
   PF_AGAIN, PF_CLOSE, PF_CLOSE_NOW, PF_NEED_MORE, PF_SHUTDOWN, PF_SWALLOW, PF_YIELD,
 } from "../engine.js";
-import { Setting } from "../../assembly/settings.js";
+import { Setting } from "../../assembly/abi/settings.js";
 import { Context, Conn, EXEC_NEED_MORE, EXEC_STOP, EXEC_STOP_AFTER } from "./context.js";
 import { execLine } from "./dispatch.js";
 import type { HostState } from "./stats_text.js";

@@ -11,8 +11,8 @@
 import type { CacheEngine, ProtocolEngine, Recovery } from "../engine_api.js";
 import { PF_NEED_MORE, type LogEntry } from "../engine.js";
 import { ServerOptions, defaultServerOptions, coreSettings } from "../options.js";
-import { HostStat } from "../../assembly/host_stats.js";
-import { Setting } from "../../assembly/settings.js";
+import { HostStat } from "../../assembly/abi/host_stats.js";
+import { Setting } from "../../assembly/abi/settings.js";
 import { Context, Conn } from "./context.js";
 import { Output } from "./output.js";
 import { processText, OUT_RESERVE } from "./framing.js";

@@ -5,8 +5,8 @@
 // line the engine does not report is left out, as memcached leaves out the lines of machinery
 // it is not running; lines an engine reports that memcached does not have come last.
 // `stats settings` is rendered from host/options.ts's STATS_SETTINGS, as the core does.
-import { HostStat } from "../../assembly/host_stats.js";
-import { Setting } from "../../assembly/settings.js";
+import { HostStat } from "../../assembly/abi/host_stats.js";
+import { Setting } from "../../assembly/abi/settings.js";
 import { STATS_SETTINGS, SettingFormat, type ServerOptions } from "../options.js";
 import type { Context } from "./context.js";
 

@@ -11,8 +11,8 @@ import { listenUdp, UdpListener } from "./udp.js";
 import { UdpEndpoint } from "../udp.js";
 import { ServerOptions, defaultServerOptions, validateEngineOptions } from "../options.js";
 import { readCoreWasm } from "../wasm.js";
-import { HostStat } from "../../assembly/host_stats.js";
-import { Setting } from "../../assembly/settings.js";
+import { HostStat } from "../../assembly/abi/host_stats.js";
+import { Setting } from "../../assembly/abi/settings.js";
 import { createJsTwin, jsTwinRefusal } from "../js/twin.js";
 
 export interface RunningServer<E extends CacheEngine = Engine> {

@@ -1,0 +1,296 @@
+// The LRU crawler (memcached's crawler.c): reclaims expired and flushed items in the
+// background, so memory comes back even for keys nobody asks for again.
+//
+// As in memcached, a crawl links a pseudo-item (one per LRU id, in the CRAWLERS block) at the
+// tail of an LRU and walks it toward the head one item per step, swapping places with the item
+// ahead of it. Because the crawler is a real list node, items unlinked or relinked between
+// steps never invalidate its position. LRU walkers recognise it by ITEM_CRAWLER.
+//
+// Crawler pseudo-item (CRAWLERS + lru id × 64): the item header fields next/prev/flags/cls
+// (nkey stays 0), then
+//  40  remaining  u32   items it may still check this run (lru_crawler_tocrawl), 0 = no limit
+//
+// Schedule record per class (CRAWLSTATE + class × 32):
+//   0  next_crawl  u32   current_time at which the class is crawled again
+//   4  wait        u32   seconds between crawls: halves when a crawl found ≥ 1% of what it
+//                        checked reclaimable, doubles (up to an hour) when it did not
+//   8  checked     u32   items checked by the class's current run
+//  12  reclaimed   u32   items reclaimed by it
+//  16  with_ttl    u32   live items it saw that have an exptime
+import {
+  CRAWLERS, CRAWLER_SIZE, CRAWLSTATE, CRAWLSTATE_SIZE, Global, global32, setGlobal32,
+  settingOn, settingU32,
+} from "../memory/layout";
+import { Setting } from "../abi/settings";
+import {
+  IT_FLAGS, IT_CLSID, IT_NKEY, ITEM_CRAWLER, ITEM_LINKED, ITEM_FETCHED, itPrev, itExptime,
+  hasFlag, HOT_LRU, WARM_LRU, COLD_LRU, TEMP_LRU, itMcTotal, itKey, itNkey, itTime, itCas, itClsid,
+} from "../cache/item";
+import { currentTime, processStarted } from "../cache/clock";
+import { outStr, outU64, outByte, outFree } from "../session/output";
+import { uriUnreserved } from "../logger/logger";
+import { lruLinkTailRaw, lruUnlinkRaw, lruInsertBeforeRaw, lruTail, classHasItems } from "../cache/lru";
+import { itemIsFlushed, itemUnlink, itemHash, isPinned } from "../cache/items";
+import { powerLargest } from "../memory/slabs";
+import { LruStat, lruStatIncr, Stat, statIncr } from "../counters/counters";
+
+const CR_REMAINING: usize = 40;
+const CS_NEXT: usize = 0;
+const CS_WAIT: usize = 4;
+const CS_CHECKED: usize = 8;
+const CS_RECLAIMED: usize = 12;
+const CS_WITH_TTL: usize = 16;
+
+const WAIT_MIN: u32 = 60;
+const WAIT_MAX: u32 = 3600;
+const RECLAIM_PCT_TO_HURRY: u32 = 1;
+const SCHEDULE_INTERVAL: u32 = 1; // seconds between schedule checks (memcached: ≤ 1/s)
+
+export enum CrawlStart { OK = 0, BUSY = 1, BADCLASS = 2, NOTSTARTED = 3 }
+
+// EXPIRED reclaims dead items in maintenance steps; METADUMP is driven by the dumping
+// connection's own process() calls, one OUTBUF at a time, and reclaims nothing.
+export enum CrawlMode { EXPIRED = 0, METADUMP = 1 }
+
+@inline function crawler(id: u32): usize { return CRAWLERS + <usize>id * CRAWLER_SIZE; }
+@inline function sched(c: u32): usize { return CRAWLSTATE + <usize>c * CRAWLSTATE_SIZE; }
+
+export function crawlerInit(): void {
+  for (let id: u32 = 0; id < 256; id++) {
+    const cr = crawler(id);
+    store<u16>(cr, ITEM_CRAWLER, IT_FLAGS);
+    store<u8>(cr, <u8>id, IT_CLSID);
+    store<u8>(cr, 0, IT_NKEY);
+  }
+  // The first automatic crawl of a class waits WAIT_MIN: nothing can have expired at start.
+  for (let c: u32 = 0; c < 64; c++) {
+    store<u32>(sched(c), WAIT_MIN, CS_WAIT);
+    store<u32>(sched(c), currentTime() + WAIT_MIN, CS_NEXT);
+  }
+}
+
+export function crawlerRunning(): bool { return global32(Global.CRAWLER_ACTIVE) != 0; }
+
+// Starts crawling every LRU of class c (memcached's lru_crawler_start for one class).
+function startClass(c: u32): bool {
+  let started = false;
+  for (let lru: u32 = HOT_LRU; lru <= TEMP_LRU; lru += WARM_LRU) {
+    const id = c | lru;
+    const cr = crawler(id);
+    if (hasFlag(cr, ITEM_LINKED)) continue; // memcached starts on empty lists too
+    store<u16>(cr, ITEM_CRAWLER | ITEM_LINKED, IT_FLAGS);
+    store<u32>(cr, settingU32(Setting.CRAWLER_TOCRAWL), CR_REMAINING);
+    lruLinkTailRaw(cr, id);
+    setGlobal32(Global.CRAWLER_ACTIVE, global32(Global.CRAWLER_ACTIVE) + 1);
+    started = true;
+  }
+  if (started) {
+    store<u32>(sched(c), 0, CS_CHECKED);
+    store<u32>(sched(c), 0, CS_RECLAIMED);
+    store<u32>(sched(c), 0, CS_WITH_TTL);
+  }
+  return started;
+}
+
+// `lru_crawler crawl <ids|all>`: bit c of `classes` asks for class c.
+export function crawlerStart(classes: u64): CrawlStart {
+  return startCrawl(classes, CrawlMode.EXPIRED);
+}
+
+// `lru_crawler metadump <ids|all>` streaming to connection `conn`.
+export function crawlerStartMetadump(classes: u64, conn: u32): CrawlStart {
+  const r = startCrawl(classes, CrawlMode.METADUMP);
+  if (r == CrawlStart.OK) setGlobal32(Global.METADUMP_CONN, conn);
+  return r;
+}
+
+export function crawlerMode(): CrawlMode { return <CrawlMode>global32(Global.CRAWLER_MODE); }
+
+function startCrawl(classes: u64, mode: CrawlMode): CrawlStart {
+  if (!settingOn(Setting.LRU_CRAWLER)) return CrawlStart.NOTSTARTED;
+  if (crawlerRunning()) return CrawlStart.BUSY;
+  setGlobal32(Global.CRAWLER_MODE, mode);
+  const largest = powerLargest();
+  let started = false;
+  for (let c: u32 = 1; c <= largest; c++) {
+    if ((classes >> c) & 1 && startClass(c)) started = true;
+  }
+  if (!started) return CrawlStart.NOTSTARTED;
+  statIncr(Stat.LRU_CRAWLER_STARTS);
+  return CrawlStart.OK;
+}
+
+function stop(id: u32): void {
+  const cr = crawler(id);
+  lruUnlinkRaw(cr, id);
+  store<u16>(cr, ITEM_CRAWLER, IT_FLAGS);
+  setGlobal32(Global.CRAWLER_ACTIVE, global32(Global.CRAWLER_ACTIVE) - 1);
+  if (crawlerMode() == CrawlMode.EXPIRED && !classCrawling(id & 63)) classDone(id & 63);
+}
+
+function classCrawling(c: u32): bool {
+  return hasFlag(crawler(c | HOT_LRU), ITEM_LINKED) || hasFlag(crawler(c | WARM_LRU), ITEM_LINKED) ||
+    hasFlag(crawler(c | COLD_LRU), ITEM_LINKED) || hasFlag(crawler(c | TEMP_LRU), ITEM_LINKED);
+}
+
+function classDone(c: u32): void {
+  const s = sched(c);
+  const checked = load<u32>(s, CS_CHECKED);
+  const reclaimed = load<u32>(s, CS_RECLAIMED);
+  let wait = load<u32>(s, CS_WAIT);
+  if (load<u32>(s, CS_WITH_TTL) == 0) {
+    // Nothing in the class can expire: like memcached's TTL histogram, come back rarely.
+    wait = WAIT_MAX;
+  } else if (<u64>reclaimed * 100 >= <u64>checked * RECLAIM_PCT_TO_HURRY && reclaimed > 0) {
+    wait = max<u32>(wait >> 1, WAIT_MIN);
+  } else {
+    wait = min<u32>(wait << 1, WAIT_MAX);
+  }
+  store<u32>(s, wait, CS_WAIT);
+  store<u32>(s, currentTime() + wait, CS_NEXT);
+}
+
+// Moves one crawler one item toward the head and reclaims that item if it is dead.
+function crawlOne(id: u32): void {
+  const cr = crawler(id);
+  const it = itPrev(cr);
+  const remaining = load<u32>(cr, CR_REMAINING);
+  if (!it) {
+    stop(id);
+    return;
+  }
+  lruUnlinkRaw(cr, id);
+  lruInsertBeforeRaw(cr, it, id);
+  if (hasFlag(it, ITEM_CRAWLER) || isPinned(it)) return;
+  const s = sched(id & 63);
+  store<u32>(s, load<u32>(s, CS_CHECKED) + 1, CS_CHECKED);
+  lruStatIncr(id, LruStat.CRAWLER_ITEMS_CHECKED);
+  const exptime = itExptime(it);
+  if ((exptime != 0 && exptime < currentTime()) || itemIsFlushed(it)) {
+    store<u32>(s, load<u32>(s, CS_RECLAIMED) + 1, CS_RECLAIMED);
+    lruStatIncr(id, LruStat.CRAWLER_RECLAIMED);
+    if (!hasFlag(it, ITEM_FETCHED)) lruStatIncr(id, LruStat.EXPIRED_UNFETCHED);
+    itemUnlink(it, itemHash(it));
+  } else if (exptime != 0) {
+    store<u32>(s, load<u32>(s, CS_WITH_TTL) + 1, CS_WITH_TTL);
+  }
+  if (remaining == 1) stop(id);
+  else if (remaining > 1) store<u32>(cr, remaining - 1, CR_REMAINING);
+}
+
+// Up to `budget` crawl steps across the running crawlers. Returns steps taken.
+export function crawlerStep(budget: u32): u32 {
+  if (crawlerMode() != CrawlMode.EXPIRED) return 0;
+  let done: u32 = 0;
+  while (done < budget && crawlerRunning()) {
+    for (let id: u32 = 0; id < 256 && done < budget; id++) {
+      if (!hasFlag(crawler(id), ITEM_LINKED)) continue;
+      crawlOne(id);
+      done++;
+    }
+  }
+  return done;
+}
+
+// The maintainer's automatic schedule: crawl every class whose wait has run out.
+export function crawlerSchedule(): void {
+  if (!settingOn(Setting.LRU_CRAWLER) || crawlerRunning()) return;
+  const now = currentTime();
+  if (now - global32(Global.CRAWLER_LAST_KICK) < SCHEDULE_INTERVAL) return;
+  setGlobal32(Global.CRAWLER_LAST_KICK, now);
+  let started = false;
+  const largest = powerLargest();
+  for (let c: u32 = 1; c <= largest; c++) {
+    if (!classHasItems(c) || load<u32>(sched(c), CS_NEXT) > now) continue;
+    if (startClass(c)) started = true;
+  }
+  if (started) statIncr(Stat.LRU_CRAWLER_STARTS);
+}
+
+// Unlinks every crawler (cache reset).
+export function crawlerStopAll(): void {
+  for (let id: u32 = 0; id < 256; id++) {
+    if (hasFlag(crawler(id), ITEM_LINKED)) stop(id);
+  }
+}
+
+export function crawlerAddress(id: u32): usize { return crawler(id); }
+
+// ── metadump ───────────────────────────────────────────────────────────────────────────
+
+const DUMP_LINE_MAX: u32 = 4 + 250 * 3 + 5 + 11 + 4 + 11 + 5 + 20 + 10 + 5 + 4 + 3 + 6 + 10 + 2;
+
+// Advances the metadump crawlers, writing one line per live item, until OUTBUF cannot take
+// another line or every crawler has reached its head. True when the dump is complete.
+export function metadumpStep(): bool {
+  while (crawlerRunning()) {
+    for (let id: u32 = 0; id < 256; id++) {
+      if (!hasFlag(crawler(id), ITEM_LINKED)) continue;
+      if (outFree() < DUMP_LINE_MAX) return false;
+      dumpOne(id);
+    }
+  }
+  return true;
+}
+
+function dumpOne(id: u32): void {
+  const cr = crawler(id);
+  const it = itPrev(cr);
+  if (!it) {
+    stop(id);
+    return;
+  }
+  lruUnlinkRaw(cr, id);
+  lruInsertBeforeRaw(cr, it, id);
+  if (hasFlag(it, ITEM_CRAWLER)) return;
+  const exptime = itExptime(it);
+  if ((exptime != 0 && exptime < currentTime()) || itemIsFlushed(it)) return;
+  writeDumpLine(it);
+}
+
+// memcached's metadump line: key=<uri-encoded> exp=<unix or -1> la=<unix> cas=<n>
+// fetch=<yes|no> cls=<n> size=<memcached's item size>, ended by a bare "\n".
+function writeDumpLine(it: usize): void {
+  outStr("key=");
+  uriEncode(itKey(it), itNkey(it));
+  outStr(" exp=");
+  const exptime = itExptime(it);
+  if (exptime == 0) outStr("-1");
+  else outU64(<u64>exptime + processStarted());
+  outStr(" la=");
+  outU64(<u64>itTime(it) + processStarted());
+  outItemTail(it);
+  outByte(0x0a);
+}
+
+// " cas=<n> fetch=<yes|no> cls=<n> size=<n>": how metadump and `me` end an item's line.
+export function outItemTail(it: usize): void {
+  outStr(" cas=");
+  outU64(itCas(it));
+  outStr(hasFlag(it, ITEM_FETCHED) ? " fetch=yes cls=" : " fetch=no cls=");
+  outU64(itClsid(it));
+  outStr(" size=");
+  outU64(itMcTotal(it));
+}
+
+const HEX: string = "0123456789ABCDEF";
+
+// RFC 3986 unreserved bytes stay, everything else is %XX.
+function uriEncode(p: usize, n: u32): void {
+  for (let i: u32 = 0; i < n; i++) {
+    const c = load<u8>(p + i);
+    if (uriUnreserved(c)) {
+      outByte(c);
+      continue;
+    }
+    outByte(0x25);
+    outByte(<u8>HEX.charCodeAt(c >> 4));
+    outByte(<u8>HEX.charCodeAt(c & 15));
+  }
+}
+
+// The metadump's connection went away: stop, leaving nothing linked.
+export function metadumpAbort(conn: u32): void {
+  if (crawlerMode() != CrawlMode.METADUMP || global32(Global.METADUMP_CONN) != conn) return;
+  crawlerStopAll();
+}

@@ -1,0 +1,326 @@
+// The segmented LRU (memcached's items.c LRU half and doc/new_lru.txt).
+//
+// Each slab class has four lists, HOT, WARM, COLD and TEMP, addressed by LRU id =
+// class | lru (lru in the top two bits, as in the item's class byte). Head = newest.
+//
+// LRU record (LRUS + id × 32):
+//   0  head   u32
+//   4  tail   u32
+//   8  count  u32   items on the list (memcached's sizes[])
+//  16  bytes  u64   their itMcTotal() sum (sizes_bytes[])
+//
+// New items enter HOT (TEMP for short TTLs with -o temporary_ttl; COLD in flat mode). Items
+// only move at the tails, by lruPullTail(): the maintainer step pushes HOT and WARM tails to
+// COLD when a list is over its share of the class or older than COLD's tail by a factor,
+// moves ACTIVE (fetched twice) items up to WARM, and reclaims expired tail items; allocation
+// under memory pressure evicts from the COLD tail.
+import { LRUS, LRU_SIZE, MAX_CLASSES, setting, settingOn, settingU32 } from "../memory/layout";
+import { Setting } from "../abi/settings";
+import {
+  itNext, itPrev, setNext, setPrev, itLruId, setLruId, itClsid, itLru, itTime, setTime,
+  itExptime, itMcTotal, itNbytes, hasFlag, addFlag, clearFlag, itFlags, itKey, itNkey,
+  ITEM_ACTIVE, ITEM_FETCHED, ITEM_LINKED, ITEM_CRAWLER,
+  HOT_LRU, WARM_LRU, COLD_LRU, TEMP_LRU, CLSID_MASK,
+} from "./item";
+import { currentTime } from "./clock";
+import { LruStat, lruStatIncr, lruStatSet, Stat, statIncr } from "../counters/counters";
+import { itemIsFlushed, itemUnlink, itemHash, isPinned } from "./items";
+import { powerLargest } from "../memory/slabs";
+import { automoveOnEviction } from "../background/automove";
+import { LogType, logWanted, logBegin, logStr, logKey, logU64, logI64, logEnd } from "../logger/logger";
+
+const LRU_HEAD: usize = 0;
+const LRU_TAIL: usize = 4;
+const LRU_COUNT: usize = 8;
+const LRU_BYTES: usize = 16;
+
+// lruPullTail flags
+export const PULL_EVICT: u32 = 1;
+export const PULL_CRAWL_BLOCKS: u32 = 2;
+
+const TAIL_TRIES: i32 = 5;            // items a pull looks at before giving up
+const JUGGLE_ROUNDS: u32 = 500;       // per class per maintainer visit, as memcached
+const ITEM_UPDATE_INTERVAL: u32 = 60; // flat mode: bump at most once a minute
+
+@inline function lru(id: u32): usize { return LRUS + <usize>id * LRU_SIZE; }
+@inline export function lruHead(id: u32): usize { return load<u32>(lru(id), LRU_HEAD); }
+@inline export function lruTail(id: u32): usize { return load<u32>(lru(id), LRU_TAIL); }
+@inline export function lruCount(id: u32): u32 { return load<u32>(lru(id), LRU_COUNT); }
+@inline export function lruBytes(id: u32): u64 { return load<u64>(lru(id), LRU_BYTES); }
+
+// Links at the head without touching counts: shared by items and crawler pseudo-items.
+export function lruLinkRaw(it: usize, id: u32): void {
+  const l = lru(id);
+  const head = <usize>load<u32>(l, LRU_HEAD);
+  setPrev(it, 0);
+  setNext(it, head);
+  if (head) setPrev(head, it);
+  else store<u32>(l, <u32>it, LRU_TAIL);
+  store<u32>(l, <u32>it, LRU_HEAD);
+}
+
+// Links at the tail: where a crawler pseudo-item starts its walk.
+export function lruLinkTailRaw(it: usize, id: u32): void {
+  const l = lru(id);
+  const tail = <usize>load<u32>(l, LRU_TAIL);
+  setNext(it, 0);
+  setPrev(it, tail);
+  if (tail) setNext(tail, it);
+  else store<u32>(l, <u32>it, LRU_HEAD);
+  store<u32>(l, <u32>it, LRU_TAIL);
+}
+
+// Puts `it` (already unlinked) just head-side of `at`.
+export function lruInsertBeforeRaw(it: usize, at: usize, id: u32): void {
+  const prev = itPrev(at);
+  setNext(it, at);
+  setPrev(it, prev);
+  setPrev(at, it);
+  if (prev) setNext(prev, it);
+  else store<u32>(lru(id), <u32>it, LRU_HEAD);
+}
+
+// `fresh` (a byte copy of `old`, links included) takes `old`'s place in the list.
+export function lruReplaceRaw(old: usize, fresh: usize, id: u32): void {
+  const l = lru(id);
+  const next = itNext(fresh);
+  const prev = itPrev(fresh);
+  if (prev) setNext(prev, fresh);
+  else store<u32>(l, <u32>fresh, LRU_HEAD);
+  if (next) setPrev(next, fresh);
+  else store<u32>(l, <u32>fresh, LRU_TAIL);
+}
+
+export function lruUnlinkRaw(it: usize, id: u32): void {
+  const l = lru(id);
+  const next = itNext(it);
+  const prev = itPrev(it);
+  if (prev) setNext(prev, next);
+  else store<u32>(l, <u32>next, LRU_HEAD);
+  if (next) setPrev(next, prev);
+  else store<u32>(l, <u32>prev, LRU_TAIL);
+  setNext(it, 0);
+  setPrev(it, 0);
+}
+
+export function lruLink(it: usize): void {
+  const id = itLruId(it);
+  lruLinkRaw(it, id);
+  const l = lru(id);
+  store<u32>(l, load<u32>(l, LRU_COUNT) + 1, LRU_COUNT);
+  store<u64>(l, load<u64>(l, LRU_BYTES) + itMcTotal(it), LRU_BYTES);
+}
+
+export function lruUnlink(it: usize): void {
+  const id = itLruId(it);
+  lruUnlinkRaw(it, id);
+  const l = lru(id);
+  store<u32>(l, load<u32>(l, LRU_COUNT) - 1, LRU_COUNT);
+  store<u64>(l, load<u64>(l, LRU_BYTES) - itMcTotal(it), LRU_BYTES);
+}
+
+function moveTo(it: usize, target: u32): void {
+  lruUnlink(it);
+  setLruId(it, itClsid(it) | target);
+  lruLink(it);
+}
+
+// The LRU a new item with this relative exptime enters (memcached's do_item_alloc).
+export function initialLru(exptime: u32): u32 {
+  // Unsigned on purpose, as in memcached: exptime 0 (never) wraps to a huge value.
+  if (settingOn(Setting.TEMP_LRU) && exptime - currentTime() <= settingU32(Setting.TEMPORARY_TTL)) {
+    return TEMP_LRU;
+  }
+  return settingOn(Setting.LRU_SEGMENTED) ? HOT_LRU : COLD_LRU;
+}
+
+// A fetch (memcached's do_item_bump): the first marks FETCHED, the second ACTIVE. An ACTIVE
+// item in COLD goes to WARM now; memcached queues that move for its maintainer thread, which
+// a single-threaded core has no reason to defer.
+export function itemBump(it: usize): void {
+  if (!settingOn(Setting.LRU_SEGMENTED)) {
+    addFlag(it, ITEM_FETCHED);
+    itemUpdate(it);
+    return;
+  }
+  if (hasFlag(it, ITEM_ACTIVE)) return;
+  if (!hasFlag(it, ITEM_FETCHED)) {
+    addFlag(it, ITEM_FETCHED);
+    return;
+  }
+  addFlag(it, ITEM_ACTIVE);
+  if (itLru(it) != COLD_LRU) {
+    setTime(it, currentTime());
+    return;
+  }
+  clearFlag(it, ITEM_ACTIVE);
+  setTime(it, currentTime());
+  lruStatIncr(itLruId(it), LruStat.MOVES_TO_WARM);
+  moveTo(it, WARM_LRU);
+}
+
+// memcached's do_item_update: refresh the access time at most once a minute; in flat mode
+// that is also when the item moves to the head.
+export function itemUpdate(it: usize): void {
+  const now = currentTime();
+  if (itTime(it) >= now - ITEM_UPDATE_INTERVAL || !hasFlag(it, ITEM_LINKED)) return;
+  setTime(it, now);
+  if (!settingOn(Setting.LRU_SEGMENTED)) {
+    lruUnlink(it);
+    lruLink(it);
+  }
+}
+
+// memcached's lru_pull_tail: looks at up to five items at the tail of one LRU. Returns how
+// many items it removed or moved.
+export function lruPullTail(clsid: u32, cur: u32, totalBytes: u64, flags: u32, maxAge: u32): i32 {
+  const id = clsid | cur;
+  let removed: i32 = 0;
+  let search = lruTail(id);
+  let tries = TAIL_TRIES;
+  const now = currentTime();
+  while (tries > 0 && search) {
+    const next = itPrev(search);
+    tries--;
+    if (hasFlag(search, ITEM_CRAWLER)) {
+      if (flags & PULL_CRAWL_BLOCKS) return removed;
+      tries++;
+      search = next;
+      continue;
+    }
+    if (isPinned(search)) {
+      lruStatIncr(id, LruStat.LRUTAIL_REFLOCKED);
+      search = next;
+      continue;
+    }
+    const exptime = itExptime(search);
+    if ((exptime != 0 && exptime < now) || itemIsFlushed(search)) {
+      lruStatIncr(id, LruStat.RECLAIMED);
+      if (!hasFlag(search, ITEM_FETCHED)) lruStatIncr(id, LruStat.EXPIRED_UNFETCHED);
+      itemUnlink(search, itemHash(search));
+      removed++;
+      search = next;
+      continue; // expired tail items: keep going
+    }
+    if (cur == HOT_LRU || cur == WARM_LRU) {
+      const pct = cur == HOT_LRU ? setting(Setting.HOT_LRU_PCT) : setting(Setting.WARM_LRU_PCT);
+      const limit = <u64>(<f64>totalBytes * pct / 100);
+      if (hasFlag(search, ITEM_ACTIVE)) {
+        clearFlag(search, ITEM_ACTIVE);
+        removed++;
+        if (cur == WARM_LRU) {
+          lruStatIncr(id, LruStat.MOVES_WITHIN_LRU);
+          lruUnlink(search);
+          lruLink(search);
+        } else {
+          lruStatIncr(id, LruStat.MOVES_TO_WARM);
+          moveTo(search, WARM_LRU);
+        }
+      } else if (lruBytes(id) > limit || now - itTime(search) > maxAge) {
+        lruStatIncr(id, LruStat.MOVES_TO_COLD);
+        moveTo(search, COLD_LRU);
+        removed++;
+      }
+      return removed;
+    }
+    if (cur == COLD_LRU) {
+      if (flags & PULL_EVICT) {
+        if (!settingOn(Setting.EVICT_TO_FREE)) return removed;
+        evict(search, id, now);
+        removed++;
+      } else if (hasFlag(search, ITEM_ACTIVE) && settingOn(Setting.LRU_SEGMENTED)) {
+        lruStatIncr(id, LruStat.MOVES_TO_WARM);
+        clearFlag(search, ITEM_ACTIVE);
+        moveTo(search, WARM_LRU);
+        removed++;
+      }
+      return removed;
+    }
+    return removed; // TEMP: only reclaims
+  }
+  return removed;
+}
+
+function evict(it: usize, id: u32, now: u32): void {
+  lruStatIncr(id, LruStat.EVICTED);
+  lruStatSet(id, LruStat.EVICTED_TIME, now - itTime(it));
+  if (itExptime(it) != 0) lruStatIncr(id, LruStat.EVICTED_NONZERO);
+  const f = itFlags(it);
+  if (!(f & ITEM_FETCHED)) lruStatIncr(id, LruStat.EVICTED_UNFETCHED);
+  if (f & ITEM_ACTIVE) lruStatIncr(id, LruStat.EVICTED_ACTIVE);
+  if (logWanted(LogType.EVICTIONS)) logEviction(it, now);
+  itemUnlink(it, itemHash(it));
+  automoveOnEviction(id & CLSID_MASK);
+}
+
+// `watch evictions`: memcached's eviction line (ttl left, -1 for none; seconds since access).
+function logEviction(it: usize, now: u32): void {
+  const e = logBegin(LogType.EVICTIONS);
+  logStr(e, "type=eviction key=");
+  logKey(e, itKey(it), itNkey(it));
+  logStr(e, hasFlag(it, ITEM_FETCHED) ? " fetch=yes ttl=" : " fetch=no ttl=");
+  const exptime = itExptime(it);
+  logI64(e, exptime == 0 ? -1 : <i64>(<i32>(exptime - now)));
+  logStr(e, " la=");
+  logU64(e, now - itTime(it));
+  logStr(e, " clsid=");
+  logU64(e, itClsid(it));
+  logStr(e, " size=");
+  logU64(e, itNbytes(it));
+  logEnd(e);
+}
+
+// memcached's lru_maintainer_juggle for one class: TEMP reclaims, then HOT/WARM/COLD tails
+// until nothing moves or the round limit. Returns rounds that did something.
+export function lruJuggle(clsid: u32): u32 {
+  let did: u32 = 0;
+  if (settingOn(Setting.TEMP_LRU)) {
+    for (let i: u32 = 0; i < JUGGLE_ROUNDS; i++) {
+      if (lruPullTail(clsid, TEMP_LRU, 0, 0, 0) <= 0) break;
+      did++;
+    }
+  }
+  const segmented = settingOn(Setting.LRU_SEGMENTED);
+  let hotAge: u32 = 0;
+  let warmAge: u32 = 0;
+  let totalBytes: u64 = 0;
+  if (segmented) {
+    const coldTail = lruTail(clsid | COLD_LRU);
+    const coldAge = coldTail ? currentTime() - itTime(coldTail) : 0;
+    hotAge = <u32>(<f64>coldAge * setting(Setting.HOT_MAX_FACTOR));
+    warmAge = <u32>(<f64>coldAge * setting(Setting.WARM_MAX_FACTOR));
+    totalBytes = lruBytes(clsid | HOT_LRU) + lruBytes(clsid | WARM_LRU) + lruBytes(clsid | COLD_LRU);
+  }
+  for (let i: u32 = 0; i < JUGGLE_ROUNDS; i++) {
+    let more: i32 = 0;
+    if (lruPullTail(clsid, HOT_LRU, totalBytes, PULL_CRAWL_BLOCKS, hotAge) > 0 ||
+        lruPullTail(clsid, WARM_LRU, totalBytes, PULL_CRAWL_BLOCKS, warmAge) > 0) {
+      more++;
+    }
+    if (segmented) more += lruPullTail(clsid, COLD_LRU, 0, PULL_CRAWL_BLOCKS, 0);
+    if (more == 0) break;
+    did++;
+  }
+  return did;
+}
+
+// One maintainer pass over every class with items (memcached's lru_maintainer_thread loop
+// body). Each class is bounded by JUGGLE_ROUNDS, so a pass is bounded too. True when some
+// class used every round: there is a backlog, and the host should come back at once, as
+// memcached's maintainer shortens its sleep while it keeps finding work.
+export function lruMaintain(): bool {
+  let backlog = false;
+  const largest = powerLargest();
+  for (let c: u32 = 1; c <= largest; c++) {
+    if (!classHasItems(c)) continue;
+    if (lruJuggle(c) >= JUGGLE_ROUNDS) backlog = true;
+  }
+  statIncr(Stat.LRU_MAINTAINER_JUGGLES);
+  return backlog;
+}
+
+export function classHasItems(c: u32): bool {
+  return (lruCount(c | HOT_LRU) | lruCount(c | WARM_LRU) | lruCount(c | COLD_LRU) | lruCount(c | TEMP_LRU)) != 0;
+}
+
+

@@ -1,0 +1,130 @@
+// The logger (memcached's logger.c): events for `watch` connections and, with -vv, the
+// command and reply trace memcached prints on stderr.
+//
+// Entries are appended to LOGBUF while anyone listens (a watcher's type is in WATCH_MASK, or
+// verbosity is 2); the host drains LOGBUF after each call, stamps watcher lines with the time
+// and hands them to the watchers or to stderr. A full buffer drops entries and counts them.
+//
+// Entry: type u8, length u16 (of the text), gid u64, text (no trailing newline).
+import { Global, global32, setGlobal32, global64, setGlobal64, settingU32 } from "../memory/layout";
+import { Setting } from "../abi/settings";
+
+export enum LogType { FETCHERS = 1, MUTATIONS = 2, EVICTIONS = 4, VERBOSE = 128 }
+
+export const LOGBUF_SIZE: u32 = 256 * 1024;
+const ENTRY_HEADER: u32 = 11;
+const ENTRY_MAX: u32 = 1024;
+const VERBOSE_TRACE: u32 = 2;
+
+@inline export function logWanted(type: LogType): bool {
+  if (type == LogType.VERBOSE) return settingU32(Setting.VERBOSE) >= VERBOSE_TRACE;
+  return (settingU32(Setting.WATCH_MASK) & <u32>type) != 0;
+}
+
+// ── entry writer ───────────────────────────────────────────────────────────────────────
+
+@inline function base(): usize { return <usize>global32(Global.LOGBUF); }
+
+// Starts an entry; 0 when the buffer cannot take one more of the largest size.
+export function logBegin(type: LogType): usize {
+  const len = global32(Global.LOG_LEN);
+  if (len + ENTRY_HEADER + ENTRY_MAX > LOGBUF_SIZE) {
+    setGlobal32(Global.LOG_DROPPED, global32(Global.LOG_DROPPED) + 1);
+    return 0;
+  }
+  const e = base() + len;
+  store<u8>(e, <u8>type);
+  store<u16>(e, 0, 1);
+  // Watch lines are numbered; -vv traces are not (memcached prints them straight to stderr).
+  let gid: u64 = 0;
+  if (type != LogType.VERBOSE) {
+    gid = global64(Global.LOG_GID) + 1;
+    setGlobal64(Global.LOG_GID, gid);
+  }
+  store<u64>(e, gid, 3);
+  return e;
+}
+
+// Appends to the entry begun at e (text past ENTRY_MAX is cut).
+export function logBytes(e: usize, p: usize, n: u32): void {
+  if (!e) return;
+  const used = <u32>load<u16>(e, 1);
+  const take = min<u32>(n, ENTRY_MAX - used);
+  memory.copy(e + ENTRY_HEADER + used, p, take);
+  store<u16>(e, <u16>(used + take), 1);
+}
+
+export function logByte(e: usize, b: u8): void {
+  if (!e) return;
+  const used = <u32>load<u16>(e, 1);
+  if (used >= ENTRY_MAX) return;
+  store<u8>(e + ENTRY_HEADER + used, b);
+  store<u16>(e, <u16>(used + 1), 1);
+}
+
+export function logStr(e: usize, s: string): void {
+  if (!e) return;
+  const n = <u32>s.length;
+  const used = <u32>load<u16>(e, 1);
+  const take = min<u32>(n, ENTRY_MAX - used);
+  const src = changetype<usize>(s);
+  for (let i: u32 = 0; i < take; i++) store<u8>(e + ENTRY_HEADER + used + i, <u8>load<u16>(src + (<usize>i << 1)));
+  store<u16>(e, <u16>(used + take), 1);
+}
+
+export function logU64(e: usize, v: u64): void {
+  if (!e) return;
+  const used = <u32>load<u16>(e, 1);
+  if (used + 20 > ENTRY_MAX) return;
+  let n: u32 = 0;
+  let t = v;
+  do { n++; t /= 10; } while (t != 0);
+  const at = e + ENTRY_HEADER + used;
+  let i = n;
+  do { store<u8>(at + --i, <u8>(0x30 + <u32>(v % 10))); v /= 10; } while (v != 0);
+  store<u16>(e, <u16>(used + n), 1);
+}
+
+export function logI64(e: usize, v: i64): void {
+  if (v < 0) {
+    logStr(e, "-");
+    logU64(e, <u64>(-v));
+    return;
+  }
+  logU64(e, <u64>v);
+}
+
+export function logEnd(e: usize): void {
+  if (!e) return;
+  setGlobal32(Global.LOG_LEN, global32(Global.LOG_LEN) + ENTRY_HEADER + <u32>load<u16>(e, 1));
+}
+
+// The host has taken everything.
+export function logReset(): void { setGlobal32(Global.LOG_LEN, 0); }
+
+const HEX: string = "0123456789ABCDEF";
+
+// RFC 3986 unreserved bytes stay as they are in URI-encoded keys; the rest become %XX.
+@inline export function uriUnreserved(c: u8): bool {
+  return (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a) ||
+    c == 0x2d || c == 0x2e || c == 0x5f || c == 0x7e;
+}
+
+// Keys in log lines are URI-encoded, as memcached's are.
+export function logKey(e: usize, p: usize, n: u32): void {
+  for (let i: u32 = 0; i < n; i++) {
+    const c = load<u8>(p + i);
+    if (uriUnreserved(c)) {
+      logBytes(e, p + i, 1);
+      continue;
+    }
+    logByte(e, 0x25);
+    logByte(e, <u8>HEX.charCodeAt(c >> 4));
+    logByte(e, <u8>HEX.charCodeAt(c & 15));
+  }
+}
+
+export function connFd(): u64 {
+  return <u64>global32(Global.CURRENT_CONN) + <u64>settingU32(Setting.CONN_FD_BASE);
+}
+

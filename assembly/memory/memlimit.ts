@@ -1,0 +1,48 @@
+// The memory limit (-m, cache_memlimit) and the memory cap derived from it.
+//
+// Linear memory never grows past MEM_CAP: the fixed areas, -m of slab pages, one first page
+// per class (memcached lets every class have one whatever the limit), and the two hash tables
+// that exist at the end of the last expansion -m can cause. A limit whose cap cannot fit one
+// wasm32 memory is refused up front, so running out of address space is never a later trap.
+import { Global, global64, setGlobal64, setting, settingU32, SETTINGS, PAGE_SIZE, MEMORY_MAX, WASM_PAGE } from "./layout";
+import { Setting } from "../abi/settings";
+import { powerLargest, classPages, SLAB_GLOBAL_PAGE_POOL, poolTakePage, releasePages } from "./slabs";
+import { tablePages, HASHPOWER_DEFAULT, HASHPOWER_MAX } from "../cache/assoc";
+import { sizesBytes } from "../counters/sizes";
+
+@inline function alignPage(v: u64): u64 { return (v + PAGE_SIZE - 1) & ~(<u64>PAGE_SIZE - 1); }
+@inline function alignWasmPage(v: u64): u64 { return (v + WASM_PAGE - 1) & ~(<u64>WASM_PAGE - 1); }
+
+// No chunk is smaller than memcached's 48-byte header plus -n.
+const SMALLEST_HEADER: u64 = 48;
+
+export function memoryNeeded(limit: u64): u64 {
+  const firstPages = <u64>powerLargest() * PAGE_SIZE;
+  const maxItems = (limit + firstPages) / (SMALLEST_HEADER + <u64>settingU32(Setting.CHUNK_SIZE));
+  let hp = settingU32(Setting.HASHPOWER_INIT);
+  if (hp == 0) hp = HASHPOWER_DEFAULT;
+  while (hp < HASHPOWER_MAX && (<u64>1 << hp) * 3 / 2 < maxItems) hp++;
+  const hashBytes = (<u64>tablePages(hp) + <u64>tablePages(hp - 1)) * PAGE_SIZE;
+  const histogram = alignPage(<u64>sizesBytes());
+  return global64(Global.ARENA_BASE) + limit + firstPages + hashBytes + histogram;
+}
+
+// Sets MEM_CAP for the current limit; false if it cannot fit one wasm32 memory.
+export function updateCap(): bool {
+  const need = alignWasmPage(memoryNeeded(<u64>setting(Setting.MAXBYTES)));
+  setGlobal64(Global.MEM_CAP, need > MEMORY_MAX ? MEMORY_MAX : need);
+  return need <= MEMORY_MAX;
+}
+
+// cache_memlimit: a new limit in bytes. memcached accepts any limit here, so do we: a limit
+// beyond what one wasm32 memory holds leaves the cap at 4 GiB, and the cache then evicts when
+// memory can grow no further. Lowering it hands global-pool pages back (the memory stays
+// committed, as wasm memory cannot shrink, and later slab pages reuse it).
+export function adjustMemLimit(bytes: u64): void {
+  store<f64>(SETTINGS + (<usize>Setting.MAXBYTES << 3), <f64>bytes);
+  updateCap();
+  while (global64(Global.MEM_MALLOCED) > bytes && classPages(SLAB_GLOBAL_PAGE_POOL) > 0) {
+    releasePages(poolTakePage(), 1);
+    setGlobal64(Global.MEM_MALLOCED, global64(Global.MEM_MALLOCED) - PAGE_SIZE);
+  }
+}

@@ -1,0 +1,275 @@
+// UDP (memcached 1.6.18's try_read_udp, build_udp_header and transmit_udp).
+//
+// Every datagram, request or reply, starts with 8 bytes in network order:
+//
+//    0           2           4           6           8
+//   ┌───────────┬───────────┬───────────┬───────────┐
+//   │request id │ sequence  │   total   │ reserved  │
+//   └───────────┴───────────┴───────────┴───────────┘
+//
+// Requests: one datagram each (total must be 1; anything else, and anything of 8 bytes or less,
+// is dropped unanswered). Its payload is served like a TCP connection's input, text or binary
+// as its first byte says, on a connection record of its own that every datagram starts afresh;
+// a command cut off at the end of the datagram is dropped.
+//
+// Replies, cut as memcached cuts them, so that no request is answered with more datagrams or
+// bytes than memcached would send:
+// - each response object becomes its own message: `total` = ceil(length / 1392) datagrams,
+//   numbered from 0, each at most 1400 bytes with the header, the request id echoed. A response
+//   object is one command's reply, except in a text multi-key get, where each key is one (the
+//   last also carries END);
+// - an empty object (a quiet miss, a get's missing key) is sent as a lone 8-byte header with
+//   total 0 only when it is the first thing memcached's transmit loop meets after a transmit
+//   started; one met after a sent datagram is dropped, as are replies suppressed by noreply.
+//   A transmit starts with the datagram, after each text get and after a binary NOOP, QUIT,
+//   error or AUTH_CONTINUE: the protocol code marks those.
+//
+// The protocol code ends objects with udpRespEnd()/udpNextKey(); after udpProcess() the host
+// takes the datagrams one by one with udpNext(), which writes each header into the UDP block and
+// points at its payload in OUTBUF. The host only sends them.
+import {
+  UDP, UDP_MARKS, UDP_MARKS_MAX, Global, global32, setGlobal32, settingU32,
+} from "../memory/layout";
+import { Setting } from "../abi/settings";
+import { outLen, outReset, outStr, outTruncate } from "../session/output";
+import {
+  CONN_SIZE, connAddr, connDumping, setConnDumping, connSwallow, connProto, PROTO_BINARY,
+  PF_CLOSE, PF_CLOSE_NOW, PF_NEED_MORE, PF_AGAIN, PF_YIELD, PF_SHUTDOWN, PF_STATS_CONNS,
+} from "../session/conn";
+import { metadumpAbort } from "../background/crawler";
+import { processInput } from "./negotiate";
+
+const HEADER_LEN: u32 = 8;
+const BINARY_HEADER_LEN: u32 = 24;
+const MAX_PAYLOAD: u32 = 1400 - HEADER_LEN; // memcached's UDP_DATA_SIZE
+const TOTAL_MAX: u32 = 0xffff;
+const SEQ_MASK: u32 = 0xffff;
+const TOTAL_ONE: u16 = 0x0100;              // 1 in network order, read little-endian
+
+// UDP block:
+//   0  reqid    u16   request id as received (echoed byte for byte)
+//   2  active   u8    a datagram is being served: response objects are recorded
+//   3  sent     u8    udpNext: a datagram went out since the current transmit started
+//   4  marks    u32   response objects recorded (UDP_MARKS entries)
+//   8  keys     u32   keys of the current text get served so far
+//  12  object   u32   udpNext: the object being sent
+//  16  seq      u32   udpNext: its next sequence number
+//  20  payload  u32   udpNext: OUTBUF offset of the datagram's payload
+//  24  header   8 B   udpNext: the datagram's header
+//  32  flush    u8    the object about to end also ends a transmit
+// UDP_MARKS entries, u64: OUTBUF offset where the object ends | SKIP | FLUSH.
+const U_REQID: usize = UDP;
+const U_ACTIVE: usize = UDP + 2;
+const U_SENT: usize = UDP + 3;
+const U_MARKS: usize = UDP + 4;
+const U_KEYS: usize = UDP + 8;
+const U_OBJECT: usize = UDP + 12;
+const U_SEQ: usize = UDP + 16;
+const U_PAYLOAD: usize = UDP + 20;
+const U_HEADER: usize = UDP + 24;
+const U_FLUSH: usize = UDP + 32;
+
+const SKIP: u64 = <u64>1 << 32;  // suppressed by noreply: never a datagram of its own
+const FLUSH: u64 = <u64>1 << 33; // a transmit ends after this object
+const END_MASK: u64 = 0xffffffff;
+
+@inline function active(): bool { return load<u8>(U_ACTIVE) != 0; }
+@inline function markCount(): u32 { return load<u32>(U_MARKS); }
+@inline function mark(i: u32): u64 { return load<u64>(UDP_MARKS + (<usize>i << 3)); }
+@inline function markEnd(i: u32): u32 { return <u32>(mark(i) & END_MASK); }
+@inline function objectStart(i: u32): u32 { return i == 0 ? 0 : markEnd(i - 1); }
+
+// The UDP connection record is the one past the TCP table (index.ts sizes the table for it).
+export function udpConnId(): u32 { return settingU32(Setting.MAX_CONNS); }
+export function udpHeaderAddr(): usize { return U_HEADER; }
+export function udpPayload(): u32 { return load<u32>(U_PAYLOAD); }
+
+// ── response objects, recorded while a datagram is served ──────────────────────────────
+
+// Replies cut back (a get's key error, a bad magic) take their objects with them.
+function trim(end: u32): u32 {
+  let live = markCount();
+  while (live > 0 && markEnd(live - 1) > end) live--;
+  store<u32>(U_MARKS, live);
+  return live;
+}
+
+function push(end: u32, flags: u64): void {
+  let live = trim(end);
+  if (live == UDP_MARKS_MAX) {
+    // Out of room: the object joins the previous one (fewer datagrams, never more).
+    store<u64>(UDP_MARKS + (<usize>(live - 1) << 3), <u64>end | (mark(live - 1) & FLUSH) | (flags & FLUSH));
+  } else {
+    store<u64>(UDP_MARKS + (<usize>live << 3), <u64>end | flags);
+    live++;
+  }
+  store<u32>(U_MARKS, live);
+}
+
+function lastEnd(): u32 {
+  const n = markCount();
+  return n == 0 ? 0 : markEnd(n - 1);
+}
+
+// OUTBUF was cut back to `len` (output.ts): objects ending past it are gone.
+export function udpCutBack(len: u32): void {
+  if (active()) trim(len);
+}
+
+// A command's reply ends here. `skip`: it was suppressed by noreply.
+export function udpRespEnd(skip: bool): void {
+  if (!active()) return;
+  const end = outLen();
+  let flags: u64 = skip && end == lastEnd() ? SKIP : 0;
+  if (load<u8>(U_FLUSH)) flags |= FLUSH;
+  store<u8>(U_FLUSH, 0);
+  store<u32>(U_KEYS, 0);
+  push(end, flags);
+}
+
+// A text get is about to serve its next key: the previous key's object ends here.
+export function udpNextKey(): void {
+  if (!active()) return;
+  const keys = load<u32>(U_KEYS);
+  if (keys > 0) push(outLen(), 0);
+  store<u32>(U_KEYS, keys + 1);
+}
+
+// The command being served makes memcached transmit once it is done.
+export function udpFlushAfter(): void {
+  if (active()) store<u8>(U_FLUSH, 1);
+}
+
+// ── a datagram ─────────────────────────────────────────────────────────────────────────
+
+// Serves the datagram in INBUF[0, len) (`fresh`), or what is left of it after a call that ended
+// with PF_AGAIN (fresh = 0: the same header, then the unconsumed payload). Returns payload
+// bytes consumed; then udpNext() until it returns -1. PF_AGAIN and PF_SHUTDOWN are the only
+// flags left for the host.
+export function udpProcess(len: u32, fresh: bool): u32 {
+  setGlobal32(Global.PROC_FLAGS, 0);
+  setGlobal32(Global.PROC_NEED, 0);
+  outReset();
+  store<u32>(U_MARKS, 0);
+  store<u32>(U_KEYS, 0);
+  store<u8>(U_FLUSH, 0);
+  store<u32>(U_OBJECT, 0);
+  store<u32>(U_SEQ, 0);
+  const base = <usize>global32(Global.INBUF);
+  if (len <= HEADER_LEN) return 0;
+  if (load<u16>(base, 4) != TOTAL_ONE) return len - HEADER_LEN;
+  store<u16>(U_REQID, load<u16>(base));
+  const id = udpConnId();
+  const c = connAddr(id);
+  setGlobal32(Global.CURRENT_CONN, id);
+  if (fresh) {
+    memory.fill(c, 0, CONN_SIZE);
+    store<u8>(U_SENT, 0);
+  }
+  store<u8>(U_ACTIVE, 1);
+  let pos = HEADER_LEN;
+  while (pos < len) {
+    pos += processInput(c, base + pos, len - pos);
+    const flags = global32(Global.PROC_FLAGS);
+    if (!(flags & PF_YIELD)) break;
+    setGlobal32(Global.PROC_FLAGS, flags & ~PF_YIELD); // a datagram is served whole
+  }
+  store<u8>(U_ACTIVE, 0);
+  pos = settle(c, id, pos, len);
+  trim(outLen());
+  if (outLen() > lastEnd()) push(outLen(), 0);
+  return pos - HEADER_LEN;
+}
+
+// What a connection's flags mean for a datagram. Returns the payload position reached.
+function settle(c: usize, id: u32, pos: u32, len: u32): u32 {
+  const flags = global32(Global.PROC_FLAGS);
+  let keep = flags & (PF_AGAIN | PF_SHUTDOWN);
+  if (flags & PF_CLOSE_NOW) {
+    outReset(); // memcached drops the datagram's queued replies with the connection state
+    store<u32>(U_MARKS, 0);
+  }
+  // A value cut off by the end of the datagram (conn_nread) or a refused one longer than it
+  // (conn_swallow): memcached keeps reading instead of transmitting, so none of the replies
+  // queued since its last transmit are sent (and it eats the next datagrams; we do not).
+  const base = <usize>global32(Global.INBUF);
+  if (connSwallow(c) || (flags & PF_NEED_MORE && readingValue(c, base + pos, len - pos))) outTruncate(lastTransmit());
+  // quit ends the datagram; an incomplete command is dropped with the rest of it.
+  if (flags & (PF_CLOSE | PF_CLOSE_NOW | PF_NEED_MORE)) {
+    pos = len;
+    keep &= ~PF_AGAIN;
+  }
+  // No connection listing over UDP: the reply is just its END.
+  if (flags & PF_STATS_CONNS) outStr("END\r\n");
+  // Nothing can stream to a datagram's sender: a metadump is stopped where it started.
+  if (connDumping(c)) {
+    metadumpAbort(id);
+    setConnDumping(c, false);
+    keep &= ~PF_AGAIN;
+  }
+  setGlobal32(Global.PROC_FLAGS, keep);
+  return pos;
+}
+
+// Whether the command left unfinished at `p` has its line or header and waits for its value.
+function readingValue(c: usize, p: usize, n: u32): bool {
+  if (connProto(c) == PROTO_BINARY) {
+    return n >= BINARY_HEADER_LEN && n >= BINARY_HEADER_LEN + <u32>load<u8>(p, 4) + <u32>bswap<u16>(load<u16>(p, 2));
+  }
+  for (let i: u32 = 0; i < n; i++) if (load<u8>(p + i) == 0x0a) return true;
+  return false;
+}
+
+// End of the last object after which memcached transmitted.
+function lastTransmit(): u32 {
+  for (let i = markCount(); i > 0; i--) if (mark(i - 1) & FLUSH) return markEnd(i - 1);
+  return 0;
+}
+
+// ── replies, one datagram per call ─────────────────────────────────────────────────────
+
+// The next datagram: its header is at udpHeaderAddr(), its payload at OUTBUF + udpPayload().
+// Returns the payload length, or -1 when every datagram has been taken.
+export function udpNext(): i32 {
+  let i = load<u32>(U_OBJECT);
+  const n = markCount();
+  while (i < n) {
+    const start = objectStart(i);
+    const end = markEnd(i);
+    const m = mark(i);
+    if (start == end) {
+      // memcached's transmit loop finishes an empty object unsent unless it meets it first.
+      const silent = load<u8>(U_SENT) != 0 || (m & SKIP) != 0;
+      advance(i, m);
+      if (silent) {
+        i++;
+        continue;
+      }
+      return datagram(0, 0, start, 0);
+    }
+    const total = min<u32>((end - start + MAX_PAYLOAD - 1) / MAX_PAYLOAD, TOTAL_MAX);
+    const seq = load<u32>(U_SEQ);
+    const off = start + seq * MAX_PAYLOAD;
+    const size = min<u32>(MAX_PAYLOAD, end - off);
+    store<u32>(U_SEQ, seq + 1);
+    if (off + size >= end) advance(i, m);
+    return datagram(seq, total, off, size);
+  }
+  return -1;
+}
+
+function advance(i: u32, m: u64): void {
+  store<u32>(U_OBJECT, i + 1);
+  store<u32>(U_SEQ, 0);
+  if (m & FLUSH) store<u8>(U_SENT, 0);
+  else if (!(m & SKIP) || markEnd(i) != objectStart(i)) store<u8>(U_SENT, 1);
+}
+
+function datagram(seq: u32, total: u32, payload: u32, size: u32): i32 {
+  store<u16>(U_HEADER, load<u16>(U_REQID));
+  store<u16>(U_HEADER, bswap<u16>(<u16>(seq & SEQ_MASK)), 2);
+  store<u16>(U_HEADER, bswap<u16>(<u16>total), 4);
+  store<u16>(U_HEADER, 0, 6);
+  store<u32>(U_PAYLOAD, payload);
+  return <i32>size;
+}

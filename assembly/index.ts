@@ -1,45 +1,42 @@
 // The exported ABI of the core. The host writes settings, keys and values into fixed areas
 // (addresses from the *Addr exports), calls an operation, and reads RESULT (result.ts).
 // Every call is short: maintenance work is cut into bounded steps the host runs on timers.
+import { ProcFlag } from "./abi/proc_flags";
 import {
-  STATE_BASE, STATE_END, SETTINGS, KEYBUF, RESULT, PAGE_SIZE, WASM_PAGE, IO_MIN,
-  LINE_ROOM, OUT_RESERVE, HOSTSTATS, HOST_VERSION, SETTINGS_DESC, Global, global32, setGlobal32, setGlobal64,
-  global64, settingU32, alignUp, setSetting,
+  STATE_BASE, STATE_END, SETTINGS, KEYBUF, RESULT, PAGE_SIZE, WASM_PAGE, HOSTSTATS, HOST_VERSION,
+  SETTINGS_DESC, Global, global32, setGlobal32, setGlobal64, global64, settingU32, alignUp, setSetting,
 } from "./memory/layout";
+import { inputAreaSize, outputAreaSize } from "./abi/limits";
 import { Setting } from "./abi/settings";
+import { ProcFlag } from "./abi/proc_flags";
+import { StoreOp, ArithResult, InitError } from "./abi/results";
 import { slabsInit } from "./memory/slabs";
-import { assocInit, assocExpandStep, assocStartExpand } from "./cache/assoc";
 import { updateCap } from "./memory/memlimit";
-import { CONN_SIZE, connAddr, connReset, connValid, PROTO_NEGOTIATING, PROTO_ASCII, connProto, setConnProto, PF_CLOSE_NOW } from "./session/conn";
-import { processText } from "./protocols/text";
-import { processInput } from "./protocols/negotiate";
-import { udpProcess as udpServe, udpNext as udpTake, udpHeaderAddr as udpHeader, udpPayload as udpPayloadAt } from "./protocols/udp";
-import { authLoad, authdbAddr, AUTHDB_CAPACITY } from "./protocols/auth";
-import { metadumpStep, metadumpAbort } from "./background/crawler";
-import { connDumping, setConnDumping, endTurn, PF_AGAIN, PF_NEED_MORE } from "./session/conn";
-import { outStr } from "./session/output";
+import { assocInit } from "./cache/assoc";
+import { clockInit, clockSet as setClock, realtime } from "./cache/clock";
+import { itNbytes, itClientFlags, itCas, itData, hasFlag, ITEM_CHUNKED } from "./cache/item";
+import { valueRead } from "./cache/chunk";
 import { PREFIX_TABLE_SIZE } from "./counters/prefixes";
 import { sizesEnable } from "./counters/sizes";
-import { LOGBUF_SIZE, logReset } from "./logger/logger";
-import { clockInit, clockSet as setClock } from "./cache/clock";
-import { crawlerInit, crawlerSchedule, crawlerStep, crawlerStart } from "./background/crawler";
-import { lruMaintain } from "./cache/lru";
-import { automoveStep } from "./background/automove";
-import { itNbytes, itClientFlags, itCas, itData, itExptime, hasFlag, ITEM_CHUNKED } from "./cache/item";
-import { valueRead } from "./cache/chunk";
-import { getCommand, touchCommand, deleteCommand, flushCommand } from "./operations/retrieval";
-import { storeCommand, StoreOp } from "./operations/storage";
-import { arithCommand, ArithResult, countArithMiss } from "./operations/arith";
-import { resultCas, resultNumber, setResultCas, setResultValue } from "./operations/result";
-import { outReset, outLen } from "./session/output";
-import { renderStats as render, StatsGroup } from "./stats/stats_text";
-import { checkInvariants as check } from "./checks/invariants";
 import { statsReset, Stat, statIncr } from "./counters/counters";
-
-export enum InitError { OK = 0, STATIC_OVERLAP = 1, MEMORY_TOO_LARGE = 2, OUT_OF_MEMORY = 3 }
-
-const EXPAND_BUCKETS_PER_STEP: u32 = 4096;
-const CRAWL_ITEMS_PER_STEP: u32 = 1000;
+import { LOGBUF_SIZE, logReset } from "./logger/logger";
+import { crawlerInit, crawlerStart, metadumpAbort } from "./background/crawler";
+import { maintenanceStep } from "./background/maintenance";
+import { getCommand, touchCommand } from "./operations/retrieval";
+import { deleteCommand } from "./operations/delete";
+import { flushCommand } from "./operations/flush";
+import { storeCommand } from "./operations/storage";
+import { arithCommand, countArithMiss } from "./operations/arith";
+import { resultCas, resultNumber, setResultCas, setResultValue } from "./operations/result";
+import { CONN_SIZE, connAddr, connReset, connValid, connDumping, setConnDumping } from "./session/conn";
+import { endTurn } from "./session/gate";
+import { outReset, outLen, outStr } from "./session/output";
+import { renderStats as render, StatsGroup } from "./stats/render";
+import { processInput } from "./protocols/negotiate";
+import { metadumpStep } from "./protocols/metadump";
+import { udpProcess as udpServe, udpNext as udpTake, udpHeaderAddr as udpHeader, udpPayload as udpPayloadAt } from "./protocols/udp";
+import { authLoad, authdbAddr, AUTHDB_CAPACITY } from "./protocols/auth";
+import { checkInvariants as check } from "./checks/invariants";
 
 export function settingsAddr(): usize { return SETTINGS; }
 export function keyAddr(): usize { return KEYBUF; }
@@ -56,9 +53,9 @@ function placeAreas(): usize {
   // One record more than -c: datagrams are served on it (udp.ts).
   const connsSize = <usize>(settingU32(Setting.MAX_CONNS) + 1) * CONN_SIZE;
   const inbuf = alignUp(conns + connsSize, 64);
-  const inSize = max<usize>(IO_MIN * 4, itemMax + LINE_ROOM);
+  const inSize = <usize>inputAreaSize(<f64>itemMax);
   const outbuf = alignUp(inbuf + inSize, 64);
-  const outSize = max<usize>(IO_MIN, itemMax + LINE_ROOM) + 2 * OUT_RESERVE;
+  const outSize = <usize>outputAreaSize(<f64>itemMax);
   const prefixes = alignUp(outbuf + outSize, 64);
   const logbuf = alignUp(prefixes + PREFIX_TABLE_SIZE, 64);
   setGlobal32(Global.LOGBUF, <u32>logbuf);
@@ -106,6 +103,7 @@ export function get(nkey: u32, touch: u32, exptime: f64): i32 {
   if (!it) return -1;
   const len = itNbytes(it);
   let addr = itData(it);
+  // A chunked value is gathered into the value area; a flat one is read where it lies.
   if (hasFlag(it, ITEM_CHUNKED)) {
     addr = global32(Global.VALBUF);
     valueRead(it, addr);
@@ -118,7 +116,7 @@ export function get(nkey: u32, touch: u32, exptime: f64): i32 {
 // A storage command with the value at valueAddr(); RESULT.cas is the cas command's unique.
 export function store(op: u32, nkey: u32, nbytes: u32, flags: u32, exptime: f64): u32 {
   const casIn = op == StoreOp.CAS ? resultCas() : 0;
-  return storeCommand(<StoreOp>op, KEYBUF, nkey, flags, <i64>exptime, global32(Global.VALBUF), nbytes, casIn, false, true);
+  return storeCommand(<StoreOp>op, KEYBUF, nkey, flags, realtime(<i64>exptime), global32(Global.VALBUF), nbytes, casIn, 0);
 }
 
 export function del(nkey: u32): u32 { return deleteCommand(KEYBUF, nkey) ? 1 : 0; }
@@ -136,20 +134,8 @@ export function flush(delay: f64): void {
   flushCommand(<i64>delay);
 }
 
-// One maintenance step (the host runs it from a timer): LRU juggling, a batch of hash
-// migration and a batch of crawling. Returns 1 when more work is waiting.
-export function maintain(): u32 {
-  assocStartExpand();
-  assocExpandStep(EXPAND_BUCKETS_PER_STEP);
-  let backlog = false;
-  if (settingU32(Setting.MAINTAINER)) {
-    backlog = lruMaintain();
-    crawlerSchedule();
-    automoveStep();
-  }
-  crawlerStep(CRAWL_ITEMS_PER_STEP);
-  return backlog || global32(Global.HASH_EXPANDING) || global32(Global.CRAWLER_ACTIVE) ? 1 : 0;
-}
+// One maintenance step (background/maintenance.ts). Returns 1 when more work is waiting.
+export function maintain(): u32 { return maintenanceStep() ? 1 : 0; }
 
 // lru_crawler crawl for one class, or every class with 0.
 export function crawl(classId: u32): u32 {
@@ -180,6 +166,7 @@ export function hostVersionAddr(): usize { return HOST_VERSION; }
 export function settingsDescAddr(): usize { return SETTINGS_DESC; }
 export function procFlags(): u32 { return global32(Global.PROC_FLAGS); }
 export function procNeed(): u32 { return global32(Global.PROC_NEED); }
+export function procWatchMask(): u32 { return global32(Global.PROC_WATCH_MASK); }
 
 // The host closed connection `id`: a metadump streaming to it stops.
 export function connClose(id: u32): void {
@@ -206,7 +193,7 @@ export function process(id: u32, len: u32): u32 {
   const c = connAddr(id);
   if (connDumping(c)) {
     if (!metadumpStep()) {
-      setGlobal32(Global.PROC_FLAGS, PF_AGAIN);
+      setGlobal32(Global.PROC_FLAGS, ProcFlag.AGAIN);
       return 0;
     }
     outStr("END\r\n");
@@ -216,7 +203,7 @@ export function process(id: u32, len: u32): u32 {
   const consumed = processInput(c, <usize>global32(Global.INBUF), len);
   // Input used up, or a data block still to come: the next read is a new turn. A call that
   // stopped with input left (-R, mn, a full reply area) is resumed within the same turn.
-  if (consumed == len || (global32(Global.PROC_FLAGS) & PF_NEED_MORE)) endTurn(c);
+  if (consumed == len || (global32(Global.PROC_FLAGS) & ProcFlag.NEED_MORE)) endTurn(c);
   return consumed;
 }
 

@@ -7,8 +7,8 @@
 // internally; for lru-cache the adapter decodes the key to a string and copies the value,
 // which is what using lru-cache as a byte cache costs.
 import { LRUCache } from "lru-cache";
-import { Engine } from "../host/engine.js";
-import { JsEngine } from "../host/js/engine.js";
+import { Engine } from "../host/wasm_engine.js";
+import { JsEngine } from "../host/js/js_engine.js";
 import type { CacheEngine } from "../host/engine_api.js";
 import { readCoreWasm } from "../host/wasm.js";
 

@@ -7,7 +7,7 @@
 //
 // The release build, as a server runs it. Prints milliseconds; nothing is written to disk.
 import { parseArgs } from "node:util";
-import { Engine } from "../host/engine.js";
+import { Engine } from "../host/wasm_engine.js";
 import { readCoreWasm } from "../host/wasm.js";
 import { KEY_LEN, prng } from "./keys.js";
 import { parseCount, round } from "./format.js";

@@ -6,7 +6,7 @@
 //
 // Values come back as copies: nothing returned refers to linear memory, which the next call
 // may overwrite or grow away.
-import { Engine, Bytes, StoreResult } from "./engine.js";
+import { Engine, Bytes, StoreResult } from "./wasm_engine.js";
 import { readCoreWasm } from "./wasm.js";
 import type { EngineOptions } from "./options.js";
 

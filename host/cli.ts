@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // `wasmcached`: memcached's command line, flags and defaults, in front of startServer().
+import { MEMCACHED_VERSION } from "../assembly/abi/version.js";
 import { Command, CommanderError, Option } from "commander";
 import { spawn } from "node:child_process";
 import { writeFileSync, renameSync, readFileSync, realpathSync } from "node:fs";
@@ -16,7 +17,6 @@ const EX_USAGE = 64;
 const EXIT_ILLEGAL_ARGUMENT = 1;
 const EX_NOUSER = 67;
 const EX_OSERR = 71;
-const MEMCACHED_VERSION = "1.6.18";
 const MAX_ITEM_SIZE_LIMIT = 1024 * 1024 * 1024;
 
 /** What a runtime's entry point (host/deno, host/bun) adds to startServer's Runtime. */

@@ -8,25 +8,24 @@
 //   conn_read/parse_cmd   onData() → run(): copy buffered bytes into the core's input area,
 //                         core.process() executes every complete command in them; the socket
 //                         is not read while more is buffered than the core can use (READ_AHEAD)
-//   conn_nread            the core reports PF_NEED_MORE with the byte count a storage command's
+//   conn_nread            the core reports ProcFlag.NEED_MORE with the byte count a storage command's
 //                         data block needs; run() is not called again until that many arrived,
 //                         so a large value costs one copy, not one re-parse per packet
 //   conn_swallow          inside the core (refused values are discarded there)
 //   conn_write/mwrite     one transport.write() per process() call; above OUTPUT_HIGH_WATER the
 //                         socket stops being read until onDrain() (backpressure)
-//   conn_closing          PF_CLOSE (after the replies are flushed) or PF_CLOSE_NOW; a client's
+//   conn_closing          ProcFlag.CLOSE (after the replies are flushed) or ProcFlag.CLOSE_NOW; a client's
 //                         EOF closes once every complete command buffered before it is answered
-// -R fairness: after reqs_per_event commands the core yields (PF_YIELD) and the connection is
+// -R fairness: after reqs_per_event commands the core yields (ProcFlag.YIELD) and the connection is
 // resumed from the event loop's next turn, after other sockets had theirs (conn_yields).
 // Traps: every call into the engine on a connection's behalf is guarded; trapped() recovers
 // the engine and decides what becomes of the connections (host/README.md, "Traps").
-import {
-  LogEntry, LOG_VERBOSE, PF_AGAIN, PF_CLOSE, PF_CLOSE_NOW, PF_NEED_MORE, PF_SHUTDOWN,
-  PF_STATS_CONNS, PF_SWALLOW, PF_WATCH, PF_YIELD,
-} from "./engine.js";
+import { ProcFlag } from "../assembly/abi/proc_flags.js";
+import type { LogEntry } from "./wasm_engine.js";
 import type { ProtocolEngine } from "./engine_api.js";
 import { Setting } from "../assembly/abi/settings.js";
 import { HostStat } from "../assembly/abi/host_stats.js";
+import { LogType } from "../assembly/abi/log.js";
 import { trapReport } from "./trap_report.js";
 import { InputBuffer } from "./input_buffer.js";
 
@@ -78,7 +77,6 @@ export interface TrapSource {
 export const OUTPUT_HIGH_WATER = 4 * 1024 * 1024;
 const encoder = new TextEncoder();
 const TOO_MANY = encoder.encode("ERROR Too many open connections\r\n");
-const WATCH_CONNEVENTS = 8; // assembly/proto_admin.ts
 // The largest chunk a socket read hands over (libuv's 64 KiB).
 export const READ_CHUNK_MAX = 64 * 1024;
 // Input buffered beyond what the core asked for (a value's or a line's bytes), after which the
@@ -175,7 +173,7 @@ export class Driver {
 
   private deliverLog(entries: LogEntry[]): void {
     for (const e of entries) {
-      if (e.type === LOG_VERBOSE) {
+      if (e.type === LogType.VERBOSE) {
         this.opts.trace?.(e.text);
         continue;
       }
@@ -196,12 +194,12 @@ export class Driver {
     if (this.opts.verbose > 1) {
       this.opts.trace?.(opened ? `<${c.fd()} new auto-negotiating client connection` : `<${c.fd()} connection closed.`);
     }
-    if (![...this.watchers].some((w) => w.watchMask & WATCH_CONNEVENTS)) return;
+    if (![...this.watchers].some((w) => w.watchMask & LogType.CONNEVENTS)) return;
     const [ip, port] = splitAddr(c.addr());
     const text = opened
       ? `type=conn_new rip=${ip} rport=${port} transport=tcp cfd=${c.fd()}`
       : `type=conn_close rip=${ip} rport=${port} transport=tcp reason=normal cfd=${c.fd()}`;
-    this.sendToWatchers(WATCH_CONNEVENTS, this.engine.nextLogGid(), text);
+    this.sendToWatchers(LogType.CONNEVENTS, this.engine.nextLogGid(), text);
   }
 
   /** Log ids stand in for file descriptors: listeners come first. */
@@ -314,9 +312,9 @@ export class Connection {
   private yielding = false;
   // The client has half-closed: memcached still answers what it had read, then closes.
   private eof = false;
-  // The engine is discarding a refused data block for us (PF_SWALLOW): its count lives there.
+  // The engine is discarding a refused data block for us (ProcFlag.SWALLOW): its count lives there.
   private swallowing = false;
-  // Replies held back while the core swallows a refused data block (PF_SWALLOW).
+  // Replies held back while the core swallows a refused data block (ProcFlag.SWALLOW).
   private held: Uint8Array[] = [];
   private heldLen = 0;
   private closed = false;
@@ -430,26 +428,26 @@ export class Connection {
     const len = this.fillInput(e);
     const consumed = e.process(this.id, len);
     const flags = e.procFlags();
-    this.again = (flags & PF_AGAIN) !== 0;
-    this.swallowing = (flags & PF_SWALLOW) !== 0;
+    this.again = (flags & ProcFlag.AGAIN) !== 0;
+    this.swallowing = (flags & ProcFlag.SWALLOW) !== 0;
     // memcached's conn_closing frees the replies still queued: a close-now (HTTP guard,
     // over-long line, shutdown) sends nothing from this batch.
-    if (!(flags & PF_CLOSE_NOW)) this.flushOutput(e, (flags & PF_SWALLOW) !== 0);
+    if (!(flags & ProcFlag.CLOSE_NOW)) this.flushOutput(e, (flags & ProcFlag.SWALLOW) !== 0);
     this.input.drop(consumed);
-    if (flags & PF_STATS_CONNS) this.t.write(this.d.renderConns(this, Date.now()));
+    if (flags & ProcFlag.STATS_CONNS) this.t.write(this.d.renderConns(this, Date.now()));
     e.drainLog();
-    if (flags & PF_WATCH) {
-      this.watchMask = e.procNeed();
+    if (flags & ProcFlag.WATCH) {
+      this.watchMask = e.procWatchMask();
       this.input.clear();
       this.d.addWatcher(this);
       return false;
     }
-    if (flags & PF_SHUTDOWN) this.d.shutdown();
-    if (flags & PF_CLOSE_NOW) {
+    if (flags & ProcFlag.SHUTDOWN) this.d.shutdown();
+    if (flags & ProcFlag.CLOSE_NOW) {
       this.close(true);
       return false;
     }
-    if (flags & PF_CLOSE) {
+    if (flags & ProcFlag.CLOSE) {
       this.close(false);
       return false;
     }
@@ -457,12 +455,12 @@ export class Connection {
       this.paused = true;
       return false;
     }
-    if (flags & PF_NEED_MORE) {
+    if (flags & ProcFlag.NEED_MORE) {
       this.need = e.procNeed();
       return false;
     }
     this.need = 0;
-    if (flags & PF_YIELD) {
+    if (flags & ProcFlag.YIELD) {
       this.d.count(HostStat.CONN_YIELDS, 1);
       this.yielding = true;
       this.d.schedule(() => {
@@ -471,7 +469,7 @@ export class Connection {
       });
       return false;
     }
-    return (flags & PF_AGAIN) !== 0 || consumed > 0;
+    return (flags & ProcFlag.AGAIN) !== 0 || consumed > 0;
   }
 
   // Copies up to the input area's size of the buffered bytes into it.

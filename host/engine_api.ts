@@ -2,7 +2,7 @@
 // WASM core (engine.ts) and on the pure-JS twin (js/): CacheEngine is the storage API an
 // in-process caller uses; ProtocolEngine is what the connection driver needs to feed a
 // connection's bytes through the engine's protocol handler and collect its replies.
-import type { Bytes, Item, StoreOptions, StoreResult, ArithError, LogEntry } from "./engine.js";
+import type { Bytes, Item, StoreOptions, StoreResult, ArithError, LogEntry } from "./wasm_engine.js";
 
 export interface CacheEngine {
   get(key: Bytes): Item | undefined;
@@ -47,6 +47,8 @@ export interface ProtocolEngine {
   process(id: number, len: number): number;
   procFlags(): number;
   procNeed(): number;
+  /** With ProcFlag.WATCH: the LogType bits the new watcher asked for. */
+  procWatchMask(): number;
   outLength(): number;
   onLog: ((entries: LogEntry[]) => void) | undefined;
   drainLog(): void;

@@ -1,7 +1,7 @@
 // Every option, declared once: its command-line flag (memcached's), -o suboption name,
 // default, the core setting slot it fills, its `stats settings` name and its help text.
 // The engine wrapper, the CLI and the docs all read this table.
-import { Setting, BindingProtocol } from "../assembly/abi/settings.js";
+import { Setting, SettingFormat, BindingProtocol } from "../assembly/abi/settings.js";
 
 export interface EngineOptions {
   memoryLimitMb: number;
@@ -237,7 +237,6 @@ export function checkEngineOptions(o: EngineOptions): OptionProblem | null {
 // lines included, showing those features off). A line either reads a core setting slot, so
 // commands that change a setting (verbosity, lru tune, cache_memlimit…) show at once, or is
 // text fixed at start-up.
-export enum SettingFormat { INT = 1, FLOAT2 = 2, YESNO = 3, ONOFF = 4, TEXT = 5, OLDEST = 6 }
 
 type SettingLine = [name: string, format: SettingFormat, source: Setting | ((o: ServerOptions) => string) | null];
 
@@ -338,6 +337,6 @@ export function statsSettingsDescriptor(o: ServerOptions): Uint8Array {
     str(name);
     if (format === SettingFormat.TEXT) str((source as (o: ServerOptions) => string)(o));
   }
-  bytes.push(0);
+  bytes.push(SettingFormat.END);
   return Uint8Array.from(bytes);
 }

@@ -3,7 +3,8 @@
 // The core does everything protocol-shaped (assembly/udp.ts): it checks the 8-byte header,
 // serves the payload, cuts the replies into datagrams and writes each one's header. This side
 // copies the datagram in, then copies each reply out and hands it to the adapter's socket.
-import { Engine, PF_AGAIN, PF_SHUTDOWN } from "./engine.js";
+import { ProcFlag } from "../assembly/abi/proc_flags.js";
+import { Engine } from "./wasm_engine.js";
 import { HostStat } from "../assembly/abi/host_stats.js";
 
 const UDP_HEADER_LEN = 8;
@@ -43,8 +44,8 @@ export class UdpEndpoint {
       const flags = e.procFlags();
       this.sendReplies(reply);
       e.drainLog();
-      if (flags & PF_SHUTDOWN) this.opts.onShutdown();
-      if (!(flags & PF_AGAIN)) return;
+      if (flags & ProcFlag.SHUTDOWN) this.opts.onShutdown();
+      if (!(flags & ProcFlag.AGAIN)) return;
       // The output area filled up: the rest of the payload goes in behind the same header.
       const rest = input.subarray(UDP_HEADER_LEN + consumed);
       const next = new Uint8Array(UDP_HEADER_LEN + rest.length);

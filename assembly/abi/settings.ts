@@ -52,3 +52,16 @@ export enum Setting {
 
 // Setting.BINDING_PROTOCOL values: -B auto decides per connection on its first byte.
 export enum BindingProtocol { AUTO = 0, ASCII = 1, BINARY = 2 }
+
+// `stats settings` lines are rendered by the core from a descriptor the host writes
+// (host/options.ts): per line a SettingFormat byte, a Setting slot byte, the name, and for
+// TEXT the value, each string prefixed by its length byte; a 0 byte ends the descriptor.
+export enum SettingFormat {
+  END = 0,
+  INT = 1,      // the slot as an integer
+  FLOAT2 = 2,   // the slot as printf's %.2f
+  YESNO = 3,    // yes / no
+  ONOFF = 4,    // on / off
+  TEXT = 5,     // the text the descriptor carries
+  OLDEST = 6,   // flush_all's deadline (the core's own state, no slot)
+}

@@ -50,11 +50,6 @@ function outOfMemory(c: u32): u64 {
   return lruStat(c | HOT_LRU, LruStat.OUTOFMEMORY) + lruStat(c | COLD_LRU, LruStat.OUTOFMEMORY);
 }
 
-// slab_automove=2's request: the next step gives `clsid` a page from any class with spare.
-export function automoveOnEviction(clsid: u32): void {
-  if (settingU32(Setting.SLAB_AUTOMOVE) == 2) setGlobal32(Global.AUTOMOVE_PENDING, clsid);
-}
-
 export function automoveStep(): void {
   const mode = settingOn(Setting.SLAB_REASSIGN) ? settingU32(Setting.SLAB_AUTOMOVE) : 0;
   const pending = global32(Global.AUTOMOVE_PENDING);

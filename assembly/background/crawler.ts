@@ -22,13 +22,12 @@ import {
   settingOn, settingU32,
 } from "../memory/layout";
 import { Setting } from "../abi/settings";
+import { CrawlStart } from "../abi/results";
 import {
   IT_FLAGS, IT_CLSID, IT_NKEY, ITEM_CRAWLER, ITEM_LINKED, ITEM_FETCHED, itPrev, itExptime,
-  hasFlag, HOT_LRU, WARM_LRU, COLD_LRU, TEMP_LRU, itMcTotal, itKey, itNkey, itTime, itCas, itClsid,
+  hasFlag, HOT_LRU, WARM_LRU, COLD_LRU, TEMP_LRU,
 } from "../cache/item";
-import { currentTime, processStarted } from "../cache/clock";
-import { outStr, outU64, outByte, outFree } from "../session/output";
-import { uriUnreserved } from "../logger/logger";
+import { currentTime } from "../cache/clock";
 import { lruLinkTailRaw, lruUnlinkRaw, lruInsertBeforeRaw, lruTail, classHasItems } from "../cache/lru";
 import { itemIsFlushed, itemUnlink, itemHash, isPinned } from "../cache/items";
 import { powerLargest } from "../memory/slabs";
@@ -45,8 +44,6 @@ const WAIT_MIN: u32 = 60;
 const WAIT_MAX: u32 = 3600;
 const RECLAIM_PCT_TO_HURRY: u32 = 1;
 const SCHEDULE_INTERVAL: u32 = 1; // seconds between schedule checks (memcached: ≤ 1/s)
-
-export enum CrawlStart { OK = 0, BUSY = 1, BADCLASS = 2, NOTSTARTED = 3 }
 
 // EXPIRED reclaims dead items in maintenance steps; METADUMP is driven by the dumping
 // connection's own process() calls, one OUTBUF at a time, and reclaims nothing.
@@ -214,79 +211,27 @@ export function crawlerStopAll(): void {
   }
 }
 
-export function crawlerAddress(id: u32): usize { return crawler(id); }
-
 // ── metadump ───────────────────────────────────────────────────────────────────────────
 
-const DUMP_LINE_MAX: u32 = 4 + 250 * 3 + 5 + 11 + 4 + 11 + 5 + 20 + 10 + 5 + 4 + 3 + 6 + 10 + 2;
+// Whether the crawler of LRU `id` is still walking.
+export function crawlerLinked(id: u32): bool { return hasFlag(crawler(id), ITEM_LINKED); }
 
-// Advances the metadump crawlers, writing one line per live item, until OUTBUF cannot take
-// another line or every crawler has reached its head. True when the dump is complete.
-export function metadumpStep(): bool {
-  while (crawlerRunning()) {
-    for (let id: u32 = 0; id < 256; id++) {
-      if (!hasFlag(crawler(id), ITEM_LINKED)) continue;
-      if (outFree() < DUMP_LINE_MAX) return false;
-      dumpOne(id);
-    }
-  }
-  return true;
-}
-
-function dumpOne(id: u32): void {
+// One metadump step for the crawler of LRU `id`: it passes one item toward the head and
+// returns that item if it is live and should be listed, else 0 (protocols/metadump.ts writes
+// the lines and decides when the reply area is full).
+export function metadumpAdvance(id: u32): usize {
   const cr = crawler(id);
   const it = itPrev(cr);
   if (!it) {
     stop(id);
-    return;
+    return 0;
   }
   lruUnlinkRaw(cr, id);
   lruInsertBeforeRaw(cr, it, id);
-  if (hasFlag(it, ITEM_CRAWLER)) return;
+  if (hasFlag(it, ITEM_CRAWLER)) return 0;
   const exptime = itExptime(it);
-  if ((exptime != 0 && exptime < currentTime()) || itemIsFlushed(it)) return;
-  writeDumpLine(it);
-}
-
-// memcached's metadump line: key=<uri-encoded> exp=<unix or -1> la=<unix> cas=<n>
-// fetch=<yes|no> cls=<n> size=<memcached's item size>, ended by a bare "\n".
-function writeDumpLine(it: usize): void {
-  outStr("key=");
-  uriEncode(itKey(it), itNkey(it));
-  outStr(" exp=");
-  const exptime = itExptime(it);
-  if (exptime == 0) outStr("-1");
-  else outU64(<u64>exptime + processStarted());
-  outStr(" la=");
-  outU64(<u64>itTime(it) + processStarted());
-  outItemTail(it);
-  outByte(0x0a);
-}
-
-// " cas=<n> fetch=<yes|no> cls=<n> size=<n>": how metadump and `me` end an item's line.
-export function outItemTail(it: usize): void {
-  outStr(" cas=");
-  outU64(itCas(it));
-  outStr(hasFlag(it, ITEM_FETCHED) ? " fetch=yes cls=" : " fetch=no cls=");
-  outU64(itClsid(it));
-  outStr(" size=");
-  outU64(itMcTotal(it));
-}
-
-const HEX: string = "0123456789ABCDEF";
-
-// RFC 3986 unreserved bytes stay, everything else is %XX.
-function uriEncode(p: usize, n: u32): void {
-  for (let i: u32 = 0; i < n; i++) {
-    const c = load<u8>(p + i);
-    if (uriUnreserved(c)) {
-      outByte(c);
-      continue;
-    }
-    outByte(0x25);
-    outByte(<u8>HEX.charCodeAt(c >> 4));
-    outByte(<u8>HEX.charCodeAt(c & 15));
-  }
+  if ((exptime != 0 && exptime < currentTime()) || itemIsFlushed(it)) return 0;
+  return it;
 }
 
 // The metadump's connection went away: stop, leaving nothing linked.

@@ -8,24 +8,18 @@
 // it use the old table. Each insert migrates EXPAND_PER_INSERT buckets and every maintenance
 // step a bounded batch, so expansion finishes long before the next one is due and no single
 // call ever pays in proportion to the table size.
-import { Global, global32, setGlobal32, setting, settingOn, PAGE_SIZE, PAGE_SHIFT } from "../memory/layout";
+import { Global, global32, setGlobal32, setting, settingOn } from "../memory/layout";
 import { Setting } from "../abi/settings";
 import { hash } from "../util/hash";
 import { itHNext, setHNext, itNkey, itKey, IT_HNEXT } from "./item";
 import { frontierPages, releasePages, markPages, PAGE_HASH } from "../memory/slabs";
+import { HASHPOWER_DEFAULT, HASHPOWER_MAX, BUCKET_SIZE, tablePages } from "../memory/memlimit";
 import { stat, Stat } from "../counters/counters";
 
-export const HASHPOWER_DEFAULT: u32 = 16;
-export const HASHPOWER_MAX: u32 = 30;            // a 2^30 table is all of wasm32 memory
 const EXPAND_PER_INSERT: u32 = 2;
-const BUCKET_SIZE: usize = 4;
 
 @inline function hashsize(hp: u32): usize { return <usize>1 << hp; }
 @inline function hashmask(hp: u32): u32 { return <u32>((<u64>1 << hp) - 1); }
-
-export function tablePages(hp: u32): u32 {
-  return <u32>(((<u64>1 << hp) * BUCKET_SIZE + PAGE_SIZE - 1) >> PAGE_SHIFT);
-}
 
 export function assocInit(): bool {
   let hp = <u32>setting(Setting.HASHPOWER_INIT);

@@ -25,14 +25,17 @@
 // A chunked item (value bigger than slab_chunk_max) keeps header, client flags and key in a
 // small chunk; its value area holds only the address of the first value chunk (chunk.ts).
 
-export const IT_NEXT: usize = 0;
-export const IT_PREV: usize = 4;
+// Links, flags and class sit where a free chunk keeps them (memory/slabs.ts).
+import { CHUNK_NEXT, CHUNK_PREV, CHUNK_FLAGS, CHUNK_CLSID, SLABBED } from "../memory/slabs";
+
+export const IT_NEXT: usize = CHUNK_NEXT;
+export const IT_PREV: usize = CHUNK_PREV;
 export const IT_HNEXT: usize = 8;
 export const IT_TIME: usize = 12;
 export const IT_EXPTIME: usize = 16;
 export const IT_NBYTES: usize = 20;
-export const IT_FLAGS: usize = 24;
-export const IT_CLSID: usize = 26;
+export const IT_FLAGS: usize = CHUNK_FLAGS;
+export const IT_CLSID: usize = CHUNK_CLSID;
 export const IT_NKEY: usize = 27;
 export const IT_CAS: usize = 28;
 export const ITEM_HEADER: usize = 36;
@@ -42,7 +45,7 @@ export const CHUNK_LINK_SIZE: usize = 4;  // value area of a chunked item: first
 // it_flags bits: memcached's values, so dumps read the same.
 export const ITEM_LINKED: u16 = 1;
 export const ITEM_CAS: u16 = 2;
-export const ITEM_SLABBED: u16 = 4;     // on a slab free list
+export const ITEM_SLABBED: u16 = SLABBED; // on a slab free list
 export const ITEM_FETCHED: u16 = 8;
 export const ITEM_ACTIVE: u16 = 16;
 export const ITEM_CHUNKED: u16 = 32;    // value lives in a chunk chain
@@ -79,10 +82,8 @@ export const LRU_MASK: u32 = 192;
 @inline export function setHNext(it: usize, v: usize): void { store<u32>(it, <u32>v, IT_HNEXT); }
 @inline export function setTime(it: usize, v: u32): void { store<u32>(it, v, IT_TIME); }
 @inline export function setExptime(it: usize, v: u32): void { store<u32>(it, v, IT_EXPTIME); }
-@inline export function setNbytes(it: usize, v: u32): void { store<u32>(it, v, IT_NBYTES); }
 @inline export function setFlags(it: usize, v: u16): void { store<u16>(it, v, IT_FLAGS); }
 @inline export function setLruId(it: usize, v: u32): void { store<u8>(it, <u8>v, IT_CLSID); }
-@inline export function setNkey(it: usize, v: u32): void { store<u8>(it, <u8>v, IT_NKEY); }
 @inline export function setCas(it: usize, v: u64): void { store<u64>(it, v, IT_CAS); }
 
 @inline export function hasFlag(it: usize, f: u16): bool { return (itFlags(it) & f) != 0; }

@@ -1,5 +1,6 @@
 // Item lifecycle (memcached's items.c item half): allocate under memory pressure, link into
 // hash table and LRU, unlink, replace, look up with lazy expiry and flush checks.
+import { LogType } from "../abi/log";
 import { Global, global64, setGlobal64, settingOn, settingU32 } from "../memory/layout";
 import { Setting } from "../abi/settings";
 import {
@@ -17,7 +18,7 @@ import { lruLink, lruUnlink, lruPullTail, initialLru, itemBump, PULL_EVICT } fro
 import { Stat, statIncr, statDecr, statAdd, LruStat, lruStatAdd } from "../counters/counters";
 import { chunkChainAlloc, chunkChainFree } from "./chunk";
 import { sizesAdd, sizesRemove } from "../counters/sizes";
-import { LogType, logWanted, logBegin, logStr, logKey, logU64, logEnd, connFd } from "../logger/logger";
+import { logWanted, logBegin, logStr, logKey, logU64, logEnd, connFd } from "../logger/logger";
 
 const ALLOC_TRIES: u32 = 10; // memcached's do_item_alloc_pull retry count
 
@@ -116,6 +117,14 @@ export function chunkedHeadClass(nkey: u32, clientFlags: u32): u32 {
   return max<u32>(slabsClsid(total), slabsClsid(chunkedHeadTotal(nkey, clientFlags)));
 }
 
+// An item changed in place (incr/decr) gets a fresh CAS. The size histogram tells tracked
+// items by CAS, so the item leaves it and comes back.
+export function itemNewCas(it: usize): void {
+  sizesRemove(itMcTotal(it), itCas(it));
+  setCas(it, settingOn(Setting.USE_CAS) ? nextCas() : 0);
+  sizesAdd(itMcTotal(it), itCas(it));
+}
+
 export function nextCas(): u64 {
   const cas = global64(Global.CAS_ID) + 1;
   setGlobal64(Global.CAS_ID, cas);
@@ -132,13 +141,13 @@ export function itemLink(it: usize, hv: u32): void {
   setCas(it, settingOn(Setting.USE_CAS) ? nextCas() : 0);
   assocInsert(it, hv);
   lruLink(it);
-  sizesAdd(it);
+  sizesAdd(itMcTotal(it), itCas(it));
 }
 
 // memcached's do_item_unlink + the final release: the item's memory is free afterwards.
 export function itemUnlink(it: usize, hv: u32): void {
   if (!hasFlag(it, ITEM_LINKED)) return;
-  sizesRemove(it);
+  sizesRemove(itMcTotal(it), itCas(it));
   clearFlag(it, ITEM_LINKED);
   statAdd(Stat.CURR_BYTES, <u64>-<i64>itMcTotal(it));
   statDecr(Stat.CURR_ITEMS);

@@ -14,7 +14,8 @@
 // COLD when a list is over its share of the class or older than COLD's tail by a factor,
 // moves ACTIVE (fetched twice) items up to WARM, and reclaims expired tail items; allocation
 // under memory pressure evicts from the COLD tail.
-import { LRUS, LRU_SIZE, MAX_CLASSES, setting, settingOn, settingU32 } from "../memory/layout";
+import { LogType } from "../abi/log";
+import { LRUS, LRU_SIZE, setting, settingOn, settingU32, Global, setGlobal32 } from "../memory/layout";
 import { Setting } from "../abi/settings";
 import {
   itNext, itPrev, setNext, setPrev, itLruId, setLruId, itClsid, itLru, itTime, setTime,
@@ -23,11 +24,9 @@ import {
   HOT_LRU, WARM_LRU, COLD_LRU, TEMP_LRU, CLSID_MASK,
 } from "./item";
 import { currentTime } from "./clock";
-import { LruStat, lruStatIncr, lruStatSet, Stat, statIncr } from "../counters/counters";
+import { LruStat, lruStatIncr, lruStatSet } from "../counters/counters";
 import { itemIsFlushed, itemUnlink, itemHash, isPinned } from "./items";
-import { powerLargest } from "../memory/slabs";
-import { automoveOnEviction } from "../background/automove";
-import { LogType, logWanted, logBegin, logStr, logKey, logU64, logI64, logEnd } from "../logger/logger";
+import { logWanted, logBegin, logStr, logKey, logU64, logI64, logEnd } from "../logger/logger";
 
 const LRU_HEAD: usize = 0;
 const LRU_TAIL: usize = 4;
@@ -39,8 +38,8 @@ export const PULL_EVICT: u32 = 1;
 export const PULL_CRAWL_BLOCKS: u32 = 2;
 
 const TAIL_TRIES: i32 = 5;            // items a pull looks at before giving up
-const JUGGLE_ROUNDS: u32 = 500;       // per class per maintainer visit, as memcached
 const ITEM_UPDATE_INTERVAL: u32 = 60; // flat mode: bump at most once a minute
+const AUTOMOVE_ON_EVICTION: u32 = 2;  // slab_automove=2
 
 @inline function lru(id: u32): usize { return LRUS + <usize>id * LRU_SIZE; }
 @inline export function lruHead(id: u32): usize { return load<u32>(lru(id), LRU_HEAD); }
@@ -250,7 +249,9 @@ function evict(it: usize, id: u32, now: u32): void {
   if (f & ITEM_ACTIVE) lruStatIncr(id, LruStat.EVICTED_ACTIVE);
   if (logWanted(LogType.EVICTIONS)) logEviction(it, now);
   itemUnlink(it, itemHash(it));
-  automoveOnEviction(id & CLSID_MASK);
+  // slab_automove=2 moves a page to a class on every eviction: the maintainer's next automove
+  // step (background/automove.ts) serves the request.
+  if (settingU32(Setting.SLAB_AUTOMOVE) == AUTOMOVE_ON_EVICTION) setGlobal32(Global.AUTOMOVE_PENDING, id & CLSID_MASK);
 }
 
 // `watch evictions`: memcached's eviction line (ttl left, -1 for none; seconds since access).
@@ -268,55 +269,6 @@ function logEviction(it: usize, now: u32): void {
   logStr(e, " size=");
   logU64(e, itNbytes(it));
   logEnd(e);
-}
-
-// memcached's lru_maintainer_juggle for one class: TEMP reclaims, then HOT/WARM/COLD tails
-// until nothing moves or the round limit. Returns rounds that did something.
-export function lruJuggle(clsid: u32): u32 {
-  let did: u32 = 0;
-  if (settingOn(Setting.TEMP_LRU)) {
-    for (let i: u32 = 0; i < JUGGLE_ROUNDS; i++) {
-      if (lruPullTail(clsid, TEMP_LRU, 0, 0, 0) <= 0) break;
-      did++;
-    }
-  }
-  const segmented = settingOn(Setting.LRU_SEGMENTED);
-  let hotAge: u32 = 0;
-  let warmAge: u32 = 0;
-  let totalBytes: u64 = 0;
-  if (segmented) {
-    const coldTail = lruTail(clsid | COLD_LRU);
-    const coldAge = coldTail ? currentTime() - itTime(coldTail) : 0;
-    hotAge = <u32>(<f64>coldAge * setting(Setting.HOT_MAX_FACTOR));
-    warmAge = <u32>(<f64>coldAge * setting(Setting.WARM_MAX_FACTOR));
-    totalBytes = lruBytes(clsid | HOT_LRU) + lruBytes(clsid | WARM_LRU) + lruBytes(clsid | COLD_LRU);
-  }
-  for (let i: u32 = 0; i < JUGGLE_ROUNDS; i++) {
-    let more: i32 = 0;
-    if (lruPullTail(clsid, HOT_LRU, totalBytes, PULL_CRAWL_BLOCKS, hotAge) > 0 ||
-        lruPullTail(clsid, WARM_LRU, totalBytes, PULL_CRAWL_BLOCKS, warmAge) > 0) {
-      more++;
-    }
-    if (segmented) more += lruPullTail(clsid, COLD_LRU, 0, PULL_CRAWL_BLOCKS, 0);
-    if (more == 0) break;
-    did++;
-  }
-  return did;
-}
-
-// One maintainer pass over every class with items (memcached's lru_maintainer_thread loop
-// body). Each class is bounded by JUGGLE_ROUNDS, so a pass is bounded too. True when some
-// class used every round: there is a backlog, and the host should come back at once, as
-// memcached's maintainer shortens its sleep while it keeps finding work.
-export function lruMaintain(): bool {
-  let backlog = false;
-  const largest = powerLargest();
-  for (let c: u32 = 1; c <= largest; c++) {
-    if (!classHasItems(c)) continue;
-    if (lruJuggle(c) >= JUGGLE_ROUNDS) backlog = true;
-  }
-  statIncr(Stat.LRU_MAINTAINER_JUGGLES);
-  return backlog;
 }
 
 export function classHasItems(c: u32): bool {

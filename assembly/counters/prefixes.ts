@@ -11,7 +11,6 @@
 import { Global, global32, setGlobal32, settingOn, settingU32 } from "../memory/layout";
 import { Setting } from "../abi/settings";
 import { hash } from "../util/hash";
-import { outStr, outBytes, outU64, outCrlf } from "../session/output";
 
 export const PREFIX_BUCKETS: u32 = 256;
 export const PREFIX_ENTRIES: u32 = 1024;
@@ -70,23 +69,13 @@ export function prefixReset(): void {
   setGlobal32(Global.PREFIX_COUNT, 0);
 }
 
-// `stats detail dump`: one PREFIX line per prefix, then END.
-export function prefixDump(): void {
-  for (let b: u32 = 0; b < PREFIX_BUCKETS; b++) {
-    for (let e = <usize>load<u32>(buckets() + <usize>b * 4); e; e = <usize>load<u32>(e, E_NEXT)) {
-      outStr("PREFIX ");
-      outBytes(e + E_PREFIX, load<u32>(e, E_LEN));
-      outStr(" get ");
-      outU64(load<u64>(e, E_GET));
-      outStr(" hit ");
-      outU64(load<u64>(e, E_HIT));
-      outStr(" set ");
-      outU64(load<u64>(e, E_SET));
-      outStr(" del ");
-      outU64(load<u64>(e, E_DEL));
-      outCrlf();
-    }
-  }
-  outStr("END");
-  outCrlf();
-}
+// The prefixes for `stats detail dump` (stats/detail.ts), in memcached's order: bucket by
+// bucket, newest first. prefixFirst(b) starts bucket b; 0 ends it.
+export function prefixFirst(b: u32): usize { return load<u32>(buckets() + <usize>b * 4); }
+export function prefixNext(e: usize): usize { return load<u32>(e, E_NEXT); }
+export function prefixKey(e: usize): usize { return e + E_PREFIX; }
+export function prefixLength(e: usize): u32 { return load<u32>(e, E_LEN); }
+export function prefixGets(e: usize): u64 { return load<u64>(e, E_GET); }
+export function prefixHits(e: usize): u64 { return load<u64>(e, E_HIT); }
+export function prefixSets(e: usize): u64 { return load<u64>(e, E_SET); }
+export function prefixDeletes(e: usize): u64 { return load<u64>(e, E_DEL); }

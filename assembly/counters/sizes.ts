@@ -4,39 +4,33 @@
 // formula so the buckets read the same. Tracking is on with -o track_sizes or after
 // `stats sizes_enable`; items stored before tracking began (CAS below SIZES_CAS_MIN) are not
 // counted, then or when they go, as in memcached. The histogram (item_size_max / 32 + 1 u32
-// buckets) is taken from the arena the first time tracking starts.
+// buckets, memory/memlimit.ts) is taken from the arena the first time tracking starts. Items
+// are described by their memcached size and CAS, so this file needs no item header.
 import { Global, global32, setGlobal32, global64, setGlobal64, settingOn, settingU32, SETTINGS, PAGE_SIZE, PAGE_SHIFT } from "../memory/layout";
 import { Setting } from "../abi/settings";
-import { itCas, itMcTotal } from "../cache/item";
 import { frontierPages, markPages, PAGE_HASH } from "../memory/slabs";
-import { outStr, outU64, outCrlf } from "../session/output";
+import { sizesBytes, SIZES_BUCKET_BYTES } from "../memory/memlimit";
 
-const BUCKET_BYTES: u64 = 32;
-
-export function sizesBytes(): usize {
-  return (<usize>settingU32(Setting.ITEM_SIZE_MAX) / <usize>BUCKET_BYTES + 1) * 4;
-}
-
-function bucketOf(it: usize): usize {
-  const total = itMcTotal(it);
-  let b = total / BUCKET_BYTES;
-  if (total % BUCKET_BYTES) b++;
+function bucketOf(total: u64): usize {
+  let b = total / SIZES_BUCKET_BYTES;
+  if (total % SIZES_BUCKET_BYTES) b++;
   return <usize>min<u64>(b, <u64>global32(Global.SIZES_BUCKETS) - 1);
 }
 
-@inline function tracked(it: usize): bool {
-  return settingOn(Setting.TRACK_SIZES) && global32(Global.SIZES) != 0 && itCas(it) >= global64(Global.SIZES_CAS_MIN);
+@inline function tracked(cas: u64): bool {
+  return settingOn(Setting.TRACK_SIZES) && global32(Global.SIZES) != 0 && cas >= global64(Global.SIZES_CAS_MIN);
 }
 
-export function sizesAdd(it: usize): void {
-  if (!tracked(it)) return;
-  const p = <usize>global32(Global.SIZES) + bucketOf(it) * 4;
+// An item of memcached size `total` and CAS `cas` was linked.
+export function sizesAdd(total: u64, cas: u64): void {
+  if (!tracked(cas)) return;
+  const p = <usize>global32(Global.SIZES) + bucketOf(total) * 4;
   store<u32>(p, load<u32>(p) + 1);
 }
 
-export function sizesRemove(it: usize): void {
-  if (!tracked(it)) return;
-  const p = <usize>global32(Global.SIZES) + bucketOf(it) * 4;
+export function sizesRemove(total: u64, cas: u64): void {
+  if (!tracked(cas)) return;
+  const p = <usize>global32(Global.SIZES) + bucketOf(total) * 4;
   if (load<u32>(p)) store<u32>(p, load<u32>(p) - 1);
 }
 
@@ -62,23 +56,10 @@ export function sizesDisable(): void {
   store<f64>(SETTINGS + (<usize>Setting.TRACK_SIZES << 3), 0);
 }
 
-export function sizesRender(): void {
-  if (!settingOn(Setting.TRACK_SIZES) || !global32(Global.SIZES)) {
-    outStr("STAT sizes_status disabled");
-    outCrlf();
-  } else {
-    const base = <usize>global32(Global.SIZES);
-    const n = global32(Global.SIZES_BUCKETS);
-    for (let b: u32 = 0; b < n; b++) {
-      const count = load<u32>(base + <usize>b * 4);
-      if (!count) continue;
-      outStr("STAT ");
-      outU64(<u64>b * BUCKET_BYTES);
-      outStr(" ");
-      outU64(count);
-      outCrlf();
-    }
-  }
-  outStr("END");
-  outCrlf();
+export function sizesTracking(): bool {
+  return settingOn(Setting.TRACK_SIZES) && global32(Global.SIZES) != 0;
 }
+
+// Items counted in bucket b (sizes from b × 32 - 31 to b × 32 bytes).
+export function sizesBucket(b: u32): u32 { return load<u32>(<usize>global32(Global.SIZES) + <usize>b * 4); }
+export function sizesBucketCount(): u32 { return global32(Global.SIZES_BUCKETS); }

@@ -8,11 +8,14 @@
 // Entry: type u8, length u16 (of the text), gid u64, text (no trailing newline).
 import { Global, global32, setGlobal32, global64, setGlobal64, settingU32 } from "../memory/layout";
 import { Setting } from "../abi/settings";
+import { LogType, LogEntry } from "../abi/log";
+import { formatU64, U64_DIGITS_MAX } from "../util/numbers";
+import { uriUnreserved, hexDigit } from "../util/uri";
 
-export enum LogType { FETCHERS = 1, MUTATIONS = 2, EVICTIONS = 4, VERBOSE = 128 }
+
 
 export const LOGBUF_SIZE: u32 = 256 * 1024;
-const ENTRY_HEADER: u32 = 11;
+const ENTRY_HEADER: u32 = LogEntry.HEADER;
 const ENTRY_MAX: u32 = 1024;
 const VERBOSE_TRACE: u32 = 2;
 
@@ -75,13 +78,8 @@ export function logStr(e: usize, s: string): void {
 export function logU64(e: usize, v: u64): void {
   if (!e) return;
   const used = <u32>load<u16>(e, 1);
-  if (used + 20 > ENTRY_MAX) return;
-  let n: u32 = 0;
-  let t = v;
-  do { n++; t /= 10; } while (t != 0);
-  const at = e + ENTRY_HEADER + used;
-  let i = n;
-  do { store<u8>(at + --i, <u8>(0x30 + <u32>(v % 10))); v /= 10; } while (v != 0);
+  if (used + U64_DIGITS_MAX > ENTRY_MAX) return;
+  const n = formatU64(e + ENTRY_HEADER + used, v);
   store<u16>(e, <u16>(used + n), 1);
 }
 
@@ -102,14 +100,6 @@ export function logEnd(e: usize): void {
 // The host has taken everything.
 export function logReset(): void { setGlobal32(Global.LOG_LEN, 0); }
 
-const HEX: string = "0123456789ABCDEF";
-
-// RFC 3986 unreserved bytes stay as they are in URI-encoded keys; the rest become %XX.
-@inline export function uriUnreserved(c: u8): bool {
-  return (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a) ||
-    c == 0x2d || c == 0x2e || c == 0x5f || c == 0x7e;
-}
-
 // Keys in log lines are URI-encoded, as memcached's are.
 export function logKey(e: usize, p: usize, n: u32): void {
   for (let i: u32 = 0; i < n; i++) {
@@ -119,8 +109,8 @@ export function logKey(e: usize, p: usize, n: u32): void {
       continue;
     }
     logByte(e, 0x25);
-    logByte(e, <u8>HEX.charCodeAt(c >> 4));
-    logByte(e, <u8>HEX.charCodeAt(c & 15));
+    logByte(e, hexDigit(c >> 4));
+    logByte(e, hexDigit(c & 15));
   }
 }
 

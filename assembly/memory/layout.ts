@@ -7,39 +7,42 @@
 //               │ AssemblyScript static data   │ string literals, const tables (< STATE_BASE,
 //               │                              │ checked by init())
 //   STATE_BASE  ├──────────────────────────────┤ 64 KiB
-//               │ SETTINGS   Setting.COUNT×f64 │ written by the host before init()
+//               │ SETTINGS   Setting.COUNT×f64 │ written by the host before init() (abi/settings.ts)
 //               │ GLOBALS    Global.COUNT×u64  │ clock, CAS counter, memory and hash state
-//               │ STATS      Stat.COUNT×u64    │ global counters (stats.ts)
-//               │ SLABCLASS  64 × 64 B         │ slabs.ts
-//               │ LRUS       256 × 32 B        │ lru.ts, one per (class | lru<<6)
+//               │ STATS      Stat.COUNT×u64    │ global counters (counters/counters.ts)
+//               │ SLABCLASS  64 × 64 B         │ memory/slabs.ts
+//               │ LRUS       256 × 32 B        │ cache/lru.ts, one per (class | lru<<6)
 //               │ ITEMSTATS  256 × 160 B       │ per-LRU counters (`stats items`)
 //               │ CLASSSTATS 64 × 64 B         │ per-class op counters (`stats slabs`)
-//               │ CRAWLERS   256 × 64 B        │ crawler.ts pseudo-items, one per LRU
-//               │ CRAWLSTATE 64 × 32 B         │ crawler.ts schedule per class
-//               │ PAGEMAP    4096 × u8         │ owner of each 1 MiB page (slabs.ts)
+//               │ CRAWLERS   256 × 64 B        │ background/crawler.ts pseudo-items, one per LRU
+//               │ CRAWLSTATE 64 × 32 B         │ background/crawler.ts schedule per class
+//               │ PAGEMAP    4096 × u8         │ owner of each 1 MiB page (memory/slabs.ts)
 //               │ KEYBUF     256 B             │ key argument of the exported API
-//               │ RESULT     64 B              │ results of the exported API (result.ts)
-//               │ SCRATCH    64 B              │ per-call scratch
-//               │ HOSTSTATS  32 × u64          │ host_stats.ts, kept current by the host
+//               │ RESULT     64 B              │ results of the exported API (operations/result.ts)
+//               │ SCRATCH    64 B              │ per-command scratch (drawn below)
+//               │ HOSTSTATS  32 × u64          │ abi/host_stats.ts, kept current by the host
 //               │ HOST_VERSION 64 B            │ runtime name shown as `libevent`
-//               │ TOKENS     24 × 8 B          │ proto_text.ts tokenizer output
-//               │ META       512 B             │ proto_meta.ts parsed flags, decoded key
+//               │ TOKENS     24 × 8 B          │ protocols/tokens.ts tokenizer output
+//               │ META       512 B             │ protocols/meta.ts parsed flags, decoded key
 //               │ SETTINGS_DESC 4 KiB          │ how to print `stats settings` (host-written)
-//               │ AUTOMOVE   64 × 512 B        │ automove.ts sample windows per class
-//               │ BINPKT     64 B              │ proto_bin.ts: the packet being served
-//               │ UDP        64 B              │ udp.ts: datagram and framing state
-//               │ UDP_MARKS  8192 × u64        │ udp.ts: where each response object ends
-//               │ AUTHDB     16 KiB            │ auth.ts: the credentials file (-Y, -S)
-//   STATE_END   ├──────────────────────────────┤
-//               │ CONNS  (maxconns+1) × 32 B   │ conn.ts, per-connection protocol state (+1: UDP)
-//               │ INBUF      INBUF_SIZE        │ received bytes the host hands in
-//               │ OUTBUF     OUTBUF_SIZE       │ replies the host sends out
-//               │ VALBUF     item_size_max     │ value argument / large-value gather area
+//               │ AUTOMOVE   64 × 512 B        │ background/automove.ts sample windows per class
+//               │ BINPKT     64 B              │ protocols/binary.ts: the packet being served
+//               │ UDP        64 B              │ protocols/udp.ts: datagram and framing state
+//               │ UDP_MARKS  8192 × u64        │ protocols/udp.ts: where each response object ends
+//               │ AUTHDB     16 KiB            │ protocols/auth.ts: the credentials file (-Y, -S)
+//   STATE_END   ├──────────────────────────────┤ the rest is placed by index.ts init(), 64-aligned:
+//               │ CONNS  (maxconns+1) × 32 B   │ session/conn.ts records (+1: UDP's)
+//               │ INBUF      INBUF_SIZE        │ received bytes the host hands in (abi/limits.ts)
+//               │ OUTBUF     OUTBUF_SIZE       │ replies the host sends out (abi/limits.ts)
+//               │ PREFIXES   ~289 KiB          │ counters/prefixes.ts: `stats detail` table
+//               │ LOGBUF     256 KiB           │ logger/logger.ts: entries for watch and -vv
+//               │ VALBUF     item_size_max + 2 │ value argument / large-value gather area
 //   ARENA_BASE  ├──────────────────────────────┤ 1 MiB aligned
 //               │ slab pages and hash tables,  │ taken in 1 MiB pages at the frontier;
-//               │ 1 MiB each                   │ reserved in one grow at init()      
-//               └──────────────────────────────┘ ≤ memory cap (init() refuses a -m that cannot fit)
+//               │ 1 MiB each                   │ reserved in one grow at init()
+//               └──────────────────────────────┘ ≤ memory cap (memory/memlimit.ts)
 import { Setting } from "../abi/settings";
+import * as Limits from "../abi/limits";
 
 export const STATE_BASE: usize = 0x10000;
 
@@ -64,11 +67,13 @@ export enum Global {
   OUTBUF_SIZE,
   OUTBUF_LEN,           // bytes written into OUTBUF by the last call
   OUTBUF_SENT,          // of those, the ones memcached would have transmitted already (text get)
+  OUTBUF_CUT,           // lowest length OUTBUF was cut back to since UDP last framed it
   INBUF,                // address / size of the receive area
   INBUF_SIZE,
   CONNS,                // address of the connection table
   PROC_FLAGS,           // what the last process() call asks of the host (conn.ts)
   PROC_NEED,            // bytes the next process() call needs before it can progress
+  PROC_WATCH_MASK,      // with ProcFlag.WATCH: the LogType bits the new watcher asked for
   VALBUF,
   VALBUF_SIZE,
   HASHPOWER,            // log2 of the primary table's bucket count
@@ -129,15 +134,25 @@ export const PAGE_SIZE: usize = 1 << PAGE_SHIFT; // memcached's slab_page_size
 export const MAX_PAGES: u32 = 4096;              // 4 GiB / 1 MiB
 export const PAGEMAP: usize = CRAWLSTATE + <usize>MAX_CLASSES * CRAWLSTATE_SIZE;
 
-export const KEY_MAX_LENGTH: u32 = 250;
+export const KEY_MAX_LENGTH: u32 = <u32>Limits.KEY_MAX_LENGTH;
 export const KEYBUF: usize = PAGEMAP + <usize>MAX_PAGES;
 export const KEYBUF_SIZE: usize = 256;
 
 export const RESULT: usize = KEYBUF + KEYBUF_SIZE;
 export const RESULT_SIZE: usize = 64;
 
-export const SCRATCH: usize = RESULT + RESULT_SIZE;  // per-call scratch (number formatting)
+// SCRATCH: short-lived values of the command being served, one slot per use:
+//   0  DIGITS   24 B  a number as decimal text (incr/decr's counter, ma's reply, vivified counters)
+//  32  NUMBER   8 B   the last number the tokenizer parsed (u64, i64 or f64)
+//  40  NOREPLY  u8    the text command being served said `noreply`
+//  41  CREATED  u8    the meta fetch just served created (vivified) its item
+export const SCRATCH: usize = RESULT + RESULT_SIZE;
 export const SCRATCH_SIZE: usize = 64;
+export const SCRATCH_DIGITS: usize = SCRATCH;
+export const SCRATCH_DIGITS_SIZE: usize = 24;
+export const SCRATCH_NUMBER: usize = SCRATCH + 32;
+export const SCRATCH_NOREPLY: usize = SCRATCH + 40;
+export const SCRATCH_CREATED: usize = SCRATCH + 41;
 
 export const HOSTSTATS: usize = SCRATCH + SCRATCH_SIZE; // host_stats.ts slots
 export const HOSTSTATS_SIZE: usize = 32 * 8;
@@ -171,11 +186,10 @@ export const AUTHDB_SIZE: usize = 16384;
 
 export const STATE_END: usize = AUTHDB + AUTHDB_SIZE;
 
-// Room kept free in OUTBUF before any command: enough for every reply but a get's values.
-export const OUT_RESERVE: usize = 256 * 1024;
-// The receive area holds a whole storage command: its line and an item_size_max value.
-export const IO_MIN: usize = 1 << 20;
-export const LINE_ROOM: usize = 64 * 1024;
+// The sizes both sides of the ABI agree on (abi/limits.ts), typed for the core.
+export const OUT_RESERVE: usize = <usize>Limits.OUT_RESERVE;
+export const IO_MIN: usize = <usize>Limits.IO_MIN;
+export const LINE_ROOM: usize = <usize>Limits.LINE_ROOM;
 export const WASM_PAGE: usize = 65536;
 export const MEMORY_MAX: u64 = <u64>65536 * 65536; // 4 GiB: the most one wasm32 memory holds
 

@@ -4,11 +4,25 @@
 // per class (memcached lets every class have one whatever the limit), and the two hash tables
 // that exist at the end of the last expansion -m can cause. A limit whose cap cannot fit one
 // wasm32 memory is refused up front, so running out of address space is never a later trap.
-import { Global, global64, setGlobal64, setting, settingU32, SETTINGS, PAGE_SIZE, MEMORY_MAX, WASM_PAGE } from "./layout";
+import { Global, global64, setGlobal64, setting, settingU32, SETTINGS, PAGE_SIZE, PAGE_SHIFT, MEMORY_MAX, WASM_PAGE } from "./layout";
 import { Setting } from "../abi/settings";
 import { powerLargest, classPages, SLAB_GLOBAL_PAGE_POOL, poolTakePage, releasePages } from "./slabs";
-import { tablePages, HASHPOWER_DEFAULT, HASHPOWER_MAX } from "../cache/assoc";
-import { sizesBytes } from "../counters/sizes";
+
+// The hash table (cache/assoc.ts) lives in arena pages too, so its sizes are known here.
+export const HASHPOWER_DEFAULT: u32 = 16;
+export const HASHPOWER_MAX: u32 = 30;   // a 2^30 table is all of wasm32 memory
+export const BUCKET_SIZE: usize = 4;    // one u32 item address per bucket
+
+export function tablePages(hp: u32): u32 {
+  return <u32>(((<u64>1 << hp) * BUCKET_SIZE + PAGE_SIZE - 1) >> PAGE_SHIFT);
+}
+
+// The item size histogram (counters/sizes.ts): a u32 count per 32-byte bucket up to
+// item_size_max, taken from the arena the first time `stats sizes` tracking starts.
+export const SIZES_BUCKET_BYTES: u64 = 32;
+export function sizesBytes(): usize {
+  return (<usize>settingU32(Setting.ITEM_SIZE_MAX) / <usize>SIZES_BUCKET_BYTES + 1) * 4;
+}
 
 @inline function alignPage(v: u64): u64 { return (v + PAGE_SIZE - 1) & ~(<u64>PAGE_SIZE - 1); }
 @inline function alignWasmPage(v: u64): u64 { return (v + WASM_PAGE - 1) & ~(<u64>WASM_PAGE - 1); }

@@ -4,7 +4,7 @@
 // Slab class record (SLABCLASS + id × 64):
 //   0  size     u32  chunk size of the class
 //   4  perslab  u32  chunks per 1 MiB page
-//   8  slots    u32  free list head (chunks linked through IT_NEXT / IT_PREV, ITEM_SLABBED set)
+//   8  slots    u32  free list head
 //  12  sl_curr  u32  chunks on the free list
 //  16  slabs    u32  pages owned
 // Class 0 is the global page pool: `slots` heads a list of whole pages linked through their
@@ -18,7 +18,22 @@ import {
   Global, global32, setGlobal32, global64, setGlobal64, setting, settingU32, alignUp,
 } from "./layout";
 import { Setting } from "../abi/settings";
-import { IT_NEXT, IT_PREV, IT_FLAGS, IT_CLSID, ITEM_SLABBED } from "../cache/item";
+
+// A free chunk, on its class's free list:
+//
+//   0       4       8                       24    26   27
+//   ┌───────┬───────┬───────────────────────┬─────┬────┬───
+//   │ next  │ prev  │                       │flags│cls │
+//   └───────┴───────┴───────────────────────┴─────┴────┴───
+//
+// The fields sit where the item header (cache/item.ts) keeps its LRU links, flags and class, so
+// any chunk's flags and class read the same whether it is free, an item or a value chunk: the
+// page mover and the invariant checker walk pages that way. SLABBED is memcached's SLABBED.
+export const CHUNK_NEXT: usize = 0;
+export const CHUNK_PREV: usize = 4;
+export const CHUNK_FLAGS: usize = 24;
+export const CHUNK_CLSID: usize = 26;
+export const SLABBED: u16 = 4;
 
 const SC_SIZE: usize = 0;
 const SC_PERSLAB: usize = 4;
@@ -88,24 +103,24 @@ export function slabsClsid(size: usize): u32 {
 function freeListPush(id: u32, ptr: usize): void {
   const c = sc(id);
   const head = <usize>load<u32>(c, SC_SLOTS);
-  store<u32>(ptr, 0, IT_PREV);
-  store<u32>(ptr, <u32>head, IT_NEXT);
-  if (head) store<u32>(head, <u32>ptr, IT_PREV);
+  store<u32>(ptr, 0, CHUNK_PREV);
+  store<u32>(ptr, <u32>head, CHUNK_NEXT);
+  if (head) store<u32>(head, <u32>ptr, CHUNK_PREV);
   store<u32>(c, <u32>ptr, SC_SLOTS);
-  store<u16>(ptr, ITEM_SLABBED, IT_FLAGS);
-  store<u8>(ptr, <u8>id, IT_CLSID);
+  store<u16>(ptr, SLABBED, CHUNK_FLAGS);
+  store<u8>(ptr, <u8>id, CHUNK_CLSID);
   store<u32>(c, load<u32>(c, SC_SL_CURR) + 1, SC_SL_CURR);
 }
 
 // Removes a chunk from anywhere on its class's free list (the page mover needs this).
 export function freeListRemove(id: u32, ptr: usize): void {
   const c = sc(id);
-  const next = <usize>load<u32>(ptr, IT_NEXT);
-  const prev = <usize>load<u32>(ptr, IT_PREV);
-  if (prev) store<u32>(prev, <u32>next, IT_NEXT);
+  const next = <usize>load<u32>(ptr, CHUNK_NEXT);
+  const prev = <usize>load<u32>(ptr, CHUNK_PREV);
+  if (prev) store<u32>(prev, <u32>next, CHUNK_NEXT);
   else store<u32>(c, <u32>next, SC_SLOTS);
-  if (next) store<u32>(next, <u32>prev, IT_PREV);
-  store<u16>(ptr, 0, IT_FLAGS);
+  if (next) store<u32>(next, <u32>prev, CHUNK_PREV);
+  store<u16>(ptr, 0, CHUNK_FLAGS);
   store<u32>(c, load<u32>(c, SC_SL_CURR) - 1, SC_SL_CURR);
 }
 

@@ -1,69 +1,23 @@
 // incr / decr (memcached's do_add_delta): 64-bit unsigned counters kept as decimal text.
-import { settingOn, SCRATCH } from "../memory/layout";
-import { Setting } from "../abi/settings";
+import { SCRATCH_DIGITS } from "../memory/layout";
+import { strtoull, formatU64 } from "../util/numbers";
+import { ArithResult, StoreOp, StoreResult } from "../abi/results";
 import {
   itNbytes, itData, itClsid, itCas, itKey, itNkey, itClientFlags, itExptime, hasFlag, setCas,
   ITEM_CHUNKED,
 } from "../cache/item";
 import { hash } from "../util/hash";
-import { itemGet, itemAlloc, itemReplace, nextCas, pin } from "../cache/items";
+import { itemGet, itemAlloc, itemFree, itemReplace, itemNewCas, pin } from "../cache/items";
 import { itemUpdate } from "../cache/lru";
-import { sizesAdd, sizesRemove } from "../counters/sizes";
+import { valueWrite } from "../cache/chunk";
 import { Stat, statIncr, SlabStat, slabStatIncr } from "../counters/counters";
-import { setResultCas, setResultNumber } from "./result";
+import { setResultCas, setResultNumber, setResultItem } from "./result";
+import { storeItem } from "./storage";
 
-export enum ArithResult { OK = 0, NOT_FOUND = 1, NON_NUMERIC = 2, NO_MEMORY = 3, EXISTS = 4 }
 
 const SPACE: u8 = 0x20;
-const scratch = SCRATCH; // the parsed number, then its new decimal text (≤ 20 digits)
-
-// strtoull's whitespace (isspace in the C locale).
-@inline export function isSpace(c: u32): bool {
-  return c == 0x20 || (c >= 0x09 && c <= 0x0d);
-}
-
-// memcached's safe_strtoull on bytes with no terminator of their own: the end of the bytes
-// (or a NUL) ends the number as the "\r\n" memcached keeps after a value does. Stores the
-// number at `out`; false if it is not one.
-export function parseU64(p: usize, len: u32, out: usize): bool {
-  let i: u32 = 0;
-  while (i < len && isSpace(load<u8>(p + i))) i++;
-  let negative = false;
-  if (i < len && (load<u8>(p + i) == 0x2b || load<u8>(p + i) == 0x2d)) {
-    negative = load<u8>(p + i) == 0x2d;
-    i++;
-  }
-  const start = i;
-  let v: u64 = 0;
-  let overflow = false;
-  while (i < len) {
-    const c = <u32>load<u8>(p + i) - 0x30;
-    if (c > 9) break;
-    const next = v * 10 + c;
-    if (v > 1844674407370955161 || next < v * 10) overflow = true;
-    v = next;
-    i++;
-  }
-  if (i == start || overflow) return false;
-  if (i < len && load<u8>(p + i) != 0 && !isSpace(load<u8>(p + i))) return false;
-  if (negative) {
-    v = 0 - v;
-    // strtoull negates; memcached only rejects the '-' when the result looks negative.
-    if (<i64>v < 0) return false;
-  }
-  store<u64>(out, v);
-  return true;
-}
-
-// Writes v in decimal at dst; returns the length.
-export function formatU64(dst: usize, v: u64): u32 {
-  let n: u32 = 0;
-  let t = v;
-  do { n++; t /= 10; } while (t != 0);
-  let i = n;
-  do { store<u8>(dst + --i, <u8>(0x30 + <u32>(v % 10))); v /= 10; } while (v != 0);
-  return n;
-}
+// The counter's value is parsed into SCRATCH_DIGITS, then its new decimal text replaces it.
+const scratch = SCRATCH_DIGITS;
 
 export function countArithMiss(incr: bool): void {
   statIncr(incr ? Stat.INCR_MISSES : Stat.DECR_MISSES);
@@ -76,7 +30,7 @@ export function arithCommand(key: usize, nkey: u32, incr: bool, delta: u64, casI
   const len = itNbytes(it);
   if (len == 0 || hasFlag(it, ITEM_CHUNKED)) return ArithResult.NON_NUMERIC;
   if (casIn != 0 && itCas(it) != casIn) return ArithResult.EXISTS;
-  if (!parseU64(itData(it), len, scratch)) return ArithResult.NON_NUMERIC;
+  if (!strtoull(itData(it), len, scratch)) return ArithResult.NON_NUMERIC;
   let value = load<u64>(scratch);
   if (incr) value += delta;
   else value = delta > value ? 0 : value - delta;
@@ -85,14 +39,12 @@ export function arithCommand(key: usize, nkey: u32, incr: bool, delta: u64, casI
   setResultNumber(value);
   if (digits <= len) {
     // In place, right-padded with spaces: the length (and the item) stay.
-    // The size histogram tells tracked items by CAS: take the item out and back in.
-    sizesRemove(it);
-    setCas(it, settingOn(Setting.USE_CAS) ? nextCas() : 0);
-    sizesAdd(it);
+    itemNewCas(it);
     memory.copy(itData(it), scratch, digits);
     memory.fill(itData(it) + digits, SPACE, len - digits);
     itemUpdate(it);
     setResultCas(itCas(it));
+    setResultItem(it, false);
     return ArithResult.OK;
   }
   pin(it);
@@ -102,6 +54,25 @@ export function arithCommand(key: usize, nkey: u32, incr: bool, delta: u64, casI
   memory.copy(itData(fresh), scratch, digits);
   itemReplace(it, fresh, hv);
   setResultCas(itCas(fresh));
+  setResultItem(fresh, true);
   return ArithResult.OK;
+}
+
+// A missed counter created holding `initial` (the delta not applied), as an add: the binary
+// protocol's incr/decr with an expiration other than 0xffffffff, and meta's ma with N. It is
+// not a storage command: memcached counts cmd_set only for data blocks read from a client.
+// STORED leaves the new item in RESULT; NO_MEMORY or NOT_STORED (someone added it first).
+export function createCounter(key: usize, nkey: u32, initial: u64, exptimeRel: u32): StoreResult {
+  const digits = formatU64(scratch, initial);
+  const it = itemAlloc(key, nkey, 0, exptimeRel, digits);
+  if (!it) return StoreResult.NO_MEMORY;
+  setCas(it, 0);
+  valueWrite(it, 0, scratch, digits);
+  if (storeItem(it, StoreOp.ADD, hash(key, nkey), false) != StoreResult.STORED) {
+    itemFree(it);
+    return StoreResult.NOT_STORED;
+  }
+  setResultItem(it, false);
+  return StoreResult.STORED;
 }
 

@@ -1,25 +1,26 @@
-// The RESULT block: the fixed place where operations leave what they found, and where the
-// exported API takes its 64-bit arguments (an i64 crossing to JS would become a BigInt).
-//
-//   0  cas       u64   in: CAS to compare (cas command, 0 = none); out: CAS of the item
-//   8  flags     u32   out: client flags
-//  12  len       u32   out: value length
-//  16  value     u32   out: address of the value bytes (item memory, or VALBUF if chunked)
-//  24  number    u64   in: incr/decr delta; out: the new counter value
+// The RESULT block: where operations leave what they found and where the exported API takes
+// its 64-bit arguments. The offsets are the ABI's (abi/results.ts draws the block); two more
+// slots, past the host's, tell incr/decr's callers which item now holds the counter:
+//  32  item      u32   the item holding the counter after incr/decr or createCounter
+//  36  replaced  u8    the number outgrew its item: a new item took its place
 import { RESULT } from "../memory/layout";
+import { ResultOffset } from "../abi/results";
 
-export const R_CAS: usize = 0;
-export const R_FLAGS: usize = 8;
-export const R_LEN: usize = 12;
-export const R_VALUE: usize = 16;
-export const R_NUMBER: usize = 24;
+const R_ITEM: usize = 32;
+const R_REPLACED: usize = 36;
 
-@inline export function resultCas(): u64 { return load<u64>(RESULT, R_CAS); }
-@inline export function setResultCas(v: u64): void { store<u64>(RESULT, v, R_CAS); }
-@inline export function resultNumber(): u64 { return load<u64>(RESULT, R_NUMBER); }
-@inline export function setResultNumber(v: u64): void { store<u64>(RESULT, v, R_NUMBER); }
+@inline export function resultCas(): u64 { return load<u64>(RESULT, ResultOffset.CAS); }
+@inline export function setResultCas(v: u64): void { store<u64>(RESULT, v, ResultOffset.CAS); }
+@inline export function resultNumber(): u64 { return load<u64>(RESULT, ResultOffset.NUMBER); }
+@inline export function setResultNumber(v: u64): void { store<u64>(RESULT, v, ResultOffset.NUMBER); }
 @inline export function setResultValue(addr: usize, len: u32, flags: u32): void {
-  store<u32>(RESULT, <u32>addr, R_VALUE);
-  store<u32>(RESULT, len, R_LEN);
-  store<u32>(RESULT, flags, R_FLAGS);
+  store<u32>(RESULT, <u32>addr, ResultOffset.VALUE);
+  store<u32>(RESULT, len, ResultOffset.LEN);
+  store<u32>(RESULT, flags, ResultOffset.FLAGS);
+}
+@inline export function resultItem(): usize { return load<u32>(RESULT, R_ITEM); }
+@inline export function resultReplaced(): bool { return load<u8>(RESULT, R_REPLACED) != 0; }
+@inline export function setResultItem(it: usize, replaced: bool): void {
+  store<u32>(RESULT, <u32>it, R_ITEM);
+  store<u8>(RESULT, replaced ? 1 : 0, R_REPLACED);
 }

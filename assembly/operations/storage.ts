@@ -1,39 +1,34 @@
 // Storage commands: set / add / replace / append / prepend / cas (memcached's
 // process_update_command, complete_nread and do_store_item).
+import { LogType } from "../abi/log";
+import { StoreOp, StoreResult } from "../abi/results";
 import {
   itCas, itClsid, itNbytes, itNkey, itKey, itExptime, itClientFlags, hasFlag, addFlag,
-  ITEM_STALE, ITEM_TOKEN_SENT, setExptime, setCas,
+  ITEM_STALE, ITEM_TOKEN_SENT, ITEM_KEY_BINARY, setExptime, setCas,
 } from "../cache/item";
 import { hash } from "../util/hash";
-import { realtime } from "../cache/clock";
 import { pin, itemAlloc, itemFree, itemGet, itemLink, itemReplace, itemUnlink, itemSizeOk, logItemEnd } from "../cache/items";
 import { itemUpdate } from "../cache/lru";
 import { valueWrite, valueCopy } from "../cache/chunk";
 import { Stat, statIncr, SlabStat, slabStatIncr } from "../counters/counters";
 import { setResultCas } from "./result";
-import { LogType, logWanted, logBegin, logStr, logKey, logU64 } from "../logger/logger";
+import { logWanted, logBegin, logStr, logKey, logU64 } from "../logger/logger";
 import { currentTime } from "../cache/clock";
 
-export enum StoreOp { SET = 1, ADD = 2, REPLACE = 3, APPEND = 4, PREPEND = 5, CAS = 6 }
+export { itemSizeOk } from "../cache/items";
 
-export enum StoreResult { STORED = 0, NOT_STORED = 1, EXISTS = 2, NOT_FOUND = 3, TOO_LARGE = 4, NO_MEMORY = 5, BAD_DATA = 6 }
+// How a storage command's data block arrived and what the new item carries besides its value.
+export const STORE_BAD_DATA: u32 = 1;   // the block did not end in "\r\n": memcached still
+                                        // allocates and counts the set, then stores nothing
+export const STORE_CAS_STALE: u32 = 2;  // meta's I: a lower CAS stores the value, marked stale
+export const STORE_KEY_BINARY: u32 = 4; // meta's b: the key was given in base64
 
-// A whole storage command: `value` holds nbytes of data; `valid` is false when the data block
-// did not end in "\r\n" (memcached still allocates and counts the set, then stores nothing).
-// `casIn` is the cas command's unique (0 otherwise). On STORED the new CAS is in RESULT.
-// `casStale` is meta's I flag: a lower CAS stores the value but marks it stale.
+// A whole storage command: `value` holds nbytes of data, `exptimeRel` is already relative
+// (clock.ts realtime()), `casIn` is the cas command's unique (0 otherwise), `opts` the STORE_*
+// bits. On STORED the new CAS is in RESULT.
 export function storeCommand(
-  op: StoreOp, key: usize, nkey: u32, clientFlags: u32, exptime: i64,
-  value: usize, nbytes: u32, casIn: u64, casStale: bool, valid: bool,
-): StoreResult {
-  return storeCommandRel(op, key, nkey, clientFlags, realtime(exptime), value, nbytes, casIn, casStale, valid, 0);
-}
-
-// The same with the exptime already relative (meta commands convert while parsing flags);
-// `itemFlags` are extra it_flags for the new item (ITEM_KEY_BINARY from meta's b flag).
-export function storeCommandRel(
   op: StoreOp, key: usize, nkey: u32, clientFlags: u32, exptimeRel: u32,
-  value: usize, nbytes: u32, casIn: u64, casStale: bool, valid: bool, itemFlags: u16,
+  value: usize, nbytes: u32, casIn: u64, opts: u32,
 ): StoreResult {
   const hv = hash(key, nkey);
   if (!itemSizeOk(nkey, clientFlags, nbytes)) {
@@ -50,14 +45,14 @@ export function storeCommandRel(
     return StoreResult.NO_MEMORY;
   }
   slabStatIncr(itClsid(it), SlabStat.SET_CMDS);
-  if (itemFlags) addFlag(it, itemFlags);
-  if (!valid) {
+  if (opts & STORE_KEY_BINARY) addFlag(it, ITEM_KEY_BINARY);
+  if (opts & STORE_BAD_DATA) {
     itemFree(it);
     return StoreResult.BAD_DATA;
   }
   valueWrite(it, 0, value, nbytes);
   setCas(it, casIn);
-  const res = storeItem(it, op, hv, casStale);
+  const res = storeItem(it, op, hv, (opts & STORE_CAS_STALE) != 0);
   if (res != StoreResult.STORED) {
     logStore(key, nkey, res, op, it);
     itemFree(it);
@@ -90,7 +85,7 @@ export function deleteStaleKey(key: usize, nkey: u32): void {
 }
 
 // A failed set must not leave the previous value readable.
-export function deleteStale(key: usize, nkey: u32, hv: u32): void {
+function deleteStale(key: usize, nkey: u32, hv: u32): void {
   const old = itemGet(key, nkey, hv, false);
   if (old) itemUnlink(old, hv);
 }

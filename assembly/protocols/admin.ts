@@ -1,33 +1,21 @@
-// Operator commands of the text protocol: lru_crawler, lru, slabs, and the stats families
-// that are not plain counters (cachedump). memcached's proto_text.c handles the same words.
-import { SETTINGS, settingOn } from "../memory/layout";
-import { processStarted } from "../cache/clock";
+// Operator commands of the text protocol: lru_crawler, lru, slabs, watch, and the stats
+// families that take arguments (cachedump). memcached's proto_text.c handles the same words.
+import { settingOn, setSetting, Global, global32, setGlobal32 } from "../memory/layout";
 import { Setting } from "../abi/settings";
-import { tokAt, tokLen, tokIs, tokStrtol, tokStrtoul, numI32, numU32, cStrto, cStrtod, numF64 } from "./tokens";
-import { reply, setNoreplyMaybe, error, clientError, procFlag, EXEC_STOP_AFTER } from "./text";
-import { crawlerStart, crawlerStartMetadump, CrawlStart } from "../background/crawler";
-import { connAddr, setConnDumping, PF_AGAIN, PF_WATCH } from "../session/conn";
-import { Global, global32, setGlobal32 } from "../memory/layout";
-import { LogType } from "../logger/logger";
-
-// Watch types the host serves itself (connection events) or that never fire here.
-const WATCH_CONNEVENTS: u32 = 8;
-const WATCH_QUIET: u32 = 16;
-import { lruHead } from "../cache/lru";
-import { itNext, itNkey, itKey, itNbytes, itExptime, hasFlag, ITEM_KEY_BINARY, ITEM_CRAWLER, COLD_LRU } from "../cache/item";
-import { outStr, outBytes, outU64, outCrlf, outFree, outLen } from "../session/output";
-import { slabsReassign, ReassignResult } from "../background/slab_mover";
+import { ProcFlag } from "../abi/proc_flags";
+import { LogType } from "../abi/log";
+import { CrawlStart } from "../abi/results";
+import { crawlerStart, crawlerStartMetadump, slabsReassign, ReassignResult } from "../operations/admin";
+import { outLen } from "../session/output";
+import { connAddr, setConnDumping } from "../session/conn";
+import { procFlag } from "../session/call";
+import { renderCachedump } from "../stats/cachedump";
+import { tokAt, tokLen, tokIs, tokStrtol, tokStrtoul, tokStrtod, numI32, numU32, numF64, parseUnsigned } from "./tokens";
+import { reply, setNoreplyMaybe, error, clientError, EXEC_STOP_AFTER } from "./replies";
 
 const MAX_CLASS_ID: u32 = 63;          // MAX_NUMBER_OF_SLAB_CLASSES - 1
 const CRAWLER_SLEEP_MAX: u32 = 1000000;
 const LRU_PCT_MAX: u32 = 80;
-const CACHEDUMP_MAX: u32 = 2 * 1024 * 1024;
-const END_LEN: u32 = 5;
-const ITEM_LINE_MAX: u32 = 5 + 250 + 2 + 10 + 4 + 20 + 4; // "ITEM k [n b; t s]\r\n"
-
-@inline function setSetting(id: Setting, v: f64): void {
-  store<f64>(SETTINGS + (<usize>id << 3), v);
-}
 
 // ── lru_crawler ────────────────────────────────────────────────────────────────────────
 
@@ -65,14 +53,16 @@ export function execLruCrawler(ntokens: u32): i64 {
 
 // "all" or a comma list of class ids, as a bit set; BADCLASS for an id outside 1..63.
 const BAD_CLASS_LIST: u64 = 0;
+const ALL_CLASSES: u64 = u64.MAX_VALUE & ~1; // bits 1..63
+const COMMA: u8 = 0x2c;
 function classList(p: usize, len: u32): u64 {
-  if (len == 3 && load<u8>(p) == 0x61 && load<u16>(p, 1) == 0x6c6c) return u64.MAX_VALUE & ~1; // "all"
+  if (len == 3 && load<u8>(p) == 0x61 && load<u16>(p, 1) == 0x6c6c) return ALL_CLASSES; // "all"
   let mask: u64 = 0;
   let start: u32 = 0;
   for (let i: u32 = 0; i <= len; i++) {
-    if (i < len && load<u8>(p + i) != 0x2c) continue;
+    if (i < len && load<u8>(p + i) != COMMA) continue;
     if (i == start) { start = i + 1; continue; } // strtok skips empty fields
-    if (!cStrtoulPart(p + start, i - start)) return BAD_CLASS_LIST;
+    if (!parseUnsigned(p + start, i - start)) return BAD_CLASS_LIST;
     const id = numU32();
     if (id < 1 || id > MAX_CLASS_ID) return BAD_CLASS_LIST;
     mask |= <u64>1 << id;
@@ -81,7 +71,6 @@ function classList(p: usize, len: u32): u64 {
   return mask;
 }
 
-@inline function cStrtoulPart(p: usize, len: u32): bool { return cStrto(p, len, true); }
 
 function crawlCommand(): i64 {
   if (!settingOn(Setting.LRU_CRAWLER)) {
@@ -115,7 +104,7 @@ function metadumpCommand(): i64 {
     return 0;
   }
   const hashOrder = tokIs(2, "hash"); // listed through the LRUs as well: every item once
-  const mask = hashOrder ? u64.MAX_VALUE & ~1 : classList(tokAt(2), tokLen(2));
+  const mask = hashOrder ? ALL_CLASSES : classList(tokAt(2), tokLen(2));
   if (mask == BAD_CLASS_LIST) {
     reply("BADCLASS invalid class id");
     return 0;
@@ -125,7 +114,7 @@ function metadumpCommand(): i64 {
     case CrawlStart.OK:
       // The dump streams from the next process() calls; the host keeps calling while it asks.
       setConnDumping(connAddr(conn), true);
-      procFlag(PF_AGAIN);
+      procFlag(ProcFlag.AGAIN);
       return EXEC_STOP_AFTER;
     case CrawlStart.BUSY: reply("BUSY currently processing crawler request"); break;
     default: reply("NOTSTARTED no items to crawl");
@@ -163,9 +152,9 @@ function lruTune(): i64 {
   const hot = numU32();
   if (!tokStrtoul(3)) return error();
   const warm = numU32();
-  if (!cStrtod(tokAt(4), tokLen(4))) return error();
+  if (!tokStrtod(4)) return error();
   const hotFactor = numF64();
-  if (!cStrtod(tokAt(5), tokLen(5))) return error();
+  if (!tokStrtod(5)) return error();
   const warmFactor = numF64();
   if (<u64>hot + <u64>warm > LRU_PCT_MAX) {
     reply("ERROR hot and warm pcts must not exceed 80");
@@ -207,7 +196,7 @@ export function execSlabs(ntokens: u32): i64 {
   if (ntokens >= 4 && tokIs(1, "automove")) {
     setNoreplyMaybe(ntokens);
     if (tokIs(2, "ratio")) {
-      if (ntokens < 5 || !cStrtod(tokAt(3), tokLen(3))) return error();
+      if (ntokens < 5 || !tokStrtod(3)) return error();
       setSetting(Setting.SLAB_AUTOMOVE_RATIO, numF64());
     } else {
       if (!tokStrtoul(2)) return clientError();
@@ -241,44 +230,13 @@ export function execCachedump(ntokens: u32): i64 {
     reply("CLIENT_ERROR Illegal slab id");
     return 0;
   }
-  const budget = min<u32>(CACHEDUMP_MAX, outFree() - END_LEN);
-  let used: u32 = 0;
-  let shown: u32 = 0;
-  let it = lruHead(id | COLD_LRU);
-  while (it && (limit == 0 || shown < limit) && used + ITEM_LINE_MAX <= budget) {
-    if (!hasFlag(it, ITEM_CRAWLER) && !hasFlag(it, ITEM_KEY_BINARY)) {
-      const start = outLen();
-      outStr("ITEM ");
-      outBytes(itKey(it), keyUntilNul(it));
-      outStr(" [");
-      outU64(itNbytes(it));
-      outStr(" b; ");
-      const exptime = itExptime(it);
-      outU64(exptime == 0 ? 0 : <u64>exptime + processStarted());
-      outStr(" s]");
-      outCrlf();
-      used += outLen() - start;
-      shown++;
-    }
-    it = itNext(it);
-  }
-  outStr("END");
-  outCrlf();
+  renderCachedump(id, limit);
   return 0;
 }
 
-// memcached prints the key with %s: a NUL byte ends it.
-function keyUntilNul(it: usize): u32 {
-  const k = itKey(it);
-  const n = itNkey(it);
-  for (let i: u32 = 0; i < n; i++) if (load<u8>(k + i) == 0) return i;
-  return n;
-}
-
-
 // ── watch ──────────────────────────────────────────────────────────────────────────────
 // The connection becomes a log watcher: the core answers OK and hands the host the event
-// types (PF_WATCH, bits in PROC_NEED); from then on the host streams log lines to it.
+// types (ProcFlag.WATCH, procWatchMask()); from then on the host streams log lines to it.
 
 export function execWatch(ntokens: u32): i64 {
   setNoreplyMaybe(ntokens);
@@ -297,8 +255,8 @@ export function execWatch(ntokens: u32): i64 {
     mask |= bit;
   }
   reply("OK");
-  procFlag(PF_WATCH);
-  setGlobal32(Global.PROC_NEED, mask);
+  procFlag(ProcFlag.WATCH);
+  setGlobal32(Global.PROC_WATCH_MASK, mask);
   return EXEC_STOP_AFTER;
 }
 
@@ -307,8 +265,8 @@ function watchType(i: u32): u32 {
   if (tokIs(i, "fetchers")) return LogType.FETCHERS;
   if (tokIs(i, "mutations")) return LogType.MUTATIONS;
   if (tokIs(i, "evictions")) return LogType.EVICTIONS;
-  if (tokIs(i, "connevents")) return WATCH_CONNEVENTS;
+  if (tokIs(i, "connevents")) return LogType.CONNEVENTS;
   if (tokIs(i, "rawcmds") || tokIs(i, "sysevents") || tokIs(i, "proxyreqs") ||
-      tokIs(i, "proxyevents") || tokIs(i, "proxyuser")) return WATCH_QUIET;
+      tokIs(i, "proxyevents") || tokIs(i, "proxyuser")) return LogType.QUIET;
   return 0;
 }

@@ -9,14 +9,12 @@
 // AUTHDB:
 //   0  len   u32   bytes of the file held
 //   4  file        `user:password\n` lines, as read
+import { ProcFlag } from "../abi/proc_flags";
 import { AUTHDB, AUTHDB_SIZE, Global, global32, setGlobal32 } from "../memory/layout";
 import { tokenize, tokAt, tokLen, tokIs, tokStrtoul, numU32 } from "./tokens";
 import { outTruncate, outLen, outLine } from "../session/output";
 import { Stat, statIncr } from "../counters/counters";
-import {
-  connAuth, setConnAuth, connLogin, setConnLogin, AUTH_OK, AUTH_LOGIN_DATA, AUTH_SASL_STEP,
-  PF_NEED_MORE, PF_CLOSE_NOW,
-} from "../session/conn";
+import { connAuth, setConnAuth, connLogin, setConnLogin, AUTH_OK, AUTH_LOGIN_DATA, AUTH_SASL_STEP } from "../session/conn";
 
 const DB_LEN: usize = 0;
 const DB_FILE: usize = 4;
@@ -112,7 +110,7 @@ function procFlag(f: u32): void {
 }
 
 function needMore(consumed: u32, need: u32): u32 {
-  procFlag(PF_NEED_MORE);
+  procFlag(ProcFlag.NEED_MORE);
   setGlobal32(Global.PROC_NEED, need);
   return consumed;
 }
@@ -138,7 +136,7 @@ export function processLogin(c: usize, base: usize, len: u32): u32 {
     }
     const need = connLogin(c);
     if (need > global32(Global.INBUF_SIZE)) {
-      procFlag(PF_CLOSE_NOW);
+      procFlag(ProcFlag.CLOSE_NOW);
       return pos;
     }
     if (len - pos < need) return needMore(pos, need);
@@ -156,7 +154,7 @@ function loginLine(c: usize, p: usize, avail: u32, start: u32): i64 {
   }
   const nl = lineEnd(p, p + avail);
   if (nl == p + avail) {
-    if (avail > LOGIN_LINE_MAX) procFlag(PF_CLOSE_NOW);
+    if (avail > LOGIN_LINE_MAX) procFlag(ProcFlag.CLOSE_NOW);
     else needMore(0, avail + 1);
     return -1;
   }

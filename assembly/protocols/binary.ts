@@ -18,34 +18,34 @@
 //    extras (extlen) │ key (key length) │ value (the rest of the body)
 //
 // Framing follows memcached: the header, extras and key must be buffered before a packet is
-// looked at (PF_NEED_MORE asks for exactly that much); the value of a storage or SASL packet is
+// looked at (ProcFlag.NEED_MORE asks for exactly that much); the value of a storage or SASL packet is
 // waited for whole, so a large value is parsed once. Other opcodes consume header, extras and key
 // only, and memcached reads any value bytes they carry as the next packet: so do we.
 // Validation failures answer EINVAL and close the connection; unknown opcodes answer
 // UNKNOWN_COMMAND and skip `body length` bytes counted from after the key, as memcached does.
-import { commandGate, countServed, GATE_STOP } from "../session/conn";
-import {
-  BINPKT, KEY_MAX_LENGTH, OUT_RESERVE, Global, global32, setGlobal32, settingOn, settingU32, setSetting,
-} from "../memory/layout";
+import { ProcFlag } from "../abi/proc_flags";
+import { BINPKT, Global, global32, settingOn, settingU32, setSetting, KEY_MAX_LENGTH } from "../memory/layout";
 import { Setting } from "../abi/settings";
-import { itKey, itNbytes, itClientFlags, itCas, itData, hasFlag, setCas, ITEM_CHUNKED } from "../cache/item";
-import { valueRead, valueWrite } from "../cache/chunk";
-import { hash } from "../util/hash";
-import { realtime } from "../cache/clock";
-import { itemAlloc, itemFree, itemSizeOk } from "../cache/items";
-import { getCommand, deleteIfCas, DeleteResult, flushCommand } from "../operations/retrieval";
-import { storeCommand, storeItem, StoreOp, StoreResult, deleteStaleKey, logStore } from "../operations/storage";
-import { arithCommand, ArithResult, countArithMiss, formatU64 } from "../operations/arith";
+import { ProcFlag } from "../abi/proc_flags";
+import { StoreOp, StoreResult, ArithResult } from "../abi/results";
+import { MEMCACHED_VERSION } from "../abi/version";
+import { itKey, itNbytes, itClientFlags, itCas, realtime, valueCopyOut } from "../operations/item_view";
+import { getCommand } from "../operations/retrieval";
+import { deleteIfCas, DeleteResult } from "../operations/delete";
+import { flushCommand } from "../operations/flush";
+import { storeCommand, deleteStaleKey, logStore, itemSizeOk } from "../operations/storage";
+import { arithCommand, countArithMiss, createCounter } from "../operations/arith";
+import { sizesEnableNow, sizesDisable } from "../operations/admin";
 import { resultCas, resultNumber } from "../operations/result";
 import { Stat, statIncr, statsReset } from "../counters/counters";
-import { renderStats, StatsGroup } from "../stats/stats_text";
-import { sizesRender, sizesEnable, sizesDisable } from "../counters/sizes";
-import { nextCas } from "../cache/items";
-import { prefixRecordGet, prefixRecordSet, prefixRecordDelete, prefixDump } from "../counters/prefixes";
+import { prefixRecordGet, prefixRecordSet, prefixRecordDelete } from "../counters/prefixes";
 import { outReserve, outBytes, outStr, outLen, outFree, outSize, outAt, outTruncate } from "../session/output";
-import {
-  PF_CLOSE, PF_CLOSE_NOW, PF_NEED_MORE, PF_AGAIN, PF_YIELD, PF_SWALLOW, connSwallow, setConnSwallow,
-} from "../session/conn";
+import { connSwallow, setConnSwallow, countServed } from "../session/conn";
+import { commandGate, GATE_STOP } from "../session/gate";
+import { procFlag, needBytes } from "../session/call";
+import { renderStats, StatsGroup } from "../stats/render";
+import { renderSizes } from "../stats/sizes";
+import { renderDetailDump } from "../stats/detail";
 import { authenticated, saslAuthenticate, saslLogout, SaslResult, SASL_MECHS } from "./auth";
 import { udpRespEnd, udpFlushAfter } from "./udp";
 
@@ -53,7 +53,6 @@ export const REQUEST_MAGIC: u8 = 0x80;
 const RESPONSE_MAGIC: u8 = 0x81;
 const RAW_BYTES: u8 = 0;
 const HEADER_LEN: u32 = 24;
-const VERSION = "1.6.18";
 
 // protocol_binary.h opcodes memcached 1.6.18 serves. Every other value, VERBOSITY (0x1b) and
 // the range commands included, is answered UNKNOWN_COMMAND, as memcached answers it.
@@ -83,7 +82,7 @@ const ARITH_NO_CREATE: u32 = 0xffffffff; // expiration that makes a missed incr 
 const SASL_MECH_MAX: u32 = 32; // memcached's MAX_SASL_MECH_LEN
 
 // execPacket results besides "value bytes consumed".
-const BIN_NEED_MORE: i64 = -1; // the packet's value is still arriving (PF_NEED_MORE set)
+const BIN_NEED_MORE: i64 = -1; // the packet's value is still arriving (ProcFlag.NEED_MORE set)
 const BIN_AGAIN: i64 = -2;     // not enough OUTBUF for the reply: send, then call again
 
 // BINPKT: the packet being served.
@@ -93,7 +92,7 @@ const BIN_AGAIN: i64 = -2;     // not enough OUTBUF for the reply: send, then ca
 //   8  opaque   u32   as received
 //  16  cas      u64   the request's CAS
 //  24  respCas  u64   the CAS the response header carries (memcached's c->cas)
-//  32  digits   24 B  scratch for a number as text
+//  32  counter  u64   an incr/decr reply's value, big-endian
 //  56  sentTo   u32   OUTBUF length at the last point memcached would have transmitted
 const P_OPCODE: usize = BINPKT;
 const P_QUIET: usize = BINPKT + 1;
@@ -101,7 +100,7 @@ const P_CONN: usize = BINPKT + 4;
 const P_OPAQUE: usize = BINPKT + 8;
 const P_CAS: usize = BINPKT + 16;
 const P_RESP_CAS: usize = BINPKT + 24;
-const P_DIGITS: usize = BINPKT + 32;
+const P_COUNTER: usize = BINPKT + 32;
 const P_SENT_TO: usize = BINPKT + 56;
 
 @inline function quiet(): bool { return load<u8>(P_QUIET) != 0; }
@@ -112,13 +111,8 @@ const P_SENT_TO: usize = BINPKT + 56;
 @inline function be32(p: usize): u32 { return bswap<u32>(load<u32>(p)); }
 @inline function be64(p: usize): u64 { return bswap<u64>(load<u64>(p)); }
 
-function procFlag(f: u32): void {
-  setGlobal32(Global.PROC_FLAGS, global32(Global.PROC_FLAGS) | f);
-}
-
 function needMore(base: usize, pos: usize, need: u32): u32 {
-  procFlag(PF_NEED_MORE);
-  setGlobal32(Global.PROC_NEED, need);
+  needBytes(need);
   return <u32>(pos - base);
 }
 
@@ -142,7 +136,7 @@ export function processBinary(c: usize, base: usize, len: u32): u32 {
     // transmitted go out.
     if (load<u8>(pos) != REQUEST_MAGIC) {
       outTruncate(load<u32>(P_SENT_TO));
-      procFlag(PF_CLOSE);
+      procFlag(ProcFlag.CLOSE);
       break;
     }
     const headLen = HEADER_LEN + <u32>load<u8>(pos, 4) + be16(pos + 2);
@@ -153,10 +147,10 @@ export function processBinary(c: usize, base: usize, len: u32): u32 {
     pos += <usize>headLen + <usize>r;
     countServed(c);
     udpRespEnd(false);
-    if (global32(Global.PROC_FLAGS) & (PF_CLOSE | PF_CLOSE_NOW)) break;
+    if (global32(Global.PROC_FLAGS) & (ProcFlag.CLOSE | ProcFlag.CLOSE_NOW)) break;
   }
   // As for text: replies wait until a refused value has been read and dropped.
-  if (connSwallow(c)) procFlag(PF_SWALLOW);
+  if (connSwallow(c)) procFlag(ProcFlag.SWALLOW);
   return <u32>(pos - base);
 }
 
@@ -209,7 +203,7 @@ function execPacket(c: usize, p: usize, dataAvail: u32): i64 {
   const valueLen = bodylen - keylen - extlen;
   const bare = extlen == 0 && keylen == 0 && bodylen == 0;
   switch (cmd) {
-    case Op.VERSION: return bare ? respondText(VERSION) : closeWith(Status.EINVAL);
+    case Op.VERSION: return bare ? respondText(MEMCACHED_VERSION) : closeWith(Status.EINVAL);
     case Op.NOOP: return bare ? noop() : closeWith(Status.EINVAL);
     case Op.QUIT: return bare ? quit() : closeWith(Status.EINVAL);
     case Op.FLUSH:
@@ -312,7 +306,7 @@ function fail(status: Status, skip: u32, dataAvail: u32): i64 {
 // The error, then close once it is sent (protocol violations, unauthenticated commands).
 function closeWith(status: Status): i64 {
   fail(status, 0, 0);
-  procFlag(PF_CLOSE);
+  procFlag(ProcFlag.CLOSE);
   return 0;
 }
 
@@ -334,7 +328,7 @@ function noop(): i64 {
 function quit(): i64 {
   respond(0, 0);
   transmitPoint();
-  procFlag(PF_CLOSE);
+  procFlag(ProcFlag.CLOSE);
   return 0;
 }
 
@@ -354,15 +348,14 @@ function update(cmd: u32, key: usize, nkey: u32, flags: u32, exptime: u32, vlen:
     : cmd == Op.APPEND ? StoreOp.APPEND : StoreOp.PREPEND;
   if (dataAvail < vlen) {
     if (!itemSizeOk(nkey, flags, vlen)) return tooLarge(op, key, nkey, vlen, dataAvail);
-    procFlag(PF_NEED_MORE);
-    setGlobal32(Global.PROC_NEED, HEADER_LEN + bodylen);
+    needBytes(HEADER_LEN + bodylen);
     return BIN_NEED_MORE;
   }
   if (!itemSizeOk(nkey, flags, vlen)) return tooLarge(op, key, nkey, vlen, dataAvail);
   prefixRecordSet(key, nkey); // once, now that the packet will not be parsed again
   const casIn = requestCas();
   if (casIn != 0 && op <= StoreOp.REPLACE) op = StoreOp.CAS;
-  const r = storeCommand(op, key, nkey, flags, <i64>exptime, key + nkey, vlen, casIn, false, true);
+  const r = storeCommand(op, key, nkey, flags, realtime(<i64>exptime), key + nkey, vlen, casIn, 0);
   if (r == StoreResult.STORED) {
     setRespCas(resultCas());
     respond(0, 0);
@@ -395,7 +388,7 @@ function retrieve(cmd: u32, key: usize, nkey: u32, exptime: u32): i64 {
   const touch = cmd == Op.TOUCH || cmd == Op.GAT || cmd == Op.GATK;
   const withKey = cmd == Op.GETK || cmd == Op.GATK;
   if (outFree() < settingU32(Setting.ITEM_SIZE_MAX) + HEADER_LEN + FLAGS_LEN + KEY_MAX_LENGTH) {
-    procFlag(PF_AGAIN);
+    procFlag(ProcFlag.AGAIN);
     return BIN_AGAIN;
   }
   const it = getCommand(key, nkey, touch, <i64>exptime);
@@ -422,9 +415,7 @@ function hit(it: usize, withValue: bool, nkey: u32): void {
   outBytes(itKey(it), nkey);
   if (!nbytes) return;
   const dst = outReserve(nbytes);
-  if (!dst) return;
-  if (hasFlag(it, ITEM_CHUNKED)) valueRead(it, dst);
-  else memory.copy(dst, itData(it), nbytes);
+  if (dst) valueCopyOut(it, dst);
 }
 
 function remove(key: usize, nkey: u32): i64 {
@@ -449,28 +440,22 @@ function arith(incr: bool, key: usize, nkey: u32, ext: usize): i64 {
     case ArithResult.EXISTS: return fail(Status.KEY_EEXISTS, 0, 0);
     case ArithResult.NO_MEMORY: return failText(Status.ENOMEM, "Out of memory incrementing value", 0, 0);
     default:
-      if (expiration != ARITH_NO_CREATE) return createCounter(key, nkey, initial, expiration);
+      if (expiration != ARITH_NO_CREATE) return createBinaryCounter(key, nkey, initial, expiration);
       countArithMiss(incr);
       return fail(Status.KEY_ENOENT, 0, 0);
   }
 }
 
 function counter(v: u64): i64 {
-  store<u64>(P_DIGITS, bswap<u64>(v));
-  return respond(P_DIGITS, COUNTER_LEN);
+  store<u64>(P_COUNTER, bswap<u64>(v));
+  return respond(P_COUNTER, COUNTER_LEN);
 }
 
-// As memcached does it: an add of the decimal text, outside the storage command counters.
-function createCounter(key: usize, nkey: u32, initial: u64, expiration: u32): i64 {
-  const n = formatU64(P_DIGITS, initial);
-  const it = itemAlloc(key, nkey, 0, realtime(<i64>expiration), n);
-  if (!it) return failText(Status.ENOMEM, "Out of memory allocating new item", 0, 0);
-  setCas(it, 0);
-  valueWrite(it, 0, P_DIGITS, n);
-  if (storeItem(it, StoreOp.ADD, hash(key, nkey), false) != StoreResult.STORED) {
-    itemFree(it);
-    return fail(Status.NOT_STORED, 0, 0);
-  }
+// A missed counter is created holding `initial` (operations/arith.ts createCounter).
+function createBinaryCounter(key: usize, nkey: u32, initial: u64, expiration: u32): i64 {
+  const r = createCounter(key, nkey, initial, realtime(<i64>expiration));
+  if (r == StoreResult.NO_MEMORY) return failText(Status.ENOMEM, "Out of memory allocating new item", 0, 0);
+  if (r != StoreResult.STORED) return fail(Status.NOT_STORED, 0, 0);
   setRespCas(resultCas());
   return counter(initial);
 }
@@ -492,14 +477,14 @@ function stats(key: usize, nkey: u32): i64 {
   else if (hasPrefix(key, nkey, "detail")) return statsDetail(key + 6, nkey - 6);
   else if (isWord(key, nkey, "items")) renderStats(StatsGroup.ITEMS);
   else if (isWord(key, nkey, "slabs")) renderStats(StatsGroup.SLABS);
-  else if (isWord(key, nkey, "sizes")) sizesRender();
-  else if (isWord(key, nkey, "sizes_enable")) return sizesSwitch(sizesEnable(nextCas() + 1));
+  else if (isWord(key, nkey, "sizes")) renderSizes();
+  else if (isWord(key, nkey, "sizes_enable")) return sizesSwitch(sizesEnableNow());
   else if (isWord(key, nkey, "sizes_disable")) {
     sizesDisable();
     return sizesSwitch(false);
   } else return fail(Status.KEY_ENOENT, 0, 0);
   if (!textToPackets(start)) {
-    procFlag(PF_AGAIN);
+    procFlag(ProcFlag.AGAIN);
     return BIN_AGAIN;
   }
   return 0;
@@ -515,7 +500,7 @@ function sizesSwitch(on: bool): i64 {
 function statsDetail(sub: usize, n: u32): i64 {
   if (hasPrefix(sub, n, " dump")) {
     const start = outLen();
-    prefixDump();
+    renderDetailDump();
     wrapAsStat(start, "detailed");
   } else if (hasPrefix(sub, n, " on")) {
     setSetting(Setting.DETAIL_ENABLED, 1);
@@ -623,8 +608,7 @@ function sasl(c: usize, step: bool, mech: usize, nmech: u32, vlen: u32, dataAvai
   // memcached stages the exchange in an unchunked item: anything larger is out of memory.
   if (<u64>vlen + nmech > <u64>settingU32(Setting.SLAB_CHUNK_MAX)) return fail(Status.ENOMEM, vlen, dataAvail);
   if (dataAvail < vlen) {
-    procFlag(PF_NEED_MORE);
-    setGlobal32(Global.PROC_NEED, HEADER_LEN + bodylen);
+    needBytes(HEADER_LEN + bodylen);
     return BIN_NEED_MORE;
   }
   const r = saslAuthenticate(c, step, mech, nmech, mech + nmech, vlen);

@@ -4,10 +4,19 @@
 // Flags are checked up front (memcached's _meta_flag_preparse) into the META block, then the
 // command runs and echoes the flags that return something, in the order they were given.
 //
-// META block:
+// META block (per command; the first FLAGS_CLEARED bytes are zeroed before each):
 //   0    seen[128]    u8   letters already given (a repeat is an error)
-//   128  bits         u8 × 12: no_update locked vivify la value set_stale no_reply has_cas
-//                            new_ttl key_binary mode has_error
+//   128  no_update    u8   u
+//   129  locked       u8   N, T, R, l or h: memcached takes the item lock for these
+//   130  vivify       u8   N
+//   131  value        u8   v
+//   132  set_stale    u8   I
+//   133  no_reply     u8   q
+//   134  has_cas      u8   C
+//   135  new_ttl      u8   T
+//   136  key_binary   u8   b
+//   137  mode         u8   M's letter
+//   138  has_error    u8   a flag was refused
 //   144  exptime      u32  T (relative)
 //   148  autoviv      u32  N (relative)
 //   152  recache      u32  R (relative)
@@ -15,47 +24,49 @@
 //   160  req_cas      u64  C
 //   168  delta        u64  D (default 1)
 //   176  initial      u64  J
-//   184  errstr       u32  address of the first error's message (a static string)
+//   184  errstr       u32  address of the last error's message (a static string)
 //   188  nkey         u32  key length after base64 decoding
 //   256  key[256]          the key, decoded when `b` was given
-import { META, KEY_MAX_LENGTH, settingOn, settingU32, Global, setGlobal32 } from "../memory/layout";
+import { META, settingU32, SCRATCH_DIGITS, KEY_MAX_LENGTH } from "../memory/layout";
 import { Setting } from "../abi/settings";
+import { ProcFlag } from "../abi/proc_flags";
+import { StoreOp, StoreResult, ArithResult } from "../abi/results";
 import {
-  itNbytes, itExptime, itCas, itClientFlags, itTime, itKey, itNkey, itData, itClsid,
-  itLruId, hasFlag, addFlag, clearFlag, setExptime, setCas, itMcTotal,
-  ITEM_TOKEN_SENT, ITEM_STALE, ITEM_FETCHED, ITEM_KEY_BINARY, ITEM_CHUNKED, ITEM_CFLAGS,
-} from "../cache/item";
-import { hash } from "../util/hash";
-import { currentTime, realtime } from "../cache/clock";
-import { itemGet, itemAlloc, itemFree, itemLink, itemUnlink, itemSizeOk, nextCas } from "../cache/items";
-import { assocFind } from "../cache/assoc";
-import { itemBump } from "../cache/lru";
-import { valueRead, valueWrite } from "../cache/chunk";
-import { storeCommandRel, storeItem, StoreOp, StoreResult, deleteStale, logStore } from "../operations/storage";
-import { arithCommand, ArithResult, countArithMiss, formatU64 } from "../operations/arith";
+  itNbytes, itExptime, itCas, itClientFlags, itTime, itKey, itNkey, itLruId, hasFlag,
+  ITEM_TOKEN_SENT, ITEM_STALE, ITEM_FETCHED, ITEM_KEY_BINARY, currentTime, realtime, valueCopyOut,
+} from "../operations/item_view";
+import {
+  metaFetch, metaCreated, metaPeek, metaSetExptime, metaWin, metaHit, metaMiss, metaDelete,
+  MetaDeleteResult, MD_COMPARE_CAS, MD_STALE, MD_NEW_TTL,
+} from "../operations/meta";
+import {
+  storeCommand, deleteStaleKey, logStore, itemSizeOk, STORE_BAD_DATA, STORE_CAS_STALE, STORE_KEY_BINARY,
+} from "../operations/storage";
+import { arithCommand, countArithMiss, createCounter } from "../operations/arith";
+import { resultCas, resultNumber, resultItem, resultReplaced } from "../operations/result";
+import { Stat, statIncr } from "../counters/counters";
+import { formatU64 } from "../util/numbers";
 import { base64Decode, base64Encode } from "../util/base64";
-import { outItemTail } from "../background/crawler";
-import { Stat, statIncr, SlabStat, slabStatIncr, LruStat, lruStatIncr } from "../counters/counters";
-import { tokAt, tokLen, tokIs, cStrto, num } from "./tokens";
 import {
   outStr, outBytes, outU64, outCrlf, outByte, outLen, outTruncate, outFree, outReserve, outLine, outAt,
 } from "../session/output";
-import { resultCas, resultNumber } from "../operations/result";
-import { reply, setNoreply, noreply, swallow, error, procFlag, EXEC_NEED_MORE, EXEC_STOP, EXEC_STOP_AFTER } from "./text";
-import { PF_NEED_MORE, PF_AGAIN } from "../session/conn";
+import { procFlag, needBytes } from "../session/call";
+import { tokAt, tokLen, tokIs, parseSigned, parseUnsigned, num } from "./tokens";
+import { reply, setNoreply, noreply, swallow, error, EXEC_NEED_MORE, EXEC_STOP, EXEC_STOP_AFTER } from "./replies";
+import { outItemTail } from "./metadump";
 
 const M_SEEN: usize = META;
 const M_NO_UPDATE: usize = META + 128;
 const M_LOCKED: usize = META + 129;
 const M_VIVIFY: usize = META + 130;
-const M_VALUE: usize = META + 132;
-const M_SET_STALE: usize = META + 133;
-const M_NO_REPLY: usize = META + 134;
-const M_HAS_CAS: usize = META + 135;
-const M_NEW_TTL: usize = META + 136;
-const M_KEY_BINARY: usize = META + 137;
-const M_MODE: usize = META + 138;
-const M_HAS_ERROR: usize = META + 139;
+const M_VALUE: usize = META + 131;
+const M_SET_STALE: usize = META + 132;
+const M_NO_REPLY: usize = META + 133;
+const M_HAS_CAS: usize = META + 134;
+const M_NEW_TTL: usize = META + 135;
+const M_KEY_BINARY: usize = META + 136;
+const M_MODE: usize = META + 137;
+const M_HAS_ERROR: usize = META + 138;
 const M_EXPTIME: usize = META + 144;
 const M_AUTOVIV: usize = META + 148;
 const M_RECACHE: usize = META + 152;
@@ -66,8 +77,28 @@ const M_INITIAL: usize = META + 176;
 const M_ERRSTR: usize = META + 184;
 const M_NKEY: usize = META + 188;
 const M_KEY: usize = META + 256;
-const FLAGS_CLEARED: usize = 184; // bytes of META reset per command (seen + bits + values)
+const FLAGS_CLEARED: usize = 184; // seen, the bits and the values
 
+// The letters, as bytes: commands (m + one of these), flags, and the M modes of ms and ma.
+enum Letter {
+  // commands
+  GET = 0x67, SET = 0x73, DELETE = 0x64, NOOP = 0x6e, ARITH = 0x61, DEBUG = 0x65, // g s d n a e
+  // flags
+  BASE64 = 0x62, VIVIFY = 0x4e, TTL = 0x54, RECACHE = 0x52, LAST_ACCESS = 0x6c,    // b N T R l
+  HIT_BEFORE = 0x68, OPAQUE = 0x4f, PROXY_P = 0x50, PROXY_L = 0x4c, KEY = 0x6b,    // h O P L k
+  SIZE = 0x73, TTL_LEFT = 0x74, CAS = 0x63, CLIENT_FLAGS = 0x66, VALUE = 0x76,     // s t c f v
+  NO_UPDATE = 0x75, QUIET = 0x71, SET_FLAGS = 0x46, COMPARE_CAS = 0x43,            // u q F C
+  MODE = 0x4d, INITIAL = 0x4a, DELTA = 0x44, INVALIDATE = 0x49,                    // M J D I
+  // ms modes: S E A P R; ma modes: I + (incr), D - (decr)
+  MODE_SET = 0x53, MODE_ADD = 0x45, MODE_APPEND = 0x41, MODE_PREPEND = 0x50, MODE_REPLACE = 0x52,
+  MODE_INCR = 0x49, MODE_PLUS = 0x2b, MODE_DECR = 0x44, MODE_MINUS = 0x2d,
+}
+
+@inline function letterAt(i: u32): i32 { return <i32>load<u8>(tokAt(i)); }
+
+const SPACE: u8 = 0x20;
+const CRLF: u16 = 0x0a0d; // "\r\n" read as a little-endian u16
+const MINUS_SIGN: u8 = 0x2d;
 const MFLAG_MAX_OPT_LENGTH: u32 = 20;  // C ntokens above this: too many flags
 const MFLAG_MAX_OPAQUE_LENGTH: u32 = 32;
 const SEEN_LIMIT: u8 = 127;
@@ -97,7 +128,7 @@ function errstring(msg: string): i64 {
 
 // A signed 32-bit TTL from a flag argument, already made relative (negative = expired).
 function ttlArg(i: u32, at: usize): void {
-  if (!cStrto(tokAt(i) + 1, tokLen(i) - 1, false)) {
+  if (!parseSigned(tokAt(i) + 1, tokLen(i) - 1)) {
     fail("CLIENT_ERROR bad token in command line format");
     return;
   }
@@ -105,7 +136,7 @@ function ttlArg(i: u32, at: usize): void {
 }
 
 function u64Arg(i: u32, at: usize, msg: string): bool {
-  if (!cStrto(tokAt(i) + 1, tokLen(i) - 1, true)) {
+  if (!parseUnsigned(tokAt(i) + 1, tokLen(i) - 1)) {
     fail(msg);
     return false;
   }
@@ -130,38 +161,37 @@ function preparse(start: u32, ntokens: u32): bool {
       return false;
     }
     store<u8>(M_SEEN + o, 1);
-    switch (o) {
-      case 0x62: { // b: base64 key
+    switch (<i32>o) {
+      case Letter.BASE64: {
         const n = base64Decode(tokAt(1), nkey, M_KEY);
         if (n == 0) fail("CLIENT_ERROR error decoding key");
         store<u32>(M_NKEY, n);
         setFlagAt(M_KEY_BINARY);
         break;
       }
-      case 0x4e: setFlagAt(M_LOCKED); setFlagAt(M_VIVIFY); ttlArg(i, M_AUTOVIV); break; // N
-      case 0x54: setFlagAt(M_LOCKED); ttlArg(i, M_EXPTIME); setFlagAt(M_NEW_TTL); break; // T
-      case 0x52: setFlagAt(M_LOCKED); ttlArg(i, M_RECACHE); break;                      // R
-      case 0x6c: setFlagAt(M_LOCKED); break;                                             // l
-      case 0x68: setFlagAt(M_LOCKED); break;                                             // h
-      case 0x4f: case 0x50: case 0x4c: break;                                            // O P L
-      case 0x6b: case 0x73: case 0x74: case 0x63: case 0x66: break;                      // k s t c f
-      case 0x76: setFlagAt(M_VALUE); break;                                              // v
-      case 0x75: setFlagAt(M_NO_UPDATE); break;                                          // u
-      case 0x71: setFlagAt(M_NO_REPLY); break;                                           // q
-      case 0x46: // F: client flags
-        if (cStrto(tokAt(i) + 1, tokLen(i) - 1, true)) store<u32>(M_CLIENT_FLAGS, <u32>num());
+      case Letter.VIVIFY: setFlagAt(M_LOCKED); setFlagAt(M_VIVIFY); ttlArg(i, M_AUTOVIV); break;
+      case Letter.TTL: setFlagAt(M_LOCKED); ttlArg(i, M_EXPTIME); setFlagAt(M_NEW_TTL); break;
+      case Letter.RECACHE: setFlagAt(M_LOCKED); ttlArg(i, M_RECACHE); break;
+      case Letter.LAST_ACCESS: case Letter.HIT_BEFORE: setFlagAt(M_LOCKED); break;
+      case Letter.OPAQUE: case Letter.PROXY_P: case Letter.PROXY_L: break;
+      case Letter.KEY: case Letter.SIZE: case Letter.TTL_LEFT: case Letter.CAS: case Letter.CLIENT_FLAGS: break;
+      case Letter.VALUE: setFlagAt(M_VALUE); break;
+      case Letter.NO_UPDATE: setFlagAt(M_NO_UPDATE); break;
+      case Letter.QUIET: setFlagAt(M_NO_REPLY); break;
+      case Letter.SET_FLAGS:
+        if (parseUnsigned(tokAt(i) + 1, tokLen(i) - 1)) store<u32>(M_CLIENT_FLAGS, <u32>num());
         else setFlagAt(M_HAS_ERROR);
         break;
-      case 0x43: // C: compare CAS
+      case Letter.COMPARE_CAS:
         if (u64Arg(i, M_REQ_CAS, "CLIENT_ERROR bad token in command line format")) setFlagAt(M_HAS_CAS);
         break;
-      case 0x4d: // M: mode
+      case Letter.MODE:
         if (tokLen(i) != 2) fail("CLIENT_ERROR incorrect length for M token");
         else store<u8>(M_MODE, load<u8>(tokAt(i), 1));
         break;
-      case 0x4a: u64Arg(i, M_INITIAL, "CLIENT_ERROR invalid numeric initial value"); break; // J
-      case 0x44: u64Arg(i, M_DELTA, "CLIENT_ERROR invalid numeric delta value"); break;     // D
-      case 0x49: setFlagAt(M_SET_STALE); break;                                             // I
+      case Letter.INITIAL: u64Arg(i, M_INITIAL, "CLIENT_ERROR invalid numeric initial value"); break;
+      case Letter.DELTA: u64Arg(i, M_DELTA, "CLIENT_ERROR invalid numeric delta value"); break;
+      case Letter.INVALIDATE: setFlagAt(M_SET_STALE); break;
       default:
         fail("CLIENT_ERROR invalid flag");
         return false;
@@ -173,7 +203,7 @@ function preparse(start: u32, ntokens: u32): bool {
 // ` <token>` for O, or false when the opaque is longer than memcached allows.
 function outOpaque(i: u32): bool {
   if (tokLen(i) > MFLAG_MAX_OPAQUE_LENGTH) return false;
-  outByte(0x20);
+  outByte(SPACE);
   outBytes(tokAt(i), tokLen(i));
   return true;
 }
@@ -191,13 +221,9 @@ function outKey(key: usize, nkey: u32, binary: bool): void {
 }
 
 @inline function outFlagU64(c: string, v: u64): void {
-  outByte(0x20);
+  outByte(SPACE);
   outStr(c);
   outU64(v);
-}
-
-function outTtl(it: usize): void {
-  outTtlOf(itExptime(it));
 }
 
 function outTtlOf(exptime: u32): void {
@@ -209,21 +235,21 @@ function outTtlOf(exptime: u32): void {
 // Echoes only O and k: what misses and non-item replies carry.
 function outOpaqueAndKey(ntokens: u32, start: u32): bool {
   for (let i = start; i < ntokens - 1; i++) {
-    const o = load<u8>(tokAt(i));
-    if (o == 0x4f && !outOpaque(i)) return false;
-    if (o == 0x6b) outKey(metaKey(), metaNkey(), flag(M_KEY_BINARY));
+    const o = letterAt(i);
+    if (o == Letter.OPAQUE && !outOpaque(i)) return false;
+    if (o == Letter.KEY) outKey(metaKey(), metaNkey(), flag(M_KEY_BINARY));
   }
   return true;
 }
 
 export function execMeta(c: usize, ntokens: u32, data: usize, dataAvail: u32): i64 {
-  switch (load<u8>(tokAt(0), 1)) {
-    case 0x67: return execMg(ntokens);                     // mg
-    case 0x73: return execMs(c, ntokens, data, dataAvail); // ms
-    case 0x64: return execMd(ntokens);                     // md
-    case 0x6e: return execMn();                            // mn
-    case 0x61: return execMa(ntokens);                     // ma
-    case 0x65: return execMe(ntokens);                     // me
+  switch (<i32>load<u8>(tokAt(0), 1)) {
+    case Letter.GET: return execMg(ntokens);
+    case Letter.SET: return execMs(c, ntokens, data, dataAvail);
+    case Letter.DELETE: return execMd(ntokens);
+    case Letter.NOOP: return execMn();
+    case Letter.ARITH: return execMa(ntokens);
+    case Letter.DEBUG: return execMe(ntokens);
   }
   return error();
 }
@@ -245,27 +271,17 @@ function execMg(ntokens: u32): i64 {
   if (!preparse(2, ntokens)) return errstring(errstr());
   // A value must fit whole; with a full reply area, let the host send it first.
   if (flag(M_VALUE) && outFree() < settingU32(Setting.ITEM_SIZE_MAX) + META_VALUE_SLACK) {
-    procFlag(PF_AGAIN);
+    procFlag(ProcFlag.AGAIN);
     return EXEC_STOP;
   }
   setNoreply(flag(M_NO_REPLY));
-  const key = metaKey();
-  const nkey = metaNkey();
-  const hv = hash(key, nkey);
-  let it = itemGet(key, nkey, hv, false);
-  let created = false;
-  if (!it && flag(M_VIVIFY)) {
-    it = itemAlloc(key, nkey, 0, 0, 0);
-    if (it) {
-      itemLink(it, hv);
-      created = true;
-    }
-  }
+  const it = metaFetch(metaKey(), metaNkey(), flag(M_VIVIFY));
   if (!it) return mgMiss(ntokens);
+  const created = metaCreated();
   const start = outLen();
   const lruId = itLruId(it);
   let ttlSet = false;
-  let won = created && flag(M_VIVIFY);
+  let won = created;
   if (flag(M_VALUE)) {
     outStr("VA ");
     outU64(itNbytes(it));
@@ -273,25 +289,25 @@ function execMg(ntokens: u32): i64 {
     outStr("HD");
   }
   for (let i: u32 = 2; i < ntokens - 1; i++) {
-    switch (load<u8>(tokAt(i))) {
-      case 0x54: ttlSet = true; setExptime(it, load<u32>(M_EXPTIME)); break;            // T
-      case 0x4e: if (created) setExptime(it, load<u32>(M_AUTOVIV)); break;              // N
-      case 0x52:                                                                        // R
+    switch (letterAt(i)) {
+      case Letter.TTL: ttlSet = true; metaSetExptime(it, load<u32>(M_EXPTIME)); break;
+      case Letter.VIVIFY: if (created) metaSetExptime(it, load<u32>(M_AUTOVIV)); break;
+      case Letter.RECACHE:
         if (!hasFlag(it, ITEM_TOKEN_SENT) && !created && itExptime(it) != 0 && itExptime(it) < load<u32>(M_RECACHE)) won = true;
         break;
-      case 0x73: outFlagU64("s", itNbytes(it)); break;
-      case 0x74: outTtl(it); break;
-      case 0x63: outFlagU64("c", itCas(it)); break;
-      case 0x66: outFlagU64("f", itClientFlags(it)); break;
-      case 0x6c: outFlagU64("l", currentTime() - itTime(it)); break;
-      case 0x68: outStr(hasFlag(it, ITEM_FETCHED) ? " h1" : " h0"); break;
-      case 0x4f:
+      case Letter.SIZE: outFlagU64("s", itNbytes(it)); break;
+      case Letter.TTL_LEFT: outTtlOf(itExptime(it)); break;
+      case Letter.CAS: outFlagU64("c", itCas(it)); break;
+      case Letter.CLIENT_FLAGS: outFlagU64("f", itClientFlags(it)); break;
+      case Letter.LAST_ACCESS: outFlagU64("l", currentTime() - itTime(it)); break;
+      case Letter.HIT_BEFORE: outStr(hasFlag(it, ITEM_FETCHED) ? " h1" : " h0"); break;
+      case Letter.OPAQUE:
         if (!outOpaque(i)) {
           outTruncate(start);
           return errstring("CLIENT_ERROR opaque token too long");
         }
         break;
-      case 0x6b: outKey(itKey(it), itNkey(it), hasFlag(it, ITEM_KEY_BINARY)); break;
+      case Letter.KEY: outKey(itKey(it), itNkey(it), hasFlag(it, ITEM_KEY_BINARY)); break;
     }
   }
   if (hasFlag(it, ITEM_TOKEN_SENT)) outStr(" Z");
@@ -301,35 +317,22 @@ function execMg(ntokens: u32): i64 {
   }
   if (won) {
     outStr(" W");
-    addFlag(it, ITEM_TOKEN_SENT);
+    metaWin(it);
   }
   outCrlf();
   if (flag(M_VALUE)) writeData(it);
-  if (!flag(M_NO_UPDATE)) itemBump(it);
-  if (ttlSet) {
-    statIncr(Stat.CMD_TOUCH);
-    slabStatIncr(itClsid(it), SlabStat.TOUCH_HITS);
-  } else {
-    statIncr(Stat.CMD_GET);
-    lruStatIncr(lruId, LruStat.HITS);
-    slabStatIncr(itClsid(it), SlabStat.GET_HITS);
-  }
+  metaHit(it, lruId, ttlSet, !flag(M_NO_UPDATE));
   return 0;
 }
 
 function writeData(it: usize): void {
-  const n = itNbytes(it);
-  const dst = outReserve(n);
-  if (dst) {
-    if (hasFlag(it, ITEM_CHUNKED)) valueRead(it, dst);
-    else memory.copy(dst, itData(it), n);
-  }
+  const dst = outReserve(itNbytes(it));
+  if (dst) valueCopyOut(it, dst);
   outCrlf();
 }
 
 function mgMiss(ntokens: u32): i64 {
-  statIncr(Stat.CMD_GET);
-  statIncr(Stat.GET_MISSES);
+  metaMiss();
   const start = outLen();
   outStr("EN");
   if (!outOpaqueAndKey(ntokens, 2)) {
@@ -344,12 +347,12 @@ function mgMiss(ntokens: u32): i64 {
 // ── ms ─────────────────────────────────────────────────────────────────────────────────
 
 function msMode(): StoreOp {
-  switch (load<u8>(M_MODE)) {
-    case 0: case 0x53: return StoreOp.SET;   // S
-    case 0x45: return StoreOp.ADD;           // E
-    case 0x41: return StoreOp.APPEND;        // A
-    case 0x50: return StoreOp.PREPEND;       // P
-    case 0x52: return StoreOp.REPLACE;       // R
+  switch (<i32>load<u8>(M_MODE)) {
+    case 0: case Letter.MODE_SET: return StoreOp.SET;
+    case Letter.MODE_ADD: return StoreOp.ADD;
+    case Letter.MODE_APPEND: return StoreOp.APPEND;
+    case Letter.MODE_PREPEND: return StoreOp.PREPEND;
+    case Letter.MODE_REPLACE: return StoreOp.REPLACE;
   }
   return 0;
 }
@@ -358,14 +361,14 @@ function execMs(c: usize, ntokens: u32, data: usize, dataAvail: u32): i64 {
   if (ntokens < 3) return error();
   if (tokLen(1) > KEY_MAX_LENGTH || ntokens == 3) return errstring("CLIENT_ERROR bad command line format");
   if (ntokens > MFLAG_MAX_OPT_LENGTH) return errstring("CLIENT_ERROR options flags too long");
-  if (!cStrto(tokAt(2), tokLen(2), false)) return errstring("CLIENT_ERROR bad command line format");
+  if (!parseSigned(tokAt(2), tokLen(2))) return errstring("CLIENT_ERROR bad command line format");
   const vlen = <i64><i32>num();
   if (vlen < 0 || vlen > INT_MAX - 2) return errstring("CLIENT_ERROR bad command line format");
   const total = <u32>vlen + 2;
   // From here on an error also swallows the data block, as memcached does.
   if (!preparse(3, ntokens)) return msError(c, errstr(), total, dataAvail);
   for (let i: u32 = 3; i < ntokens - 1; i++) {
-    if (load<u8>(tokAt(i)) == 0x4f && tokLen(i) > MFLAG_MAX_OPAQUE_LENGTH) {
+    if (letterAt(i) == Letter.OPAQUE && tokLen(i) > MFLAG_MAX_OPAQUE_LENGTH) {
       return msError(c, "CLIENT_ERROR opaque token too long", total, dataAvail);
     }
   }
@@ -378,20 +381,19 @@ function execMs(c: usize, ntokens: u32, data: usize, dataAvail: u32): i64 {
   if (!itemSizeOk(nkey, clientFlags, <u64>vlen)) {
     statIncr(Stat.STORE_TOO_LARGE);
     logStore(key, nkey, StoreResult.TOO_LARGE, op, 0);
-    deleteStale(key, nkey, hash(key, nkey));
+    deleteStaleKey(key, nkey);
     return msError(c, "SERVER_ERROR object too large for cache", total, dataAvail);
   }
   if (dataAvail < total) {
-    procFlag(PF_NEED_MORE);
-    setGlobal32(Global.PROC_NEED, <u32>(data - tokAt(0)) + total);
+    needBytes(<u32>(data - tokAt(0)) + total);
     return EXEC_NEED_MORE;
   }
   setNoreply(flag(M_NO_REPLY));
-  const valid = load<u16>(data + <usize>vlen) == 0x0a0d;
+  let opts: u32 = load<u16>(data + <usize>vlen) == CRLF ? 0 : STORE_BAD_DATA;
+  if (flag(M_SET_STALE) && op == StoreOp.CAS) opts |= STORE_CAS_STALE;
+  if (flag(M_KEY_BINARY)) opts |= STORE_KEY_BINARY;
   const casIn = flag(M_HAS_CAS) ? load<u64>(M_REQ_CAS) : 0;
-  const stale = flag(M_SET_STALE) && op == StoreOp.CAS;
-  const binary: u16 = flag(M_KEY_BINARY) ? ITEM_KEY_BINARY : 0;
-  const r = storeCommandRel(op, key, nkey, clientFlags, load<u32>(M_EXPTIME), data, <u32>vlen, casIn, stale, valid, binary);
+  const r = storeCommand(op, key, nkey, clientFlags, load<u32>(M_EXPTIME), data, <u32>vlen, casIn, opts);
   msReply(r, ntokens);
   return total;
 }
@@ -408,7 +410,7 @@ function msReply(r: StoreResult, ntokens: u32): void {
   }
   if (r == StoreResult.NO_MEMORY) {
     statIncr(Stat.STORE_NO_MEMORY);
-    deleteStale(metaKey(), metaNkey(), hash(metaKey(), metaNkey()));
+    deleteStaleKey(metaKey(), metaNkey());
     errstring("SERVER_ERROR out of memory storing object");
     return;
   }
@@ -416,10 +418,10 @@ function msReply(r: StoreResult, ntokens: u32): void {
   outStr(r == StoreResult.STORED ? "HD" : r == StoreResult.EXISTS ? "EX" : r == StoreResult.NOT_FOUND ? "NF" : "NS");
   const cas: u64 = r == StoreResult.STORED ? resultCas() : 0;
   for (let i: u32 = 3; i < ntokens - 1; i++) {
-    const o = load<u8>(tokAt(i));
-    if (o == 0x4f) outOpaque(i);
-    else if (o == 0x6b) outKey(metaKey(), metaNkey(), flag(M_KEY_BINARY));
-    else if (o == 0x63) outFlagU64("c", cas);
+    const o = letterAt(i);
+    if (o == Letter.OPAQUE) outOpaque(i);
+    else if (o == Letter.KEY) outKey(metaKey(), metaNkey(), flag(M_KEY_BINARY));
+    else if (o == Letter.CAS) outFlagU64("c", cas);
   }
   outCrlf();
 }
@@ -454,28 +456,17 @@ function execMd(ntokens: u32): i64 {
     return errstring("CLIENT_ERROR opaque token too long");
   }
   outCrlf();
-  const key = metaKey();
-  const nkey = metaNkey();
-  const hv = hash(key, nkey);
-  const it = itemGet(key, nkey, hv, false);
-  if (!it) {
-    statIncr(Stat.DELETE_MISSES);
+  let opts: u32 = flag(M_HAS_CAS) ? MD_COMPARE_CAS : 0;
+  if (flag(M_SET_STALE)) opts |= MD_STALE;
+  if (flag(M_NEW_TTL)) opts |= MD_NEW_TTL;
+  const r = metaDelete(metaKey(), metaNkey(), opts, load<u64>(M_REQ_CAS), load<u32>(M_EXPTIME));
+  if (r == MetaDeleteResult.NOT_FOUND) {
     setStatus(start, "NF");
     return 0;
   }
-  if (flag(M_HAS_CAS) && itCas(it) != load<u64>(M_REQ_CAS)) {
-    statIncr(Stat.DELETE_MISSES);
+  if (r == MetaDeleteResult.EXISTS) {
     setStatus(start, "EX");
     return 0;
-  }
-  if (flag(M_SET_STALE)) {
-    if (flag(M_NEW_TTL)) setExptime(it, load<u32>(M_EXPTIME));
-    addFlag(it, ITEM_STALE);
-    clearFlag(it, ITEM_TOKEN_SENT);
-    setCas(it, settingOn(Setting.USE_CAS) ? nextCas() : 0);
-  } else {
-    slabStatIncr(itClsid(it), SlabStat.DELETE_HITS);
-    itemUnlink(it, hv);
   }
   if (noreply()) outTruncate(start);
   return 0;
@@ -493,16 +484,15 @@ function setStatus(start: u32, s: string): void {
 function execMa(ntokens: u32): i64 {
   const checked = mdMaChecks(ntokens);
   if (checked != PROCEED) return checked;
-  const mode = load<u8>(M_MODE);
+  const mode = <i32>load<u8>(M_MODE);
   let incr = true;
-  if (mode == 0x44 || mode == 0x2d) incr = false;            // D -
-  else if (mode != 0 && mode != 0x49 && mode != 0x2b) {      // I +
+  if (mode == Letter.MODE_DECR || mode == Letter.MODE_MINUS) incr = false;
+  else if (mode != 0 && mode != Letter.MODE_INCR && mode != Letter.MODE_PLUS) {
     return errstring("CLIENT_ERROR invalid mode for ma M token");
   }
   const key = metaKey();
   const nkey = metaNkey();
   const casIn = flag(M_HAS_CAS) ? load<u64>(M_REQ_CAS) : 0;
-  const before = assocFind(key, nkey, hash(key, nkey));
   const r = arithCommand(key, nkey, incr, load<u64>(M_DELTA), casIn);
   let number = resultNumber();
   let created = false;
@@ -515,16 +505,19 @@ function execMa(ntokens: u32): i64 {
         countArithMiss(incr);
         return maNoItem(ntokens, "NF");
       }
+      // N: the counter is created holding J; the delta is not applied.
       number = load<u64>(M_INITIAL);
-      if (!vivifyCounter(key, nkey, number)) return errstring("SERVER_ERROR Out of memory allocating new item");
+      if (createCounter(key, nkey, number, 0) != StoreResult.STORED) {
+        return errstring("SERVER_ERROR Out of memory allocating new item");
+      }
       created = true;
       break;
   }
-  const it = assocFind(key, nkey, hash(key, nkey));
+  const it = resultItem();
   // memcached applies T to the item do_add_delta hands back, which is the old, unlinked one
   // when the number outgrew it and a new item took its place: the new TTL is lost, though t
   // reports it. `oldExptime` stands in for that old item's.
-  const replaced = !created && it != before;
+  const replaced = resultReplaced();
   let oldExptime = itExptime(it);
   const digits = formatU64(SCRATCH_DIGITS, number);
   const start = outLen();
@@ -535,21 +528,21 @@ function execMa(ntokens: u32): i64 {
     outStr("HD");
   }
   for (let i: u32 = 2; i < ntokens - 1; i++) {
-    switch (load<u8>(tokAt(i))) {
-      case 0x63: outFlagU64("c", itCas(it)); break;
-      case 0x74: outTtlOf(replaced ? oldExptime : itExptime(it)); break;
-      case 0x54:
+    switch (letterAt(i)) {
+      case Letter.CAS: outFlagU64("c", itCas(it)); break;
+      case Letter.TTL_LEFT: outTtlOf(replaced ? oldExptime : itExptime(it)); break;
+      case Letter.TTL:
         if (replaced) oldExptime = load<u32>(M_EXPTIME);
-        else setExptime(it, load<u32>(M_EXPTIME));
+        else metaSetExptime(it, load<u32>(M_EXPTIME));
         break;
-      case 0x4e: if (created) setExptime(it, load<u32>(M_AUTOVIV)); break;
-      case 0x4f:
+      case Letter.VIVIFY: if (created) metaSetExptime(it, load<u32>(M_AUTOVIV)); break;
+      case Letter.OPAQUE:
         if (!outOpaque(i)) {
           outTruncate(start);
           return errstring("CLIENT_ERROR opaque token too long");
         }
         break;
-      case 0x6b: outKey(key, nkey, flag(M_KEY_BINARY)); break;
+      case Letter.KEY: outKey(key, nkey, flag(M_KEY_BINARY)); break;
     }
   }
   outCrlf();
@@ -560,22 +553,6 @@ function execMa(ntokens: u32): i64 {
   // q silences a hit (a created counter still answers), after its flags have acted.
   if (noreply() && !created) outTruncate(start);
   return 0;
-}
-
-const SCRATCH_DIGITS: usize = META + 224; // 24 bytes for the counter's digits
-
-// ma N: a missing counter is created holding J (the delta is not applied), as an add.
-// Stored directly rather than through storeCommandRel: memcached counts cmd_set only for
-// data blocks read from a client, and this one is not.
-function vivifyCounter(key: usize, nkey: u32, initial: u64): bool {
-  const digits = formatU64(SCRATCH_DIGITS, initial);
-  const it = itemAlloc(key, nkey, 0, 0, digits);
-  if (!it) return false;
-  valueWrite(it, 0, SCRATCH_DIGITS, digits);
-  setCas(it, 0);
-  if (storeItem(it, StoreOp.ADD, hash(key, nkey), false) == StoreResult.STORED) return true;
-  itemFree(it);
-  return false;
 }
 
 function maNoItem(ntokens: u32, status: string): i64 {
@@ -601,7 +578,7 @@ function execMe(ntokens: u32): i64 {
     key = M_KEY;
   }
   statIncr(Stat.CMD_META);
-  const it = itemGet(key, nkey, hash(key, nkey), false);
+  const it = metaPeek(key, nkey);
   if (!it) {
     outLine("EN");
     return 0;
@@ -626,7 +603,7 @@ function execMe(ntokens: u32): i64 {
 
 function outI32(v: i32): void {
   if (v < 0) {
-    outByte(0x2d);
+    outByte(MINUS_SIGN);
     outU64(<u64>(-<i64>v));
     return;
   }

@@ -3,13 +3,14 @@
 // -B auto decides on a connection's first byte: 0x80, the binary request magic, means binary,
 // anything else text. -B ascii / -B binary decide without looking (-S implies binary, -Y
 // ascii). With -Y, a text connection must log in (auth.ts) before its commands are served.
+import { LogType } from "../abi/log";
 import { Global, global32, settingOn, settingU32 } from "../memory/layout";
 import { Setting, BindingProtocol } from "../abi/settings";
 import { connProto, setConnProto, PROTO_NEGOTIATING, PROTO_ASCII, PROTO_BINARY } from "../session/conn";
 import { processText } from "./text";
 import { processBinary, REQUEST_MAGIC } from "./binary";
 import { processLogin, authenticated } from "./auth";
-import { LogType, logWanted, logBegin, logStr, logU64, logEnd, connFd } from "../logger/logger";
+import { logWanted, logBegin, logStr, logU64, logEnd, connFd } from "../logger/logger";
 
 function negotiate(c: usize, first: u8): void {
   const binding = settingU32(Setting.BINDING_PROTOCOL);

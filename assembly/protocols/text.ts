@@ -5,37 +5,43 @@
 // how many bytes were consumed. A storage command whose data block has not fully arrived is
 // left unconsumed and PROC_NEED tells the host how many bytes to wait for, so a large value
 // is parsed once, when complete, instead of on every packet.
-import {
-  SCRATCH, Global, global32, setGlobal32, settingOn, settingU32, SETTINGS, KEY_MAX_LENGTH, OUT_RESERVE,
-} from "../memory/layout";
+import { ProcFlag } from "../abi/proc_flags";
+import { LogType } from "../abi/log";
+import { Global, global32, settingOn, settingU32, SETTINGS, KEY_MAX_LENGTH } from "../memory/layout";
 import { Setting } from "../abi/settings";
-import { arithCommand, ArithResult, countArithMiss } from "../operations/arith";
+import { StoreOp, StoreResult, ArithResult } from "../abi/results";
+import { MEMCACHED_VERSION } from "../abi/version";
 import {
   tokenize, tokAt, tokLen, tokIs, tokStartsWith, tokStrtol, tokStrtoul, num, numI32, numU32,
 } from "./tokens";
-import { itKey, itNkey, itNbytes, itClientFlags, itCas, itData, hasFlag, ITEM_CHUNKED } from "../cache/item";
+import {
+  itKey, itNkey, itNbytes, itClientFlags, itCas, realtime, valueCopyOut,
+} from "../operations/item_view";
 import { resultNumber } from "../operations/result";
-import { valueRead } from "../cache/chunk";
-import { getCommand, touchCommand, deleteCommand, flushCommand } from "../operations/retrieval";
-import { storeCommand, StoreOp, StoreResult, deleteStaleKey, logStore } from "../operations/storage";
-import { LogType, logWanted, logBegin, logStr, logBytes, logU64, logEnd, connFd } from "../logger/logger";
-import { itemSizeOk } from "../cache/items";
+import { getCommand, touchCommand } from "../operations/retrieval";
+import { deleteCommand } from "../operations/delete";
+import { flushCommand } from "../operations/flush";
+import { arithCommand, countArithMiss } from "../operations/arith";
+import { storeCommand, deleteStaleKey, logStore, itemSizeOk, STORE_BAD_DATA } from "../operations/storage";
+import { adjustMemLimit, sizesEnableNow, sizesDisable } from "../operations/admin";
+import { logWanted, logBegin, logStr, logBytes, logU64, logEnd, connFd } from "../logger/logger";
 import { Stat, statIncr, statsReset } from "../counters/counters";
+import { prefixRecordGet, prefixRecordSet, prefixRecordDelete } from "../counters/prefixes";
 import {
-  outLine, outStr, outBytes, outU64, outCrlf, outFree, outTruncate, outReserve, outLen, outMarkSent, outSent,
+  outLine, outStr, outU64, outCrlf, outFree, outTruncate, outReserve, outMarkSent, outSent, outBytes,
 } from "../session/output";
+import { connSwallow, connResume, setConnResume, countServed } from "../session/conn";
+import { commandGate, GATE_STOP } from "../session/gate";
+import { procFlag, needBytes } from "../session/call";
+import { renderStats, StatsGroup } from "../stats/render";
+import { renderSizes } from "../stats/sizes";
+import { renderDetailDump } from "../stats/detail";
 import {
-  PF_CLOSE, PF_CLOSE_NOW, PF_NEED_MORE, PF_AGAIN, PF_YIELD, PF_SHUTDOWN, PF_STATS_CONNS, PF_SWALLOW,
-  connSwallow, setConnSwallow, connResume, setConnResume,
-} from "../session/conn";
-import { renderStats, StatsGroup } from "../stats/stats_text";
+  reply, replyParts, noreply, setNoreply, setNoreplyMaybe, error, clientError, swallow,
+  EXEC_NEED_MORE, EXEC_STOP, EXEC_STOP_AFTER,
+} from "./replies";
 import { execMeta } from "./meta";
-import { commandGate, countServed, GATE_STOP } from "../session/conn";
-import { prefixRecordGet, prefixRecordSet, prefixRecordDelete, prefixDump } from "../counters/prefixes";
-import { sizesRender, sizesEnable, sizesDisable } from "../counters/sizes";
-import { nextCas } from "../cache/items";
 import { execLruCrawler, execLru, execSlabs, execCachedump, execWatch } from "./admin";
-import { adjustMemLimit } from "../memory/memlimit";
 import { udpRespEnd, udpNextKey, udpFlushAfter } from "./udp";
 
 const NL: u8 = 0x0a;
@@ -53,19 +59,6 @@ const MEMLIMIT_MIN_MB: u64 = 8;
 const MEMLIMIT_MAX_MB: u64 = 1000000000;
 const VALUE_LINE_MAX: u32 = 6 + 250 + 1 + 10 + 1 + 10 + 1 + 20 + 2; // "VALUE k f n cas\r\n"
 const END_LEN: u32 = 5;
-
-// Per-call scratch (SCRATCH block): the current command's noreply flag.
-const NOREPLY: usize = SCRATCH + 40;
-
-// ── replies ────────────────────────────────────────────────────────────────────────────
-
-@inline export function noreply(): bool { return load<u8>(NOREPLY) != 0; }
-@inline export function setNoreply(on: bool): void { store<u8>(NOREPLY, on ? 1 : 0); }
-
-export function reply(s: string): void {
-  if (logWanted(LogType.VERBOSE)) traceReply(s);
-  if (!noreply()) outLine(s);
-}
 
 // -vv: memcached traces every command line and reply on stderr ("<fd line", ">fd reply").
 function traceLine(line: usize, end: usize): void {
@@ -87,31 +80,7 @@ function traceText(text: string, p: usize, n: u32): void {
   logEnd(e);
 }
 
-function traceReply(s: string): void {
-  const e = logBegin(LogType.VERBOSE);
-  logStr(e, ">");
-  logU64(e, connFd());
-  logStr(e, noreply() ? " NOREPLY " : " ");
-  logStr(e, s);
-  logEnd(e);
-}
-
-// memcached's set_noreply_maybe: only an exact `noreply` as the last word counts.
-export function setNoreplyMaybe(ntokens: u32): bool {
-  if (tokIs(ntokens - 2, "noreply")) store<u8>(NOREPLY, 1);
-  return noreply();
-}
-
-export function procFlag(f: u32): void {
-  setGlobal32(Global.PROC_FLAGS, global32(Global.PROC_FLAGS) | f);
-}
-
 // ── framing ────────────────────────────────────────────────────────────────────────────
-
-// Result of executing one line: >= 0 data bytes consumed after the line, or one of these.
-export const EXEC_NEED_MORE: i64 = -1;
-export const EXEC_STOP: i64 = -2;        // stop processing (close, shutdown, OUTBUF full)
-export const EXEC_STOP_AFTER: i64 = -3;  // line done, but let the host act before the next one
 
 const ONES: u64 = 0x0101010101010101;
 const HIGHS: u64 = 0x8080808080808080;
@@ -161,26 +130,26 @@ export function processText(c: usize, base: usize, len: u32): u32 {
     if (!nl) {
       if (avail <= PARTIAL_LINE_MAX) return needMore(base, pos, avail + 1);
       if (!startsWithGet(pos, end)) {
-        procFlag(PF_CLOSE_NOW);
+        procFlag(ProcFlag.CLOSE_NOW);
         return <u32>(pos - base);
       }
       nl = findNewline(window, end);
       if (!nl) {
         if (avail < inSize) return needMore(base, pos, avail + 1);
         outLine("SERVER_ERROR out of memory reading request");
-        procFlag(PF_CLOSE);
+        procFlag(ProcFlag.CLOSE);
         return <u32>(pos - base);
       }
     }
     let lineEnd = nl;
     if (nl - pos > 1 && load<u8>(nl - 1) == CR) lineEnd = nl - 1;
     lineEnd = cutAtNul(pos, lineEnd);
-    store<u8>(NOREPLY, 0);
+    setNoreply(false);
     if (logWanted(LogType.VERBOSE)) traceLine(pos, lineEnd);
     const r = execLine(c, pos, lineEnd, nl + 1, <u32>(end - nl - 1));
     if (r == EXEC_NEED_MORE) return <u32>(pos - base);
     if (r == EXEC_STOP) {
-      if (global32(Global.PROC_FLAGS) & (PF_CLOSE | PF_SHUTDOWN)) pos = nl + 1;
+      if (global32(Global.PROC_FLAGS) & (ProcFlag.CLOSE | ProcFlag.SHUTDOWN)) pos = nl + 1;
       break;
     }
     if (r == EXEC_STOP_AFTER) {
@@ -191,17 +160,16 @@ export function processText(c: usize, base: usize, len: u32): u32 {
     pos = nl + 1 + <usize>r;
     udpRespEnd(noreply());
     countServed(c);
-    if (global32(Global.PROC_FLAGS) & (PF_CLOSE | PF_CLOSE_NOW)) break;
+    if (global32(Global.PROC_FLAGS) & (ProcFlag.CLOSE | ProcFlag.CLOSE_NOW)) break;
   }
   // memcached sends nothing from conn_swallow: the replies queued before and with the refusal
   // go out only once the refused block has been read and dropped.
-  if (connSwallow(c)) procFlag(PF_SWALLOW);
+  if (connSwallow(c)) procFlag(ProcFlag.SWALLOW);
   return <u32>(pos - base);
 }
 
 function needMore(base: usize, pos: usize, need: u32): u32 {
-  procFlag(PF_NEED_MORE);
-  setGlobal32(Global.PROC_NEED, need);
+  needBytes(need);
   return <u32>(pos - base);
 }
 
@@ -245,11 +213,11 @@ function execLine(c: usize, line: usize, lineEnd: usize, data: usize, dataAvail:
   if (tokIs(0, "bget")) return ntokens < 3 ? error() : execGet(c, ntokens, false, false, line, lineEnd);
   if (tokIs(0, "flush_all")) return execFlush(ntokens);
   if (tokIs(0, "version")) {
-    reply("VERSION 1.6.18");
+    replyParts("VERSION ", MEMCACHED_VERSION);
     return 0;
   }
   if (tokIs(0, "quit")) {
-    procFlag(PF_CLOSE);
+    procFlag(ProcFlag.CLOSE);
     return EXEC_STOP;
   }
   if (tokIs(0, "lru_crawler")) return execLruCrawler(ntokens);
@@ -258,15 +226,10 @@ function execLine(c: usize, line: usize, lineEnd: usize, data: usize, dataAvail:
   if (tokIs(0, "watch")) return execWatch(ntokens);
   // memcached's guard against HTTP clients: close without a word.
   if (tokStartsWith(ntokens - 2, "HTTP/")) {
-    procFlag(PF_CLOSE_NOW);
+    procFlag(ProcFlag.CLOSE_NOW);
     return EXEC_STOP;
   }
   return error();
-}
-
-export function error(): i64 {
-  reply("ERROR");
-  return 0;
 }
 
 function execG(c: usize, ntokens: u32, line: usize, lineEnd: usize): i64 {
@@ -319,7 +282,7 @@ function execGet(c: usize, ntokens: u32, withCas: bool, touch: bool, line: usize
       }
       if (outFree() < worst) {
         setConnResume(c, <u32>(key - line));
-        procFlag(PF_AGAIN);
+        procFlag(ProcFlag.AGAIN);
         return EXEC_STOP;
       }
       udpNextKey(); // over UDP each key is a response object of its own, as in memcached
@@ -358,8 +321,7 @@ function writeValue(it: usize, withCas: bool): void {
   }
   outCrlf();
   const dst = outReserve(nbytes);
-  if (hasFlag(it, ITEM_CHUNKED)) valueRead(it, dst);
-  else memory.copy(dst, itData(it), nbytes);
+  if (dst) valueCopyOut(it, dst);
   outCrlf();
 }
 
@@ -394,21 +356,14 @@ function execUpdate(c: usize, ntokens: u32, op: StoreOp, data: usize, dataAvail:
     return swallow(c, total, dataAvail);
   }
   if (dataAvail < total) {
-    procFlag(PF_NEED_MORE);
-    setGlobal32(Global.PROC_NEED, <u32>(data - tokAt(0)) + total);
+    needBytes(<u32>(data - tokAt(0)) + total);
     return EXEC_NEED_MORE;
   }
   prefixRecordSet(key, nkey); // once, now that the line will not be parsed again
   const valid = load<u16>(data + <usize>vlen) == 0x0a0d;
-  const r = storeCommand(op, key, nkey, flags, exptime, data, <u32>vlen, casIn, false, valid);
+  const r = storeCommand(op, key, nkey, flags, realtime(exptime), data, <u32>vlen, casIn, valid ? 0 : STORE_BAD_DATA);
   replyStore(r);
   return total;
-}
-
-export function swallow(c: usize, total: u32, dataAvail: u32): i64 {
-  if (dataAvail >= total) return total;
-  setConnSwallow(c, total - dataAvail);
-  return dataAvail;
 }
 
 function replyStore(r: StoreResult): void {
@@ -421,11 +376,6 @@ function replyStore(r: StoreResult): void {
     case StoreResult.NO_MEMORY: reply("SERVER_ERROR out of memory storing object"); break;
     default: reply("CLIENT_ERROR bad data chunk");
   }
-}
-
-export function clientError(): i64 {
-  reply("CLIENT_ERROR bad command line format");
-  return 0;
 }
 
 // ── delete / incr / decr / touch ───────────────────────────────────────────────────────
@@ -539,7 +489,7 @@ function execShutdown(ntokens: u32): i64 {
     return 0;
   }
   if (ntokens == 2 || (ntokens == 3 && tokIs(1, "graceful"))) {
-    procFlag(PF_SHUTDOWN | PF_CLOSE_NOW);
+    procFlag(ProcFlag.SHUTDOWN | ProcFlag.CLOSE_NOW);
     return EXEC_STOP;
   }
   reply("CLIENT_ERROR invalid shutdown mode");
@@ -554,15 +504,15 @@ function execStats(ntokens: u32): i64 {
   if (tokIs(1, "detail")) return execStatsDetail(ntokens);
   if (tokIs(1, "conns")) {
     // Connections are the host's: it appends their lines and END after this reply.
-    procFlag(PF_STATS_CONNS);
+    procFlag(ProcFlag.STATS_CONNS);
     return EXEC_STOP_AFTER;
   }
   if (tokIs(1, "sizes")) {
-    sizesRender();
+    renderSizes();
     return 0;
   }
   if (tokIs(1, "sizes_enable")) {
-    reply(sizesEnable(nextCas() + 1) ? "STAT sizes_status enabled" : "STAT sizes_status disabled");
+    reply(sizesEnableNow() ? "STAT sizes_status enabled" : "STAT sizes_status disabled");
     return 0;
   }
   if (tokIs(1, "sizes_disable")) {
@@ -589,7 +539,7 @@ function execStatsDetail(ntokens: u32): i64 {
     store<f64>(SETTINGS + (<usize>Setting.DETAIL_ENABLED << 3), tokIs(2, "on") ? 1 : 0);
     reply("OK");
   } else if (ntokens >= 4 && tokIs(2, "dump")) {
-    prefixDump();
+    renderDetailDump();
   } else {
     reply("CLIENT_ERROR usage: stats detail on|off|dump");
   }

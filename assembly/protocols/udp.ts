@@ -27,16 +27,14 @@
 // The protocol code ends objects with udpRespEnd()/udpNextKey(); after udpProcess() the host
 // takes the datagrams one by one with udpNext(), which writes each header into the UDP block and
 // points at its payload in OUTBUF. The host only sends them.
+import { ProcFlag } from "../abi/proc_flags";
 import {
   UDP, UDP_MARKS, UDP_MARKS_MAX, Global, global32, setGlobal32, settingU32,
 } from "../memory/layout";
 import { Setting } from "../abi/settings";
-import { outLen, outReset, outStr, outTruncate } from "../session/output";
-import {
-  CONN_SIZE, connAddr, connDumping, setConnDumping, connSwallow, connProto, PROTO_BINARY,
-  PF_CLOSE, PF_CLOSE_NOW, PF_NEED_MORE, PF_AGAIN, PF_YIELD, PF_SHUTDOWN, PF_STATS_CONNS,
-} from "../session/conn";
-import { metadumpAbort } from "../background/crawler";
+import { outLen, outReset, outStr, outTruncate, outCutPoint, outCutSeen } from "../session/output";
+import { CONN_SIZE, connAddr, connDumping, setConnDumping, connSwallow, connProto, PROTO_BINARY } from "../session/conn";
+import { metadumpAbort } from "../operations/admin";
 import { processInput } from "./negotiate";
 
 const HEADER_LEN: u32 = 8;
@@ -95,7 +93,7 @@ function trim(end: u32): u32 {
 }
 
 function push(end: u32, flags: u64): void {
-  let live = trim(end);
+  let live = liveMarks();
   if (live == UDP_MARKS_MAX) {
     // Out of room: the object joins the previous one (fewer datagrams, never more).
     store<u64>(UDP_MARKS + (<usize>(live - 1) << 3), <u64>end | (mark(live - 1) & FLUSH) | (flags & FLUSH));
@@ -106,14 +104,17 @@ function push(end: u32, flags: u64): void {
   store<u32>(U_MARKS, live);
 }
 
-function lastEnd(): u32 {
-  const n = markCount();
-  return n == 0 ? 0 : markEnd(n - 1);
+// Replies cut back (a get's key error, a bad magic) take their objects with them: marks past
+// the lowest point OUTBUF was cut back to (output.ts) are dropped before any is read or added.
+function liveMarks(): u32 {
+  const live = trim(min<u32>(outLen(), outCutPoint()));
+  outCutSeen();
+  return live;
 }
 
-// OUTBUF was cut back to `len` (output.ts): objects ending past it are gone.
-export function udpCutBack(len: u32): void {
-  if (active()) trim(len);
+function lastEnd(): u32 {
+  const n = liveMarks();
+  return n == 0 ? 0 : markEnd(n - 1);
 }
 
 // A command's reply ends here. `skip`: it was suppressed by noreply.
@@ -143,8 +144,8 @@ export function udpFlushAfter(): void {
 // ── a datagram ─────────────────────────────────────────────────────────────────────────
 
 // Serves the datagram in INBUF[0, len) (`fresh`), or what is left of it after a call that ended
-// with PF_AGAIN (fresh = 0: the same header, then the unconsumed payload). Returns payload
-// bytes consumed; then udpNext() until it returns -1. PF_AGAIN and PF_SHUTDOWN are the only
+// with ProcFlag.AGAIN (fresh = 0: the same header, then the unconsumed payload). Returns payload
+// bytes consumed; then udpNext() until it returns -1. ProcFlag.AGAIN and ProcFlag.SHUTDOWN are the only
 // flags left for the host.
 export function udpProcess(len: u32, fresh: bool): u32 {
   setGlobal32(Global.PROC_FLAGS, 0);
@@ -171,8 +172,8 @@ export function udpProcess(len: u32, fresh: bool): u32 {
   while (pos < len) {
     pos += processInput(c, base + pos, len - pos);
     const flags = global32(Global.PROC_FLAGS);
-    if (!(flags & PF_YIELD)) break;
-    setGlobal32(Global.PROC_FLAGS, flags & ~PF_YIELD); // a datagram is served whole
+    if (!(flags & ProcFlag.YIELD)) break;
+    setGlobal32(Global.PROC_FLAGS, flags & ~ProcFlag.YIELD); // a datagram is served whole
   }
   store<u8>(U_ACTIVE, 0);
   pos = settle(c, id, pos, len);
@@ -184,8 +185,8 @@ export function udpProcess(len: u32, fresh: bool): u32 {
 // What a connection's flags mean for a datagram. Returns the payload position reached.
 function settle(c: usize, id: u32, pos: u32, len: u32): u32 {
   const flags = global32(Global.PROC_FLAGS);
-  let keep = flags & (PF_AGAIN | PF_SHUTDOWN);
-  if (flags & PF_CLOSE_NOW) {
+  let keep = flags & (ProcFlag.AGAIN | ProcFlag.SHUTDOWN);
+  if (flags & ProcFlag.CLOSE_NOW) {
     outReset(); // memcached drops the datagram's queued replies with the connection state
     store<u32>(U_MARKS, 0);
   }
@@ -193,19 +194,19 @@ function settle(c: usize, id: u32, pos: u32, len: u32): u32 {
   // (conn_swallow): memcached keeps reading instead of transmitting, so none of the replies
   // queued since its last transmit are sent (and it eats the next datagrams; we do not).
   const base = <usize>global32(Global.INBUF);
-  if (connSwallow(c) || (flags & PF_NEED_MORE && readingValue(c, base + pos, len - pos))) outTruncate(lastTransmit());
+  if (connSwallow(c) || (flags & ProcFlag.NEED_MORE && readingValue(c, base + pos, len - pos))) outTruncate(lastTransmit());
   // quit ends the datagram; an incomplete command is dropped with the rest of it.
-  if (flags & (PF_CLOSE | PF_CLOSE_NOW | PF_NEED_MORE)) {
+  if (flags & (ProcFlag.CLOSE | ProcFlag.CLOSE_NOW | ProcFlag.NEED_MORE)) {
     pos = len;
-    keep &= ~PF_AGAIN;
+    keep &= ~ProcFlag.AGAIN;
   }
   // No connection listing over UDP: the reply is just its END.
-  if (flags & PF_STATS_CONNS) outStr("END\r\n");
+  if (flags & ProcFlag.STATS_CONNS) outStr("END\r\n");
   // Nothing can stream to a datagram's sender: a metadump is stopped where it started.
   if (connDumping(c)) {
     metadumpAbort(id);
     setConnDumping(c, false);
-    keep &= ~PF_AGAIN;
+    keep &= ~ProcFlag.AGAIN;
   }
   setGlobal32(Global.PROC_FLAGS, keep);
   return pos;
@@ -222,7 +223,7 @@ function readingValue(c: usize, p: usize, n: u32): bool {
 
 // End of the last object after which memcached transmitted.
 function lastTransmit(): u32 {
-  for (let i = markCount(); i > 0; i--) if (mark(i - 1) & FLUSH) return markEnd(i - 1);
+  for (let i = liveMarks(); i > 0; i--) if (mark(i - 1) & FLUSH) return markEnd(i - 1);
   return 0;
 }
 

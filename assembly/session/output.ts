@@ -1,8 +1,7 @@
 // The reply writer over OUTBUF. The host copies OUTBUF[0, OUTBUF_LEN) to the socket after each
 // process() call, so the position lives in GLOBALS (OUTBUF_LEN) like all mutable state.
 import { Global, global32, setGlobal32 } from "../memory/layout";
-import { formatU64 } from "../operations/arith";
-import { udpCutBack } from "../protocols/udp";
+import { formatU64, U64_DIGITS_MAX } from "../util/numbers";
 
 @inline function base(): usize { return <usize>global32(Global.OUTBUF); }
 @inline export function outLen(): u32 { return global32(Global.OUTBUF_LEN); }
@@ -13,12 +12,18 @@ import { udpCutBack } from "../protocols/udp";
 export function outReset(): void {
   setGlobal32(Global.OUTBUF_LEN, 0);
   setGlobal32(Global.OUTBUF_SENT, 0);
+  outCutSeen();
 }
 export function outTruncate(len: u32): void {
   setGlobal32(Global.OUTBUF_LEN, len);
   if (global32(Global.OUTBUF_SENT) > len) setGlobal32(Global.OUTBUF_SENT, len);
-  udpCutBack(len); // over UDP, replies dropped take their response objects with them
+  if (len < outCutPoint()) setGlobal32(Global.OUTBUF_CUT, len);
 }
+// The lowest length replies were cut back to since outCutSeen(): whoever frames the replies
+// (UDP's response objects) drops what it recorded past it.
+@inline export function outCutPoint(): u32 { return global32(Global.OUTBUF_CUT); }
+export function outCutSeen(): void { setGlobal32(Global.OUTBUF_CUT, NOT_CUT); }
+const NOT_CUT: u32 = u32.MAX_VALUE;
 // memcached transmits at the end of a text get (conn_mwrite): the replies so far are out of
 // reach of a later command that discards the unsent ones.
 export function outMarkSent(): void { setGlobal32(Global.OUTBUF_SENT, outLen()); }
@@ -57,8 +62,6 @@ export function outStr(s: string): void {
   const src = changetype<usize>(s);
   for (let i: u32 = 0; i < n; i++) store<u8>(p + i, <u8>load<u16>(src + (<usize>i << 1)));
 }
-
-const U64_DIGITS_MAX: u32 = 20;
 
 export function outU64(v: u64): void {
   const p = room(U64_DIGITS_MAX);

@@ -1,11 +1,12 @@
 // flush_all, verbosity, shutdown and stats in the JS twin (memcached's
 // process_flush_all_command, process_verbosity_command, process_shutdown_command and
 // process_stat; the core's assembly/proto_text.ts).
-import { PF_CLOSE_NOW, PF_SHUTDOWN, PF_STATS_CONNS } from "../engine.js";
+
+import { ProcFlag } from "../../assembly/abi/proc_flags.js";
 import { Setting } from "../../assembly/abi/settings.js";
 import { Context, EXEC_STOP, EXEC_STOP_AFTER } from "./context.js";
 import { renderGeneral, renderSettings, resetStats, type HostState } from "./stats_text.js";
-import { toI32, toU32 } from "./tokens.js";
+import { toI32, toU32 } from "./numbers.js";
 
 const VERBOSITY_MAX = 2;
 // memcached's realtime(): exptimes above 30 days are unix times.
@@ -67,7 +68,7 @@ export function execShutdown(ctx: Context, ntokens: number): number {
     return 0;
   }
   if (ntokens === 2 || (ntokens === 3 && ctx.tok.is(1, "graceful"))) {
-    ctx.procFlag(PF_SHUTDOWN | PF_CLOSE_NOW);
+    ctx.procFlag(ProcFlag.SHUTDOWN | ProcFlag.CLOSE_NOW);
     return EXEC_STOP;
   }
   ctx.reply("CLIENT_ERROR invalid shutdown mode");
@@ -96,7 +97,7 @@ export function execStats(ctx: Context, ntokens: number, h: HostState): number {
   }
   if (tok.is(1, "conns")) {
     // Connections are the driver's: it appends their lines and END after this call's replies.
-    ctx.procFlag(PF_STATS_CONNS);
+    ctx.procFlag(ProcFlag.STATS_CONNS);
     return EXEC_STOP_AFTER;
   }
   return ctx.error();

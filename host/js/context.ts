@@ -2,7 +2,8 @@
 // writer, the storage engine, the settings, the connection being served and the flags that
 // tell the driver what to do next (the core keeps the same in its SCRATCH and GLOBALS blocks).
 import type { CacheEngine } from "../engine_api.js";
-import { LOG_VERBOSE, type LogEntry, type StoreOptions } from "../engine.js";
+import type { LogEntry, StoreOptions } from "../wasm_engine.js";
+import { LogType } from "../../assembly/abi/log.js";
 import type { ServerOptions } from "../options.js";
 import { Setting } from "../../assembly/abi/settings.js";
 import { Tokens } from "./tokens.js";
@@ -46,7 +47,7 @@ export class Context {
   readonly adjust = new StatAdjustments();
   /** Reused for every store: the engine reads it during the call and keeps nothing. */
   readonly storeOpts: Required<StoreOptions> = { flags: 0, exptime: 0 };
-  /** The driver's PF_* bits for this call, and PF_NEED_MORE's byte count. */
+  /** The driver's PF_* bits for this call, and ProcFlag.NEED_MORE's byte count. */
   flags = 0;
   need = 0;
   noreply = false;
@@ -97,7 +98,7 @@ export class Context {
   fd(): number { return this.connId + this.settings[Setting.CONN_FD_BASE]; }
 
   trace(text: string): void {
-    this.log.push({ type: LOG_VERBOSE, gid: 0, text: text.length > LOG_ENTRY_MAX ? text.slice(0, LOG_ENTRY_MAX) : text });
+    this.log.push({ type: LogType.VERBOSE, gid: 0, text: text.length > LOG_ENTRY_MAX ? text.slice(0, LOG_ENTRY_MAX) : text });
   }
 
   /** A trace of `prefix` followed by bytes of the buffer (a command line, a key). */

@@ -5,7 +5,9 @@
 // that drive the WASM engine's own machinery — meta commands (mg ms md ma mn me), slabs,
 // lru, lru_crawler, watch, cache_memlimit — answer ERROR, as an unknown command does, and so
 // do the stats groups items, slabs, sizes, detail and cachedump (admin.ts).
-import { PF_CLOSE, PF_CLOSE_NOW, StoreOp } from "../engine.js";
+import { ProcFlag } from "../../assembly/abi/proc_flags.js";
+import { StoreOp } from "../../assembly/abi/results.js";
+import { MEMCACHED_VERSION } from "../../assembly/abi/version.js";
 import { Context, Conn, EXEC_STOP } from "./context.js";
 import { execGet } from "./retrieval.js";
 import { execUpdate } from "./storage.js";
@@ -22,7 +24,7 @@ const CH_M = 0x6d;
 const CH_S = 0x73;
 const CH_T = 0x74;
 const META_NAME_LENGTH = 2;
-const VERSION = "VERSION 1.6.18";
+const VERSION = `VERSION ${MEMCACHED_VERSION}`;
 // Dispatched by the core, answered ERROR here; listed so they skip the HTTP guard as they
 // would on the core.
 const NOT_SERVED = ["lru_crawler", "lru", "watch"];
@@ -63,14 +65,14 @@ export function execLine(ctx: Context, conn: Conn, h: HostState, line: number, l
     return 0;
   }
   if (tok.is(0, "quit")) {
-    ctx.procFlag(PF_CLOSE);
+    ctx.procFlag(ProcFlag.CLOSE);
     return EXEC_STOP;
   }
   if (tok.is(0, "verbosity")) return execVerbosity(ctx, ntokens);
   if (NOT_SERVED.some((name) => tok.is(0, name))) return ctx.error();
   // memcached's guard against HTTP clients: close without a word.
   if (tok.startsWith(ntokens - 2, "HTTP/")) {
-    ctx.procFlag(PF_CLOSE_NOW);
+    ctx.procFlag(ProcFlag.CLOSE_NOW);
     return EXEC_STOP;
   }
   return ctx.error();

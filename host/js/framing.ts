@@ -2,9 +2,9 @@
 // conn_swallow / -R / line-length rules; the core's processText in assembly/proto_text.ts):
 // every complete command in the buffered bytes is executed, and the flags tell the driver
 // what to wait for or do next.
-import {
-  PF_AGAIN, PF_CLOSE, PF_CLOSE_NOW, PF_NEED_MORE, PF_SHUTDOWN, PF_SWALLOW, PF_YIELD,
-} from "../engine.js";
+
+import { OUT_RESERVE } from "../../assembly/abi/limits.js";
+import { ProcFlag } from "../../assembly/abi/proc_flags.js";
 import { Setting } from "../../assembly/abi/settings.js";
 import { Context, Conn, EXEC_NEED_MORE, EXEC_STOP, EXEC_STOP_AFTER } from "./context.js";
 import { execLine } from "./dispatch.js";
@@ -20,7 +20,7 @@ const READ_BUFFER_SIZE = 16384;
 const PARTIAL_LINE_MAX = 2048;
 const LEADING_SPACES_MAX = 100;
 /** Room kept free in the output area before any command: every reply but a get's values fits. */
-export const OUT_RESERVE = 256 * 1024;
+
 
 function findNewline(buf: Uint8Array, from: number, to: number): number {
   for (let i = from; i < to; i++) if (buf[i] === LF) return i;
@@ -68,11 +68,11 @@ export function processText(ctx: Context, conn: Conn, h: HostState, base: number
     if (conn.served >= reqsPerEvent + (conn.yielded ? 0 : 1)) {
       conn.yielded = true;
       conn.served = 0;
-      ctx.procFlag(PF_YIELD);
+      ctx.procFlag(ProcFlag.YIELD);
       break;
     }
     if (ctx.out.free() < OUT_RESERVE) {
-      ctx.procFlag(PF_AGAIN);
+      ctx.procFlag(ProcFlag.AGAIN);
       break;
     }
     const avail = end - pos;
@@ -81,14 +81,14 @@ export function processText(ctx: Context, conn: Conn, h: HostState, base: number
     if (nl < 0) {
       if (avail <= PARTIAL_LINE_MAX) return needMore(ctx, base, pos, avail + 1);
       if (!startsWithGet(buf, pos, end)) {
-        ctx.procFlag(PF_CLOSE_NOW);
+        ctx.procFlag(ProcFlag.CLOSE_NOW);
         return pos - base;
       }
       nl = findNewline(buf, window, end);
       if (nl < 0) {
         if (avail < inSize) return needMore(ctx, base, pos, avail + 1);
         ctx.out.line("SERVER_ERROR out of memory reading request");
-        ctx.procFlag(PF_CLOSE);
+        ctx.procFlag(ProcFlag.CLOSE);
         return pos - base;
       }
     }
@@ -100,7 +100,7 @@ export function processText(ctx: Context, conn: Conn, h: HostState, base: number
     const r = execLine(ctx, conn, h, pos, lineEnd, nl + 1, end - nl - 1);
     if (r === EXEC_NEED_MORE) return pos - base;
     if (r === EXEC_STOP) {
-      if (ctx.flags & (PF_CLOSE | PF_SHUTDOWN)) pos = nl + 1;
+      if (ctx.flags & (ProcFlag.CLOSE | ProcFlag.SHUTDOWN)) pos = nl + 1;
       break;
     }
     if (r === EXEC_STOP_AFTER) {
@@ -110,16 +110,16 @@ export function processText(ctx: Context, conn: Conn, h: HostState, base: number
     }
     pos = nl + 1 + r;
     conn.served++;
-    if (ctx.flags & (PF_CLOSE | PF_CLOSE_NOW)) break;
+    if (ctx.flags & (ProcFlag.CLOSE | ProcFlag.CLOSE_NOW)) break;
   }
   // memcached sends nothing from conn_swallow: the replies queued before and with the refusal
   // go out only once the refused block has been read and dropped.
-  if (conn.swallow) ctx.procFlag(PF_SWALLOW);
+  if (conn.swallow) ctx.procFlag(ProcFlag.SWALLOW);
   return pos - base;
 }
 
 function needMore(ctx: Context, base: number, pos: number, need: number): number {
-  ctx.procFlag(PF_NEED_MORE);
+  ctx.procFlag(ProcFlag.NEED_MORE);
   ctx.need = need;
   return pos - base;
 }

@@ -1,8 +1,8 @@
 // delete / incr / decr / touch in the JS twin (memcached's process_delete_command,
 // process_arithmetic_command and process_touch_command; the core's assembly/proto_text.ts).
-import { KEY_MAX_LENGTH } from "../engine.js";
+import { KEY_MAX_LENGTH } from "../wasm_engine.js";
 import type { Context } from "./context.js";
-import { toI32, toU64 } from "./tokens.js";
+import { toI32, toU64 } from "./numbers.js";
 
 export function execDelete(ctx: Context, ntokens: number): number {
   const tok = ctx.tok;

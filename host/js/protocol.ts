@@ -2,28 +2,24 @@
 // CacheEngine, behind the same ProtocolEngine face the connection driver feeds the WASM core
 // through (host/driver.ts). It owns one buffer holding an input and an output area, as the
 // core's linear memory does, with the core's sizes, so framing, -R yields, the partial-line
-// rules and PF_AGAIN fall at the same bytes.
+// rules and ProcFlag.AGAIN fall at the same bytes.
 //
 // Fairness: the twin tokenizes and parses every command in JS, over the driver's bytes, and
 // calls the storage engine per key; the WASM core parses inside WebAssembly. A server
 // benchmark of `--engine js` against `--engine wasm` therefore compares two whole stacks
 // (parser and storage), not two storage engines behind one parser.
+import { ProcFlag } from "../../assembly/abi/proc_flags.js";
 import type { CacheEngine, ProtocolEngine, Recovery } from "../engine_api.js";
-import { PF_NEED_MORE, type LogEntry } from "../engine.js";
+import { type LogEntry } from "../wasm_engine.js";
 import { ServerOptions, defaultServerOptions, coreSettings } from "../options.js";
 import { HostStat } from "../../assembly/abi/host_stats.js";
 import { Setting } from "../../assembly/abi/settings.js";
 import { Context, Conn } from "./context.js";
 import { Output } from "./output.js";
-import { processText, OUT_RESERVE } from "./framing.js";
+import { processText } from "./framing.js";
+import { inputAreaSize, outputAreaSize } from "../../assembly/abi/limits.js";
 import type { HostState } from "./stats_text.js";
 
-// The core's area sizes (assembly/index.ts placeAreas): the input area holds a whole storage
-// command (its line and an -I value); the output area holds one such value plus twice the room
-// kept free for the other replies.
-const IO_MIN = 1 << 20;
-const INPUT_MIN = 4 * IO_MIN;
-const LINE_ROOM = 64 * 1024;
 const HOST_VERSION_MAX = 63;
 
 /** A storage engine the twin can ask to prove itself whole after a throw. */
@@ -47,8 +43,8 @@ export class JsTextProtocol implements ProtocolEngine {
   constructor(engine: CheckedEngine, options: Partial<ServerOptions> = {}) {
     this.storage = engine;
     const opts: ServerOptions = { ...defaultServerOptions(), ...options };
-    this.inSize = Math.max(INPUT_MIN, opts.itemSizeMax + LINE_ROOM);
-    const outSize = Math.max(IO_MIN, opts.itemSizeMax + LINE_ROOM) + 2 * OUT_RESERVE;
+    this.inSize = inputAreaSize(opts.itemSizeMax);
+    const outSize = outputAreaSize(opts.itemSizeMax);
     this.outAddr = this.inSize;
     this.mem = new Uint8Array(this.inSize + outSize);
     const out = new Output(this.mem, this.outAddr, outSize);
@@ -94,7 +90,7 @@ export class JsTextProtocol implements ProtocolEngine {
     const consumed = processText(ctx, conn, this.host, this.inAddr, len, this.inSize);
     // Input used up, or a data block still to come: the next read is a new turn. A call that
     // stopped with input left (-R, a full output area) is resumed within the same turn.
-    if (consumed === len || (ctx.flags & PF_NEED_MORE)) {
+    if (consumed === len || (ctx.flags & ProcFlag.NEED_MORE)) {
       conn.served = 0;
       conn.yielded = false;
     }
@@ -103,6 +99,8 @@ export class JsTextProtocol implements ProtocolEngine {
 
   procFlags(): number { return this.ctx.flags; }
   procNeed(): number { return this.ctx.need; }
+  // The twin serves no `watch` (host/README.md): no call ever asks for a watcher.
+  procWatchMask(): number { return 0; }
   outLength(): number { return this.ctx.out.length; }
 
   drainLog(): void {

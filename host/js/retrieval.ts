@@ -1,11 +1,13 @@
 // get / gets / gat / gats / bget in the JS twin (memcached's process_get_command; the core's
 // execGet in assembly/proto_text.ts). Keys past the tokenizer's first 23 words are tokenized
 // batch by batch. When the output area cannot take one more value of the largest size, the
-// line is left unconsumed with the offset of the next key saved (PF_AGAIN): the driver sends
+// line is left unconsumed with the offset of the next key saved (ProcFlag.AGAIN): the driver sends
 // what is there and calls again.
-import { KEY_MAX_LENGTH, PF_AGAIN, type Item } from "../engine.js";
+import { ProcFlag } from "../../assembly/abi/proc_flags.js";
+import { KEY_MAX_LENGTH, type Item } from "../wasm_engine.js";
 import { Context, Conn, EXEC_STOP } from "./context.js";
-import { NO_REST, toI32 } from "./tokens.js";
+import { NO_REST } from "./tokens.js";
+import { toI32 } from "./numbers.js";
 
 // "VALUE <key> <flags> <bytes> <cas>\r\n" at its longest, and "END\r\n".
 const VALUE_LINE_MAX = 6 + KEY_MAX_LENGTH + 1 + 10 + 1 + 10 + 1 + 20 + 2;
@@ -42,7 +44,7 @@ export function execGet(ctx: Context, conn: Conn, ntokens: number, withCas: bool
       }
       if (out.free() < worst) {
         conn.resume = key - line;
-        ctx.procFlag(PF_AGAIN);
+        ctx.procFlag(ProcFlag.AGAIN);
         return EXEC_STOP;
       }
       const view = tok.view(k);

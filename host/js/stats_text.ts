@@ -5,9 +5,10 @@
 // line the engine does not report is left out, as memcached leaves out the lines of machinery
 // it is not running; lines an engine reports that memcached does not have come last.
 // `stats settings` is rendered from host/options.ts's STATS_SETTINGS, as the core does.
+import { MEMCACHED_VERSION } from "../../assembly/abi/version.js";
 import { HostStat } from "../../assembly/abi/host_stats.js";
-import { Setting } from "../../assembly/abi/settings.js";
-import { STATS_SETTINGS, SettingFormat, type ServerOptions } from "../options.js";
+import { Setting, SettingFormat } from "../../assembly/abi/settings.js";
+import { STATS_SETTINGS, type ServerOptions } from "../options.js";
 import type { Context } from "./context.js";
 
 /** What the host tells the protocol: host_stats.ts slots and the runtime's name. */
@@ -26,7 +27,6 @@ const USEC_DIGITS = 6;
 // memcached keeps this many descriptors back for listeners and internal pipes.
 const RESERVED_FDS = 20;
 const HUNDRED = 100;
-const MEMCACHED_VERSION = "1.6.18";
 
 const host = (slot: HostStat): HostValue => (_ctx, h) => h.stats[slot];
 const usec = (slot: HostStat): HostValue => (_ctx, h) => {

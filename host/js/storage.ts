@@ -1,12 +1,14 @@
 // set / add / replace / append / prepend / cas in the JS twin (memcached's
 // process_update_command and complete_nread_ascii; the core's execUpdate in
 // assembly/proto_text.ts). The line is checked first; a value over -I is refused before its
-// data arrives and swallowed as it does; otherwise the command waits (PF_NEED_MORE) until the
+// data arrives and swallowed as it does; otherwise the command waits (ProcFlag.NEED_MORE) until the
 // whole data block is in the buffer and hands the engine a view of it.
-import { KEY_MAX_LENGTH, PF_NEED_MORE, StoreOp, type StoreResult } from "../engine.js";
+import { ProcFlag } from "../../assembly/abi/proc_flags.js";
+import { KEY_MAX_LENGTH, type StoreResult } from "../wasm_engine.js";
+import { StoreOp } from "../../assembly/abi/results.js";
 import { Context, Conn, EXEC_NEED_MORE } from "./context.js";
 import { itemSizeOk } from "./item_size.js";
-import { toI32, toU32, toU64 } from "./tokens.js";
+import { toI32, toU32, toU64 } from "./numbers.js";
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -52,7 +54,7 @@ export function execUpdate(ctx: Context, conn: Conn, ntokens: number, op: StoreO
   const total = vlen + DATA_CRLF;
   if (!itemSizeOk(ctx.opts, nkey, flags, vlen)) return refuseTooLarge(ctx, conn, op, total, dataAvail);
   if (dataAvail < total) {
-    ctx.procFlag(PF_NEED_MORE);
+    ctx.procFlag(ProcFlag.NEED_MORE);
     // Counted from the command's first word, as the core counts it: after leading spaces the
     // driver asks once or twice too early, which costs a re-parse, never a reply.
     ctx.need = data - tok.at[0] + total;

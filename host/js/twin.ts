@@ -3,7 +3,7 @@
 // as on the WASM core. What the twin does not serve is refused at start-up, before a client
 // could mistake it for the WASM server.
 import type { ServerOptions } from "../options.js";
-import { JsEngine } from "./engine.js";
+import { JsEngine } from "./js_engine.js";
 import { JsTextProtocol } from "./protocol.js";
 
 export const ENGINES = ["wasm", "js"] as const;

@@ -3,7 +3,7 @@
 // Deno and Bun run it as well (they provide node:fs, node:dgram and process) with
 // their own TCP listener: see Runtime.
 import { readFileSync } from "node:fs";
-import { Engine } from "../engine.js";
+import { Engine } from "../wasm_engine.js";
 import type { CacheEngine, ProtocolEngine } from "../engine_api.js";
 import { Driver } from "../driver.js";
 import { listenTcp, Listener } from "./listen.js";

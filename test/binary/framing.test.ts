@@ -1,5 +1,5 @@
 // Binary framing through the connection driver: a large value arriving in many TCP segments is
-// parsed once it is whole (PF_NEED_MORE / PROC_NEED), not once per segment.
+// parsed once it is whole (ProcFlag.NEED_MORE / PROC_NEED), not once per segment.
 import { expect } from "chai";
 import net from "node:net";
 import { startServer, type RunningServer } from "../../host/node/server.js";

@@ -2,7 +2,7 @@
 // migrates incrementally, on inserts and in maintenance steps; every item stays reachable.
 // WASM internals only: the JS twin's Map has no hash table of its own to expand.
 import { expect } from "chai";
-import { Engine } from "../../host/engine.js";
+import { Engine } from "../../host/wasm_engine.js";
 import { createWasmEngine, stats, getText } from "../helpers/engine.js";
 import { Rng } from "../helpers/rng.js";
 

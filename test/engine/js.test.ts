@@ -1,7 +1,7 @@
 // What only the pure-JS twin has: its one LRU's exact eviction order, the Map's entry cap, its
 // timers, and a stats list that must stay within the WASM engine's names.
 import { expect } from "chai";
-import { JsEngine } from "../../host/js/engine.js";
+import { JsEngine } from "../../host/js/js_engine.js";
 import { createEngine, createWasmEngine, getText, stats, mcItemSize, MB, START_TIME } from "../helpers/engine.js";
 
 const ITEM_UPDATE_INTERVAL = 60;

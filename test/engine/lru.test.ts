@@ -2,7 +2,7 @@
 // tails down to COLD by share and age, items fetched twice move up to WARM.
 // WASM internals only: the JS twin has one LRU list, no HOT/WARM/COLD/TEMP segments.
 import { expect } from "chai";
-import { Engine } from "../../host/engine.js";
+import { Engine } from "../../host/wasm_engine.js";
 import { createWasmEngine, TestEngine, itemStat, classesWithItems, coreItemTotal, defaultClassFor, getText } from "../helpers/engine.js";
 
 const N = 100;

@@ -13,7 +13,7 @@
 import fc from "fast-check";
 import { expect } from "chai";
 import { EngineOptions } from "../../host/options.js";
-import { Engine } from "../../host/engine.js";
+import { Engine } from "../../host/wasm_engine.js";
 import { MemoryServer, MemoryConnection } from "../helpers/memory-connection.js";
 import { validateTextReplies, validateBinaryReplies } from "../helpers/reply-validator.js";
 import { garbage, tokenSoup, mutated, cuts, split } from "../helpers/fuzz-bytes.js";

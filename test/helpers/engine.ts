@@ -3,9 +3,9 @@
 // values and stats. Semantics tests run on both (describeEngines); tests of WASM internals
 // (slab classes, segmented LRU, hash expansion, chunks, page mover) use createWasmEngine.
 import { expect } from "chai";
-import { Engine, Item, Bytes } from "../../host/engine.js";
+import { Engine, Item, Bytes } from "../../host/wasm_engine.js";
 import type { CacheEngine } from "../../host/engine_api.js";
-import { JsEngine } from "../../host/js/engine.js";
+import { JsEngine } from "../../host/js/js_engine.js";
 import { readCoreWasm, CoreBuild } from "../../host/wasm.js";
 import { EngineOptions } from "../../host/options.js";
 

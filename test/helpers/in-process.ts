@@ -2,7 +2,7 @@
 // on it, so one after() hook closes everything.
 import { startServer, type RunningServer, type WasmServerOptions } from "../../host/node/server.js";
 import type { ServerOptions } from "../../host/options.js";
-import type { Engine } from "../../host/engine.js";
+import type { Engine } from "../../host/wasm_engine.js";
 import type { CacheEngine } from "../../host/engine_api.js";
 import { SocketClient, toBuffer, type Bytes } from "./socket-client.js";
 

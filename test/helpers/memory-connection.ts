@@ -6,7 +6,7 @@
 // build, an out-of-bounds access, unreachable) is recorded here whatever the driver then does
 // with it, so a driver that learns to recover from traps cannot hide one from the fuzzers.
 import { Driver, Connection, Transport } from "../../host/driver.js";
-import { Engine } from "../../host/engine.js";
+import { Engine } from "../../host/wasm_engine.js";
 import { EngineOptions } from "../../host/options.js";
 import { createWasmEngine, FakeClock } from "./engine.js";
 

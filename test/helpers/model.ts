@@ -12,7 +12,7 @@
 // a client speaking the protocol to it (test/helpers/protocol-target.ts), whose CAS values are
 // compared through a CasBijection: not every command there reports the CAS it assigned.
 import { expect } from "chai";
-import type { Item, StoreResult } from "../../host/engine.js";
+import type { Item, StoreResult } from "../../host/wasm_engine.js";
 import type { CacheEngine } from "../../host/engine_api.js";
 import { FakeClock, PROCESS_STARTED, REALTIME_MAXDELTA, MB, mcItemSize, coreItemTotal } from "./engine.js";
 import { CasBijection } from "./cas-bijection.js";

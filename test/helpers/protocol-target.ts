@@ -3,7 +3,7 @@
 // connection driver (in memory), now and then cut into several reads. Its reply is read back
 // strictly: exactly one of the replies that command can get, every echoed meta flag in request
 // order, and nothing after it. The model then judges what the reply says.
-import { Bytes, Item, StoreResult, StoreOptions, ArithError } from "../../host/engine.js";
+import { Bytes, Item, StoreResult, StoreOptions, ArithError } from "../../host/wasm_engine.js";
 import { MemoryServer, MemoryConnection } from "./memory-connection.js";
 import type { ModelTarget } from "./model.js";
 import { Rng } from "./rng.js";

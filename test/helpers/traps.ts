@@ -1,7 +1,7 @@
 // Ways to make the core trap on purpose, for the trap-recovery tests: break an item's link in
 // linear memory so that a real request traps, or make one export throw like a trap would while
 // leaving every structure whole. Plus a stderr catcher for the trap reports.
-import type { Engine } from "../../host/engine.js";
+import type { Engine } from "../../host/wasm_engine.js";
 
 // assembly/item.ts: the item header.
 const IT_NEXT = 0;

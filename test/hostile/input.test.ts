@@ -8,7 +8,7 @@ import { expect } from "chai";
 import { startMemcached, startWasmcached, exchange, endsWith, type RunningServer } from "../helpers/servers.js";
 import { SocketClient, stats } from "../helpers/socket-client.js";
 import { Driver, type Transport } from "../../host/driver.js";
-import { Engine } from "../../host/engine.js";
+import { Engine } from "../../host/wasm_engine.js";
 import { readCoreWasm } from "../../host/wasm.js";
 import { RssSampler, MiB } from "../helpers/rss.js";
 import { serverShape, rssBound, growthBound, expectWithin, mb, type ServerShape } from "./memory-bound.js";

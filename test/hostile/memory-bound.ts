@@ -3,7 +3,7 @@
 //
 //   RSS ≤ runtime + linear memory + I/O garbage
 //         + connections × idle connection + buffering connections × their buffers
-import { Engine } from "../../host/engine.js";
+import { Engine } from "../../host/wasm_engine.js";
 import { OUTPUT_HIGH_WATER, READ_CHUNK_MAX } from "../../host/driver.js";
 import { readCoreWasm } from "../../host/wasm.js";
 import type { ServerOptions } from "../../host/options.js";

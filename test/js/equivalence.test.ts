@@ -5,12 +5,12 @@
 // and over the WASM engine's direct API (the protocol alone, on the core's very storage). The stream mixes valid and broken commands, pipelining, values split
 // anywhere, refused and swallowed values, multi-gets that fill the output area and -R yields.
 import { expect } from "chai";
-import { Engine } from "../../host/engine.js";
+import { Engine } from "../../host/wasm_engine.js";
 import type { ProtocolEngine } from "../../host/engine_api.js";
 import { Driver, type Transport } from "../../host/driver.js";
 import { defaultServerOptions, type ServerOptions } from "../../host/options.js";
 import { readCoreWasm } from "../../host/wasm.js";
-import { JsEngine } from "../../host/js/engine.js";
+import { JsEngine } from "../../host/js/js_engine.js";
 import { JsTextProtocol, type CheckedEngine } from "../../host/js/protocol.js";
 import { Rng } from "../helpers/rng.js";
 
@@ -18,7 +18,7 @@ const STREAMS_PER_SETUP = 12;
 const COMMANDS_PER_STREAM = 250;
 const KEYS = ["k0", "k1", "k2", "k3", "n0", "n1", "a-very-long-key-name-for-the-value-lines"];
 const K251 = "l".repeat(251);
-// Values up to a few hundred KB: several in one multi-get fill the output area (PF_AGAIN).
+// Values up to a few hundred KB: several in one multi-get fill the output area (ProcFlag.AGAIN).
 const BIG_VALUE = 300 * 1024;
 // One byte over what -I 1m takes for these keys.
 const TOO_LARGE = 1024 * 1024;
@@ -98,7 +98,7 @@ function storage(rng: Rng): string {
   return `${cmd} ${key} ${flags} ${exptime(rng)} ${len}${cas}${noreply}\r\n${v}${end}`;
 }
 
-// Large values: hits that fill the output area mid-line (PF_AGAIN), and values over -I that
+// Large values: hits that fill the output area mid-line (ProcFlag.AGAIN), and values over -I that
 // are refused and swallowed (a set's old value dropped with them).
 function large(rng: Rng): string {
   if (rng.chance(0.2)) {

@@ -38,7 +38,7 @@ describe("js twin: values split across packets", function () {
     c = x;
   });
 
-  it("a 1 MB value in 64 KiB segments is parsed once, when whole (PF_NEED_MORE), not once per segment", async () => {
+  it("a 1 MB value in 64 KiB segments is parsed once, when whole (ProcFlag.NEED_MORE), not once per segment", async () => {
     const value = patternBytes(1000 * KB, 7);
     const protocol = srv.server.protocol;
     const original = protocol.process.bind(protocol);
@@ -91,7 +91,7 @@ describe("js twin: pipelined gets", function () {
     expect((await roundTrip(c, input)) === expected, "pipeline replies differ").to.equal(true);
   });
 
-  it("a multi-get larger than the output area comes back whole (PF_AGAIN), then the next command", async () => {
+  it("a multi-get larger than the output area comes back whole (ProcFlag.AGAIN), then the next command", async () => {
     const value = patternBytes(700 * KB, 11);
     expect(await roundTrip(c, setCommand("pg-big", value))).to.equal("STORED\r\n");
     await c.send(`get ${"pg-big pg-nope ".repeat(8)}\r\nget pg-big\r\n`);

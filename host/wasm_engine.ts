@@ -11,33 +11,35 @@
 import { instantiateSync, type ResultObject } from "@assemblyscript/loader";
 import { HostStat } from "../assembly/abi/host_stats.js";
 import {
+  StoreOp, StoreResult as StoreCode, ArithResult as ArithCode, ResultOffset, InitError,
+} from "../assembly/abi/results.js";
+import { KEY_MAX_LENGTH } from "../assembly/abi/limits.js";
+import { LogEntry as LogLayout } from "../assembly/abi/log.js";
+import {
   ServerOptions, defaultServerOptions, coreSettings, validateEngineOptions, statsSettingsDescriptor,
 } from "./options.js";
 import type { CacheEngine, ProtocolEngine, Recovery } from "./engine_api.js";
 
 export type Bytes = string | Uint8Array;
 
-export enum StoreOp { SET = 1, ADD = 2, REPLACE = 3, APPEND = 4, PREPEND = 5, CAS = 6 }
-export const STORE_RESULTS = ["STORED", "NOT_STORED", "EXISTS", "NOT_FOUND", "TOO_LARGE", "NO_MEMORY"] as const;
-export type StoreResult = typeof STORE_RESULTS[number];
-export const ARITH_RESULTS = ["OK", "NOT_FOUND", "NON_NUMERIC", "NO_MEMORY", "EXISTS"] as const;
-export type ArithError = Exclude<typeof ARITH_RESULTS[number], "OK">;
+/** A storage command's outcome, by the core's name for it (abi/results.ts StoreResult). */
+export type StoreResult = Exclude<keyof typeof StoreCode, "BAD_DATA">;
+/** incr/decr's refusals (abi/results.ts ArithResult). */
+export type ArithError = Exclude<keyof typeof ArithCode, "OK">;
 
-const INIT_ERRORS = [
-  "",
-  "the core's static data overlaps its state block (a build problem)",
-  "this memory limit cannot fit one WebAssembly memory (4 GiB including the hash table); choose a smaller -m",
-  "the WebAssembly memory could not grow to its initial size",
-];
+const INIT_ERRORS: Record<InitError, string> = {
+  [InitError.OK]: "",
+  [InitError.STATIC_OVERLAP]: "the core's static data overlaps its state block (a build problem)",
+  [InitError.MEMORY_TOO_LARGE]: "this memory limit cannot fit one WebAssembly memory (4 GiB including the hash table); choose a smaller -m",
+  [InitError.OUT_OF_MEMORY]: "the WebAssembly memory could not grow to its initial size",
+};
 
-export const KEY_MAX_LENGTH = 250;
+export { KEY_MAX_LENGTH };
 const U32_MAX = 0xffffffff;
-
-// RESULT block offsets (assembly/result.ts).
-const R_CAS = 0;
-const R_FLAGS = 8;
-const R_VALUE = 16;
-const R_NUMBER = 24;
+const R_CAS = ResultOffset.CAS;
+const R_FLAGS = ResultOffset.FLAGS;
+const R_VALUE = ResultOffset.VALUE;
+const R_NUMBER = ResultOffset.NUMBER;
 
 export interface Item {
   value: Uint8Array;
@@ -92,6 +94,7 @@ interface CoreExports {
   hostVersionAddr(): number;
   procFlags(): number;
   procNeed(): number;
+  procWatchMask(): number;
   connOpen(id: number): number;
   logAddr(): number;
   logLength(): number;
@@ -109,22 +112,9 @@ interface CoreExports {
   credentialsLoad(len: number): number;
 }
 
-/** PROC_FLAGS bits (assembly/conn.ts). */
-export const PF_CLOSE = 1;
-export const PF_NEED_MORE = 2;
-export const PF_AGAIN = 4;
-export const PF_YIELD = 8;
-export const PF_SHUTDOWN = 16;
-export const PF_CLOSE_NOW = 32;
-export const PF_STATS_CONNS = 64;
-export const PF_WATCH = 256;
 
-/** logger.ts entry types. */
-export const LOG_VERBOSE = 128;
-const LOG_ENTRY_HEADER = 11;
 
 export interface LogEntry { type: number; gid: number; text: string }
-export const PF_SWALLOW = 128;
 
 export interface EngineTimers {
   /** unix seconds; tests pass a fake clock */
@@ -160,7 +150,7 @@ function boot(b: Blueprint): CoreExports {
   new Float64Array(x.memory.buffer, x.settingsAddr(), slots.length).set(slots);
   new Uint8Array(x.memory.buffer).set(statsSettingsDescriptor(b.opts), x.settingsDescAddr());
   const err = x.init(b.startedAt);
-  if (err !== 0) throw new Error(INIT_ERRORS[err] ?? `core init failed (${err})`);
+  if (err !== InitError.OK) throw new Error(INIT_ERRORS[err as InitError] ?? `core init failed (${err})`);
   return x;
 }
 
@@ -318,7 +308,7 @@ export class Engine implements CacheEngine, ProtocolEngine {
     this.dv.setBigUint64(this.resultAt + R_CAS, cas, true);
     const flags = o === undefined ? 0 : (o.flags ?? 0) >>> 0;
     const exptime = o === undefined ? 0 : o.exptime ?? 0;
-    return STORE_RESULTS[this.x.store(op, nkey, nbytes, flags, exptime)];
+    return StoreCode[this.x.store(op, nkey, nbytes, flags, exptime)] as StoreResult;
   }
 
   set(key: Bytes, value: Bytes, o?: StoreOptions): StoreResult { return this.storeOp(StoreOp.SET, key, value, o, 0n); }
@@ -346,7 +336,7 @@ export class Engine implements CacheEngine, ProtocolEngine {
     this.views();
     this.dv.setBigUint64(this.resultAt + R_NUMBER, BigInt.asUintN(64, BigInt(delta)), true);
     const r = this.x.arith(nkey, incr ? 1 : 0);
-    if (r !== 0) return ARITH_RESULTS[r] as ArithError;
+    if (r !== ArithCode.OK) return ArithCode[r] as ArithError;
     this.views();
     return this.dv.getBigUint64(this.resultAt + R_NUMBER, true);
   }
@@ -416,13 +406,13 @@ export class Engine implements CacheEngine, ProtocolEngine {
     const end = at + len;
     const entries: LogEntry[] = [];
     while (at < end) {
-      const n = this.dv.getUint16(at + 1, true);
+      const n = this.dv.getUint16(at + LogLayout.LENGTH, true);
       entries.push({
-        type: u8[at],
-        gid: Number(this.dv.getBigUint64(at + 3, true)),
-        text: decoder.decode(u8.subarray(at + LOG_ENTRY_HEADER, at + LOG_ENTRY_HEADER + n)),
+        type: u8[at + LogLayout.TYPE],
+        gid: Number(this.dv.getBigUint64(at + LogLayout.GID, true)),
+        text: decoder.decode(u8.subarray(at + LogLayout.HEADER, at + LogLayout.HEADER + n)),
       });
-      at += LOG_ENTRY_HEADER + n;
+      at += LogLayout.HEADER + n;
     }
     this.x.logTaken();
     this.onLog?.(entries);
@@ -438,11 +428,12 @@ export class Engine implements CacheEngine, ProtocolEngine {
   process(id: number, len: number): number { return this.x.process(id, len); }
   procFlags(): number { return this.x.procFlags(); }
   procNeed(): number { return this.x.procNeed(); }
+  procWatchMask(): number { return this.x.procWatchMask(); }
   outLength(): number { return this.x.outLength(); }
 
   /**
    * Serves one UDP datagram (header included) copied to the input area; `fresh` is false when
-   * continuing one whose previous call ended with PF_AGAIN. Returns payload bytes consumed.
+   * continuing one whose previous call ended with ProcFlag.AGAIN. Returns payload bytes consumed.
    */
   udpProcess(len: number, fresh: boolean): number { return this.x.udpProcess(len, fresh ? 1 : 0); }
   /** The next reply datagram's payload length (-1: none left); see udpHeaderAddr/udpPayload. */

@@ -8,14 +8,15 @@
 // counted with memcached's item size. What it does not have: slab classes (items are bounded
 // by their bytes, not by pages), the segmented LRU (one list, bumped at most once a minute as
 // memcached's flat mode does), hash expansion and the page mover.
-import { KEY_MAX_LENGTH } from "../engine.js";
-import type { Bytes, Item, StoreOptions, StoreResult, ArithError, EngineTimers } from "../engine.js";
+import { KEY_MAX_LENGTH } from "../../assembly/abi/limits.js";
+import { StoreOp } from "../../assembly/abi/results.js";
+import type { Bytes, Item, StoreOptions, StoreResult, ArithError, EngineTimers } from "../wasm_engine.js";
 import type { CacheEngine } from "../engine_api.js";
 import { ServerOptions, defaultServerOptions, validateEngineOptions } from "../options.js";
 import { Entry, Lru } from "./lru.js";
 import { Crawler } from "./crawler.js";
 import { Counters, Gauge, newCounters, resetCounters, renderStats } from "./stats.js";
-import { strtoull, decimalBytes } from "./strtoull.js";
+import { strtoull, decimalBytes } from "./numbers.js";
 import { mcItemSize } from "./item_size.js";
 
 const MB = 1024 * 1024;
@@ -53,7 +54,6 @@ const CLOCK_INTERVAL_MS = 1000;
 const MAINTAIN_INTERVAL_MS = 100;
 const MAINTAIN_BUSY_MS = 1;
 
-enum StoreOp { SET, ADD, REPLACE, APPEND, PREPEND, CAS }
 
 export interface JsEngineLimits {
   /** Items the Map may hold (default and maximum: MAP_ENTRIES_MAX); tests lower it. */

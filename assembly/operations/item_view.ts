@@ -1,0 +1,17 @@
+// What a protocol may read of an item an operation handed it: the header fields, the key, the
+// value (copied out), and the clock items are timed by. Protocols write items only through the
+// operations (retrieval, storage, arith, meta, delete); they never reach the hash table, the
+// LRU or the slabs.
+export {
+  itNbytes, itKey, itNkey, itClientFlags, itCas, itExptime, itTime, itClsid, itLruId, itMcTotal, hasFlag,
+  ITEM_CHUNKED, ITEM_FETCHED, ITEM_TOKEN_SENT, ITEM_STALE, ITEM_KEY_BINARY,
+} from "../cache/item";
+export { currentTime, processStarted, realtime } from "../cache/clock";
+import { itData, itNbytes, hasFlag, ITEM_CHUNKED } from "../cache/item";
+import { valueRead } from "../cache/chunk";
+
+// The whole value at dst, contiguous, whether the item keeps it in one piece or in chunks.
+export function valueCopyOut(it: usize, dst: usize): void {
+  if (hasFlag(it, ITEM_CHUNKED)) valueRead(it, dst);
+  else memory.copy(dst, itData(it), itNbytes(it));
+}

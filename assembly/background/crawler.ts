@@ -18,7 +18,7 @@
 //  12  reclaimed   u32   items reclaimed by it
 //  16  with_ttl    u32   live items it saw that have an exptime
 import {
-  CRAWLERS, CRAWLER_SIZE, CRAWLSTATE, CRAWLSTATE_SIZE, Global, global32, setGlobal32,
+  CRAWLERS, CRAWLER_SIZE, CRAWLSTATE, CRAWLSTATE_SIZE, LRU_IDS, MAX_CLASSES, Global, global32, setGlobal32,
   settingOn, settingU32,
 } from "../memory/layout";
 import { Setting } from "../abi/settings";
@@ -53,16 +53,17 @@ export enum CrawlMode { EXPIRED = 0, METADUMP = 1 }
 @inline function sched(c: u32): usize { return CRAWLSTATE + <usize>c * CRAWLSTATE_SIZE; }
 
 export function crawlerInit(): void {
-  for (let id: u32 = 0; id < 256; id++) {
+  for (let id: u32 = 0; id < LRU_IDS; id++) {
     const cr = crawler(id);
     store<u16>(cr, ITEM_CRAWLER, IT_FLAGS);
     store<u8>(cr, <u8>id, IT_CLSID);
     store<u8>(cr, 0, IT_NKEY);
   }
-  // The first automatic crawl of a class waits WAIT_MIN: nothing can have expired at start.
-  for (let c: u32 = 0; c < 64; c++) {
+  // As in memcached (whose next_crawls start at 0), the first schedule check that finds items
+  // in a class crawls it; the wait between crawls starts at WAIT_MIN.
+  for (let c: u32 = 0; c < MAX_CLASSES; c++) {
     store<u32>(sched(c), WAIT_MIN, CS_WAIT);
-    store<u32>(sched(c), currentTime() + WAIT_MIN, CS_NEXT);
+    store<u32>(sched(c), 0, CS_NEXT);
   }
 }
 
@@ -180,7 +181,7 @@ export function crawlerStep(budget: u32): u32 {
   if (crawlerMode() != CrawlMode.EXPIRED) return 0;
   let done: u32 = 0;
   while (done < budget && crawlerRunning()) {
-    for (let id: u32 = 0; id < 256 && done < budget; id++) {
+    for (let id: u32 = 0; id < LRU_IDS && done < budget; id++) {
       if (!hasFlag(crawler(id), ITEM_LINKED)) continue;
       crawlOne(id);
       done++;
@@ -195,6 +196,8 @@ export function crawlerSchedule(): void {
   const now = currentTime();
   if (now - global32(Global.CRAWLER_LAST_KICK) < SCHEDULE_INTERVAL) return;
   setGlobal32(Global.CRAWLER_LAST_KICK, now);
+  // A metadump leaves its mode behind: a scheduled crawl reclaims.
+  setGlobal32(Global.CRAWLER_MODE, CrawlMode.EXPIRED);
   let started = false;
   const largest = powerLargest();
   for (let c: u32 = 1; c <= largest; c++) {
@@ -206,7 +209,7 @@ export function crawlerSchedule(): void {
 
 // Unlinks every crawler (cache reset).
 export function crawlerStopAll(): void {
-  for (let id: u32 = 0; id < 256; id++) {
+  for (let id: u32 = 0; id < LRU_IDS; id++) {
     if (hasFlag(crawler(id), ITEM_LINKED)) stop(id);
   }
 }

@@ -1,5 +1,5 @@
 // The exported ABI of the core. The host writes settings, keys and values into fixed areas
-// (addresses from the *Addr exports), calls an operation, and reads RESULT (result.ts).
+// (addresses from the *Addr exports), calls an operation, and reads RESULT (operations/result.ts).
 // Every call is short: maintenance work is cut into bounded steps the host runs on timers.
 import { ProcFlag } from "./abi/proc_flags";
 import {
@@ -8,7 +8,6 @@ import {
 } from "./memory/layout";
 import { inputAreaSize, outputAreaSize } from "./abi/limits";
 import { Setting } from "./abi/settings";
-import { ProcFlag } from "./abi/proc_flags";
 import { StoreOp, ArithResult, InitError } from "./abi/results";
 import { slabsInit } from "./memory/slabs";
 import { updateCap } from "./memory/memlimit";
@@ -46,11 +45,11 @@ export function valueCapacity(): u32 { return global32(Global.VALBUF_SIZE); }
 export function outAddr(): usize { return global32(Global.OUTBUF); }
 export function memoryCap(): f64 { return <f64>global64(Global.MEM_CAP); }
 
-// Fixed areas after the state block, sized from the settings (layout.ts draws them).
+// Fixed areas after the state block, sized from the settings (memory/layout.ts draws them).
 function placeAreas(): usize {
   const itemMax = <usize>settingU32(Setting.ITEM_SIZE_MAX);
   const conns = alignUp(STATE_END, 64);
-  // One record more than -c: datagrams are served on it (udp.ts).
+  // One record more than -c: datagrams are served on it (protocols/udp.ts).
   const connsSize = <usize>(settingU32(Setting.MAX_CONNS) + 1) * CONN_SIZE;
   const inbuf = alignUp(conns + connsSize, 64);
   const inSize = <usize>inputAreaSize(<f64>itemMax);
@@ -209,7 +208,7 @@ export function process(id: u32, len: u32): u32 {
 
 export function outLength(): u32 { return outLen(); }
 
-// The log (logger.ts): entries since the host last took them.
+// The log (logger/logger.ts): entries since the host last took them.
 export function logAddr(): usize { return global32(Global.LOGBUF); }
 export function logLength(): u32 { return global32(Global.LOG_LEN); }
 export function logTaken(): void { logReset(); }
@@ -221,14 +220,14 @@ export function logNextGid(): f64 {
 }
 export function setSettingSlot(slot: u32, v: f64): void { setSetting(<Setting>slot, v); }
 
-// ── UDP (udp.ts): the host hands in one datagram, then sends what udpNext() points at ──────
+// ── UDP (protocols/udp.ts): the host hands in one datagram, then sends what udpNext() points at ──────
 
 export function udpProcess(len: u32, fresh: u32): u32 { return udpServe(len, fresh != 0); }
 export function udpNext(): i32 { return udpTake(); }
 export function udpHeaderAddr(): usize { return udpHeader(); }
 export function udpPayload(): u32 { return udpPayloadAt(); }
 
-// ── credentials (auth.ts): the host copies the -Y / SASL file here once, at start-up ─────
+// ── credentials (protocols/auth.ts): the host copies the -Y / SASL file here once, at start-up ─────
 
 export function credentialsAddr(): usize { return authdbAddr(); }
 export function credentialsCapacity(): u32 { return AUTHDB_CAPACITY; }

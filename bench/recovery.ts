@@ -14,7 +14,7 @@ import { parseCount, round } from "./format.js";
 
 const VALUE_LEN = 100;
 const CHECK_ROUNDS = 5;
-// assembly/item.ts: the LRU `next` link is the header's first word; a key follows 36 bytes in.
+// assembly/cache/item.ts: the LRU `next` link is the header's first word; a key follows 36 bytes in.
 const IT_KEY = 36;
 const WILD_ADDRESS = 0xfffffff0;
 

@@ -1,5 +1,5 @@
 // The two faces of a cache engine, so the same host, driver, tests and benchmarks run on the
-// WASM core (engine.ts) and on the pure-JS twin (js/): CacheEngine is the storage API an
+// WASM core (wasm_engine.ts) and on the pure-JS twin (js/): CacheEngine is the storage API an
 // in-process caller uses; ProtocolEngine is what the connection driver needs to feed a
 // connection's bytes through the engine's protocol handler and collect its replies.
 import type { Bytes, Item, StoreOptions, StoreResult, ArithError, LogEntry } from "./wasm_engine.js";

@@ -1,6 +1,6 @@
 // The runtime-agnostic UDP path: one datagram in, the core's reply datagrams out.
 //
-// The core does everything protocol-shaped (assembly/udp.ts): it checks the 8-byte header,
+// The core does everything protocol-shaped (assembly/protocols/udp.ts): it checks the 8-byte header,
 // serves the payload, cuts the replies into datagrams and writes each one's header. This side
 // copies the datagram in, then copies each reply out and hands it to the adapter's socket.
 import { ProcFlag } from "../assembly/abi/proc_flags.js";

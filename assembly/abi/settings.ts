@@ -1,4 +1,4 @@
-// The settings the host hands the core, one f64 slot each in the SETTINGS block (layout.ts).
+// The settings the host hands the core, one f64 slot each in the SETTINGS block (memory/layout.ts).
 //
 // This file is plain TypeScript on purpose: the host imports the very same enum, so a slot
 // number is declared once. The host writes every slot before calling `init()`; the core only
@@ -41,7 +41,7 @@ export enum Setting {
   DETAIL_ENABLED = 32,   // detail_enabled (-D, stats detail on|off)
   TRACK_SIZES = 33,      // track_sizes (-o track_sizes, stats sizes_enable)
   DETAIL_DELIMITER = 34, // stat_key_prefix (-D): the byte that ends a key's prefix
-  WATCH_MASK = 35,       // logger.ts LogType bits some `watch` connection wants (host-kept)
+  WATCH_MASK = 35,       // logger/logger.ts LogType bits some `watch` connection wants (host-kept)
   CONN_FD_BASE = 36,     // added to connection ids where memcached prints a file descriptor
   BINDING_PROTOCOL = 37, // binding_protocol (-B): a BindingProtocol
   SASL = 38,             // auth_enabled_sasl (-S): binary SASL PLAIN required

@@ -28,7 +28,7 @@ import {
   hasFlag, HOT_LRU, WARM_LRU, COLD_LRU, TEMP_LRU,
 } from "../cache/item";
 import { currentTime } from "../cache/clock";
-import { lruLinkTailRaw, lruUnlinkRaw, lruInsertBeforeRaw, lruTail, classHasItems } from "../cache/lru";
+import { lruLinkTailRaw, lruUnlinkRaw, lruInsertBeforeRaw, classHasItems } from "../cache/lru";
 import { itemIsFlushed, itemUnlink, itemHash, isPinned } from "../cache/items";
 import { powerLargest } from "../memory/slabs";
 import { LruStat, lruStatIncr, Stat, statIncr } from "../counters/counters";

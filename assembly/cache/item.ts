@@ -54,7 +54,7 @@ export const ITEM_CFLAGS: u16 = 256;    // non-zero client flags stored
 export const ITEM_TOKEN_SENT: u16 = 512;
 export const ITEM_STALE: u16 = 2048;
 export const ITEM_KEY_BINARY: u16 = 4096;
-export const ITEM_CRAWLER: u16 = 0x8000; // crawler.ts pseudo-item, never a real item
+export const ITEM_CRAWLER: u16 = 0x8000; // background/crawler.ts pseudo-item, never a real item
 
 // Sub-LRU ids, stored in the top two bits of the class byte.
 export const HOT_LRU: u32 = 0;

@@ -4,13 +4,12 @@ import { LogType } from "../abi/log";
 import { Global, global64, setGlobal64, settingOn, settingU32 } from "../memory/layout";
 import { Setting } from "../abi/settings";
 import {
-  ITEM_HEADER, IT_NKEY, IT_FLAGS, IT_CLSID, IT_TIME, IT_EXPTIME, IT_NBYTES, IT_CAS,
-  ITEM_LINKED, ITEM_CFLAGS, ITEM_CHUNKED, ITEM_CAS,
-  itKey, itNkey, itFlags, itTime, itCas, itExptime, itClsid, itLruId, itMcTotal, itData, itNbytes,
-  setFlags, setTime, setCas, addFlag, clearFlag, hasFlag, setNext, setPrev, setHNext,
-  itemTotal, chunkedHeadTotal, COLD_LRU, HOT_LRU,
+  ITEM_HEADER, IT_NKEY, IT_CLSID, IT_TIME, IT_EXPTIME, IT_NBYTES, IT_CAS, ITEM_LINKED, ITEM_CFLAGS,
+  ITEM_CHUNKED, ITEM_CAS, itKey, itNkey, itTime, itCas, itExptime, itClsid, itMcTotal, itNbytes,
+  setFlags, setTime, setCas, addFlag, clearFlag, hasFlag, setNext, setPrev, setHNext, itemTotal,
+  chunkedHeadTotal, COLD_LRU, HOT_LRU,
 } from "./item";
-import { slabsAlloc, slabsFree, slabsClsid, powerLargest, classSize } from "../memory/slabs";
+import { slabsAlloc, slabsFree, slabsClsid } from "../memory/slabs";
 import { assocFind, assocInsert, assocDelete } from "./assoc";
 import { hash } from "../util/hash";
 import { currentTime } from "./clock";

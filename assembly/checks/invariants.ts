@@ -6,11 +6,11 @@ import { Setting } from "../abi/settings";
 import {
   itNext, itPrev, itHNext, itFlags, itLruId, itClsid, itNkey, itKey, itMcTotal, hasFlag,
   ITEM_LINKED, ITEM_SLABBED, ITEM_CRAWLER, ITEM_CHUNKED, ITEM_CHUNK, CLSID_MASK, itNbytes,
-  chunkedHeadTotal, itClientFlags,
+  itClientFlags,
 } from "../cache/item";
 import {
   powerLargest, classSize, classPerslab, classPages, classFree, classFreeHead, pageOwner,
-  pageStart, slabsClsid, SLAB_GLOBAL_PAGE_POOL, memMalloced,
+  pageStart, SLAB_GLOBAL_PAGE_POOL, memMalloced,
 } from "../memory/slabs";
 import { lruHead, lruTail, lruCount, lruBytes } from "../cache/lru";
 import { hashpower, oldTable, primaryTable, expandBucket, hashExpanding, bucketMask } from "../cache/assoc";

@@ -6,7 +6,9 @@
 // counted, then or when they go, as in memcached. The histogram (item_size_max / 32 + 1 u32
 // buckets, memory/memlimit.ts) is taken from the arena the first time tracking starts. Items
 // are described by their memcached size and CAS, so this file needs no item header.
-import { Global, global32, setGlobal32, global64, setGlobal64, settingOn, settingU32, SETTINGS, PAGE_SIZE, PAGE_SHIFT } from "../memory/layout";
+import {
+  Global, global32, setGlobal32, global64, setGlobal64, settingOn, SETTINGS, PAGE_SIZE, PAGE_SHIFT,
+} from "../memory/layout";
 import { Setting } from "../abi/settings";
 import { frontierPages, markPages, PAGE_HASH } from "../memory/slabs";
 import { sizesBytes, SIZES_BUCKET_BYTES } from "../memory/memlimit";

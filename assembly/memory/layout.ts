@@ -71,7 +71,7 @@ export enum Global {
   INBUF,                // address / size of the receive area
   INBUF_SIZE,
   CONNS,                // address of the connection table
-  PROC_FLAGS,           // what the last process() call asks of the host (conn.ts)
+  PROC_FLAGS,           // what the last process() call asks of the host (session/conn.ts)
   PROC_NEED,            // bytes the next process() call needs before it can progress
   PROC_WATCH_MASK,      // with ProcFlag.WATCH: the LogType bits the new watcher asked for
   VALBUF,
@@ -83,10 +83,10 @@ export enum Global {
   EXPAND_BUCKET,        // next old bucket to migrate
   CRAWLER_LAST_KICK,    // current_time of the last automatic crawl schedule check
   CRAWLER_ACTIVE,       // number of LRUs with a crawler pseudo-item linked
-  CRAWLER_MODE,         // what running crawlers do: crawler.ts CrawlMode
+  CRAWLER_MODE,         // what running crawlers do: background/crawler.ts CrawlMode
   METADUMP_CONN,        // connection a metadump streams to (valid while CRAWLER_MODE is METADUMP)
   CURRENT_CONN,         // connection the running process() call serves
-  LOGBUF,               // logger.ts: entry area, bytes used, last log id, entries dropped
+  LOGBUF,               // logger/logger.ts: entry area, bytes used, last log id, entries dropped
   LOG_LEN,
   LOG_GID,
   LOG_DROPPED,
@@ -96,9 +96,9 @@ export enum Global {
   AUTOMOVE_LAST,        // current_time of the last automove decision
   AUTOMOVE_PENDING,     // slab_automove=2: class that evicted and wants a page (0 = none)
   AUTOMOVE_WINDOWS,     // automove decisions taken so far (a window must fill before moves)
-  PREFIXES,             // prefix_stats.ts table address, and entries in use
+  PREFIXES,             // counters/prefixes.ts table address, and entries in use
   PREFIX_COUNT,
-  SIZES,                // sizes.ts histogram address (0 until first enabled), bucket count
+  SIZES,                // counters/sizes.ts histogram address (0 until first enabled), bucket count
   SIZES_BUCKETS,
   SIZES_CAS_MIN,        // items with a smaller CAS were stored before tracking began
   COUNT,
@@ -163,25 +163,25 @@ export const TOKENS: usize = HOST_VERSION + HOST_VERSION_SIZE; // tokenizer outp
 export const MAX_TOKENS: u32 = 24;                             // memcached's MAX_TOKENS
 export const TOKENS_SIZE: usize = <usize>MAX_TOKENS * 8;
 
-export const META: usize = TOKENS + TOKENS_SIZE;  // proto_meta.ts flag state, per command
+export const META: usize = TOKENS + TOKENS_SIZE;  // protocols/meta.ts flag state, per command
 export const META_SIZE: usize = 512;
 
 export const SETTINGS_DESC: usize = META + META_SIZE; // `stats settings` lines (host/options.ts)
 export const SETTINGS_DESC_SIZE: usize = 4096;
 
-export const AUTOMOVE: usize = SETTINGS_DESC + SETTINGS_DESC_SIZE; // automove.ts windows
+export const AUTOMOVE: usize = SETTINGS_DESC + SETTINGS_DESC_SIZE; // background/automove.ts windows
 export const AUTOMOVE_SIZE: usize = 64 * 512;
 
-export const BINPKT: usize = AUTOMOVE + AUTOMOVE_SIZE; // proto_bin.ts per-packet state
+export const BINPKT: usize = AUTOMOVE + AUTOMOVE_SIZE; // protocols/binary.ts per-packet state
 export const BINPKT_SIZE: usize = 64;
 
-export const UDP: usize = BINPKT + BINPKT_SIZE;     // udp.ts datagram state
+export const UDP: usize = BINPKT + BINPKT_SIZE;     // protocols/udp.ts datagram state
 export const UDP_SIZE: usize = 64;
-export const UDP_MARKS: usize = UDP + UDP_SIZE;     // udp.ts response-object ends
+export const UDP_MARKS: usize = UDP + UDP_SIZE;     // protocols/udp.ts response-object ends
 export const UDP_MARKS_MAX: u32 = 8192;
 export const UDP_MARKS_SIZE: usize = <usize>UDP_MARKS_MAX * 8;
 
-export const AUTHDB: usize = UDP_MARKS + UDP_MARKS_SIZE; // auth.ts: `user:password` lines
+export const AUTHDB: usize = UDP_MARKS + UDP_MARKS_SIZE; // protocols/auth.ts: `user:password` lines
 export const AUTHDB_SIZE: usize = 16384;
 
 export const STATE_END: usize = AUTHDB + AUTHDB_SIZE;

@@ -24,7 +24,7 @@ export const STORE_CAS_STALE: u32 = 2;  // meta's I: a lower CAS stores the valu
 export const STORE_KEY_BINARY: u32 = 4; // meta's b: the key was given in base64
 
 // A whole storage command: `value` holds nbytes of data, `exptimeRel` is already relative
-// (clock.ts realtime()), `casIn` is the cas command's unique (0 otherwise), `opts` the STORE_*
+// (cache/clock.ts realtime()), `casIn` is the cas command's unique (0 otherwise), `opts` the STORE_*
 // bits. On STORED the new CAS is in RESULT.
 export function storeCommand(
   op: StoreOp, key: usize, nkey: u32, clientFlags: u32, exptimeRel: u32,

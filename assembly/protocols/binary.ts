@@ -26,7 +26,6 @@
 import { ProcFlag } from "../abi/proc_flags";
 import { BINPKT, Global, global32, settingOn, settingU32, setSetting, KEY_MAX_LENGTH } from "../memory/layout";
 import { Setting } from "../abi/settings";
-import { ProcFlag } from "../abi/proc_flags";
 import { StoreOp, StoreResult, ArithResult } from "../abi/results";
 import { MEMCACHED_VERSION } from "../abi/version";
 import { itKey, itNbytes, itClientFlags, itCas, realtime, valueCopyOut } from "../operations/item_view";
@@ -42,7 +41,7 @@ import { prefixRecordGet, prefixRecordSet, prefixRecordDelete } from "../counter
 import { outReserve, outBytes, outStr, outLen, outFree, outSize, outAt, outTruncate } from "../session/output";
 import { connSwallow, setConnSwallow, countServed } from "../session/conn";
 import { commandGate, GATE_STOP } from "../session/gate";
-import { procFlag, needBytes } from "../session/call";
+import { procFlag, needBytes, waitFor } from "../session/call";
 import { renderStats, StatsGroup } from "../stats/render";
 import { renderSizes } from "../stats/sizes";
 import { renderDetailDump } from "../stats/detail";
@@ -111,10 +110,6 @@ const P_SENT_TO: usize = BINPKT + 56;
 @inline function be32(p: usize): u32 { return bswap<u32>(load<u32>(p)); }
 @inline function be64(p: usize): u64 { return bswap<u64>(load<u64>(p)); }
 
-function needMore(base: usize, pos: usize, need: u32): u32 {
-  needBytes(need);
-  return <u32>(pos - base);
-}
 
 // ── framing ────────────────────────────────────────────────────────────────────────────
 
@@ -131,7 +126,7 @@ export function processBinary(c: usize, base: usize, len: u32): u32 {
       continue;
     }
     const avail = <u32>(end - pos);
-    if (avail < HEADER_LEN) return needMore(base, pos, HEADER_LEN);
+    if (avail < HEADER_LEN) return waitFor(base, pos, HEADER_LEN);
     // A bad magic closes at once: of the replies queued, only those memcached had already
     // transmitted go out.
     if (load<u8>(pos) != REQUEST_MAGIC) {
@@ -140,7 +135,7 @@ export function processBinary(c: usize, base: usize, len: u32): u32 {
       break;
     }
     const headLen = HEADER_LEN + <u32>load<u8>(pos, 4) + be16(pos + 2);
-    if (avail < headLen) return needMore(base, pos, headLen);
+    if (avail < headLen) return waitFor(base, pos, headLen);
     const r = execPacket(c, pos, avail - headLen);
     if (r == BIN_NEED_MORE) return <u32>(pos - base);
     if (r == BIN_AGAIN) break;

@@ -33,7 +33,7 @@ function traceProtocol(binary: bool): void {
 }
 
 // Serves [base, base + len) for connection record `c`; returns bytes consumed, with PROC_FLAGS
-// and PROC_NEED saying what comes next (conn.ts).
+// and PROC_NEED saying what comes next (session/conn.ts).
 export function processInput(c: usize, base: usize, len: u32): u32 {
   if (len == 0) return 0;
   if (connProto(c) == PROTO_NEGOTIATING) negotiate(c, load<u8>(base));

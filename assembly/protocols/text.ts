@@ -32,7 +32,7 @@ import {
 } from "../session/output";
 import { connSwallow, connResume, setConnResume, countServed } from "../session/conn";
 import { commandGate, GATE_STOP } from "../session/gate";
-import { procFlag, needBytes } from "../session/call";
+import { procFlag, needBytes, waitFor } from "../session/call";
 import { renderStats, StatsGroup } from "../stats/render";
 import { renderSizes } from "../stats/sizes";
 import { renderDetailDump } from "../stats/detail";
@@ -128,14 +128,14 @@ export function processText(c: usize, base: usize, len: u32): u32 {
     const window = pos + min<usize>(avail, READ_BUFFER_SIZE);
     let nl = findNewline(pos, window);
     if (!nl) {
-      if (avail <= PARTIAL_LINE_MAX) return needMore(base, pos, avail + 1);
+      if (avail <= PARTIAL_LINE_MAX) return waitFor(base, pos, avail + 1);
       if (!startsWithGet(pos, end)) {
         procFlag(ProcFlag.CLOSE_NOW);
         return <u32>(pos - base);
       }
       nl = findNewline(window, end);
       if (!nl) {
-        if (avail < inSize) return needMore(base, pos, avail + 1);
+        if (avail < inSize) return waitFor(base, pos, avail + 1);
         outLine("SERVER_ERROR out of memory reading request");
         procFlag(ProcFlag.CLOSE);
         return <u32>(pos - base);
@@ -168,10 +168,6 @@ export function processText(c: usize, base: usize, len: u32): u32 {
   return <u32>(pos - base);
 }
 
-function needMore(base: usize, pos: usize, need: u32): u32 {
-  needBytes(need);
-  return <u32>(pos - base);
-}
 
 // C reads the line as a string: a NUL byte ends it.
 function cutAtNul(p: usize, end: usize): usize {

@@ -105,7 +105,7 @@ function push(end: u32, flags: u64): void {
 }
 
 // Replies cut back (a get's key error, a bad magic) take their objects with them: marks past
-// the lowest point OUTBUF was cut back to (output.ts) are dropped before any is read or added.
+// the lowest point OUTBUF was cut back to (session/output.ts) are dropped before any is read or added.
 function liveMarks(): u32 {
   const live = trim(min<u32>(outLen(), outCutPoint()));
   outCutSeen();

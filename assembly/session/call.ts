@@ -15,3 +15,10 @@ export function needBytes(need: u32): void {
   procFlag(ProcFlag.NEED_MORE);
   setGlobal32(Global.PROC_NEED, need);
 }
+
+// A protocol stops at `pos` (of the input starting at `base`) until `need` bytes from there
+// have arrived; returns the bytes consumed.
+export function waitFor(base: usize, pos: usize, need: u32): u32 {
+  needBytes(need);
+  return <u32>(pos - base);
+}

@@ -76,7 +76,7 @@ export function renderGeneral(): void {
 // memcached keeps this many descriptors back for listeners and internal pipes.
 const RESERVED_FDS: u64 = 20;
 
-// The page mover (slab_mover.ts). It moves a page within one call, so nothing is ever busy
+// The page mover (background/slab_mover.ts). It moves a page within one call, so nothing is ever busy
 // or running between calls.
 function renderSlabReassign(): void {
   line("slab_reassign_rescues", stat(Stat.SLAB_REASSIGN_RESCUES));

@@ -1,6 +1,6 @@
 // flush_all, verbosity, shutdown and stats in the JS twin (memcached's
 // process_flush_all_command, process_verbosity_command, process_shutdown_command and
-// process_stat; the core's assembly/proto_text.ts).
+// process_stat; the core's assembly/protocols/text.ts).
 
 import { ProcFlag } from "../../assembly/abi/proc_flags.js";
 import { Setting } from "../../assembly/abi/settings.js";

@@ -42,7 +42,7 @@ export class Context {
   readonly out: Output;
   readonly engine: CacheEngine;
   readonly opts: ServerOptions;
-  /** Setting slots (assembly/settings.ts), as the core keeps them: some change at run time. */
+  /** Setting slots (assembly/abi/settings.ts), as the core keeps them: some change at run time. */
   readonly settings: Float64Array;
   readonly adjust = new StatAdjustments();
   /** Reused for every store: the engine reads it during the call and keeps nothing. */

@@ -1,4 +1,4 @@
-// The pure-JS engine's LRU crawler: memcached's crawler.c (and assembly/crawler.ts) for one
+// The pure-JS engine's LRU crawler: memcached's crawler.c (and assembly/background/crawler.ts) for one
 // LRU. It walks the list from the tail toward the head a bounded number of items per
 // maintenance step, reclaiming expired and flushed items nobody asks for again. The Lru keeps
 // its position valid when the item under it is unlinked or bumped.

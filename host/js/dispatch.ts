@@ -1,5 +1,5 @@
 // One command line of the JS twin to its handler (memcached's process_command_ascii: by first
-// letter, then by name; the core's execLine in assembly/proto_text.ts).
+// letter, then by name; the core's execLine in assembly/protocols/text.ts).
 //
 // The twin serves memcached's text data commands and its plain admin commands. The commands
 // that drive the WASM engine's own machinery — meta commands (mg ms md ma mn me), slabs,

@@ -1,5 +1,5 @@
 // The JS twin's framing of text commands (memcached's try_read_command_ascii and its
-// conn_swallow / -R / line-length rules; the core's processText in assembly/proto_text.ts):
+// conn_swallow / -R / line-length rules; the core's processText in assembly/protocols/text.ts):
 // every complete command in the buffered bytes is executed, and the flags tell the driver
 // what to wait for or do next.
 

@@ -21,7 +21,7 @@ import { mcItemSize } from "./item_size.js";
 
 const MB = 1024 * 1024;
 
-// The clock (assembly/clock.ts): relative seconds since a start 62 s before the first reading,
+// The clock (assembly/cache/clock.ts): relative seconds since a start 62 s before the first reading,
 // so that 0 ("never") and 1 ("already expired") are never a real time.
 const START_OFFSET = 62;
 const ALREADY_EXPIRED = 1;
@@ -29,7 +29,7 @@ const REALTIME_MAXDELTA = 60 * 60 * 24 * 30; // exptimes above this are unix tim
 const UPTIME_OFFSET = 60;
 const ITEM_UPDATE_INTERVAL = 60; // an access moves an item to the head at most once a minute
 
-// The WASM core's own item size (assembly/item.ts), only to tell which values it keeps chunked:
+// The WASM core's own item size (assembly/cache/item.ts), only to tell which values it keeps chunked:
 // incr/decr refuse those as NON_NUMERIC, as memcached does, and the twin answers the same.
 const CORE_ITEM_HEADER = 36;
 const CORE_CFLAGS = 4;
@@ -480,7 +480,7 @@ export class JsEngine implements CacheEngine {
   // ── flush_all ─────────────────────────────────────────────────────────────────────────
 
   // Everything last accessed before the deadline dies at the deadline; an immediate flush
-  // also kills by CAS, which makes it exact within the current second (assembly/engine.ts).
+  // also kills by CAS, which makes it exact within the current second (assembly/operations/flush.ts).
   flushAll(delay = 0): void {
     this.c.cmd_flush++;
     const deadline = delay > 0 ? this.realtime(delay) : this.now;

@@ -1,5 +1,5 @@
 // delete / incr / decr / touch in the JS twin (memcached's process_delete_command,
-// process_arithmetic_command and process_touch_command; the core's assembly/proto_text.ts).
+// process_arithmetic_command and process_touch_command; the core's assembly/protocols/text.ts).
 import { KEY_MAX_LENGTH } from "../wasm_engine.js";
 import type { Context } from "./context.js";
 import { toI32, toU64 } from "./numbers.js";

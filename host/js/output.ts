@@ -1,5 +1,5 @@
 // The JS twin's reply writer: the output area of the protocol's buffer, which the driver sends
-// after each process() call (the core's assembly/output.ts). Like the core's, it never writes
+// after each process() call (the core's assembly/session/output.ts). Like the core's, it never writes
 // past its end: the commands keep room free before they run, so only a pathological reply
 // could be cut, never the memory around it.
 

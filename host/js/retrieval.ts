@@ -1,5 +1,5 @@
 // get / gets / gat / gats / bget in the JS twin (memcached's process_get_command; the core's
-// execGet in assembly/proto_text.ts). Keys past the tokenizer's first 23 words are tokenized
+// execGet in assembly/protocols/text.ts). Keys past the tokenizer's first 23 words are tokenized
 // batch by batch. When the output area cannot take one more value of the largest size, the
 // line is left unconsumed with the offset of the next key saved (ProcFlag.AGAIN): the driver sends
 // what is there and calls again.

@@ -1,5 +1,5 @@
 // The pure-JS engine's general `stats` lines: memcached's names, in memcached 1.6.18's order,
-// for what this engine has. The WASM core's table is AssemblyScript (assembly/stats_text.ts),
+// for what this engine has. The WASM core's table is AssemblyScript (assembly/stats/server.ts),
 // which the host cannot import, so this is the JS engine's own and only list. Host lines (pid,
 // connections, rusage, bytes read/written, …) are the protocol handler's, as they are the
 // driver's for the WASM engine.
@@ -43,7 +43,7 @@ const GENERAL_STATS = [
   ["reclaimed", COUNTER],
   ["crawler_reclaimed", COUNTER],
   ["crawler_items_checked", COUNTER],
-  // Not memcached's: stores that found the Map at its entry cap (engine.ts MAP_ENTRIES_MAX)
+  // Not memcached's: stores that found the Map at its entry cap (js_engine.ts MAP_ENTRIES_MAX)
   // and had to evict for it, or were refused with -M.
   ["map_full", COUNTER],
 ] as const;

@@ -1,7 +1,7 @@
 // `stats` and `stats settings` in the JS twin. The general group interleaves what the host
 // knows (process, connections, sockets: fed by the driver through setHostStat) with the storage
 // engine's counters (CacheEngine.stats()), in memcached 1.6.18's order; this table says where
-// each line comes from (the core's assembly/stats_text.ts renders the same lines). An engine
+// each line comes from (the core's assembly/stats/server.ts renders the same lines). An engine
 // line the engine does not report is left out, as memcached leaves out the lines of machinery
 // it is not running; lines an engine reports that memcached does not have come last.
 // `stats settings` is rendered from host/options.ts's STATS_SETTINGS, as the core does.

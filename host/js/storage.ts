@@ -1,6 +1,6 @@
 // set / add / replace / append / prepend / cas in the JS twin (memcached's
 // process_update_command and complete_nread_ascii; the core's execUpdate in
-// assembly/proto_text.ts). The line is checked first; a value over -I is refused before its
+// assembly/protocols/text.ts). The line is checked first; a value over -I is refused before its
 // data arrives and swallowed as it does; otherwise the command waits (ProcFlag.NEED_MORE) until the
 // whole data block is in the buffer and hands the engine a view of it.
 import { ProcFlag } from "../../assembly/abi/proc_flags.js";

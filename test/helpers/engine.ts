@@ -164,7 +164,7 @@ export function mcItemSize(nkey: number, nbytes: number, flags: number, cas = tr
   return 48 + nkey + 1 + (flags ? 4 : 0) + (cas ? 8 : 0) + nbytes + 2;
 }
 
-// The core's own item header (assembly/item.ts): 36 bytes, client flags, key, value.
+// The core's own item header (assembly/cache/item.ts): 36 bytes, client flags, key, value.
 export const CORE_ITEM_HEADER = 36;
 export function coreItemTotal(nkey: number, nbytes: number, flags = 0): number {
   return CORE_ITEM_HEADER + (flags ? 4 : 0) + nkey + nbytes;

@@ -24,7 +24,7 @@ function numberFromEnv(name: string): number | undefined {
 /** The seed this process starts every property from (logged once per property). */
 const SECONDS = numberFromEnv("FUZZ_SECONDS");
 const RUNS = numberFromEnv("FUZZ_RUNS");
-const CI_SEED = 488557904; // the seed that found the -R count lost at mn (assembly/conn.ts)
+const CI_SEED = 488557904; // the seed that found the -R count lost at mn (assembly/session/conn.ts)
 const SEED = numberFromEnv("FUZZ_SEED")
   ?? (SECONDS === undefined && RUNS === undefined ? CI_SEED : (Math.random() * 0x7fffffff) | 0);
 

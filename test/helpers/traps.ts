@@ -3,7 +3,7 @@
 // leaving every structure whole. Plus a stderr catcher for the trap reports.
 import type { Engine } from "../../host/wasm_engine.js";
 
-// assembly/item.ts: the item header.
+// assembly/cache/item.ts: the item header.
 const IT_NEXT = 0;
 const IT_CLSID = 26; // the class in the low 6 bits, the LRU above them
 const CLSID_MASK = 63;

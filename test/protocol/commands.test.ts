@@ -275,7 +275,7 @@ describe("protocol: other commands", function () {
     });
 
     // memcached's stats_reset() also clears the per-thread and global connection counters.
-    // Pending: assembly/stats.ts statsReset() does not clear the host's HOSTSTATS slots.
+    // Pending: assembly/counters/counters.ts statsReset() does not clear the host's HOSTSTATS slots.
     it("stats reset zeroes total_connections, bytes_read and bytes_written too", async () => {
       await roundTrip(c, "stats reset\r\n");
       const s = await stats(c);

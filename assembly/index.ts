@@ -1,14 +1,27 @@
 // The exported ABI of the core. The host writes settings, keys and values into fixed areas
 // (addresses from the *Addr exports), calls an operation, and reads RESULT (operations/result.ts).
-// Every call is short: maintenance work is cut into bounded steps the host runs on timers.
+// Every call is short: maintenance work is cut into bounded steps the host runs on timers or
+// on a background thread.
+//
+// Threads: every thread instantiates this module on the one shared memory. The first calls
+// init(), which lays out the memory and attaches it to thread block 0; every other instance
+// calls threadAttach(t) with its own block (layout/thread.ts) before anything else. The *Addr
+// exports that name per-thread areas answer for the calling instance's thread.
+import {
+  thread32, setThread32, ThreadGlobal, threadAttach as attach, threadBlock, keyBuf, resultBlock,
+  hostStatsBlock, setBlock32, THREAD_BLOCK_SIZE, T_HOSTSTATS, T_STATS, THREAD,
+} from "./layout/thread";
 import { ProcFlag } from "./abi/proc_flags";
 import {
-  STATE_BASE, STATE_END, SETTINGS, KEYBUF, RESULT, PAGE_SIZE, WASM_PAGE, HOSTSTATS, HOST_VERSION,
-  SETTINGS_DESC, Global, global32, setGlobal32, setGlobal64, global64, settingU32, alignUp, setSetting,
-} from "./memory/layout";
+  STATE_BASE, STATE_END, SETTINGS, PAGE_SIZE, WASM_PAGE, HOST_VERSION, SETTINGS_DESC, GLOBALS,
+  AUTOMOVE, AUTOMOVE_SIZE, LOCKS, LOCKS_SIZE, Global, global32, setGlobal32, setGlobal64, global64,
+  settingU32, alignUp, setSetting,
+} from "./layout/layout";
 import { inputAreaSize, outputAreaSize } from "./abi/limits";
 import { Setting } from "./abi/settings";
 import { StoreOp, ArithResult, InitError } from "./abi/results";
+import { locksInit, lockTotal, holdsNoLock } from "./locks/locks";
+import { recoveryBegin as raiseRecovery, recoveryEnd as endRecovery } from "./locks/recovery";
 import { slabsInit } from "./memory/slabs";
 import { updateCap } from "./memory/memlimit";
 import { assocInit } from "./cache/assoc";
@@ -18,14 +31,16 @@ import { valueRead } from "./cache/chunk";
 import { PREFIX_TABLE_SIZE } from "./counters/prefixes";
 import { sizesEnable } from "./counters/sizes";
 import { statsReset, Stat, statIncr } from "./counters/counters";
-import { LOGBUF_SIZE, logReset } from "./logger/logger";
+import { LOGBUF_SIZE, logReset, nextLogGid } from "./logger/logger";
 import { crawlerInit, crawlerStart, metadumpAbort } from "./background/crawler";
 import { maintenanceStep } from "./background/maintenance";
+import { abandonMove } from "./background/slab_mover";
 import { getCommand, touchCommand } from "./operations/retrieval";
 import { deleteCommand } from "./operations/delete";
 import { flushCommand } from "./operations/flush";
 import { storeCommand } from "./operations/storage";
 import { arithCommand, countArithMiss } from "./operations/arith";
+import { itemRelease } from "./operations/hold";
 import { resultCas, resultNumber, setResultCas, setResultValue } from "./operations/result";
 import { CONN_SIZE, connAddr, connReset, connValid, connDumping, setConnDumping } from "./session/conn";
 import { endTurn } from "./session/gate";
@@ -38,44 +53,72 @@ import { authLoad, authdbAddr, AUTHDB_CAPACITY } from "./protocols/auth";
 import { checkInvariants as check } from "./checks/invariants";
 
 export function settingsAddr(): usize { return SETTINGS; }
-export function keyAddr(): usize { return KEYBUF; }
-export function resultAddr(): usize { return RESULT; }
-export function valueAddr(): usize { return global32(Global.VALBUF); }
-export function valueCapacity(): u32 { return global32(Global.VALBUF_SIZE); }
-export function outAddr(): usize { return global32(Global.OUTBUF); }
+export function keyAddr(): usize { return keyBuf(); }
+export function resultAddr(): usize { return resultBlock(); }
+export function valueAddr(): usize { return thread32(ThreadGlobal.VALBUF); }
+export function valueCapacity(): u32 { return thread32(ThreadGlobal.VALBUF_SIZE); }
+export function outAddr(): usize { return thread32(ThreadGlobal.OUTBUF); }
 export function memoryCap(): f64 { return <f64>global64(Global.MEM_CAP); }
 
-// Fixed areas after the state block, sized from the settings (memory/layout.ts draws them).
+const AREA_ALIGN: usize = 64;
+
+// The areas after the state block, sized from the settings (layout/layout.ts draws them):
+// the connection table (one UDP record per thread past -c's), the thread blocks, the prefix
+// table, then each thread's buffers. Returns where the arena begins; nothing past the state
+// block is written yet (memory has not grown there).
 function placeAreas(): usize {
-  const itemMax = <usize>settingU32(Setting.ITEM_SIZE_MAX);
-  const conns = alignUp(STATE_END, 64);
-  // One record more than -c: datagrams are served on it (protocols/udp.ts).
-  const connsSize = <usize>(settingU32(Setting.MAX_CONNS) + 1) * CONN_SIZE;
-  const inbuf = alignUp(conns + connsSize, 64);
-  const inSize = <usize>inputAreaSize(<f64>itemMax);
-  const outbuf = alignUp(inbuf + inSize, 64);
-  const outSize = <usize>outputAreaSize(<f64>itemMax);
-  const prefixes = alignUp(outbuf + outSize, 64);
-  const logbuf = alignUp(prefixes + PREFIX_TABLE_SIZE, 64);
-  setGlobal32(Global.LOGBUF, <u32>logbuf);
-  const valbuf = alignUp(logbuf + LOGBUF_SIZE, 64);
-  const valSize = alignUp(itemMax + 2, 64);
-  setGlobal32(Global.PREFIXES, <u32>prefixes);
+  const blocks = settingU32(Setting.THREAD_BLOCKS);
+  const conns = alignUp(STATE_END, AREA_ALIGN);
+  const connsSize = <usize>(settingU32(Setting.MAX_CONNS) + blocks) * CONN_SIZE;
+  const threads = alignUp(conns + connsSize, AREA_ALIGN);
+  const prefixes = threads + <usize>blocks * THREAD_BLOCK_SIZE;
   setGlobal32(Global.CONNS, <u32>conns);
-  setGlobal32(Global.INBUF, <u32>inbuf);
-  setGlobal32(Global.INBUF_SIZE, <u32>inSize);
-  setGlobal32(Global.OUTBUF, <u32>outbuf);
-  setGlobal32(Global.OUTBUF_SIZE, <u32>outSize);
-  setGlobal32(Global.VALBUF, <u32>valbuf);
-  setGlobal32(Global.VALBUF_SIZE, <u32>valSize);
-  return alignUp(valbuf + valSize, PAGE_SIZE);
+  setGlobal32(Global.THREADS, <u32>threads);
+  setGlobal32(Global.PREFIXES, <u32>prefixes);
+  return alignUp(placeBuffers(false), PAGE_SIZE);
 }
 
-// Sets up the engine from the SETTINGS the host wrote. Returns an InitError.
+// Every thread's buffers after the prefix table, written into the thread blocks when
+// `write`. Returns where they end.
+function placeBuffers(write: bool): usize {
+  const itemMax = <usize>settingU32(Setting.ITEM_SIZE_MAX);
+  let at = alignUp(<usize>global32(Global.PREFIXES) + PREFIX_TABLE_SIZE, AREA_ALIGN);
+  const blocks = settingU32(Setting.THREAD_BLOCKS);
+  for (let t: u32 = 0; t < blocks; t++) at = placeThreadBuffers(t, at, itemMax, write);
+  return at;
+}
+
+// Thread t's receive, reply, log and value areas from `at`; returns where they end.
+function placeThreadBuffers(t: u32, at: usize, itemMax: usize, write: bool): usize {
+  const block = threadBlock(t);
+  const inSize = <usize>inputAreaSize(<f64>itemMax);
+  const outSize = <usize>outputAreaSize(<f64>itemMax);
+  const valSize = alignUp(itemMax + 2, AREA_ALIGN);
+  const outbuf = alignUp(at + inSize, AREA_ALIGN);
+  const logbuf = alignUp(outbuf + outSize, AREA_ALIGN);
+  const valbuf = alignUp(logbuf + LOGBUF_SIZE, AREA_ALIGN);
+  if (!write) return valbuf + valSize;
+  setBlock32(block, ThreadGlobal.INBUF, <u32>at);
+  setBlock32(block, ThreadGlobal.INBUF_SIZE, <u32>inSize);
+  setBlock32(block, ThreadGlobal.OUTBUF, <u32>outbuf);
+  setBlock32(block, ThreadGlobal.OUTBUF_SIZE, <u32>outSize);
+  setBlock32(block, ThreadGlobal.LOGBUF, <u32>logbuf);
+  setBlock32(block, ThreadGlobal.VALBUF, <u32>valbuf);
+  setBlock32(block, ThreadGlobal.VALBUF_SIZE, <u32>valSize);
+  setBlock32(block, ThreadGlobal.INDEX, t);
+  return valbuf + valSize;
+}
+
+// Sets up the engine from the SETTINGS the host wrote and attaches this instance to thread
+// block 0. Returns an InitError.
 export function init(unixNow: u32): u32 {
   if (__heap_base > STATE_BASE) return InitError.STATIC_OVERLAP;
+  locksInit(settingU32(Setting.ITEM_LOCK_POWER));
   slabsInit();
-  const arenaBase = placeAreas();
+  return setUpCache(placeAreas(), unixNow);
+}
+
+function setUpCache(arenaBase: usize, unixNow: u32): u32 {
   setGlobal64(Global.ARENA_BASE, arenaBase);
   setGlobal64(Global.FRONTIER, arenaBase);
   if (!updateCap()) return InitError.MEMORY_TOO_LARGE;
@@ -84,46 +127,73 @@ export function init(unixNow: u32): u32 {
   const have = <u64>memory.size() * WASM_PAGE;
   const cap = global64(Global.MEM_CAP);
   if (cap > have && memory.grow(<i32>((cap - have) / WASM_PAGE)) < 0) return InitError.OUT_OF_MEMORY;
+  placeBuffers(true);
+  if (!THREAD) attach(0);
   if (!assocInit()) return InitError.OUT_OF_MEMORY;
-  crawlerInit();
   clockInit(unixNow);
+  crawlerInit();
   if (settingU32(Setting.TRACK_SIZES) && !sizesEnable(0)) return InitError.OUT_OF_MEMORY;
   return InitError.OK;
 }
 
+// This instance serves thread block t (every instance but init()'s, once, before any call).
+export function threadAttach(t: u32): void { attach(t); }
 
+// After a trap left the structures broken, with every other thread out of the core: the cache
+// starts over in place (the memory is shared with the other threads' instances, so it cannot be
+// replaced). Kept: the settings the host wrote (it writes them again first), the `stats
+// settings` descriptor, the runtime name, the credentials file's bytes (the host checks and
+// reloads them) and each thread's host counters; the clock starts from `startedAt` again, as
+// it did. Returns an InitError.
+export function reset(startedAt: u32): u32 {
+  const blocks = settingU32(Setting.THREAD_BLOCKS);
+  const frontierHigh = max<u64>(global64(Global.FRONTIER), global64(Global.FRONTIER_HIGH));
+  for (let t: u32 = 0; t < blocks; t++) {
+    const block = threadBlock(t);
+    memory.fill(block, 0, T_HOSTSTATS);
+    memory.fill(block + T_STATS, 0, THREAD_BLOCK_SIZE - T_STATS);
+  }
+  memory.fill(global32(Global.CONNS), 0, <usize>(settingU32(Setting.MAX_CONNS) + blocks) * CONN_SIZE);
+  memory.fill(global32(Global.PREFIXES), 0, PREFIX_TABLE_SIZE);
+  memory.fill(GLOBALS, 0, HOST_VERSION - GLOBALS);
+  memory.fill(AUTOMOVE, 0, AUTOMOVE_SIZE);
+  memory.fill(LOCKS, 0, LOCKS_SIZE);
+  // Pages below the old frontier hold old bytes: what is taken from them again is zeroed first.
+  setGlobal64(Global.FRONTIER_HIGH, frontierHigh);
+  locksInit(settingU32(Setting.ITEM_LOCK_POWER));
+  slabsInit();
+  return setUpCache(placeAreas(), startedAt);
+}
 export function clockSet(unixNow: u32): void { setClock(unixNow); }
 export function currentTime(): u32 { return global32(Global.CURRENT_TIME); }
 
 // get (touch 0) / gat (touch 1): -1 on a miss, else the value length; RESULT has the rest.
-// The value stays readable until the next call.
+// The value is copied to the value area while the item is held (once released, another thread
+// may change or free it), and stays readable there until the next call.
 export function get(nkey: u32, touch: u32, exptime: f64): i32 {
-  const it = getCommand(KEYBUF, nkey, touch != 0, <i64>exptime);
+  const it = getCommand(keyBuf(), nkey, touch != 0, <i64>exptime);
   if (!it) return -1;
   const len = itNbytes(it);
-  let addr = itData(it);
-  // A chunked value is gathered into the value area; a flat one is read where it lies.
-  if (hasFlag(it, ITEM_CHUNKED)) {
-    addr = global32(Global.VALBUF);
-    valueRead(it, addr);
-  }
+  const addr = thread32(ThreadGlobal.VALBUF);
+  valueRead(it, addr);
   setResultValue(addr, len, itClientFlags(it));
   setResultCas(itCas(it));
+  itemRelease();
   return <i32>len;
 }
 
 // A storage command with the value at valueAddr(); RESULT.cas is the cas command's unique.
 export function store(op: u32, nkey: u32, nbytes: u32, flags: u32, exptime: f64): u32 {
   const casIn = op == StoreOp.CAS ? resultCas() : 0;
-  return storeCommand(<StoreOp>op, KEYBUF, nkey, flags, realtime(<i64>exptime), global32(Global.VALBUF), nbytes, casIn, 0);
+  return storeCommand(<StoreOp>op, keyBuf(), nkey, flags, realtime(<i64>exptime), thread32(ThreadGlobal.VALBUF), nbytes, casIn, 0);
 }
 
-export function del(nkey: u32): u32 { return deleteCommand(KEYBUF, nkey) ? 1 : 0; }
-export function touch(nkey: u32, exptime: f64): u32 { return touchCommand(KEYBUF, nkey, <i64>exptime) ? 1 : 0; }
+export function del(nkey: u32): u32 { return deleteCommand(keyBuf(), nkey) ? 1 : 0; }
+export function touch(nkey: u32, exptime: f64): u32 { return touchCommand(keyBuf(), nkey, <i64>exptime) ? 1 : 0; }
 
 // incr (1) / decr (0) by RESULT.number; the new value is left in RESULT.number.
 export function arith(nkey: u32, incr: u32): u32 {
-  const r = arithCommand(KEYBUF, nkey, incr != 0, resultNumber(), 0);
+  const r = arithCommand(keyBuf(), nkey, incr != 0, resultNumber(), 0);
   if (r == ArithResult.NOT_FOUND) countArithMiss(incr != 0);
   return r;
 }
@@ -152,20 +222,20 @@ export function renderStats(group: u32): u32 {
 
 export function resetStats(): void { statsReset(); }
 
-export function checkInvariants(): usize { return check(global32(Global.OUTBUF)); }
+export function checkInvariants(): usize { return check(thread32(ThreadGlobal.OUTBUF)); }
 export function checkDetail(): f64 { return <f64>global64(Global.CHECK_DETAIL); }
 
 // ── connections: the host's socket driver calls these ──────────────────────────────────
 
-export function inAddr(): usize { return global32(Global.INBUF); }
-export function inSize(): u32 { return global32(Global.INBUF_SIZE); }
-export function outSize(): u32 { return global32(Global.OUTBUF_SIZE); }
-export function hostStatsAddr(): usize { return HOSTSTATS; }
+export function inAddr(): usize { return thread32(ThreadGlobal.INBUF); }
+export function inSize(): u32 { return thread32(ThreadGlobal.INBUF_SIZE); }
+export function outSize(): u32 { return thread32(ThreadGlobal.OUTBUF_SIZE); }
+export function hostStatsAddr(): usize { return hostStatsBlock(); }
 export function hostVersionAddr(): usize { return HOST_VERSION; }
 export function settingsDescAddr(): usize { return SETTINGS_DESC; }
-export function procFlags(): u32 { return global32(Global.PROC_FLAGS); }
-export function procNeed(): u32 { return global32(Global.PROC_NEED); }
-export function procWatchMask(): u32 { return global32(Global.PROC_WATCH_MASK); }
+export function procFlags(): u32 { return thread32(ThreadGlobal.PROC_FLAGS); }
+export function procNeed(): u32 { return thread32(ThreadGlobal.PROC_NEED); }
+export function procWatchMask(): u32 { return thread32(ThreadGlobal.PROC_WATCH_MASK); }
 
 // The host closed connection `id`: a metadump streaming to it stops.
 export function connClose(id: u32): void {
@@ -184,40 +254,37 @@ export function connOpen(id: u32): u32 {
 // Runs every complete command in INBUF[0, len) for connection `id`; replies go to OUTBUF
 // (outLen() bytes). Returns bytes consumed; procFlags() and procNeed() say what comes next.
 export function process(id: u32, len: u32): u32 {
-  setGlobal32(Global.PROC_FLAGS, 0);
-  setGlobal32(Global.PROC_NEED, 0);
-  setGlobal32(Global.CURRENT_CONN, id);
+  setThread32(ThreadGlobal.PROC_FLAGS, 0);
+  setThread32(ThreadGlobal.PROC_NEED, 0);
+  setThread32(ThreadGlobal.CURRENT_CONN, id);
   outReset();
   if (!connValid(id)) return 0;
   const c = connAddr(id);
   if (connDumping(c)) {
     if (!metadumpStep()) {
-      setGlobal32(Global.PROC_FLAGS, ProcFlag.AGAIN);
+      setThread32(ThreadGlobal.PROC_FLAGS, ProcFlag.AGAIN);
       return 0;
     }
     outStr("END\r\n");
     setConnDumping(c, false);
   }
   if (len == 0) return 0;
-  const consumed = processInput(c, <usize>global32(Global.INBUF), len);
+  const consumed = processInput(c, <usize>thread32(ThreadGlobal.INBUF), len);
   // Input used up, or a data block still to come: the next read is a new turn. A call that
   // stopped with input left (-R, mn, a full reply area) is resumed within the same turn.
-  if (consumed == len || (global32(Global.PROC_FLAGS) & ProcFlag.NEED_MORE)) endTurn(c);
+  if (consumed == len || (thread32(ThreadGlobal.PROC_FLAGS) & ProcFlag.NEED_MORE)) endTurn(c);
+  if (!ASC_NO_ASSERT) assert(holdsNoLock(), "a lock is still held after a call");
   return consumed;
 }
 
 export function outLength(): u32 { return outLen(); }
 
 // The log (logger/logger.ts): entries since the host last took them.
-export function logAddr(): usize { return global32(Global.LOGBUF); }
-export function logLength(): u32 { return global32(Global.LOG_LEN); }
+export function logAddr(): usize { return thread32(ThreadGlobal.LOGBUF); }
+export function logLength(): u32 { return thread32(ThreadGlobal.LOG_LEN); }
 export function logTaken(): void { logReset(); }
 // Log ids are one sequence for the core's entries and the host's connection events.
-export function logNextGid(): f64 {
-  const gid = global64(Global.LOG_GID) + 1;
-  setGlobal64(Global.LOG_GID, gid);
-  return <f64>gid;
-}
+export function logNextGid(): f64 { return <f64>nextLogGid(); }
 export function setSettingSlot(slot: u32, v: f64): void { setSetting(<Setting>slot, v); }
 
 // ── UDP (protocols/udp.ts): the host hands in one datagram, then sends what udpNext() points at ──────
@@ -233,3 +300,21 @@ export function credentialsAddr(): usize { return authdbAddr(); }
 export function credentialsCapacity(): u32 { return AUTHDB_CAPACITY; }
 // 0 taken, 1 a line is not `user:password`, 2 larger than credentialsCapacity().
 export function credentialsLoad(len: u32): u32 { return authLoad(len); }
+
+// ── threads and locks (locks/) ─────────────────────────────────────────────────────────
+
+// A lock counter summed over every thread (locks.ts LockKind, LockCounter): for benchmarks.
+export function lockStat(kind: u32, counter: u32): f64 { return <f64>lockTotal(kind, counter); }
+
+// After a trap in this thread: the others stop at their next lock wait (1: this thread raised
+// it first, 0: it was raised already).
+export function recoveryBegin(): u32 { return raiseRecovery() ? 1 : 0; }
+
+// Every thread is out of the core and the cache was checked or reset: locks free, work resumes.
+export function recoveryEnd(): void {
+  endRecovery();
+  abandonMove();
+}
+
+// The address of the recovery flag, which the hosts read before each call (u32).
+export function recoveryAddr(): usize { return GLOBALS + (<usize>Global.RECOVERY << 3); }

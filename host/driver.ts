@@ -28,6 +28,8 @@ import { HostStat } from "../assembly/abi/host_stats.js";
 import { LogType } from "../assembly/abi/log.js";
 import { trapReport } from "./trap_report.js";
 import { InputBuffer } from "./input_buffer.js";
+import { ConnRegistry, LocalConnRegistry } from "./conn_registry.js";
+import { RecoveryPending } from "./threads/recovery.js";
 
 /** What an adapter provides for one accepted socket. */
 export interface Transport {
@@ -62,7 +64,26 @@ export interface DriverOptions {
   log?: (line: string) => void;
   /** Clients log in (-S, -Y): a login lives in the engine and does not survive a reset. */
   loginRequired?: boolean;
+  /** Connection ids and `stats conns` (default: this driver's own, for a server on one thread). */
+  registry?: ConnRegistry;
+  /** Watchers on other threads (default: none). */
+  fanout?: LogFanout;
+  /** A connection was taken / let go (worker threads balance their accepts on it). */
+  onAccepted?: () => void;
+  onReleased?: () => void;
 }
+
+/** Log lines for `watch` connections on other threads (host/threads/shared_host.ts). */
+export interface LogFanout {
+  /** This thread's watchers want `mask`; returns what every thread's watchers want together. */
+  setWatchMask(mask: number): number;
+  /** What the watchers of every thread want. */
+  watchMask(): number;
+  /** A line for the watchers of the other threads. */
+  publish(type: number, line: Uint8Array): void;
+}
+
+const NO_FANOUT: LogFanout = { setWatchMask: (mask) => mask, watchMask: () => 0, publish: () => {} };
 
 /** Who was being served when the engine threw. */
 export interface TrapSource {
@@ -92,7 +113,8 @@ function splitAddr(addr: string): [string, string] {
 export class Driver {
   readonly engine: ProtocolEngine;
   private readonly opts: DriverOptions;
-  private readonly free: number[] = [];
+  private readonly registry: ConnRegistry;
+  private readonly fanout: LogFanout;
   private readonly conns = new Set<Connection>();
   private readonly defer: (fn: () => void) => void;
   private peakConns = 0;
@@ -100,7 +122,8 @@ export class Driver {
   constructor(engine: ProtocolEngine, opts: DriverOptions) {
     this.engine = engine;
     this.opts = opts;
-    for (let id = opts.maxConns - 1; id >= 0; id--) this.free.push(id);
+    this.registry = opts.registry ?? new LocalConnRegistry(opts.maxConns);
+    this.fanout = opts.fanout ?? NO_FANOUT;
     const g = globalThis as { setImmediate?: (fn: () => void) => void };
     this.defer = opts.defer ?? (g.setImmediate ? (fn) => g.setImmediate!(fn) : (fn) => { setTimeout(fn, 0); });
     engine.onLog = (entries) => this.deliverLog(entries);
@@ -131,29 +154,63 @@ export class Driver {
    * so does this: the server cannot serve anything safely.
    */
   trapped(err: unknown, where: string, source: TrapSource = {}): void {
-    const recovery = this.engine.recover();
+    if (err instanceof RecoveryPending) {
+      this.afterOtherThreadsTrap(source.conn);
+      return;
+    }
+    const recovery = this.engine.recover(true);
     this.traps++;
     let closed = 0;
-    let reopened = 0;
     const culprit = source.conn;
     if (culprit && !culprit.isClosed()) {
       culprit.close(true);
       closed++;
     }
-    if (recovery.outcome === "reset") {
-      for (const c of [...this.conns]) {
-        if (!this.opts.loginRequired && c.reopen()) {
-          reopened++;
-          continue;
-        }
-        c.close(true);
-        closed++;
-      }
-    }
+    const after = recovery.outcome === "reset" ? this.reconcile() : { closed: 0, reopened: 0 };
+    closed += after.closed;
+    const reopened = after.reopened;
     const peer = culprit ? culprit.addr() : source.peer;
     (this.opts.log ?? console.error)(trapReport({
       count: this.traps, where, peer, error: err, input: source.input, recovery, closed, reopened,
     }));
+  }
+
+  // After a reset every connection's record in the engine is gone: those between commands
+  // are opened blank again, the others closed (host/README.md, "Traps").
+  private reconcile(): { closed: number; reopened: number } {
+    let closed = 0;
+    let reopened = 0;
+    for (const c of [...this.conns]) {
+      if (!this.opts.loginRequired && c.reopen()) {
+        reopened++;
+        continue;
+      }
+      c.close(true);
+      closed++;
+    }
+    return { closed, reopened };
+  }
+
+  // A call that must happen now: kept out by another thread's recovery, it waits for it and
+  // goes in after.
+  private whenNoRecovery(call: () => void): void {
+    for (;;) {
+      try {
+        call();
+        return;
+      } catch (err) {
+        if (!(err instanceof RecoveryPending)) throw err;
+        if (this.engine.recover(false).outcome === "reset") this.reconcile();
+      }
+    }
+  }
+
+  // Another thread trapped: this one's call never entered the core. It waits for the recovery
+  // (or takes the outcome of one that finished), reconciles after a reset, and serves the
+  // connection that was about to call again.
+  private afterOtherThreadsTrap(conn: Connection | undefined): void {
+    if (this.engine.recover(false).outcome === "reset") this.reconcile();
+    if (conn && !conn.isClosed()) this.schedule(() => conn.retry());
   }
 
   // ── logging: watchers (memcached's logger) and -vv traces ──────────────────────────
@@ -168,7 +225,7 @@ export class Driver {
   private updateWatchMask(): void {
     let mask = 0;
     for (const w of this.watchers) mask |= w.watchMask;
-    this.engine.setSetting(Setting.WATCH_MASK, mask);
+    this.engine.setSetting(Setting.WATCH_MASK, this.fanout.setWatchMask(mask));
   }
 
   private deliverLog(entries: LogEntry[]): void {
@@ -181,11 +238,20 @@ export class Driver {
     }
   }
 
-  // A watcher line: "ts=<sec>.<usec> gid=<n> <event>" (usec printed as memcached's %d).
+  // A watcher line: "ts=<sec>.<usec> gid=<n> <event>" (usec printed as memcached's %d), for
+  // this thread's watchers and the other threads'.
   private sendToWatchers(type: number, gid: number, text: string): void {
-    if (this.watchers.size === 0) return;
+    const local = this.watchers.size > 0;
+    const elsewhere = (this.fanout.watchMask() & type) !== 0;
+    if (!local && !elsewhere) return;
     const now = Date.now();
     const line = encoder.encode(`ts=${Math.floor(now / 1000)}.${(now % 1000) * 1000} gid=${gid} ${text}\n`);
+    if (local) this.deliverLine(type, line);
+    if (elsewhere) this.fanout.publish(type, line);
+  }
+
+  /** A watcher line, from this thread or another. */
+  deliverLine(type: number, line: Uint8Array): void {
     for (const w of this.watchers) if (w.watchMask & type) w.sendLog(line);
   }
 
@@ -194,7 +260,7 @@ export class Driver {
     if (this.opts.verbose > 1) {
       this.opts.trace?.(opened ? `<${c.fd()} new auto-negotiating client connection` : `<${c.fd()} connection closed.`);
     }
-    if (![...this.watchers].some((w) => w.watchMask & LogType.CONNEVENTS)) return;
+    if (!((this.fanout.watchMask() | this.localWatchMask()) & LogType.CONNEVENTS)) return;
     const [ip, port] = splitAddr(c.addr());
     const text = opened
       ? `type=conn_new rip=${ip} rport=${port} transport=tcp cfd=${c.fd()}`
@@ -202,12 +268,18 @@ export class Driver {
     this.sendToWatchers(LogType.CONNEVENTS, this.engine.nextLogGid(), text);
   }
 
+  private localWatchMask(): number {
+    let mask = 0;
+    for (const w of this.watchers) mask |= w.watchMask;
+    return mask;
+  }
+
   /** Log ids stand in for file descriptors: listeners come first. */
   fdBase(): number { return this.listeners.length; }
 
   /** A new socket: a Connection, or null after refusing it the way memcached does. */
   accept(t: Transport): Connection | null {
-    const id = this.free.pop();
+    const id = this.registry.take();
     if (id === undefined) {
       this.count(HostStat.REJECTED_CONNECTIONS, 1);
       t.write(TOO_MANY);
@@ -216,17 +288,19 @@ export class Driver {
     }
     const c = new Connection(this, id, t);
     this.conns.add(c);
+    this.registry.describe(id, c.addr(), c.listenAddr(), Date.now());
     this.connEvent(c, true);
     this.count(HostStat.TOTAL_CONNECTIONS, 1);
     this.count(HostStat.CURR_CONNECTIONS, 1);
     this.peakConns = Math.max(this.peakConns, this.conns.size);
     this.setStat(HostStat.CONNECTION_STRUCTURES, this.peakConns);
     try {
-      this.engine.connOpen(id);
+      this.whenNoRecovery(() => this.engine.connOpen(id));
     } catch (err) {
       this.trapped(err, "connOpen", { conn: c });
       return null;
     }
+    this.opts.onAccepted?.();
     return c;
   }
 
@@ -234,14 +308,15 @@ export class Driver {
   release(c: Connection): void {
     if (!this.conns.delete(c)) return;
     try {
-      this.engine.connClose(c.id);
+      this.whenNoRecovery(() => this.engine.connClose(c.id));
     } catch (err) {
       this.trapped(err, "connClose", { peer: c.addr() });
     }
     this.connEvent(c, false);
     if (this.watchers.delete(c)) this.updateWatchMask();
-    this.free.push(c.id);
+    this.registry.give(c.id);
     this.count(HostStat.CURR_CONNECTIONS, -1);
+    this.opts.onReleased?.();
   }
 
   count(slot: HostStat, n: number): void {
@@ -265,16 +340,19 @@ export class Driver {
       lines.push(`STAT ${i}:addr ${addr}`, `STAT ${i}:state conn_listening`, `STAT ${i}:secs_since_last_cmd 0`);
     });
     const base = this.fdBase();
-    for (const c of [...this.conns].sort((a, b) => a.id - b.id)) {
-      const fd = base + c.id;
-      lines.push(`STAT ${fd}:addr ${c.addr()}`, `STAT ${fd}:listen_addr ${c.listenAddr()}`,
-        `STAT ${fd}:state ${c === asking ? "conn_parse_cmd" : "conn_read"}`,
-        `STAT ${fd}:secs_since_last_cmd ${Math.floor(c.idleSince(nowMs) / 1000)}`);
+    for (const e of this.registry.entries()) {
+      const fd = base + e.id;
+      lines.push(`STAT ${fd}:addr ${e.addr}`, `STAT ${fd}:listen_addr ${e.listenAddr}`,
+        `STAT ${fd}:state ${e.id === asking.id ? "conn_parse_cmd" : "conn_read"}`,
+        `STAT ${fd}:secs_since_last_cmd ${Math.floor((nowMs - e.lastActiveMs) / 1000)}`);
     }
     lines.push("END", "");
     return encoder.encode(lines.join("\r\n"));
   }
   schedule(fn: () => void): void { this.defer(fn); }
+
+  /** A read arrived on connection `id`. */
+  touched(id: number, nowMs: number): void { this.registry.touch(id, nowMs); }
 
   /** Closes connections idle longer than -o idle_timeout (memcached's idle kicker). */
   kickIdle(nowMs: number): void {
@@ -335,6 +413,7 @@ export class Connection {
   onData(chunk: Uint8Array): void {
     if (this.closed || this.watchMask) return; // a watcher's input is ignored, as memcached's
     this.lastActive = Date.now();
+    this.d.touched(this.id, this.lastActive);
     this.d.count(HostStat.BYTES_READ, chunk.length);
     this.input.append(chunk);
     if (this.input.length >= this.need) this.run();
@@ -382,6 +461,9 @@ export class Connection {
   }
 
   idleSince(nowMs: number): number { return nowMs - this.lastActive; }
+
+  /** Serves what is buffered again (its last call was kept out by a recovery). */
+  retry(): void { this.run(); }
   addr(): string { return this.peer; }
   fd(): number { return this.d.fdBase() + this.id; }
 

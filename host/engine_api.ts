@@ -61,7 +61,7 @@ export interface ProtocolEngine {
    * After a call into the engine threw (a WebAssembly trap, an abort): makes the engine safe to
    * call again, keeping its state only if that state was proven whole. Throws when it cannot.
    */
-  recover(): Recovery;
+  recover(trapped?: boolean): Recovery;
   /** Where a throw from the engine's own timers (clock, maintenance) is reported. */
   onTrap: ((err: unknown, where: string) => void) | undefined;
 }

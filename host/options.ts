@@ -5,6 +5,8 @@ import { Setting, SettingFormat, BindingProtocol } from "../assembly/abi/setting
 
 export interface EngineOptions {
   memoryLimitMb: number;
+  /** -t: worker threads (a core on one thread still sizes its item locks from it) */
+  threads: number;
   itemSizeMax: number;
   growthFactor: number;
   chunkSize: number;
@@ -42,7 +44,6 @@ export interface EngineOptions {
 
 export interface ServerOptions extends EngineOptions {
   listen: string[];
-  threads: number;
   bindingProtocol: "auto" | "ascii" | "binary";
   backlog: number;
   user: string;
@@ -88,8 +89,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     toCore: (o) => o.memoryLimitMb * MB, help: "item memory in megabytes" },
   { key: "evictions", short: "M", long: "disable-evictions", default: true, setting: Setting.EVICT_TO_FREE, help: "return errors when memory is exhausted instead of evicting" },
   { key: "maxConns", short: "c", long: "conn-limit", arg: "num", default: 1024, setting: Setting.MAX_CONNS, help: "max simultaneous connections" },
-  { key: "threads", short: "t", long: "threads", arg: "num", default: 4,
-    help: "number of threads (accepted for compatibility; one event loop serves all)" },
+  { key: "threads", short: "t", long: "threads", arg: "num", default: 4, setting: Setting.ITEM_LOCK_POWER,
+    toCore: (o) => itemLockPower(o.threads), help: "number of worker threads" },
   { key: "reqsPerEvent", short: "R", long: "max-reqs-per-event", arg: "num", default: 20,
     setting: Setting.REQS_PER_EVENT, help: "max commands served per connection before yielding" },
   { key: "itemSizeMax", short: "I", long: "max-item-size", arg: "size", default: MB, setting: Setting.ITEM_SIZE_MAX, help: "largest item, with k/m suffix (default 1m, min 1k, max 1024m)" },
@@ -172,16 +173,30 @@ export function defaultServerOptions(): ServerOptions {
   return o as unknown as ServerOptions;
 }
 
-// The value of every core setting slot for these options.
-export function coreSettings(o: EngineOptions): Float64Array {
+// The value of every core setting slot for these options, with `threadBlocks` instances of
+// the core attached to the memory (1 on one thread).
+export function coreSettings(o: Partial<ServerOptions>, threadBlocks = 1): Float64Array {
   const full = { ...defaultServerOptions(), ...o };
   const slots = new Float64Array(Setting.COUNT);
   for (const s of OPTIONS) {
     if (s.setting === undefined) continue;
     slots[s.setting] = s.toCore ? s.toCore(full) : Number(full[s.key]);
   }
+  slots[Setting.THREAD_BLOCKS] = threadBlocks;
   return slots;
 }
+
+// memcached's item_lock_hashpower for -t: more threads, more item locks (thread.c).
+export function itemLockPower(threads: number): number {
+  if (threads < 3) return 10;
+  if (threads === 3) return 11;
+  if (threads === 4) return 12;
+  if (threads <= 10) return 13;
+  if (threads <= 20) return 14;
+  return 15;
+}
+
+const HASHPOWER_DEFAULT = 16;
 
 // What memcached refuses at start-up, with its messages. Returns the first problem or null.
 export function validateEngineOptions(o: EngineOptions): string | null {
@@ -229,8 +244,16 @@ export function checkEngineOptions(o: EngineOptions): OptionProblem | null {
   // not a number at all (in-process callers).
   if (!(o.memoryLimitMb > 0)) return usage("Memory limit must be greater than 0");
   if (o.hotLruPct + o.warmLruPct > 80) return usage("hot_lru_pct + warm_lru_pct cannot be more than 80% combined");
+  const hashpower = o.hashpower || HASHPOWER_DEFAULT;
+  const lockPower = itemLockPower(o.threads ?? DEFAULT_THREADS);
+  if (lockPower >= hashpower) {
+    return failure(`Hash table power size (${hashpower}) cannot be equal to or less than item lock table (${lockPower})\n` +
+      "Item lock table grows with `-t N` (worker threadcount)\nHash table grows with `-o hashpower=N` ");
+  }
   return null;
 }
+
+const DEFAULT_THREADS = 4;
 
 // ── `stats settings` ───────────────────────────────────────────────────────────────────
 // The lines in memcached 1.6.18's order, as Debian's build prints them (its extstore and TLS

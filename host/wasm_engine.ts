@@ -19,6 +19,7 @@ import {
   ServerOptions, defaultServerOptions, coreSettings, validateEngineOptions, statsSettingsDescriptor,
 } from "./options.js";
 import type { CacheEngine, ProtocolEngine, Recovery } from "./engine_api.js";
+import type { CoreGate } from "./threads/recovery.js";
 
 export type Bytes = string | Uint8Array;
 
@@ -61,9 +62,14 @@ export interface StoreOptions {
   exptime?: number;
 }
 
-interface CoreExports {
-  memory: { buffer: ArrayBuffer };
+export interface CoreExports {
   init(now: number): number;
+  reset(startedAt: number): number;
+  threadAttach(t: number): void;
+  lockStat(kind: number, counter: number): number;
+  recoveryBegin(): number;
+  recoveryEnd(): void;
+  recoveryAddr(): number;
   settingsAddr(): number;
   settingsDescAddr(): number;
   keyAddr(): number;
@@ -131,26 +137,88 @@ const POOL_SIZE = 16 * 1024;
 const POOL_MIN = 65; // V8 keeps typed arrays of up to 64 bytes on its own heap: slice is cheap
 const POOL_MAX = 1024;
 
-type CompiledCore = ResultObject["module"];
-// ES2022's lib declares no WebAssembly; this is the one call made here directly.
-declare const WebAssembly: { compile(bytes: Uint8Array | ArrayBuffer): Promise<CompiledCore> };
+/** The compiled core, one per process: every thread instantiates it over the shared memory. */
+export type CompiledCore = ResultObject["module"];
+// ES2022's lib declares no WebAssembly; these are the calls made here directly.
+declare const WebAssembly: {
+  compile(bytes: Uint8Array | ArrayBuffer): Promise<CompiledCore>;
+  Memory: new (d: { initial: number; maximum: number; shared: boolean }) => CoreMemory;
+};
 
-/** What the engine needs to build a fresh instance after a trap. */
-interface Blueprint {
+/** The core's linear memory: one WebAssembly.Memory every thread's instance shares. */
+export interface CoreMemory { buffer: ArrayBufferLike; grow(pages: number): number }
+
+// The memory the core imports: shared, so worker threads can attach (its maximum is the
+// module's, 4 GiB: only what init() grows to is committed, and only touched pages count).
+const INITIAL_PAGES = 4;
+const MAXIMUM_PAGES = 65536;
+export function compileCore(bytes: Uint8Array | ArrayBuffer): Promise<CompiledCore> {
+  return WebAssembly.compile(bytes);
+}
+
+export function createCoreMemory(): CoreMemory {
+  return new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared: true });
+}
+
+/** What it takes to attach another instance, on another thread, to the same core. */
+export interface CoreShare {
   module: CompiledCore;
+  memory: CoreMemory;
   opts: ServerOptions;
-  /** The unix time the first instance started at: a fresh one keeps its clock and uptime. */
   startedAt: number;
 }
 
-// Builds and initialises one instance. Synchronous: compiling was done once, at create().
+/** What the engine needs to instantiate the core and, after a trap, to reset it in place. */
+interface Blueprint extends CoreShare {
+  /** Instances that will attach (1 on one thread; workers + control + background). */
+  threadBlocks: number;
+}
+
+// The exports that take locks or change the cache: with other threads, each goes through the
+// gate (host/threads/recovery.ts), which keeps it out while a recovery runs.
+const GATED = [
+  "get", "store", "del", "touch", "arith", "flush", "clockSet", "maintain", "crawl", "connOpen",
+  "connClose", "process", "udpProcess", "renderStats", "resetStats",
+] as const;
+
+function gated(x: CoreExports, gate: CoreGate): CoreExports {
+  const out: Record<string, unknown> = { ...x };
+  for (const name of GATED) {
+    const call = x[name] as (...args: number[]) => number;
+    out[name] = (...args: number[]) => {
+      gate.enter();
+      try {
+        return call(...args);
+      } finally {
+        gate.leave();
+      }
+    };
+  }
+  return out as unknown as CoreExports;
+}
+
+function instantiate(module: CompiledCore, memory: CoreMemory): CoreExports {
+  return instantiateSync<Record<string, unknown>>(module, { env: { memory } }).instance.exports as unknown as CoreExports;
+}
+
+// The host's settings and `stats settings` descriptor, written before init() and reset().
+function writeSettings(x: CoreExports, b: Blueprint): void {
+  const slots = coreSettings(b.opts, b.threadBlocks);
+  new Float64Array(b.memory.buffer, x.settingsAddr(), slots.length).set(slots);
+  new Uint8Array(b.memory.buffer).set(statsSettingsDescriptor(b.opts), x.settingsDescAddr());
+}
+
+function initError(err: number): Error {
+  return new Error(INIT_ERRORS[err as InitError] ?? `core init failed (${err})`);
+}
+
+// The first instance: lays the memory out and attaches to thread block 0. Synchronous:
+// compiling was done once, at create().
 function boot(b: Blueprint): CoreExports {
-  const x = instantiateSync<Record<string, unknown>>(b.module, {}).instance.exports as unknown as CoreExports;
-  const slots = coreSettings(b.opts);
-  new Float64Array(x.memory.buffer, x.settingsAddr(), slots.length).set(slots);
-  new Uint8Array(x.memory.buffer).set(statsSettingsDescriptor(b.opts), x.settingsDescAddr());
+  const x = instantiate(b.module, b.memory);
+  writeSettings(x, b);
   const err = x.init(b.startedAt);
-  if (err !== InitError.OK) throw new Error(INIT_ERRORS[err as InitError] ?? `core init failed (${err})`);
+  if (err !== InitError.OK) throw initError(err);
   return x;
 }
 
@@ -164,13 +232,13 @@ function checksum(bytes: Uint8Array): number {
 }
 
 export class Engine implements CacheEngine, ProtocolEngine {
-  private x: CoreExports;
+  private readonly x: CoreExports;
   private readonly blueprint: Blueprint;
   // What the host wrote into the core after init(), replayed into a fresh instance.
   private readonly hostSettings = new Map<number, number>();
   private hostVersion = "";
   private credentials: { length: number; checksum: number } | undefined;
-  private buf: ArrayBuffer;
+  private buf: ArrayBufferLike;
   private u8: Uint8Array;
   private dv: DataView;
   private keyWindow: Uint8Array;
@@ -191,11 +259,14 @@ export class Engine implements CacheEngine, ProtocolEngine {
   private timers: ReturnType<typeof setInterval>[] = [];
   private maintainTimer: ReturnType<typeof setTimeout> | undefined;
 
-  private constructor(x: CoreExports, blueprint: Blueprint, now: () => number) {
-    this.x = x;
+  private readonly gate: CoreGate | undefined;
+
+  private constructor(x: CoreExports, blueprint: Blueprint, now: () => number, gate?: CoreGate) {
+    this.x = gate ? gated(x, gate) : x;
+    this.gate = gate;
     this.blueprint = blueprint;
     this.now = now;
-    this.buf = x.memory.buffer;
+    this.buf = blueprint.memory.buffer;
     this.u8 = new Uint8Array(this.buf);
     this.dv = new DataView(this.buf);
     this.keyAt = x.keyAddr();
@@ -212,19 +283,45 @@ export class Engine implements CacheEngine, ProtocolEngine {
     this.hostStats = new Float64Array(this.buf, this.hostStatsAt, HostStat.COUNT);
   }
 
+  /** A core on this thread alone (an in-process cache, a server on one thread). */
   static async create(wasm: Uint8Array | ArrayBuffer, options: Partial<ServerOptions> = {}, timers: EngineTimers = {}): Promise<Engine> {
+    return Engine.createShared(await compileCore(wasm), options, 1, timers);
+  }
+
+  /**
+   * A core that `threadBlocks` instances will share; this one is thread 0. The others attach
+   * with share() and attach().
+   */
+  static createShared(
+    module: CompiledCore, options: Partial<ServerOptions>, threadBlocks: number, timers: EngineTimers = {},
+    gate?: (x: CoreExports) => CoreGate,
+  ): Engine {
     const opts: ServerOptions = { ...defaultServerOptions(), ...options };
     const problem = validateEngineOptions(opts);
     if (problem) throw new Error(problem);
     const now = timers.now ?? (() => Math.floor(Date.now() / 1000));
-    const blueprint = { module: await WebAssembly.compile(wasm), opts, startedAt: now() };
-    return new Engine(boot(blueprint), blueprint, now);
+    const blueprint = { module, memory: createCoreMemory(), opts, startedAt: now(), threadBlocks };
+    const x = boot(blueprint);
+    return new Engine(x, blueprint, now, gate?.(x));
   }
 
-  // memory.grow detaches the old buffer: every call that may allocate re-takes the views.
+  /** What another thread needs to attach (structured-clonable: module and shared memory). */
+  share(): CoreShare & { threadBlocks: number } {
+    const { module, memory, opts, startedAt, threadBlocks } = this.blueprint;
+    return { module, memory, opts, startedAt, threadBlocks };
+  }
+
+  /** This thread's instance of a shared core, on thread block `thread`, its calls gated. */
+  static attach(share: CoreShare & { threadBlocks: number }, thread: number, gate: (x: CoreExports) => CoreGate): Engine {
+    const x = instantiate(share.module, share.memory);
+    x.threadAttach(thread);
+    return new Engine(x, { ...share }, () => Math.floor(Date.now() / 1000), gate(x));
+  }
+
+  // memory.grow changes the buffer: every call that may allocate re-takes the views.
   private views(): Uint8Array {
-    if (this.x.memory.buffer !== this.buf) {
-      this.buf = this.x.memory.buffer;
+    if (this.blueprint.memory.buffer !== this.buf) {
+      this.buf = this.blueprint.memory.buffer;
       this.u8 = new Uint8Array(this.buf);
       this.dv = new DataView(this.buf);
       this.keyWindow = this.u8.subarray(this.keyAt, this.keyAt + KEY_MAX_LENGTH + 1);
@@ -478,7 +575,7 @@ export class Engine implements CacheEngine, ProtocolEngine {
   }
 
   /** Linear memory in bytes, and the most it may grow to. */
-  memoryBytes(): number { return this.x.memory.buffer.byteLength; }
+  memoryBytes(): number { return this.blueprint.memory.buffer.byteLength; }
   memoryCap(): number { return this.x.memoryCap(); }
 
   // ── after a trap ──────────────────────────────────────────────────────────────────────
@@ -489,10 +586,16 @@ export class Engine implements CacheEngine, ProtocolEngine {
   /**
    * After a call into the core threw. The state is kept only if the invariant checker walks
    * every free list, LRU and hash chain and finds links, counts and ownership whole; otherwise
-   * a fresh instance of the same compiled module and options replaces it, empty. Throws only if
-   * no fresh instance can be built (its memory cannot be reserved).
+   * the cache is reset in place, empty (the memory is shared with other threads' instances, so
+   * it is not replaced). With other threads, the caller has stopped them first
+   * (host/threads/recovery.ts).
    */
-  recover(): Recovery {
+  recover(trapped = true): Recovery {
+    if (this.gate) return this.gate.recover(() => this.checkOrReset(), trapped);
+    return this.checkOrReset();
+  }
+
+  private checkOrReset(): Recovery {
     const started = performance.now();
     let reason: string | undefined;
     try {
@@ -503,39 +606,39 @@ export class Engine implements CacheEngine, ProtocolEngine {
       reason = err instanceof Error && err.name === "RuntimeError" ? `the check trapped: ${message}` : message;
     }
     if (reason === undefined) return { outcome: "intact", ms: performance.now() - started };
-    const lost = this.rebuild();
+    const lost = this.reset();
     return { outcome: "reset", reason, lost, ms: performance.now() - started };
   }
 
-  // A fresh instance with the same options, clock, host settings, host stats and credentials.
-  // Returns what could not be carried over.
-  private rebuild(): string | undefined {
-    const oldMemory = this.views();
-    const oldHostStats = this.hostStats.slice();
-    const x = boot(this.blueprint);
-    if (x.inAddr() !== this.inAddr || x.outAddr() !== this.outAddr || x.valueAddr() !== this.valueAt) {
-      throw new Error("a fresh core instance placed its areas differently");
-    }
-    this.x = x;
-    x.clockSet(this.now());
-    for (const [slot, v] of this.hostSettings) x.setSettingSlot(slot, v);
+  // Everything but the options, the clock, the host's settings and counters and the
+  // credentials starts over. Returns what could not be carried over.
+  private reset(): string | undefined {
+    const credentialsIntact = this.credentialsIntact();
+    writeSettings(this.x, this.blueprint);
+    for (const [slot, v] of this.hostSettings) this.x.setSettingSlot(slot, v);
     if (this.hostVersion) this.setHostVersion(this.hostVersion);
-    this.views();
-    this.hostStats.set(oldHostStats);
-    return this.carryCredentials(oldMemory);
+    const err = this.x.reset(this.blueprint.startedAt);
+    if (err !== InitError.OK) throw initError(err);
+    this.x.clockSet(this.now());
+    return this.reloadCredentials(credentialsIntact);
   }
 
-  // The credentials exist only in the core, so they come from the broken instance: only if
+  // The credentials exist only in the core, so they are taken from where they lay: only if
   // their bytes are still the ones loaded. Otherwise every login fails until a restart.
-  private carryCredentials(oldMemory: Uint8Array): string | undefined {
+  private credentialsIntact(): boolean {
+    if (!this.credentials) return true;
+    const at = this.x.credentialsAddr();
+    return checksum(this.views().subarray(at, at + this.credentials.length)) === this.credentials.checksum;
+  }
+
+  private reloadCredentials(intact: boolean): string | undefined {
     if (!this.credentials) return undefined;
     const at = this.x.credentialsAddr();
-    const file = oldMemory.subarray(at, at + this.credentials.length);
-    if (checksum(file) !== this.credentials.checksum) {
+    if (!intact) {
+      this.views().fill(0, at, at + this.credentials.length);
       return "the credentials were damaged: every login fails until a restart";
     }
-    this.views().set(file, at);
-    if (this.x.credentialsLoad(file.length) !== 0) return "the credentials could not be reloaded: every login fails until a restart";
+    if (this.x.credentialsLoad(this.credentials.length) !== 0) return "the credentials could not be reloaded: every login fails until a restart";
     return undefined;
   }
 

@@ -1,4 +1,4 @@
-// The settings the host hands the core, one f64 slot each in the SETTINGS block (memory/layout.ts).
+// The settings the host hands the core, one f64 slot each in the SETTINGS block (layout/layout.ts).
 //
 // This file is plain TypeScript on purpose: the host imports the very same enum, so a slot
 // number is declared once. The host writes every slot before calling `init()`; the core only
@@ -47,7 +47,9 @@ export enum Setting {
   SASL = 38,             // auth_enabled_sasl (-S): binary SASL PLAIN required
   ASCII_AUTH = 39,       // auth_enabled_ascii (-Y): text clients log in with a `set` first
   SLAB_REASSIGN = 40,    // slab_reassign (-o no_slab_reassign turns it off)
-  COUNT = 41,
+  THREAD_BLOCKS = 41,    // instances that will attach to the memory (workers + control + background)
+  ITEM_LOCK_POWER = 42,  // log2 of the item lock count (memcached's item_lock_hashpower, from -t)
+  COUNT = 43,
 }
 
 // Setting.BINDING_PROTOCOL values: -B auto decides per connection on its first byte.

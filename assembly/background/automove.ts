@@ -15,7 +15,7 @@
 //   20  (pad)
 //   24  samples[30]        each 16 bytes: age u32, evicted_ratio f32, dirty u8,
 //                          evicted_seen u8, excess_free u8
-import { AUTOMOVE, Global, global32, setGlobal32, setting, settingU32, settingOn } from "../memory/layout";
+import { AUTOMOVE, Global, global32, setGlobal32, setting, settingU32, settingOn } from "../layout/layout";
 import { Setting } from "../abi/settings";
 import { powerLargest, classPages, classFree, classPerslab, classSize } from "../memory/slabs";
 import { lruTail } from "../cache/lru";

@@ -6,6 +6,12 @@
 // ahead of it. Because the crawler is a real list node, items unlinked or relinked between
 // steps never invalidate its position. LRU walkers recognise it by ITEM_CRAWLER.
 //
+// Locks: the crawler lock (memcached's lru_crawler_lock) guards which crawlers run, their
+// mode and schedule; a pseudo-item moves in its list under that list's LRU lock; an item is
+// looked at under its item lock taken with a try, and skipped when busy, as memcached's
+// crawler does. The EXPIRED walk runs on the background thread; a metadump is stepped by the
+// thread serving the dumping connection.
+//
 // Crawler pseudo-item (CRAWLERS + lru id × 64): the item header fields next/prev/flags/cls
 // (nkey stays 0), then
 //  40  remaining  u32   items it may still check this run (lru_crawler_tocrawl), 0 = no limit
@@ -20,7 +26,7 @@
 import {
   CRAWLERS, CRAWLER_SIZE, CRAWLSTATE, CRAWLSTATE_SIZE, LRU_IDS, MAX_CLASSES, Global, global32, setGlobal32,
   settingOn, settingU32,
-} from "../memory/layout";
+} from "../layout/layout";
 import { Setting } from "../abi/settings";
 import { CrawlStart } from "../abi/results";
 import {
@@ -28,8 +34,9 @@ import {
   hasFlag, HOT_LRU, WARM_LRU, COLD_LRU, TEMP_LRU,
 } from "../cache/item";
 import { currentTime } from "../cache/clock";
-import { lruLinkTailRaw, lruUnlinkRaw, lruInsertBeforeRaw, classHasItems } from "../cache/lru";
-import { itemIsFlushed, itemUnlink, itemHash, isPinned } from "../cache/items";
+import { doLruLinkTail, doLruUnlinkRaw, doLruInsertBefore, classHasItems } from "../cache/lru";
+import { itemIsFlushed, doItemUnlinkLruHeld, itemHash } from "../cache/items";
+import { GlobalLock, globalLock, globalUnlock, lruLock, lruUnlock, itemTrylock, itemUnlock } from "../locks/locks";
 import { powerLargest } from "../memory/slabs";
 import { LruStat, lruStatIncr, Stat, statIncr } from "../counters/counters";
 
@@ -44,6 +51,7 @@ const WAIT_MIN: u32 = 60;
 const WAIT_MAX: u32 = 3600;
 const RECLAIM_PCT_TO_HURRY: u32 = 1;
 const SCHEDULE_INTERVAL: u32 = 1; // seconds between schedule checks (memcached: ≤ 1/s)
+const CLASS_BITS: u32 = 63;        // an LRU id's class
 
 // EXPIRED reclaims dead items in maintenance steps; METADUMP is driven by the dumping
 // connection's own process() calls, one OUTBUF at a time, and reclaims nothing.
@@ -78,7 +86,9 @@ function startClass(c: u32): bool {
     if (hasFlag(cr, ITEM_LINKED)) continue; // memcached starts on empty lists too
     store<u16>(cr, ITEM_CRAWLER | ITEM_LINKED, IT_FLAGS);
     store<u32>(cr, settingU32(Setting.CRAWLER_TOCRAWL), CR_REMAINING);
-    lruLinkTailRaw(cr, id);
+    lruLock(id);
+    doLruLinkTail(cr, id);
+    lruUnlock(id);
     setGlobal32(Global.CRAWLER_ACTIVE, global32(Global.CRAWLER_ACTIVE) + 1);
     started = true;
   }
@@ -92,13 +102,18 @@ function startClass(c: u32): bool {
 
 // `lru_crawler crawl <ids|all>`: bit c of `classes` asks for class c.
 export function crawlerStart(classes: u64): CrawlStart {
-  return startCrawl(classes, CrawlMode.EXPIRED);
+  globalLock(GlobalLock.CRAWLER);
+  const r = startCrawl(classes, CrawlMode.EXPIRED);
+  globalUnlock(GlobalLock.CRAWLER);
+  return r;
 }
 
 // `lru_crawler metadump <ids|all>` streaming to connection `conn`.
 export function crawlerStartMetadump(classes: u64, conn: u32): CrawlStart {
+  globalLock(GlobalLock.CRAWLER);
   const r = startCrawl(classes, CrawlMode.METADUMP);
   if (r == CrawlStart.OK) setGlobal32(Global.METADUMP_CONN, conn);
+  globalUnlock(GlobalLock.CRAWLER);
   return r;
 }
 
@@ -118,12 +133,15 @@ function startCrawl(classes: u64, mode: CrawlMode): CrawlStart {
   return CrawlStart.OK;
 }
 
-function stop(id: u32): void {
+// The crawler lock held; the LRU lock of `id` held when `lruHeld`.
+function stop(id: u32, lruHeld: bool): void {
   const cr = crawler(id);
-  lruUnlinkRaw(cr, id);
+  if (!lruHeld) lruLock(id);
+  doLruUnlinkRaw(cr, id);
+  if (!lruHeld) lruUnlock(id);
   store<u16>(cr, ITEM_CRAWLER, IT_FLAGS);
   setGlobal32(Global.CRAWLER_ACTIVE, global32(Global.CRAWLER_ACTIVE) - 1);
-  if (crawlerMode() == CrawlMode.EXPIRED && !classCrawling(id & 63)) classDone(id & 63);
+  if (crawlerMode() == CrawlMode.EXPIRED && !classCrawling(id & CLASS_BITS)) classDone(id & CLASS_BITS);
 }
 
 function classCrawling(c: u32): bool {
@@ -148,19 +166,31 @@ function classDone(c: u32): void {
   store<u32>(s, currentTime() + wait, CS_NEXT);
 }
 
-// Moves one crawler one item toward the head and reclaims that item if it is dead.
+// Moves one crawler one item toward the head and reclaims that item if it is dead (the
+// crawler lock held).
 function crawlOne(id: u32): void {
   const cr = crawler(id);
+  lruLock(id);
   const it = itPrev(cr);
-  const remaining = load<u32>(cr, CR_REMAINING);
   if (!it) {
-    stop(id);
+    stop(id, true);
+    lruUnlock(id);
     return;
   }
-  lruUnlinkRaw(cr, id);
-  lruInsertBeforeRaw(cr, it, id);
-  if (hasFlag(it, ITEM_CRAWLER) || isPinned(it)) return;
-  const s = sched(id & 63);
+  doLruUnlinkRaw(cr, id);
+  doLruInsertBefore(cr, it, id);
+  if (!hasFlag(it, ITEM_CRAWLER)) check(it, id);
+  lruUnlock(id);
+  const remaining = load<u32>(cr, CR_REMAINING);
+  if (remaining == 1) stop(id, false);
+  else if (remaining > 1) store<u32>(cr, remaining - 1, CR_REMAINING);
+}
+
+// The EXPIRED module's look at one item (its LRU lock held): reclaim it if dead, count it.
+function check(it: usize, id: u32): void {
+  const hv = itemHash(it);
+  if (!itemTrylock(hv)) return; // in use: the next crawl sees it
+  const s = sched(id & CLASS_BITS);
   store<u32>(s, load<u32>(s, CS_CHECKED) + 1, CS_CHECKED);
   lruStatIncr(id, LruStat.CRAWLER_ITEMS_CHECKED);
   const exptime = itExptime(it);
@@ -168,25 +198,27 @@ function crawlOne(id: u32): void {
     store<u32>(s, load<u32>(s, CS_RECLAIMED) + 1, CS_RECLAIMED);
     lruStatIncr(id, LruStat.CRAWLER_RECLAIMED);
     if (!hasFlag(it, ITEM_FETCHED)) lruStatIncr(id, LruStat.EXPIRED_UNFETCHED);
-    itemUnlink(it, itemHash(it));
+    doItemUnlinkLruHeld(it, hv);
   } else if (exptime != 0) {
     store<u32>(s, load<u32>(s, CS_WITH_TTL) + 1, CS_WITH_TTL);
   }
-  if (remaining == 1) stop(id);
-  else if (remaining > 1) store<u32>(cr, remaining - 1, CR_REMAINING);
+  itemUnlock(hv, false);
 }
 
 // Up to `budget` crawl steps across the running crawlers. Returns steps taken.
 export function crawlerStep(budget: u32): u32 {
-  if (crawlerMode() != CrawlMode.EXPIRED) return 0;
+  globalLock(GlobalLock.CRAWLER);
   let done: u32 = 0;
-  while (done < budget && crawlerRunning()) {
-    for (let id: u32 = 0; id < LRU_IDS && done < budget; id++) {
-      if (!hasFlag(crawler(id), ITEM_LINKED)) continue;
-      crawlOne(id);
-      done++;
+  if (crawlerMode() == CrawlMode.EXPIRED) {
+    while (done < budget && crawlerRunning()) {
+      for (let id: u32 = 0; id < LRU_IDS && done < budget; id++) {
+        if (!hasFlag(crawler(id), ITEM_LINKED)) continue;
+        crawlOne(id);
+        done++;
+      }
     }
   }
+  globalUnlock(GlobalLock.CRAWLER);
   return done;
 }
 
@@ -195,6 +227,12 @@ export function crawlerSchedule(): void {
   if (!settingOn(Setting.LRU_CRAWLER) || crawlerRunning()) return;
   const now = currentTime();
   if (now - global32(Global.CRAWLER_LAST_KICK) < SCHEDULE_INTERVAL) return;
+  globalLock(GlobalLock.CRAWLER);
+  if (!crawlerRunning()) schedule(now);
+  globalUnlock(GlobalLock.CRAWLER);
+}
+
+function schedule(now: u32): void {
   setGlobal32(Global.CRAWLER_LAST_KICK, now);
   // A metadump leaves its mode behind: a scheduled crawl reclaims.
   setGlobal32(Global.CRAWLER_MODE, CrawlMode.EXPIRED);
@@ -207,10 +245,10 @@ export function crawlerSchedule(): void {
   if (started) statIncr(Stat.LRU_CRAWLER_STARTS);
 }
 
-// Unlinks every crawler (cache reset).
-export function crawlerStopAll(): void {
+// Unlinks every crawler (the crawler lock held).
+function stopAll(): void {
   for (let id: u32 = 0; id < LRU_IDS; id++) {
-    if (hasFlag(crawler(id), ITEM_LINKED)) stop(id);
+    if (hasFlag(crawler(id), ITEM_LINKED)) stop(id, false);
   }
 }
 
@@ -220,25 +258,48 @@ export function crawlerStopAll(): void {
 export function crawlerLinked(id: u32): bool { return hasFlag(crawler(id), ITEM_LINKED); }
 
 // One metadump step for the crawler of LRU `id`: it passes one item toward the head and
-// returns that item if it is live and should be listed, else 0 (protocols/metadump.ts writes
-// the lines and decides when the reply area is full).
+// returns that item if it is live and should be listed, its item lock taken (with a try;
+// release it with itemUnlock(itemHash(it), false) once its line is written), else 0.
+// protocols/metadump.ts writes the lines and decides when the reply area is full.
 export function metadumpAdvance(id: u32): usize {
+  globalLock(GlobalLock.CRAWLER);
+  const found = metadumpStepOne(id);
+  globalUnlock(GlobalLock.CRAWLER);
+  return found;
+}
+
+function metadumpStepOne(id: u32): usize {
+  if (!hasFlag(crawler(id), ITEM_LINKED)) return 0;
   const cr = crawler(id);
+  lruLock(id);
   const it = itPrev(cr);
   if (!it) {
-    stop(id);
+    stop(id, true);
+    lruUnlock(id);
     return 0;
   }
-  lruUnlinkRaw(cr, id);
-  lruInsertBeforeRaw(cr, it, id);
-  if (hasFlag(it, ITEM_CRAWLER)) return 0;
+  doLruUnlinkRaw(cr, id);
+  doLruInsertBefore(cr, it, id);
+  const listed = !hasFlag(it, ITEM_CRAWLER) && listable(it);
+  lruUnlock(id);
+  return listed ? it : 0;
+}
+
+// A live item whose item lock could be had (and now is held).
+function listable(it: usize): bool {
+  const hv = itemHash(it);
+  if (!itemTrylock(hv)) return false;
   const exptime = itExptime(it);
-  if ((exptime != 0 && exptime < currentTime()) || itemIsFlushed(it)) return 0;
-  return it;
+  if ((exptime != 0 && exptime < currentTime()) || itemIsFlushed(it)) {
+    itemUnlock(hv, false);
+    return false;
+  }
+  return true;
 }
 
 // The metadump's connection went away: stop, leaving nothing linked.
 export function metadumpAbort(conn: u32): void {
-  if (crawlerMode() != CrawlMode.METADUMP || global32(Global.METADUMP_CONN) != conn) return;
-  crawlerStopAll();
+  globalLock(GlobalLock.CRAWLER);
+  if (crawlerMode() == CrawlMode.METADUMP && global32(Global.METADUMP_CONN) == conn) stopAll();
+  globalUnlock(GlobalLock.CRAWLER);
 }

@@ -3,7 +3,7 @@
 // lruPullTail) until nothing moves, so that HOT and WARM keep their shares and fetched items
 // reach WARM. memcached runs it on its own thread with an adaptive sleep; here it is one
 // bounded pass per maintenance step (maintenance.ts).
-import { setting, settingOn } from "../memory/layout";
+import { setting, settingOn } from "../layout/layout";
 import { Setting } from "../abi/settings";
 import { powerLargest } from "../memory/slabs";
 import { HOT_LRU, WARM_LRU, COLD_LRU, TEMP_LRU, itTime } from "../cache/item";

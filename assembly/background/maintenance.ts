@@ -1,7 +1,7 @@
 // One maintenance step: the work memcached's background threads do (mc-assocmaint's hash
 // expansion, mc-lrumaint's juggling and automove decisions, mc-itemcrawler's crawls), cut into
 // bounded pieces the host runs on a timer (host/README.md, "Timers").
-import { Global, global32, settingU32 } from "../memory/layout";
+import { Global, global32, settingU32 } from "../layout/layout";
 import { Setting } from "../abi/settings";
 import { assocStartExpand, assocExpandStep } from "../cache/assoc";
 import { lruMaintain } from "./lru_maintainer";

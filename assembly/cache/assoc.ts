@@ -1,22 +1,27 @@
 // The hash table (memcached's assoc.c): 2^hashpower buckets of u32 item addresses, chains
 // through IT_HNEXT, new items pushed at the bucket head.
 //
-// Expansion is incremental. When items exceed 1.5 × buckets, a table twice the size is taken
-// at the arena frontier (fresh memory is already zero, so starting costs no memset) and
-// becomes the primary; the old one stays until every old bucket has been migrated. Old bucket
-// b (= hv & oldmask) is "migrated" once b < EXPAND_BUCKET; until then lookups and inserts for
-// it use the old table. Each insert migrates EXPAND_PER_INSERT buckets and every maintenance
-// step a bounded batch, so expansion finishes long before the next one is due and no single
-// call ever pays in proportion to the table size.
-import { Global, global32, setGlobal32, setting, settingOn } from "../memory/layout";
+// Expansion is incremental, as memcached's assoc maintenance thread does it. When items exceed
+// 1.5 × buckets, a maintenance step takes a table twice the size at the arena frontier (fresh
+// memory is already zero, so starting costs no memset); it becomes the primary and the old one
+// stays until every old bucket has been migrated. Old bucket b (= hv & oldmask) is "migrated"
+// once b < EXPAND_BUCKET; until then lookups and inserts for it use the old table. Every
+// maintenance step migrates a bounded batch, so no single call pays in proportion to the table.
+//
+// Locks: a bucket is read and changed under the item lock of its keys' hash values. Item locks
+// are fewer than buckets, so all the keys of old bucket b share the item lock of index b, and
+// bucket b moves under it. Switching tables (the start and the end of an expansion) takes every
+// item lock: memcached pauses its worker threads for the same moment.
+import { Global, GLOBALS, global32, setGlobal32, setting, settingOn } from "../layout/layout";
+import { itemLock, itemUnlock, itemLockAll, itemUnlockAll } from "../locks/locks";
 import { Setting } from "../abi/settings";
 import { hash } from "../util/hash";
 import { itHNext, setHNext, itNkey, itKey, IT_HNEXT } from "./item";
-import { frontierPages, releasePages, markPages, PAGE_HASH } from "../memory/slabs";
+import { frontierPages, releasePages, PAGE_HASH } from "../memory/slabs";
 import { HASHPOWER_DEFAULT, HASHPOWER_MAX, BUCKET_SIZE, tablePages } from "../memory/memlimit";
 import { stat, Stat } from "../counters/counters";
 
-const EXPAND_PER_INSERT: u32 = 2;
+const EXPAND_BUCKET_WORD: usize = GLOBALS + (<usize>Global.EXPAND_BUCKET << 3);
 
 @inline function hashsize(hp: u32): usize { return <usize>1 << hp; }
 @inline function hashmask(hp: u32): u32 { return <u32>((<u64>1 << hp) - 1); }
@@ -24,9 +29,8 @@ const EXPAND_PER_INSERT: u32 = 2;
 export function assocInit(): bool {
   let hp = <u32>setting(Setting.HASHPOWER_INIT);
   if (hp == 0) hp = HASHPOWER_DEFAULT;
-  const table = frontierPages(tablePages(hp));
+  const table = frontierPages(tablePages(hp), PAGE_HASH);
   if (!table) return false;
-  markPages(table, tablePages(hp), PAGE_HASH);
   setGlobal32(Global.HASHPOWER, hp);
   setGlobal32(Global.HASH_PRIMARY, <u32>table);
   setGlobal32(Global.HASH_OLD, 0);
@@ -36,11 +40,12 @@ export function assocInit(): bool {
 }
 
 // Address of the bucket slot that holds (or would hold) an item with hash value hv.
+// The caller holds the item lock of hv.
 @inline export function bucketFor(hv: u32): usize {
   const hp = global32(Global.HASHPOWER);
   if (global32(Global.HASH_EXPANDING)) {
     const oldBucket = hv & hashmask(hp - 1);
-    if (oldBucket >= global32(Global.EXPAND_BUCKET)) {
+    if (oldBucket >= atomic.load<u32>(EXPAND_BUCKET_WORD)) {
       return <usize>global32(Global.HASH_OLD) + <usize>oldBucket * BUCKET_SIZE;
     }
   }
@@ -76,11 +81,6 @@ export function assocInsert(it: usize, hv: u32): void {
   const slot = bucketFor(hv);
   setHNext(it, load<u32>(slot));
   store<u32>(slot, <u32>it);
-  if (global32(Global.HASH_EXPANDING)) {
-    assocExpandStep(EXPAND_PER_INSERT);
-  } else if (needsExpansion()) {
-    assocStartExpand();
-  }
 }
 
 export function assocDelete(key: usize, nkey: u32, hv: u32): void {
@@ -107,14 +107,15 @@ function needsExpansion(): bool {
 export function assocStartExpand(): void {
   if (global32(Global.HASH_EXPANDING) || !needsExpansion()) return;
   const hp = global32(Global.HASHPOWER);
-  const table = frontierPages(tablePages(hp + 1));
+  const table = frontierPages(tablePages(hp + 1), PAGE_HASH);
   if (!table) return;
-  markPages(table, tablePages(hp + 1), PAGE_HASH);
+  itemLockAll();
   setGlobal32(Global.HASH_OLD, global32(Global.HASH_PRIMARY));
   setGlobal32(Global.HASH_PRIMARY, <u32>table);
   setGlobal32(Global.HASHPOWER, hp + 1);
-  setGlobal32(Global.EXPAND_BUCKET, 0);
+  atomic.store<u32>(EXPAND_BUCKET_WORD, 0);
   setGlobal32(Global.HASH_EXPANDING, 1);
+  itemUnlockAll();
 }
 
 // Migrates up to `buckets` old buckets; returns how many it moved.
@@ -128,6 +129,7 @@ export function assocExpandStep(buckets: u32): u32 {
   let b = global32(Global.EXPAND_BUCKET);
   let moved: u32 = 0;
   while (moved < buckets && b < oldSize) {
+    itemLock(b);
     const slot = old + <usize>b * BUCKET_SIZE;
     let it = <usize>load<u32>(slot);
     while (it) {
@@ -139,18 +141,22 @@ export function assocExpandStep(buckets: u32): u32 {
     }
     store<u32>(slot, 0);
     b++;
+    atomic.store<u32>(EXPAND_BUCKET_WORD, b);
+    itemUnlock(b - 1, true);
     moved++;
   }
-  setGlobal32(Global.EXPAND_BUCKET, b);
   if (b == oldSize) finishExpand(hp - 1);
   return moved;
 }
 
 function finishExpand(oldHp: u32): void {
-  releasePages(<usize>global32(Global.HASH_OLD), tablePages(oldHp));
+  const old = <usize>global32(Global.HASH_OLD);
+  itemLockAll();
   setGlobal32(Global.HASH_OLD, 0);
   setGlobal32(Global.HASH_EXPANDING, 0);
-  setGlobal32(Global.EXPAND_BUCKET, 0);
+  atomic.store<u32>(EXPAND_BUCKET_WORD, 0);
+  itemUnlockAll();
+  releasePages(old, tablePages(oldHp));
 }
 
 export function hashpower(): u32 { return global32(Global.HASHPOWER); }

@@ -13,7 +13,7 @@
 //
 // Each chunk is sized for what remains (capped at slab_chunk_max), as memcached's
 // do_item_alloc_chunk does, so the last one wastes little.
-import { settingU32 } from "../memory/layout";
+import { settingU32 } from "../layout/layout";
 import { Setting } from "../abi/settings";
 import { IT_FLAGS, IT_CLSID, ITEM_CHUNK, ITEM_CHUNKED, itData, itNbytes, hasFlag } from "./item";
 import { slabsClsid, slabsFree, classSize } from "../memory/slabs";
@@ -66,8 +66,9 @@ export function chunkChainAlloc(it: usize, nbytes: u32): bool {
     store<u32>(ch, <u32>prev, CH_PREV);
     store<u32>(ch, 0, CH_USED);
     store<u32>(ch, <u32>it, CH_HEAD);
-    store<u16>(ch, ITEM_CHUNK, IT_FLAGS);
     store<u8>(ch, <u8>cls, IT_CLSID);
+    // Last, and atomic: a page mover reading the flags then finds the head in place.
+    atomic.store<u16>(ch + IT_FLAGS, ITEM_CHUNK);
     store<u32>(link, <u32>ch);
     link = ch + CH_NEXT;
     prev = ch;

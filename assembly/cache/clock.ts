@@ -5,7 +5,7 @@
 // PROCESS_STARTED is 62 s before the first clock reading (memcached subtracts
 // ITEM_UPDATE_INTERVAL + 2), so current_time never is 0 or 1, which are reserved: 0 means
 // "never expires" and 1 "already expired".
-import { Global, global32, setGlobal32 } from "../memory/layout";
+import { Global, global32, setGlobal32 } from "../layout/layout";
 
 export const REALTIME_MAXDELTA: i64 = 60 * 60 * 24 * 30; // exptimes above this are unix times
 const START_OFFSET: u32 = 62;

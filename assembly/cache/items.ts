@@ -1,7 +1,12 @@
 // Item lifecycle (memcached's items.c item half): allocate under memory pressure, link into
 // hash table and LRU, unlink, replace, look up with lazy expiry and flush checks.
+//
+// Locks: allocation takes none of its own (the slabs and LRU code take theirs, and evict only
+// what they can try-lock). A `do` function expects the item lock of its hash value held, as
+// memcached's do_item_* do; `LruHeld` also the LRU lock of the item's list.
 import { LogType } from "../abi/log";
-import { Global, global64, setGlobal64, settingOn, settingU32 } from "../memory/layout";
+import { Global, GLOBALS, global64, settingOn, settingU32 } from "../layout/layout";
+import { itemLockHeld } from "../locks/locks";
 import { Setting } from "../abi/settings";
 import {
   ITEM_HEADER, IT_NKEY, IT_CLSID, IT_TIME, IT_EXPTIME, IT_NBYTES, IT_CAS, ITEM_LINKED, ITEM_CFLAGS,
@@ -13,7 +18,7 @@ import { slabsAlloc, slabsFree, slabsClsid } from "../memory/slabs";
 import { assocFind, assocInsert, assocDelete } from "./assoc";
 import { hash } from "../util/hash";
 import { currentTime } from "./clock";
-import { lruLink, lruUnlink, lruPullTail, initialLru, itemBump, PULL_EVICT } from "./lru";
+import { lruLink, lruUnlink, doLruUnlink, lruPullTail, initialLru, doItemBump, PULL_EVICT } from "./lru";
 import { Stat, statIncr, statDecr, statAdd, LruStat, lruStatAdd } from "../counters/counters";
 import { chunkChainAlloc, chunkChainFree } from "./chunk";
 import { sizesAdd, sizesRemove } from "../counters/sizes";
@@ -100,11 +105,6 @@ export function itemFree(it: usize): void {
   return hasFlag(it, ITEM_CFLAGS) ? load<u32>(it, ITEM_HEADER) : 0;
 }
 
-// memcached protects an item it is still using with a reference count; the core only ever
-// needs one such item at a time (the source of an append or a reallocating incr).
-export function pin(it: usize): void { setGlobal64(Global.PINNED, it); }
-export function isPinned(it: usize): bool { return global64(Global.PINNED) == <u64>it; }
-
 // The class of a chunked item's header chunk, chosen by memcached's own header size (item,
 // CAS, key, flags and one item_chunk) so `stats slabs` shows the same classes in use; our
 // header needs less and fits.
@@ -118,20 +118,24 @@ export function chunkedHeadClass(nkey: u32, clientFlags: u32): u32 {
 
 // An item changed in place (incr/decr) gets a fresh CAS. The size histogram tells tracked
 // items by CAS, so the item leaves it and comes back.
-export function itemNewCas(it: usize): void {
+export function doItemNewCas(it: usize): void {
   sizesRemove(itMcTotal(it), itCas(it));
   setCas(it, settingOn(Setting.USE_CAS) ? nextCas() : 0);
   sizesAdd(itMcTotal(it), itCas(it));
 }
 
+// memcached's get_cas_id: one sequence for every thread.
 export function nextCas(): u64 {
-  const cas = global64(Global.CAS_ID) + 1;
-  setGlobal64(Global.CAS_ID, cas);
-  return cas;
+  return atomic.add<u64>(GLOBALS + (<usize>Global.CAS_ID << 3), 1) + 1;
+}
+
+@inline function assertItemLocked(hv: u32): void {
+  if (!ASC_NO_ASSERT) assert(itemLockHeld(hv), "the item lock of this hash value");
 }
 
 // memcached's do_item_link: time stamp, fresh CAS, hash table, LRU, counters.
-export function itemLink(it: usize, hv: u32): void {
+export function doItemLink(it: usize, hv: u32): void {
+  assertItemLocked(hv);
   addFlag(it, ITEM_LINKED);
   setTime(it, currentTime());
   statAdd(Stat.CURR_BYTES, itMcTotal(it));
@@ -144,20 +148,35 @@ export function itemLink(it: usize, hv: u32): void {
 }
 
 // memcached's do_item_unlink + the final release: the item's memory is free afterwards.
-export function itemUnlink(it: usize, hv: u32): void {
-  if (!hasFlag(it, ITEM_LINKED)) return;
+export function doItemUnlink(it: usize, hv: u32): void {
+  assertItemLocked(hv);
+  if (!unlinkFromTable(it, hv)) return;
+  lruUnlink(it);
+  itemFree(it);
+}
+
+// The same from an LRU walker (lru_pull_tail, the crawler) that holds the item's LRU lock:
+// memcached's do_item_unlink_nolock.
+export function doItemUnlinkLruHeld(it: usize, hv: u32): void {
+  assertItemLocked(hv);
+  if (!unlinkFromTable(it, hv)) return;
+  doLruUnlink(it);
+  itemFree(it);
+}
+
+function unlinkFromTable(it: usize, hv: u32): bool {
+  if (!hasFlag(it, ITEM_LINKED)) return false;
   sizesRemove(itMcTotal(it), itCas(it));
   clearFlag(it, ITEM_LINKED);
   statAdd(Stat.CURR_BYTES, <u64>-<i64>itMcTotal(it));
   statDecr(Stat.CURR_ITEMS);
   assocDelete(itKey(it), itNkey(it), hv);
-  lruUnlink(it);
-  itemFree(it);
+  return true;
 }
 
-export function itemReplace(old: usize, it: usize, hv: u32): void {
-  itemUnlink(old, hv);
-  itemLink(it, hv);
+export function doItemReplace(old: usize, it: usize, hv: u32): void {
+  doItemUnlink(old, hv);
+  doItemLink(it, hv);
 }
 
 // memcached's item_is_flushed: dead if flush_all's deadline has passed and the item was last
@@ -173,21 +192,22 @@ export function itemIsFlushed(it: usize): bool {
 
 // memcached's do_item_get: lookup with lazy removal of flushed and expired items (counted in
 // get_flushed / get_expired whatever command asked); a live item is bumped if `bump`.
-export function itemGet(key: usize, nkey: u32, hv: u32, bump: bool): usize {
+export function doItemGet(key: usize, nkey: u32, hv: u32, bump: bool): usize {
+  assertItemLocked(hv);
   const it = assocFind(key, nkey, hv);
   if (!it) return logFetch(key, nkey, 0, "not_found");
   if (itemIsFlushed(it)) {
-    itemUnlink(it, hv);
+    doItemUnlink(it, hv);
     statIncr(Stat.GET_FLUSHED);
     return logFetch(key, nkey, 0, "flushed");
   }
   const exptime = itExptime(it);
   if (exptime != 0 && exptime <= currentTime()) {
-    itemUnlink(it, hv);
+    doItemUnlink(it, hv);
     statIncr(Stat.GET_EXPIRED);
     return logFetch(key, nkey, 0, "expired");
   }
-  if (bump) itemBump(it);
+  if (bump) doItemBump(it);
   return logFetch(key, nkey, it, "found");
 }
 

@@ -14,8 +14,13 @@
 // COLD when a list is over its share of the class or older than COLD's tail by a factor,
 // moves ACTIVE (fetched twice) items up to WARM, and reclaims expired tail items; allocation
 // under memory pressure evicts from the COLD tail.
+//
+// Locks: each list has its own (memcached's lru_locks). A list changes only under its lock;
+// an item moves between lists under its item lock, leaving one list under that list's lock
+// and joining the other under the other's, never holding two. A `do` function expects the
+// lock of the list it touches held; functions without it take it themselves.
 import { LogType } from "../abi/log";
-import { LRUS, LRU_SIZE, setting, settingOn, settingU32, Global, setGlobal32 } from "../memory/layout";
+import { LRUS, LRU_SIZE, setting, settingOn, settingU32, Global, setGlobal32 } from "../layout/layout";
 import { Setting } from "../abi/settings";
 import {
   itNext, itPrev, setNext, setPrev, itLruId, setLruId, itClsid, itLru, itTime, setTime,
@@ -24,8 +29,9 @@ import {
   HOT_LRU, WARM_LRU, COLD_LRU, TEMP_LRU, CLSID_MASK,
 } from "./item";
 import { currentTime } from "./clock";
-import { LruStat, lruStatIncr, lruStatSet } from "../counters/counters";
-import { itemIsFlushed, itemUnlink, itemHash, isPinned } from "./items";
+import { LruStat, lruStatIncr, setEvictedTime } from "../counters/counters";
+import { itemIsFlushed, doItemUnlinkLruHeld, itemHash } from "./items";
+import { lruLock, lruUnlock, lruLockHeld, itemTrylock, itemUnlock } from "../locks/locks";
 import { logWanted, logBegin, logStr, logKey, logU64, logI64, logEnd } from "../logger/logger";
 
 const LRU_HEAD: usize = 0;
@@ -40,6 +46,9 @@ export const PULL_CRAWL_BLOCKS: u32 = 2;
 const TAIL_TRIES: i32 = 5;            // items a pull looks at before giving up
 const ITEM_UPDATE_INTERVAL: u32 = 60; // flat mode: bump at most once a minute
 const AUTOMOVE_ON_EVICTION: u32 = 2;  // slab_automove=2
+// What tailAct did with a live tail item, when it did not pick a list for it to move to.
+const NOTHING: u32 = 0x100;
+const DONE: u32 = 0x200;
 
 @inline function lru(id: u32): usize { return LRUS + <usize>id * LRU_SIZE; }
 @inline export function lruHead(id: u32): usize { return load<u32>(lru(id), LRU_HEAD); }
@@ -47,8 +56,12 @@ const AUTOMOVE_ON_EVICTION: u32 = 2;  // slab_automove=2
 @inline export function lruCount(id: u32): u32 { return load<u32>(lru(id), LRU_COUNT); }
 @inline export function lruBytes(id: u32): u64 { return load<u64>(lru(id), LRU_BYTES); }
 
-// Links at the head without touching counts: shared by items and crawler pseudo-items.
-export function lruLinkRaw(it: usize, id: u32): void {
+@inline function assertLruLocked(id: u32): void {
+  if (!ASC_NO_ASSERT) assert(lruLockHeld(id), "the LRU lock of this list");
+}
+
+// Links at the head without touching counts.
+function doLruLinkRaw(it: usize, id: u32): void {
   const l = lru(id);
   const head = <usize>load<u32>(l, LRU_HEAD);
   setPrev(it, 0);
@@ -58,8 +71,9 @@ export function lruLinkRaw(it: usize, id: u32): void {
   store<u32>(l, <u32>it, LRU_HEAD);
 }
 
-// Links at the tail: where a crawler pseudo-item starts its walk.
-export function lruLinkTailRaw(it: usize, id: u32): void {
+// Links at the tail, without counts: where a crawler pseudo-item starts its walk.
+export function doLruLinkTail(it: usize, id: u32): void {
+  assertLruLocked(id);
   const l = lru(id);
   const tail = <usize>load<u32>(l, LRU_TAIL);
   setNext(it, 0);
@@ -69,8 +83,9 @@ export function lruLinkTailRaw(it: usize, id: u32): void {
   store<u32>(l, <u32>it, LRU_TAIL);
 }
 
-// Puts `it` (already unlinked) just head-side of `at`.
-export function lruInsertBeforeRaw(it: usize, at: usize, id: u32): void {
+// Puts `it` (already unlinked) just head-side of `at`, without counts.
+export function doLruInsertBefore(it: usize, at: usize, id: u32): void {
+  assertLruLocked(id);
   const prev = itPrev(at);
   setNext(it, at);
   setPrev(it, prev);
@@ -80,7 +95,8 @@ export function lruInsertBeforeRaw(it: usize, at: usize, id: u32): void {
 }
 
 // `fresh` (a byte copy of `old`, links included) takes `old`'s place in the list.
-export function lruReplaceRaw(old: usize, fresh: usize, id: u32): void {
+export function doLruReplace(old: usize, fresh: usize, id: u32): void {
+  assertLruLocked(id);
   const l = lru(id);
   const next = itNext(fresh);
   const prev = itPrev(fresh);
@@ -90,7 +106,9 @@ export function lruReplaceRaw(old: usize, fresh: usize, id: u32): void {
   else store<u32>(l, <u32>fresh, LRU_TAIL);
 }
 
-export function lruUnlinkRaw(it: usize, id: u32): void {
+// Unlinks without counts: crawler pseudo-items.
+export function doLruUnlinkRaw(it: usize, id: u32): void {
+  assertLruLocked(id);
   const l = lru(id);
   const next = itNext(it);
   const prev = itPrev(it);
@@ -102,22 +120,39 @@ export function lruUnlinkRaw(it: usize, id: u32): void {
   setPrev(it, 0);
 }
 
-export function lruLink(it: usize): void {
+export function doLruLink(it: usize): void {
   const id = itLruId(it);
-  lruLinkRaw(it, id);
+  assertLruLocked(id);
+  doLruLinkRaw(it, id);
   const l = lru(id);
   store<u32>(l, load<u32>(l, LRU_COUNT) + 1, LRU_COUNT);
   store<u64>(l, load<u64>(l, LRU_BYTES) + itMcTotal(it), LRU_BYTES);
 }
 
-export function lruUnlink(it: usize): void {
+export function doLruUnlink(it: usize): void {
   const id = itLruId(it);
-  lruUnlinkRaw(it, id);
+  doLruUnlinkRaw(it, id);
   const l = lru(id);
   store<u32>(l, load<u32>(l, LRU_COUNT) - 1, LRU_COUNT);
   store<u64>(l, load<u64>(l, LRU_BYTES) - itMcTotal(it), LRU_BYTES);
 }
 
+// memcached's item_link_q / item_unlink_q: the item's list under its lock.
+export function lruLink(it: usize): void {
+  const id = itLruId(it);
+  lruLock(id);
+  doLruLink(it);
+  lruUnlock(id);
+}
+
+export function lruUnlink(it: usize): void {
+  const id = itLruId(it);
+  lruLock(id);
+  doLruUnlink(it);
+  lruUnlock(id);
+}
+
+// The item (its item lock held) changes lists: out of one under its lock, into the other.
 function moveTo(it: usize, target: u32): void {
   lruUnlink(it);
   setLruId(it, itClsid(it) | target);
@@ -133,13 +168,13 @@ export function initialLru(exptime: u32): u32 {
   return settingOn(Setting.LRU_SEGMENTED) ? HOT_LRU : COLD_LRU;
 }
 
-// A fetch (memcached's do_item_bump): the first marks FETCHED, the second ACTIVE. An ACTIVE
-// item in COLD goes to WARM now; memcached queues that move for its maintainer thread, which
-// a single-threaded core has no reason to defer.
-export function itemBump(it: usize): void {
+// A fetch (memcached's do_item_bump), the item lock held: the first marks FETCHED, the second
+// ACTIVE. An ACTIVE item in COLD goes to WARM now, under the item lock the fetch holds anyway;
+// memcached queues that move for its maintainer thread to spare the worker the LRU locks.
+export function doItemBump(it: usize): void {
   if (!settingOn(Setting.LRU_SEGMENTED)) {
     addFlag(it, ITEM_FETCHED);
-    itemUpdate(it);
+    doItemUpdate(it);
     return;
   }
   if (hasFlag(it, ITEM_ACTIVE)) return;
@@ -158,36 +193,44 @@ export function itemBump(it: usize): void {
   moveTo(it, WARM_LRU);
 }
 
-// memcached's do_item_update: refresh the access time at most once a minute; in flat mode
-// that is also when the item moves to the head.
-export function itemUpdate(it: usize): void {
+// memcached's do_item_update, the item lock held: refresh the access time at most once a
+// minute; in flat mode that is also when the item moves to the head.
+export function doItemUpdate(it: usize): void {
   const now = currentTime();
   if (itTime(it) >= now - ITEM_UPDATE_INTERVAL || !hasFlag(it, ITEM_LINKED)) return;
   setTime(it, now);
-  if (!settingOn(Setting.LRU_SEGMENTED)) {
-    lruUnlink(it);
-    lruLink(it);
-  }
+  if (settingOn(Setting.LRU_SEGMENTED)) return;
+  const id = itLruId(it);
+  lruLock(id);
+  doLruUnlink(it);
+  doLruLink(it);
+  lruUnlock(id);
 }
 
-// memcached's lru_pull_tail: looks at up to five items at the tail of one LRU. Returns how
-// many items it removed or moved.
+// memcached's lru_pull_tail: looks at up to five items at the tail of one LRU, under its lock,
+// taking each one's item lock with a try: a busy item is skipped. Expired items are freed
+// and the walk goes on; the first live one it acts on ends it. Returns how many items it
+// removed or moved.
 export function lruPullTail(clsid: u32, cur: u32, totalBytes: u64, flags: u32, maxAge: u32): i32 {
   const id = clsid | cur;
   let removed: i32 = 0;
-  let search = lruTail(id);
-  let tries = TAIL_TRIES;
+  let moveTarget: u32 = 0;
+  let moved: usize = 0;
+  let movedHv: u32 = 0;
   const now = currentTime();
-  while (tries > 0 && search) {
+  lruLock(id);
+  let search = lruTail(id);
+  for (let tries = TAIL_TRIES; tries > 0 && search; tries--) {
     const next = itPrev(search);
-    tries--;
     if (hasFlag(search, ITEM_CRAWLER)) {
-      if (flags & PULL_CRAWL_BLOCKS) return removed;
+      if (flags & PULL_CRAWL_BLOCKS) break;
       tries++;
       search = next;
       continue;
     }
-    if (isPinned(search)) {
+    const hv = itemHash(search);
+    if (!itemTrylock(hv)) {
+      // In use elsewhere: memcached skips an item it cannot lock or that is referenced.
       lruStatIncr(id, LruStat.LRUTAIL_REFLOCKED);
       search = next;
       continue;
@@ -196,59 +239,84 @@ export function lruPullTail(clsid: u32, cur: u32, totalBytes: u64, flags: u32, m
     if ((exptime != 0 && exptime < now) || itemIsFlushed(search)) {
       lruStatIncr(id, LruStat.RECLAIMED);
       if (!hasFlag(search, ITEM_FETCHED)) lruStatIncr(id, LruStat.EXPIRED_UNFETCHED);
-      itemUnlink(search, itemHash(search));
+      doItemUnlinkLruHeld(search, hv);
+      itemUnlock(hv, false);
       removed++;
       search = next;
       continue; // expired tail items: keep going
     }
-    if (cur == HOT_LRU || cur == WARM_LRU) {
-      const pct = cur == HOT_LRU ? setting(Setting.HOT_LRU_PCT) : setting(Setting.WARM_LRU_PCT);
-      const limit = <u64>(<f64>totalBytes * pct / 100);
-      if (hasFlag(search, ITEM_ACTIVE)) {
-        clearFlag(search, ITEM_ACTIVE);
-        removed++;
-        if (cur == WARM_LRU) {
-          lruStatIncr(id, LruStat.MOVES_WITHIN_LRU);
-          lruUnlink(search);
-          lruLink(search);
-        } else {
-          lruStatIncr(id, LruStat.MOVES_TO_WARM);
-          moveTo(search, WARM_LRU);
-        }
-      } else if (lruBytes(id) > limit || now - itTime(search) > maxAge) {
-        lruStatIncr(id, LruStat.MOVES_TO_COLD);
-        moveTo(search, COLD_LRU);
-        removed++;
-      }
-      return removed;
+    const act = tailAct(search, hv, id, cur, totalBytes, flags, maxAge, now);
+    if (act == NOTHING) {
+      itemUnlock(hv, false);
+      break;
     }
-    if (cur == COLD_LRU) {
-      if (flags & PULL_EVICT) {
-        if (!settingOn(Setting.EVICT_TO_FREE)) return removed;
-        evict(search, id, now);
-        removed++;
-      } else if (hasFlag(search, ITEM_ACTIVE) && settingOn(Setting.LRU_SEGMENTED)) {
-        lruStatIncr(id, LruStat.MOVES_TO_WARM);
-        clearFlag(search, ITEM_ACTIVE);
-        moveTo(search, WARM_LRU);
-        removed++;
-      }
-      return removed;
+    removed++;
+    if (act == DONE) {
+      itemUnlock(hv, false);
+      break;
     }
-    return removed; // TEMP: only reclaims
+    // To another list, once this one's lock is let go.
+    doLruUnlink(search);
+    moved = search;
+    movedHv = hv;
+    moveTarget = act;
+    break;
+  }
+  lruUnlock(id);
+  if (moved) {
+    setLruId(moved, clsid | moveTarget);
+    lruLink(moved);
+    itemUnlock(movedHv, false);
   }
   return removed;
 }
 
-function evict(it: usize, id: u32, now: u32): void {
+// What lru_pull_tail does with the live item at the tail of list `cur` (its LRU lock and item
+// lock held): NOTHING, DONE in place (relinked within WARM, or evicted), or the list it moves to.
+function tailAct(it: usize, hv: u32, id: u32, cur: u32, totalBytes: u64, flags: u32, maxAge: u32, now: u32): u32 {
+  if (cur == HOT_LRU || cur == WARM_LRU) {
+    if (hasFlag(it, ITEM_ACTIVE)) {
+      clearFlag(it, ITEM_ACTIVE);
+      if (cur == HOT_LRU) {
+        lruStatIncr(id, LruStat.MOVES_TO_WARM);
+        return WARM_LRU;
+      }
+      lruStatIncr(id, LruStat.MOVES_WITHIN_LRU);
+      doLruUnlink(it);
+      doLruLink(it);
+      return DONE;
+    }
+    const pct = cur == HOT_LRU ? setting(Setting.HOT_LRU_PCT) : setting(Setting.WARM_LRU_PCT);
+    const limit = <u64>(<f64>totalBytes * pct / 100);
+    if (lruBytes(id) > limit || now - itTime(it) > maxAge) {
+      lruStatIncr(id, LruStat.MOVES_TO_COLD);
+      return COLD_LRU;
+    }
+    return NOTHING;
+  }
+  if (cur != COLD_LRU) return NOTHING; // TEMP: only reclaims
+  if (flags & PULL_EVICT) {
+    if (!settingOn(Setting.EVICT_TO_FREE)) return NOTHING;
+    evict(it, hv, id, now);
+    return DONE;
+  }
+  if (hasFlag(it, ITEM_ACTIVE) && settingOn(Setting.LRU_SEGMENTED)) {
+    lruStatIncr(id, LruStat.MOVES_TO_WARM);
+    clearFlag(it, ITEM_ACTIVE);
+    return WARM_LRU;
+  }
+  return NOTHING;
+}
+
+function evict(it: usize, hv: u32, id: u32, now: u32): void {
   lruStatIncr(id, LruStat.EVICTED);
-  lruStatSet(id, LruStat.EVICTED_TIME, now - itTime(it));
+  setEvictedTime(id, now - itTime(it));
   if (itExptime(it) != 0) lruStatIncr(id, LruStat.EVICTED_NONZERO);
   const f = itFlags(it);
   if (!(f & ITEM_FETCHED)) lruStatIncr(id, LruStat.EVICTED_UNFETCHED);
   if (f & ITEM_ACTIVE) lruStatIncr(id, LruStat.EVICTED_ACTIVE);
   if (logWanted(LogType.EVICTIONS)) logEviction(it, now);
-  itemUnlink(it, itemHash(it));
+  doItemUnlinkLruHeld(it, hv);
   // slab_automove=2 moves a page to a class on every eviction: the maintainer's next automove
   // step (background/automove.ts) serves the request.
   if (settingU32(Setting.SLAB_AUTOMOVE) == AUTOMOVE_ON_EVICTION) setGlobal32(Global.AUTOMOVE_PENDING, id & CLSID_MASK);

@@ -1,22 +1,24 @@
 // Counters, each declared once here, at three levels (memcached keeps the same split):
-//   Stat       global, STATS block                     (stats_state / stats in memcached.c)
-//   SlabStat   per slab class, CLASSSTATS block         (thread slab_stats, `stats slabs`)
-//   LruStat    per LRU id (class | lru), ITEMSTATS      (itemstats[] in items.c, `stats items`)
+//   Stat       STATS block                          (thread_stats / stats_state in memcached.c)
+//   SlabStat   per slab class, CLASSSTATS block     (thread slab_stats, `stats slabs`)
+//   LruStat    per LRU id (class | lru), ITEMSTATS  (itemstats[] in items.c, `stats items`)
 // Global hit counters (get_hits, cas_hits, …) are sums of the SlabStat ones, as in memcached,
 // so nothing is counted twice.
-import { STATS, STATS_SIZE, CLASSSTATS, CLASSSTATS_SIZE, ITEMSTATS, ITEMSTATS_SIZE, MAX_CLASSES, HOSTSTATS } from "../memory/layout";
+//
+// Every thread counts in its own thread block (layout/thread.ts), as memcached's workers count
+// in their thread_stats: no lock, no shared cache line; a reader sums the blocks. That holds
+// for the item and byte counts too: each thread's share of curr_items is what it linked less
+// what it unlinked, and only the sum means anything.
+import {
+  MAX_CLASSES, LRU_IDS, EVICTED_TIMES, settingU32,
+} from "../layout/layout";
+import {
+  THREAD, threadBlock, T_STATS, STATS_SLOTS, T_CLASSSTATS, CLASSSTATS_SIZE, T_ITEMSTATS, ITEMSTATS_SIZE,
+  T_HOSTSTATS,
+} from "../layout/thread";
+import { Setting } from "../abi/settings";
 import { HostStat } from "../abi/host_stats";
 import { prefixReset } from "./prefixes";
-
-// The host's counters reset with the core's (its gauges, like curr_connections, do not).
-function resetHostCounters(): void {
-  store<f64>(HOSTSTATS + (<usize>HostStat.TOTAL_CONNECTIONS << 3), 0);
-  store<f64>(HOSTSTATS + (<usize>HostStat.REJECTED_CONNECTIONS << 3), 0);
-  store<f64>(HOSTSTATS + (<usize>HostStat.BYTES_READ << 3), 0);
-  store<f64>(HOSTSTATS + (<usize>HostStat.BYTES_WRITTEN << 3), 0);
-  store<f64>(HOSTSTATS + (<usize>HostStat.CONN_YIELDS << 3), 0);
-  store<f64>(HOSTSTATS + (<usize>HostStat.IDLE_KICKS << 3), 0);
-}
 
 export enum Stat {
   CURR_ITEMS = 0,
@@ -44,6 +46,7 @@ export enum Stat {
   SLAB_REASSIGN_CHUNK_RESCUES,
   SLAB_REASSIGN_EVICTIONS_NOMEM,
   SLAB_REASSIGN_INLINE_RECLAIM,
+  SLAB_REASSIGN_BUSY_ITEMS,
   SLABS_MOVED,
   COUNT,
 }
@@ -63,7 +66,6 @@ export enum SlabStat {
 export enum LruStat {
   EVICTED = 0,
   EVICTED_NONZERO,
-  EVICTED_TIME,      // age of the last evicted item (a value, not a counter)
   OUTOFMEMORY,
   TAILREPAIRS,
   RECLAIMED,
@@ -81,35 +83,59 @@ export enum LruStat {
   COUNT,
 }
 
-@inline export function stat(s: Stat): u64 {
-  return load<u64>(STATS + (<usize>s << 3));
+@inline function blocks(): u32 { return settingU32(Setting.THREAD_BLOCKS); }
+
+@inline function statAt(block: usize, s: Stat): usize { return block + T_STATS + (<usize>s << 3); }
+@inline function slabStatAt(block: usize, clsid: u32, s: SlabStat): usize {
+  return block + T_CLASSSTATS + <usize>clsid * CLASSSTATS_SIZE + (<usize>s << 3);
 }
+@inline function lruStatAt(block: usize, lruId: u32, s: LruStat): usize {
+  return block + T_ITEMSTATS + <usize>lruId * ITEMSTATS_SIZE + (<usize>s << 3);
+}
+
+// ── counting, in this thread's block ─────────────────────────────────────────────────
+
 @inline export function statAdd(s: Stat, n: u64): void {
-  const a = STATS + (<usize>s << 3);
+  const a = statAt(THREAD, s);
   store<u64>(a, load<u64>(a) + n);
 }
 @inline export function statIncr(s: Stat): void { statAdd(s, 1); }
 @inline export function statDecr(s: Stat): void { statAdd(s, <u64>-1); }
 
-@inline function slabStatAddr(clsid: u32, s: SlabStat): usize {
-  return CLASSSTATS + <usize>clsid * CLASSSTATS_SIZE + (<usize>s << 3);
-}
-@inline export function slabStat(clsid: u32, s: SlabStat): u64 { return load<u64>(slabStatAddr(clsid, s)); }
 @inline export function slabStatIncr(clsid: u32, s: SlabStat): void {
-  const a = slabStatAddr(clsid, s);
+  const a = slabStatAt(THREAD, clsid, s);
   store<u64>(a, load<u64>(a) + 1);
 }
 
-@inline function lruStatAddr(lruId: u32, s: LruStat): usize {
-  return ITEMSTATS + <usize>lruId * ITEMSTATS_SIZE + (<usize>s << 3);
-}
-@inline export function lruStat(lruId: u32, s: LruStat): u64 { return load<u64>(lruStatAddr(lruId, s)); }
 @inline export function lruStatAdd(lruId: u32, s: LruStat, n: u64): void {
-  const a = lruStatAddr(lruId, s);
+  const a = lruStatAt(THREAD, lruId, s);
   store<u64>(a, load<u64>(a) + n);
 }
 @inline export function lruStatIncr(lruId: u32, s: LruStat): void { lruStatAdd(lruId, s, 1); }
-@inline export function lruStatSet(lruId: u32, s: LruStat, v: u64): void { store<u64>(lruStatAddr(lruId, s), v); }
+
+// evicted_time: the age of the LRU's last evicted item (set by whoever evicts, under its LRU lock).
+@inline export function setEvictedTime(lruId: u32, age: u64): void { store<u64>(EVICTED_TIMES + (<usize>lruId << 3), age); }
+@inline export function evictedTime(lruId: u32): u64 { return load<u64>(EVICTED_TIMES + (<usize>lruId << 3)); }
+
+// ── reading: the sum over every thread's block ───────────────────────────────────────
+
+export function stat(s: Stat): u64 {
+  let total: u64 = 0;
+  for (let t: u32 = 0, n = blocks(); t < n; t++) total += load<u64>(statAt(threadBlock(t), s));
+  return total;
+}
+
+export function slabStat(clsid: u32, s: SlabStat): u64 {
+  let total: u64 = 0;
+  for (let t: u32 = 0, n = blocks(); t < n; t++) total += load<u64>(slabStatAt(threadBlock(t), clsid, s));
+  return total;
+}
+
+export function lruStat(lruId: u32, s: LruStat): u64 {
+  let total: u64 = 0;
+  for (let t: u32 = 0, n = blocks(); t < n; t++) total += load<u64>(lruStatAt(threadBlock(t), lruId, s));
+  return total;
+}
 
 // Sum of a per-class counter over all classes: memcached's aggregate for `stats`.
 export function slabStatTotal(s: SlabStat): u64 {
@@ -121,19 +147,40 @@ export function slabStatTotal(s: SlabStat): u64 {
 // Sum of a per-LRU counter over the four LRUs of every class.
 export function lruStatTotal(s: LruStat): u64 {
   let total: u64 = 0;
-  for (let id: u32 = 0; id < 256; id++) total += lruStat(id, s);
+  for (let id: u32 = 0; id < LRU_IDS; id++) total += lruStat(id, s);
   return total;
 }
 
-// `stats reset`: counters go to zero; item and byte counts are state, not counters.
+// A host_stats.ts slot over every thread: each host counts in its own thread's block, and
+// gauges (pid, rusage, threads) are written in one block only.
+export function hostStat(s: HostStat): u64 {
+  let total: f64 = 0;
+  for (let t: u32 = 0, n = blocks(); t < n; t++) total += load<f64>(threadBlock(t) + T_HOSTSTATS + (<usize>s << 3));
+  return <u64>total;
+}
+
+// The host's counters reset with the core's (its gauges, like curr_connections, do not).
+const HOST_COUNTERS: StaticArray<HostStat> = [
+  HostStat.TOTAL_CONNECTIONS, HostStat.REJECTED_CONNECTIONS, HostStat.BYTES_READ,
+  HostStat.BYTES_WRITTEN, HostStat.CONN_YIELDS, HostStat.IDLE_KICKS,
+];
+
+// `stats reset`: counters go to zero in every block; item and byte counts are state, not
+// counters. (memcached takes each thread's stats lock; a count racing the reset may be lost.)
 export function statsReset(): void {
-  resetHostCounters();
   prefixReset();
-  const keepItems = stat(Stat.CURR_ITEMS);
-  const keepBytes = stat(Stat.CURR_BYTES);
-  memory.fill(STATS, 0, STATS_SIZE);
-  store<u64>(STATS + (<usize>Stat.CURR_ITEMS << 3), keepItems);
-  store<u64>(STATS + (<usize>Stat.CURR_BYTES << 3), keepBytes);
-  memory.fill(CLASSSTATS, 0, <usize>MAX_CLASSES * CLASSSTATS_SIZE);
-  memory.fill(ITEMSTATS, 0, 256 * ITEMSTATS_SIZE);
+  for (let t: u32 = 0, n = blocks(); t < n; t++) resetBlock(threadBlock(t));
+}
+
+function resetBlock(block: usize): void {
+  const keepItems = load<u64>(statAt(block, Stat.CURR_ITEMS));
+  const keepBytes = load<u64>(statAt(block, Stat.CURR_BYTES));
+  memory.fill(block + T_STATS, 0, <usize>STATS_SLOTS * 8);
+  store<u64>(statAt(block, Stat.CURR_ITEMS), keepItems);
+  store<u64>(statAt(block, Stat.CURR_BYTES), keepBytes);
+  memory.fill(block + T_CLASSSTATS, 0, <usize>MAX_CLASSES * CLASSSTATS_SIZE);
+  memory.fill(block + T_ITEMSTATS, 0, <usize>LRU_IDS * ITEMSTATS_SIZE);
+  for (let i = 0; i < HOST_COUNTERS.length; i++) {
+    store<f64>(block + T_HOSTSTATS + (<usize>HOST_COUNTERS[i] << 3), 0);
+  }
 }

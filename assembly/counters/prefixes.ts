@@ -8,9 +8,10 @@
 //
 // Entry (PREFIXES + i × 288): next u32, nprefix u32, get u64, hit u64, set u64, del u64,
 // prefix[250] at 40.
-import { Global, global32, setGlobal32, settingOn, settingU32 } from "../memory/layout";
+import { Global, global32, setGlobal32, settingOn, settingU32 } from "../layout/layout";
 import { Setting } from "../abi/settings";
 import { hash } from "../util/hash";
+import { GlobalLock, globalLock, globalUnlock } from "../locks/locks";
 
 export const PREFIX_BUCKETS: u32 = 256;
 export const PREFIX_ENTRIES: u32 = 1024;
@@ -27,9 +28,8 @@ const E_PREFIX: usize = 40;
 @inline function buckets(): usize { return <usize>global32(Global.PREFIXES); }
 @inline function entry(i: u32): usize { return buckets() + <usize>PREFIX_BUCKETS * 4 + <usize>i * PREFIX_ENTRY_SIZE; }
 
-// The entry for key's prefix, created if there is room; 0 when not counted.
+// The entry for key's prefix, created if there is room; 0 when not counted (the prefix lock held).
 function find(key: usize, nkey: u32): usize {
-  if (!settingOn(Setting.DETAIL_ENABLED)) return 0;
   const delim = <u8>settingU32(Setting.DETAIL_DELIMITER);
   let n: u32 = 0;
   while (n < nkey && load<u8>(key + n) != delim) n++;
@@ -54,20 +54,36 @@ function find(key: usize, nkey: u32): usize {
   if (e) store<u64>(e + field, load<u64>(e + field) + 1);
 }
 
+// Each record takes the prefix lock (memcached's STATS_LOCK around stats_prefix_record_*).
 export function prefixRecordGet(key: usize, nkey: u32, hit: bool): void {
+  if (!settingOn(Setting.DETAIL_ENABLED)) return;
+  globalLock(GlobalLock.PREFIXES);
   const e = find(key, nkey);
   bump(e, E_GET);
   if (hit) bump(e, E_HIT);
+  globalUnlock(GlobalLock.PREFIXES);
 }
 
-export function prefixRecordSet(key: usize, nkey: u32): void { bump(find(key, nkey), E_SET); }
-export function prefixRecordDelete(key: usize, nkey: u32): void { bump(find(key, nkey), E_DEL); }
+export function prefixRecordSet(key: usize, nkey: u32): void { record(key, nkey, E_SET); }
+export function prefixRecordDelete(key: usize, nkey: u32): void { record(key, nkey, E_DEL); }
+
+function record(key: usize, nkey: u32, field: usize): void {
+  if (!settingOn(Setting.DETAIL_ENABLED)) return;
+  globalLock(GlobalLock.PREFIXES);
+  bump(find(key, nkey), field);
+  globalUnlock(GlobalLock.PREFIXES);
+}
 
 // `stats reset` forgets every prefix, as memcached's stats_prefix_clear does.
 export function prefixReset(): void {
+  globalLock(GlobalLock.PREFIXES);
   memory.fill(buckets(), 0, <usize>PREFIX_BUCKETS * 4);
   setGlobal32(Global.PREFIX_COUNT, 0);
+  globalUnlock(GlobalLock.PREFIXES);
 }
+
+export function prefixesLock(): void { globalLock(GlobalLock.PREFIXES); }
+export function prefixesUnlock(): void { globalUnlock(GlobalLock.PREFIXES); }
 
 // The prefixes for `stats detail dump` (stats/detail.ts), in memcached's order: bucket by
 // bucket, newest first. prefixFirst(b) starts bucket b; 0 ends it.

@@ -7,10 +7,10 @@
 // buckets, memory/memlimit.ts) is taken from the arena the first time tracking starts. Items
 // are described by their memcached size and CAS, so this file needs no item header.
 import {
-  Global, global32, setGlobal32, global64, setGlobal64, settingOn, SETTINGS, PAGE_SIZE, PAGE_SHIFT,
-} from "../memory/layout";
+  Global, GLOBALS, global32, setGlobal32, global64, setGlobal64, settingOn, SETTINGS, PAGE_SIZE, PAGE_SHIFT,
+} from "../layout/layout";
 import { Setting } from "../abi/settings";
-import { frontierPages, markPages, PAGE_HASH } from "../memory/slabs";
+import { frontierPages, releasePages, PAGE_HASH } from "../memory/slabs";
 import { sizesBytes, SIZES_BUCKET_BYTES } from "../memory/memlimit";
 
 function bucketOf(total: u64): usize {
@@ -26,25 +26,30 @@ function bucketOf(total: u64): usize {
 // An item of memcached size `total` and CAS `cas` was linked.
 export function sizesAdd(total: u64, cas: u64): void {
   if (!tracked(cas)) return;
-  const p = <usize>global32(Global.SIZES) + bucketOf(total) * 4;
-  store<u32>(p, load<u32>(p) + 1);
+  atomic.add<u32>(<usize>global32(Global.SIZES) + bucketOf(total) * 4, 1);
 }
 
 export function sizesRemove(total: u64, cas: u64): void {
   if (!tracked(cas)) return;
+  // Never below zero: an item counted before tracking was last restarted may go uncounted.
   const p = <usize>global32(Global.SIZES) + bucketOf(total) * 4;
-  if (load<u32>(p)) store<u32>(p, load<u32>(p) - 1);
+  let v = atomic.load<u32>(p);
+  while (v != 0) {
+    const seen = atomic.cmpxchg<u32>(p, v, v - 1);
+    if (seen == v) return;
+    v = seen;
+  }
 }
 
 // Turns tracking on; false if the histogram cannot be had.
 export function sizesEnable(nextCas: u64): bool {
   if (!global32(Global.SIZES)) {
     const pages = <u32>((sizesBytes() + PAGE_SIZE - 1) >> PAGE_SHIFT);
-    const at = frontierPages(pages);
+    const at = frontierPages(pages, PAGE_HASH);
     if (!at) return false;
-    markPages(at, pages, PAGE_HASH);
-    setGlobal32(Global.SIZES, <u32>at);
     setGlobal32(Global.SIZES_BUCKETS, <u32>(sizesBytes() / 4));
+    // Two threads enabling at once: the first histogram in place stays, the other goes back.
+    if (atomic.cmpxchg<u32>(GLOBALS + (<usize>Global.SIZES << 3), 0, <u32>at) != 0) releasePages(at, pages);
   }
   if (!settingOn(Setting.TRACK_SIZES)) {
     memory.fill(<usize>global32(Global.SIZES), 0, sizesBytes());

@@ -6,7 +6,8 @@
 // and hands them to the watchers or to stderr. A full buffer drops entries and counts them.
 //
 // Entry: type u8, length u16 (of the text), gid u64, text (no trailing newline).
-import { Global, global32, setGlobal32, global64, setGlobal64, settingU32 } from "../memory/layout";
+import { thread32, setThread32, ThreadGlobal } from "../layout/thread";
+import { Global, GLOBALS, settingU32 } from "../layout/layout";
 import { Setting } from "../abi/settings";
 import { LogType, LogEntry } from "../abi/log";
 import { formatU64, U64_DIGITS_MAX } from "../util/numbers";
@@ -26,24 +27,20 @@ const VERBOSE_TRACE: u32 = 2;
 
 // ── entry writer ───────────────────────────────────────────────────────────────────────
 
-@inline function base(): usize { return <usize>global32(Global.LOGBUF); }
+@inline function base(): usize { return <usize>thread32(ThreadGlobal.LOGBUF); }
 
 // Starts an entry; 0 when the buffer cannot take one more of the largest size.
 export function logBegin(type: LogType): usize {
-  const len = global32(Global.LOG_LEN);
+  const len = thread32(ThreadGlobal.LOG_LEN);
   if (len + ENTRY_HEADER + ENTRY_MAX > LOGBUF_SIZE) {
-    setGlobal32(Global.LOG_DROPPED, global32(Global.LOG_DROPPED) + 1);
+    setThread32(ThreadGlobal.LOG_DROPPED, thread32(ThreadGlobal.LOG_DROPPED) + 1);
     return 0;
   }
   const e = base() + len;
   store<u8>(e, <u8>type);
   store<u16>(e, 0, 1);
   // Watch lines are numbered; -vv traces are not (memcached prints them straight to stderr).
-  let gid: u64 = 0;
-  if (type != LogType.VERBOSE) {
-    gid = global64(Global.LOG_GID) + 1;
-    setGlobal64(Global.LOG_GID, gid);
-  }
+  const gid: u64 = type == LogType.VERBOSE ? 0 : nextLogGid();
   store<u64>(e, gid, 3);
   return e;
 }
@@ -94,11 +91,11 @@ export function logI64(e: usize, v: i64): void {
 
 export function logEnd(e: usize): void {
   if (!e) return;
-  setGlobal32(Global.LOG_LEN, global32(Global.LOG_LEN) + ENTRY_HEADER + <u32>load<u16>(e, 1));
+  setThread32(ThreadGlobal.LOG_LEN, thread32(ThreadGlobal.LOG_LEN) + ENTRY_HEADER + <u32>load<u16>(e, 1));
 }
 
 // The host has taken everything.
-export function logReset(): void { setGlobal32(Global.LOG_LEN, 0); }
+export function logReset(): void { setThread32(ThreadGlobal.LOG_LEN, 0); }
 
 // Keys in log lines are URI-encoded, as memcached's are.
 export function logKey(e: usize, p: usize, n: u32): void {
@@ -115,6 +112,11 @@ export function logKey(e: usize, p: usize, n: u32): void {
 }
 
 export function connFd(): u64 {
-  return <u64>global32(Global.CURRENT_CONN) + <u64>settingU32(Setting.CONN_FD_BASE);
+  return <u64>thread32(ThreadGlobal.CURRENT_CONN) + <u64>settingU32(Setting.CONN_FD_BASE);
 }
 
+
+// Log ids are one sequence for every thread's entries and the host's connection events.
+export function nextLogGid(): u64 {
+  return atomic.add<u64>(GLOBALS + (<usize>Global.LOG_GID << 3), 1) + 1;
+}

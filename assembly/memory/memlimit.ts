@@ -4,9 +4,9 @@
 // per class (memcached lets every class have one whatever the limit), and the two hash tables
 // that exist at the end of the last expansion -m can cause. A limit whose cap cannot fit one
 // wasm32 memory is refused up front, so running out of address space is never a later trap.
-import { Global, global64, setGlobal64, setting, settingU32, SETTINGS, PAGE_SIZE, PAGE_SHIFT, MEMORY_MAX, WASM_PAGE } from "./layout";
+import { Global, global64, setGlobal64, setting, settingU32, SETTINGS, PAGE_SIZE, PAGE_SHIFT, MEMORY_MAX, WASM_PAGE } from "../layout/layout";
 import { Setting } from "../abi/settings";
-import { powerLargest, classPages, SLAB_GLOBAL_PAGE_POOL, poolTakePage, releasePages } from "./slabs";
+import { powerLargest, classPages, SLAB_GLOBAL_PAGE_POOL, doPoolTakePage, doReleasePages, slabsLock, slabsUnlock } from "./slabs";
 
 // The hash table (cache/assoc.ts) lives in arena pages too, so its sizes are known here.
 export const HASHPOWER_DEFAULT: u32 = 16;
@@ -55,8 +55,10 @@ export function updateCap(): bool {
 export function adjustMemLimit(bytes: u64): void {
   store<f64>(SETTINGS + (<usize>Setting.MAXBYTES << 3), <f64>bytes);
   updateCap();
+  slabsLock();
   while (global64(Global.MEM_MALLOCED) > bytes && classPages(SLAB_GLOBAL_PAGE_POOL) > 0) {
-    releasePages(poolTakePage(), 1);
+    doReleasePages(doPoolTakePage(), 1);
     setGlobal64(Global.MEM_MALLOCED, global64(Global.MEM_MALLOCED) - PAGE_SIZE);
   }
+  slabsUnlock();
 }

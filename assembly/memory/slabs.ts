@@ -13,10 +13,14 @@
 // The page map has one byte per 1 MiB page of the 4 GiB address space: the owning class,
 // PAGE_POOL, PAGE_HASH (a hash table lives there) or PAGE_UNUSED. The page mover and the
 // invariant checker find a chunk's page and class from it.
+//
+// Everything here changes under the slabs lock (memcached's slabs_lock). The exported functions
+// without `do` take it themselves; a `do` function expects its caller to hold it.
 import {
   SLABCLASS, SLABCLASS_SIZE, MAX_CLASSES, PAGEMAP, MAX_PAGES, PAGE_SIZE, PAGE_SHIFT, WASM_PAGE,
   Global, global32, setGlobal32, global64, setGlobal64, setting, settingU32, alignUp,
-} from "./layout";
+} from "../layout/layout";
+import { globalLock, globalUnlock, globalLockHeld, GlobalLock } from "../locks/locks";
 import { Setting } from "../abi/settings";
 
 // A free chunk, on its class's free list:
@@ -34,6 +38,9 @@ export const CHUNK_PREV: usize = 4;
 export const CHUNK_FLAGS: usize = 24;
 export const CHUNK_CLSID: usize = 26;
 export const SLABBED: u16 = 4;
+// A chunk of the page being moved (background/slab_mover.ts) that was freed, or found free:
+// it stays off the free list, so that nothing is allocated in a page on its way out.
+export const EMPTIED: u16 = 0x2000;
 
 const SC_SIZE: usize = 0;
 const SC_PERSLAB: usize = 4;
@@ -113,7 +120,7 @@ function freeListPush(id: u32, ptr: usize): void {
 }
 
 // Removes a chunk from anywhere on its class's free list (the page mover needs this).
-export function freeListRemove(id: u32, ptr: usize): void {
+export function doFreeListRemove(id: u32, ptr: usize): void {
   const c = sc(id);
   const next = <usize>load<u32>(ptr, CHUNK_NEXT);
   const prev = <usize>load<u32>(ptr, CHUNK_PREV);
@@ -140,12 +147,25 @@ function ensureMemory(end: u64): bool {
   return memory.grow(need) >= 0;
 }
 
-// `count` contiguous never-used pages at the frontier (fresh memory is already zero).
-export function frontierPages(count: u32): usize {
+// `count` contiguous never-used pages at the frontier (fresh memory is already zero), owned by
+// `owner` in the page map (PAGE_HASH: a hash table or the size histogram). 0 past the cap.
+export function frontierPages(count: u32, owner: u8): usize {
+  globalLock(GlobalLock.SLABS);
+  const start = doFrontierPages(count);
+  if (start) doMarkPages(start, count, owner);
+  globalUnlock(GlobalLock.SLABS);
+  return start;
+}
+
+function doFrontierPages(count: u32): usize {
   const start = <usize>global64(Global.FRONTIER);
   const end = <u64>start + (<u64>count << PAGE_SHIFT);
   if (!ensureMemory(end)) return 0;
   setGlobal64(Global.FRONTIER, end);
+  // Below where the frontier stood before a reset (index.ts), pages are not fresh: zero them,
+  // as the hash table and the size histogram expect.
+  const high = global64(Global.FRONTIER_HIGH);
+  if (<u64>start < high) memory.fill(start, 0, <usize>(min<u64>(end, high) - <u64>start));
   return start;
 }
 
@@ -157,11 +177,17 @@ function takePage(): usize {
     setGlobal32(Global.SPARE_COUNT, global32(Global.SPARE_COUNT) - 1);
     return spare;
   }
-  return frontierPages(1);
+  return doFrontierPages(1);
 }
 
 // Pages a freed hash table leaves behind become spares for later slab pages.
 export function releasePages(start: usize, count: u32): void {
+  globalLock(GlobalLock.SLABS);
+  doReleasePages(start, count);
+  globalUnlock(GlobalLock.SLABS);
+}
+
+export function doReleasePages(start: usize, count: u32): void {
   for (let i: u32 = 0; i < count; i++) {
     const page = start + (<usize>i << PAGE_SHIFT);
     store<u32>(page, global32(Global.SPARE_HEAD));
@@ -171,11 +197,11 @@ export function releasePages(start: usize, count: u32): void {
   setGlobal32(Global.SPARE_COUNT, global32(Global.SPARE_COUNT) + count);
 }
 
-export function markPages(start: usize, count: u32, owner: u8): void {
+function doMarkPages(start: usize, count: u32, owner: u8): void {
   for (let i: u32 = 0; i < count; i++) setPageOwner(start + (<usize>i << PAGE_SHIFT), owner);
 }
 
-export function poolTakePage(): usize {
+export function doPoolTakePage(): usize {
   const pool = sc(SLAB_GLOBAL_PAGE_POOL);
   const page = <usize>load<u32>(pool, SC_SLOTS);
   if (!page) return 0;
@@ -184,7 +210,7 @@ export function poolTakePage(): usize {
   return page;
 }
 
-export function poolPut(page: usize): void {
+export function doPoolPut(page: usize): void {
   const pool = sc(SLAB_GLOBAL_PAGE_POOL);
   store<u32>(page, load<u32>(pool, SC_SLOTS));
   store<u32>(pool, <u32>page, SC_SLOTS);
@@ -201,18 +227,18 @@ function newSlab(id: u32): bool {
   if (malloced + PAGE_SIZE > limit && load<u32>(c, SC_SLABS) > 0 && classPages(SLAB_GLOBAL_PAGE_POOL) == 0) {
     return false;
   }
-  let page = poolTakePage();
+  let page = doPoolTakePage();
   if (!page) {
     page = takePage();
     if (!page) return false;
     setGlobal64(Global.MEM_MALLOCED, malloced + PAGE_SIZE);
   }
-  adoptPage(id, page);
+  doAdoptPage(id, page);
   return true;
 }
 
 // A page joins class `id`: cut into chunks on its free list.
-export function adoptPage(id: u32, page: usize): void {
+export function doAdoptPage(id: u32, page: usize): void {
   const c = sc(id);
   setPageOwner(page, <u8>id);
   const size = <usize>load<u32>(c, SC_SIZE);
@@ -222,23 +248,48 @@ export function adoptPage(id: u32, page: usize): void {
 }
 
 // An emptied page leaves class `id` (the page mover hands it on).
-export function dropPage(id: u32, page: usize): void {
+export function doDropPage(id: u32, page: usize): void {
   store<u32>(sc(id), load<u32>(sc(id), SC_SLABS) - 1, SC_SLABS);
   setPageOwner(page, PAGE_UNUSED);
 }
 
 // A chunk of class `id`, or 0 when the class is out of chunks and may not take a page.
 export function slabsAlloc(id: u32): usize {
+  globalLock(GlobalLock.SLABS);
+  const it = doSlabsAlloc(id);
+  globalUnlock(GlobalLock.SLABS);
+  return it;
+}
+
+export function doSlabsAlloc(id: u32): usize {
+  if (!ASC_NO_ASSERT) assert(globalLockHeld(GlobalLock.SLABS), "slabs lock");
   const c = sc(id);
   if (load<u32>(c, SC_SL_CURR) == 0 && !newSlab(id)) return 0;
   const it = <usize>load<u32>(c, SC_SLOTS);
-  freeListRemove(id, it);
+  doFreeListRemove(id, it);
   return it;
 }
 
 export function slabsFree(ptr: usize, id: u32): void {
+  globalLock(GlobalLock.SLABS);
+  doSlabsFree(ptr, id);
+  globalUnlock(GlobalLock.SLABS);
+}
+
+// A chunk of the page being moved stays off the free list (EMPTIED); the mover gives the
+// whole page away once every chunk is.
+export function doSlabsFree(ptr: usize, id: u32): void {
+  if (!ASC_NO_ASSERT) assert(globalLockHeld(GlobalLock.SLABS), "slabs lock");
+  if (pageStart(ptr) == <usize>global32(Global.REASSIGN_PAGE)) {
+    store<u16>(ptr, EMPTIED, CHUNK_FLAGS);
+    store<u8>(ptr, <u8>id, CHUNK_CLSID);
+    return;
+  }
   freeListPush(id, ptr);
 }
+
+export function slabsLock(): void { globalLock(GlobalLock.SLABS); }
+export function slabsUnlock(): void { globalUnlock(GlobalLock.SLABS); }
 
 // ── accounting helpers for stats and the checker ──────────────────────────────────────
 

@@ -3,7 +3,7 @@
 // within the current second. Items die lazily: lookups, the LRU tails and the crawler check
 // item_is_flushed (cache/items.ts). cmd_flush is counted by the caller: memcached counts
 // refused flushes too.
-import { Global, setGlobal64, settingOn } from "../memory/layout";
+import { Global, setGlobal64, settingOn } from "../layout/layout";
 import { Setting } from "../abi/settings";
 import { currentTime, realtime } from "../cache/clock";
 import { nextCas } from "../cache/items";

@@ -1,33 +1,48 @@
 // What the meta commands do to items beyond get/store/arith (memcached 1.6.18's
 // process_mget_command and process_mdelete_command over do_item_get): mg's autovivify and its
 // in-place changes (T, N, the win token), md's stale marking, me's look without a bump.
-import { SCRATCH_CREATED, settingOn } from "../memory/layout";
+// metaFetch and metaPeek hand their item over locked (hold.ts): the changes below act on it
+// until the protocol calls itemRelease().
+import { settingOn } from "../layout/layout";
+import { scratch, SCRATCH_CREATED } from "../layout/thread";
 import { Setting } from "../abi/settings";
 import { itCas, itClsid, setExptime, addFlag, clearFlag, setCas, ITEM_STALE, ITEM_TOKEN_SENT } from "../cache/item";
 import { hash } from "../util/hash";
-import { itemGet, itemAlloc, itemLink, itemUnlink, nextCas } from "../cache/items";
-import { itemBump } from "../cache/lru";
+import { doItemGet, itemAlloc, doItemLink, doItemUnlink, nextCas } from "../cache/items";
+import { doItemBump } from "../cache/lru";
+import { lockForItem, unlockItem, handOver } from "./hold";
 import { Stat, statIncr, SlabStat, slabStatIncr, LruStat, lruStatIncr } from "../counters/counters";
 
 // mg: the live item, or with N (vivify) a new empty one linked in its place (metaCreated()
 // says so). Nothing is counted: mg counts its hit or miss once it knows which.
 export function metaFetch(key: usize, nkey: u32, vivify: bool): usize {
-  store<u8>(SCRATCH_CREATED, 0);
+  store<u8>(scratch(SCRATCH_CREATED), 0);
   const hv = hash(key, nkey);
-  const it = itemGet(key, nkey, hv, false);
-  if (it || !vivify) return it;
-  const fresh = itemAlloc(key, nkey, 0, 0, 0);
-  if (!fresh) return 0;
-  itemLink(fresh, hv);
-  store<u8>(SCRATCH_CREATED, 1);
-  return fresh;
+  lockForItem(hv);
+  let it = doItemGet(key, nkey, hv, false);
+  if (!it && vivify) {
+    it = itemAlloc(key, nkey, 0, 0, 0);
+    if (it) {
+      doItemLink(it, hv);
+      store<u8>(scratch(SCRATCH_CREATED), 1);
+    }
+  }
+  return handOverIf(it, hv);
 }
 
-export function metaCreated(): bool { return load<u8>(SCRATCH_CREATED) != 0; }
+export function metaCreated(): bool { return load<u8>(scratch(SCRATCH_CREATED)) != 0; }
 
 // me: the live item, not bumped (memcached's me counts only cmd_meta).
 export function metaPeek(key: usize, nkey: u32): usize {
-  return itemGet(key, nkey, hash(key, nkey), false);
+  const hv = hash(key, nkey);
+  lockForItem(hv);
+  return handOverIf(doItemGet(key, nkey, hv, false), hv);
+}
+
+function handOverIf(it: usize, hv: u32): usize {
+  if (it) handOver(hv);
+  else unlockItem(hv);
+  return it;
 }
 
 // mg T / N: a new relative exptime.
@@ -39,7 +54,7 @@ export function metaWin(it: usize): void { addFlag(it, ITEM_TOKEN_SENT); }
 // mg's hit, counted once its reply is written: a touch with T, else a get (a hit to the LRU
 // the item was in when fetched, `lruId`); then bumped unless u said not to.
 export function metaHit(it: usize, lruId: u32, touched: bool, bump: bool): void {
-  if (bump) itemBump(it);
+  if (bump) doItemBump(it);
   if (touched) {
     statIncr(Stat.CMD_TOUCH);
     slabStatIncr(itClsid(it), SlabStat.TOUCH_HITS);
@@ -66,7 +81,14 @@ export const MD_NEW_TTL: u32 = 4;      // T (with I): the stale item gets `expti
 // A CAS mismatch counts as a delete miss, as memcached counts it.
 export function metaDelete(key: usize, nkey: u32, opts: u32, cas: u64, exptimeRel: u32): MetaDeleteResult {
   const hv = hash(key, nkey);
-  const it = itemGet(key, nkey, hv, false);
+  lockForItem(hv);
+  const r = doMetaDelete(key, nkey, hv, opts, cas, exptimeRel);
+  unlockItem(hv);
+  return r;
+}
+
+function doMetaDelete(key: usize, nkey: u32, hv: u32, opts: u32, cas: u64, exptimeRel: u32): MetaDeleteResult {
+  const it = doItemGet(key, nkey, hv, false);
   if (!it || ((opts & MD_COMPARE_CAS) && itCas(it) != cas)) {
     statIncr(Stat.DELETE_MISSES);
     return it ? MetaDeleteResult.EXISTS : MetaDeleteResult.NOT_FOUND;
@@ -79,6 +101,6 @@ export function metaDelete(key: usize, nkey: u32, opts: u32, cas: u64, exptimeRe
     return MetaDeleteResult.DELETED;
   }
   slabStatIncr(itClsid(it), SlabStat.DELETE_HITS);
-  itemUnlink(it, hv);
+  doItemUnlink(it, hv);
   return MetaDeleteResult.DELETED;
 }

@@ -7,8 +7,9 @@ import {
   ITEM_STALE, ITEM_TOKEN_SENT, ITEM_KEY_BINARY, setExptime, setCas,
 } from "../cache/item";
 import { hash } from "../util/hash";
-import { pin, itemAlloc, itemFree, itemGet, itemLink, itemReplace, itemUnlink, itemSizeOk, logItemEnd } from "../cache/items";
-import { itemUpdate } from "../cache/lru";
+import { itemAlloc, itemFree, doItemGet, doItemLink, doItemReplace, doItemUnlink, itemSizeOk, logItemEnd } from "../cache/items";
+import { doItemUpdate } from "../cache/lru";
+import { lockForItem, unlockItem } from "./hold";
 import { valueWrite, valueCopy } from "../cache/chunk";
 import { Stat, statIncr, SlabStat, slabStatIncr } from "../counters/counters";
 import { setResultCas } from "./result";
@@ -52,7 +53,9 @@ export function storeCommand(
   }
   valueWrite(it, 0, value, nbytes);
   setCas(it, casIn);
-  const res = storeItem(it, op, hv, (opts & STORE_CAS_STALE) != 0);
+  lockForItem(hv);
+  const res = doStoreItem(it, op, hv, (opts & STORE_CAS_STALE) != 0);
+  unlockItem(hv);
   if (res != StoreResult.STORED) {
     logStore(key, nkey, res, op, it);
     itemFree(it);
@@ -86,8 +89,10 @@ export function deleteStaleKey(key: usize, nkey: u32): void {
 
 // A failed set must not leave the previous value readable.
 function deleteStale(key: usize, nkey: u32, hv: u32): void {
-  const old = itemGet(key, nkey, hv, false);
-  if (old) itemUnlink(old, hv);
+  lockForItem(hv);
+  const old = doItemGet(key, nkey, hv, false);
+  if (old) doItemUnlink(old, hv);
+  unlockItem(hv);
 }
 
 enum CasCheck { NONE, MATCH, BADVAL, STALE }
@@ -101,15 +106,16 @@ function casCheck(it: usize, old: usize, casStale: bool): CasCheck {
   return CasCheck.BADVAL;
 }
 
-// memcached's do_store_item. `it` is unlinked and carries the requested CAS; on anything but
-// STORED the caller frees it. Append/prepend build a third item and free `it` themselves.
-export function storeItem(it: usize, op: StoreOp, hv: u32, casStale: bool): StoreResult {
-  const old = itemGet(itKey(it), itNkey(it), hv, false);
+// memcached's do_store_item, the item lock of hv held. `it` is unlinked and carries the
+// requested CAS; on anything but STORED the caller frees it. Append/prepend build a third item
+// and free `it` themselves.
+export function doStoreItem(it: usize, op: StoreOp, hv: u32, casStale: bool): StoreResult {
+  const old = doItemGet(itKey(it), itNkey(it), hv, false);
   if (!old) return storeNew(it, op, hv);
   const check = casCheck(it, old, casStale);
   switch (op) {
     case StoreOp.ADD:
-      itemUpdate(old); // a refused add still counts as a use of the existing item
+      doItemUpdate(old); // a refused add still counts as a use of the existing item
       return StoreResult.NOT_STORED;
     case StoreOp.CAS:
       if (check == CasCheck.MATCH) {
@@ -129,7 +135,7 @@ export function storeItem(it: usize, op: StoreOp, hv: u32, casStale: bool): Stor
       if (check != CasCheck.NONE && check != CasCheck.MATCH) return StoreResult.EXISTS;
       return storeJoined(it, old, op, hv);
   }
-  itemReplace(old, it, hv);
+  doItemReplace(old, it, hv);
   setResultCas(itCas(it));
   logStore(itKey(it), itNkey(it), StoreResult.STORED, op, it);
   return StoreResult.STORED;
@@ -141,7 +147,7 @@ function storeNew(it: usize, op: StoreOp, hv: u32): StoreResult {
     return StoreResult.NOT_FOUND;
   }
   if (op != StoreOp.SET && op != StoreOp.ADD) return StoreResult.NOT_STORED;
-  itemLink(it, hv);
+  doItemLink(it, hv);
   setResultCas(itCas(it));
   logStore(itKey(it), itNkey(it), StoreResult.STORED, op, it);
   return StoreResult.STORED;
@@ -154,10 +160,9 @@ function storeJoined(it: usize, old: usize, op: StoreOp, hv: u32): StoreResult {
   const total = <u64>oldLen + <u64>addLen;
   const flags = itClientFlags(old);
   if (!itemSizeOk(itNkey(old), flags, total)) return StoreResult.NOT_STORED;
-  // Allocation may evict; `old` must survive until copied (memcached holds a reference).
-  pin(old);
+  // Allocation may evict, but not `old`: its item lock, held, makes evictors pass it by, as
+  // memcached's reference does.
   const joined = itemAlloc(itKey(it), itNkey(it), flags, itExptime(old), <u32>total);
-  pin(0);
   if (!joined) return StoreResult.NOT_STORED;
   if (op == StoreOp.APPEND) {
     valueCopy(joined, 0, old);
@@ -166,7 +171,7 @@ function storeJoined(it: usize, old: usize, op: StoreOp, hv: u32): StoreResult {
     valueCopy(joined, 0, it);
     valueCopy(joined, addLen, old);
   }
-  itemReplace(old, joined, hv);
+  doItemReplace(old, joined, hv);
   itemFree(it);
   setResultCas(itCas(joined));
   logStore(itKey(joined), itNkey(joined), StoreResult.STORED, op, joined);

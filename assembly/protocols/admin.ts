@@ -1,6 +1,7 @@
 // Operator commands of the text protocol: lru_crawler, lru, slabs, watch, and the stats
 // families that take arguments (cachedump). memcached's proto_text.c handles the same words.
-import { settingOn, setSetting, Global, global32, setGlobal32 } from "../memory/layout";
+import { thread32, setThread32, ThreadGlobal } from "../layout/thread";
+import { settingOn, setSetting, Global, global32, setGlobal32 } from "../layout/layout";
 import { Setting } from "../abi/settings";
 import { ProcFlag } from "../abi/proc_flags";
 import { LogType } from "../abi/log";
@@ -109,7 +110,7 @@ function metadumpCommand(): i64 {
     reply("BADCLASS invalid class id");
     return 0;
   }
-  const conn = global32(Global.CURRENT_CONN);
+  const conn = thread32(ThreadGlobal.CURRENT_CONN);
   switch (crawlerStartMetadump(mask, conn)) {
     case CrawlStart.OK:
       // The dump streams from the next process() calls; the host keeps calling while it asks.
@@ -256,7 +257,7 @@ export function execWatch(ntokens: u32): i64 {
   }
   reply("OK");
   procFlag(ProcFlag.WATCH);
-  setGlobal32(Global.PROC_WATCH_MASK, mask);
+  setThread32(ThreadGlobal.PROC_WATCH_MASK, mask);
   return EXEC_STOP_AFTER;
 }
 

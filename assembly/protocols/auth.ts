@@ -9,8 +9,9 @@
 // AUTHDB:
 //   0  len   u32   bytes of the file held
 //   4  file        `user:password\n` lines, as read
+import { thread32, setThread32, ThreadGlobal } from "../layout/thread";
 import { ProcFlag } from "../abi/proc_flags";
-import { AUTHDB, AUTHDB_SIZE, Global, global32, setGlobal32 } from "../memory/layout";
+import { AUTHDB, AUTHDB_SIZE, Global, global32, setGlobal32 } from "../layout/layout";
 import { tokenize, tokAt, tokLen, tokIs, tokStrtoul, numU32 } from "./tokens";
 import { outTruncate, outLen, outLine } from "../session/output";
 import { Stat, statIncr } from "../counters/counters";
@@ -106,12 +107,12 @@ const LOGIN_BYTES_TOKEN: u32 = 4;
 const CREDENTIAL_TOKENS: u32 = 3;   // user password + the terminal token
 
 function procFlag(f: u32): void {
-  setGlobal32(Global.PROC_FLAGS, global32(Global.PROC_FLAGS) | f);
+  setThread32(ThreadGlobal.PROC_FLAGS, thread32(ThreadGlobal.PROC_FLAGS) | f);
 }
 
 function needMore(consumed: u32, need: u32): u32 {
   procFlag(ProcFlag.NEED_MORE);
-  setGlobal32(Global.PROC_NEED, need);
+  setThread32(ThreadGlobal.PROC_NEED, need);
   return consumed;
 }
 
@@ -135,7 +136,7 @@ export function processLogin(c: usize, base: usize, len: u32): u32 {
       continue;
     }
     const need = connLogin(c);
-    if (need > global32(Global.INBUF_SIZE)) {
+    if (need > thread32(ThreadGlobal.INBUF_SIZE)) {
       procFlag(ProcFlag.CLOSE_NOW);
       return pos;
     }

@@ -23,13 +23,16 @@
 // only, and memcached reads any value bytes they carry as the next packet: so do we.
 // Validation failures answer EINVAL and close the connection; unknown opcodes answer
 // UNKNOWN_COMMAND and skip `body length` bytes counted from after the key, as memcached does.
+import { thread32, ThreadGlobal } from "../layout/thread";
 import { ProcFlag } from "../abi/proc_flags";
-import { BINPKT, Global, global32, settingOn, settingU32, setSetting, KEY_MAX_LENGTH } from "../memory/layout";
+import { Global, global32, settingOn, settingU32, setSetting, KEY_MAX_LENGTH } from "../layout/layout";
+import { binpktBlock } from "../layout/thread";
 import { Setting } from "../abi/settings";
 import { StoreOp, StoreResult, ArithResult } from "../abi/results";
 import { MEMCACHED_VERSION } from "../abi/version";
 import { itKey, itNbytes, itClientFlags, itCas, realtime, valueCopyOut } from "../operations/item_view";
 import { getCommand } from "../operations/retrieval";
+import { itemRelease } from "../operations/hold";
 import { deleteIfCas, DeleteResult } from "../operations/delete";
 import { flushCommand } from "../operations/flush";
 import { storeCommand, deleteStaleKey, logStore, itemSizeOk } from "../operations/storage";
@@ -93,18 +96,20 @@ const BIN_AGAIN: i64 = -2;     // not enough OUTBUF for the reply: send, then ca
 //  24  respCas  u64   the CAS the response header carries (memcached's c->cas)
 //  32  counter  u64   an incr/decr reply's value, big-endian
 //  56  sentTo   u32   OUTBUF length at the last point memcached would have transmitted
-const P_OPCODE: usize = BINPKT;
-const P_QUIET: usize = BINPKT + 1;
-const P_CONN: usize = BINPKT + 4;
-const P_OPAQUE: usize = BINPKT + 8;
-const P_CAS: usize = BINPKT + 16;
-const P_RESP_CAS: usize = BINPKT + 24;
-const P_COUNTER: usize = BINPKT + 32;
-const P_SENT_TO: usize = BINPKT + 56;
+const P_OPCODE: usize = 0;
+const P_QUIET: usize = 1;
+const P_CONN: usize = 4;
+const P_OPAQUE: usize = 8;
+const P_CAS: usize = 16;
+const P_RESP_CAS: usize = 24;
+const P_COUNTER: usize = 32;
+const P_SENT_TO: usize = 56;
 
-@inline function quiet(): bool { return load<u8>(P_QUIET) != 0; }
-@inline function requestCas(): u64 { return load<u64>(P_CAS); }
-@inline function setRespCas(v: u64): void { store<u64>(P_RESP_CAS, v); }
+@inline function pkt(offset: usize): usize { return binpktBlock() + offset; }
+
+@inline function quiet(): bool { return load<u8>(pkt(P_QUIET)) != 0; }
+@inline function requestCas(): u64 { return load<u64>(pkt(P_CAS)); }
+@inline function setRespCas(v: u64): void { store<u64>(pkt(P_RESP_CAS), v); }
 
 @inline function be16(p: usize): u32 { return <u32>bswap<u16>(load<u16>(p)); }
 @inline function be32(p: usize): u32 { return bswap<u32>(load<u32>(p)); }
@@ -117,7 +122,7 @@ const P_SENT_TO: usize = BINPKT + 56;
 export function processBinary(c: usize, base: usize, len: u32): u32 {
   const end = base + len;
   let pos = base;
-  store<u32>(P_SENT_TO, outLen());
+  store<u32>(pkt(P_SENT_TO), outLen());
   while (pos < end) {
     const g = commandGate(c, pos, end);
     if (g == GATE_STOP) break;
@@ -130,7 +135,7 @@ export function processBinary(c: usize, base: usize, len: u32): u32 {
     // A bad magic closes at once: of the replies queued, only those memcached had already
     // transmitted go out.
     if (load<u8>(pos) != REQUEST_MAGIC) {
-      outTruncate(load<u32>(P_SENT_TO));
+      outTruncate(load<u32>(pkt(P_SENT_TO)));
       procFlag(ProcFlag.CLOSE);
       break;
     }
@@ -142,7 +147,7 @@ export function processBinary(c: usize, base: usize, len: u32): u32 {
     pos += <usize>headLen + <usize>r;
     countServed(c);
     udpRespEnd(false);
-    if (global32(Global.PROC_FLAGS) & (ProcFlag.CLOSE | ProcFlag.CLOSE_NOW)) break;
+    if (thread32(ThreadGlobal.PROC_FLAGS) & (ProcFlag.CLOSE | ProcFlag.CLOSE_NOW)) break;
   }
   // As for text: replies wait until a refused value has been read and dropped.
   if (connSwallow(c)) procFlag(ProcFlag.SWALLOW);
@@ -182,16 +187,16 @@ function execPacket(c: usize, p: usize, dataAvail: u32): i64 {
   const keylen = be16(p + 2);
   const extlen = <u32>load<u8>(p, 4);
   const bodylen = be32(p + 8);
-  store<u8>(P_OPCODE, <u8>op);
-  store<u32>(P_CONN, <u32>c);
-  store<u32>(P_OPAQUE, load<u32>(p, 12));
-  store<u64>(P_CAS, be64(p + 16));
+  store<u8>(pkt(P_OPCODE), <u8>op);
+  store<u32>(pkt(P_CONN), <u32>c);
+  store<u32>(pkt(P_OPAQUE), load<u32>(p, 12));
+  store<u64>(pkt(P_CAS), be64(p + 16));
   setRespCas(0);
-  store<u8>(P_QUIET, 0);
+  store<u8>(pkt(P_QUIET), 0);
   if (<u64>keylen + extlen > <u64>bodylen) return closeWith(Status.UNKNOWN_COMMAND);
   if (settingOn(Setting.SASL) && !allowedUnauthenticated(op) && !authenticated(c)) return closeWith(Status.AUTH_ERROR);
   const cmd = loudForm(op);
-  store<u8>(P_QUIET, cmd != op ? 1 : 0);
+  store<u8>(pkt(P_QUIET), cmd != op ? 1 : 0);
   if (keylen > KEY_MAX_LENGTH) return closeWith(Status.EINVAL);
   const ext = p + HEADER_LEN;
   const key = ext + extlen;
@@ -241,14 +246,14 @@ function header(status: Status, extlen: u32, keylen: u32, bodylen: u32): void {
   const h = outReserve(HEADER_LEN);
   if (!h) return;
   store<u8>(h, RESPONSE_MAGIC);
-  store<u8>(h, load<u8>(P_OPCODE), 1);
+  store<u8>(h, load<u8>(pkt(P_OPCODE)), 1);
   store<u16>(h, bswap<u16>(<u16>keylen), 2);
   store<u8>(h, <u8>extlen, 4);
   store<u8>(h, RAW_BYTES, 5);
   store<u16>(h, bswap<u16>(<u16>status), 6);
   store<u32>(h, bswap<u32>(bodylen), 8);
-  store<u32>(h, load<u32>(P_OPAQUE), 12);
-  store<u64>(h, bswap<u64>(load<u64>(P_RESP_CAS)), 16);
+  store<u32>(h, load<u32>(pkt(P_OPAQUE)), 12);
+  store<u64>(h, bswap<u64>(load<u64>(pkt(P_RESP_CAS))), 16);
 }
 
 // memcached's write_bin_response: a success, unless the opcode was quiet.
@@ -290,7 +295,7 @@ function failText(status: Status, text: string, skip: u32, dataAvail: u32): i64 
     return 0;
   }
   if (dataAvail >= skip) return skip;
-  setConnSwallow(<usize>load<u32>(P_CONN), skip - dataAvail);
+  setConnSwallow(<usize>load<u32>(pkt(P_CONN)), skip - dataAvail);
   return dataAvail;
 }
 
@@ -310,7 +315,7 @@ function closeWith(status: Status): i64 {
 // Where memcached switches to conn_mwrite and sends everything queued so far: replies up to
 // here survive a later bad magic, and over UDP a transmit ends here.
 function transmitPoint(): void {
-  store<u32>(P_SENT_TO, outLen());
+  store<u32>(pkt(P_SENT_TO), outLen());
   udpFlushAfter();
 }
 
@@ -387,10 +392,12 @@ function retrieve(cmd: u32, key: usize, nkey: u32, exptime: u32): i64 {
     return BIN_AGAIN;
   }
   const it = getCommand(key, nkey, touch, <i64>exptime);
-  prefixRecordGet(key, nkey, it != 0);
   if (it) {
     hit(it, cmd != Op.TOUCH, withKey ? nkey : 0);
-  } else if (!quiet()) {
+    itemRelease();
+  }
+  prefixRecordGet(key, nkey, it != 0);
+  if (!it && !quiet()) {
     if (withKey) {
       header(Status.KEY_ENOENT, 0, nkey, nkey);
       outBytes(key, nkey);
@@ -442,8 +449,8 @@ function arith(incr: bool, key: usize, nkey: u32, ext: usize): i64 {
 }
 
 function counter(v: u64): i64 {
-  store<u64>(P_COUNTER, bswap<u64>(v));
-  return respond(P_COUNTER, COUNTER_LEN);
+  store<u64>(pkt(P_COUNTER), bswap<u64>(v));
+  return respond(pkt(P_COUNTER), COUNTER_LEN);
 }
 
 // A missed counter is created holding `initial` (operations/arith.ts createCounter).
@@ -451,6 +458,7 @@ function createBinaryCounter(key: usize, nkey: u32, initial: u64, expiration: u3
   const r = createCounter(key, nkey, initial, realtime(<i64>expiration));
   if (r == StoreResult.NO_MEMORY) return failText(Status.ENOMEM, "Out of memory allocating new item", 0, 0);
   if (r != StoreResult.STORED) return fail(Status.NOT_STORED, 0, 0);
+  itemRelease();
   setRespCas(resultCas());
   return counter(initial);
 }

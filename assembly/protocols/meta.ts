@@ -27,7 +27,8 @@
 //   184  errstr       u32  address of the last error's message (a static string)
 //   188  nkey         u32  key length after base64 decoding
 //   256  key[256]          the key, decoded when `b` was given
-import { META, settingU32, SCRATCH_DIGITS, KEY_MAX_LENGTH } from "../memory/layout";
+import { settingU32, KEY_MAX_LENGTH } from "../layout/layout";
+import { metaBlock, scratch, SCRATCH_DIGITS } from "../layout/thread";
 import { Setting } from "../abi/settings";
 import { ProcFlag } from "../abi/proc_flags";
 import { StoreOp, StoreResult, ArithResult } from "../abi/results";
@@ -42,7 +43,8 @@ import {
 import {
   storeCommand, deleteStaleKey, logStore, itemSizeOk, STORE_BAD_DATA, STORE_CAS_STALE, STORE_KEY_BINARY,
 } from "../operations/storage";
-import { arithCommand, countArithMiss, createCounter } from "../operations/arith";
+import { arithHold, countArithMiss, createCounter } from "../operations/arith";
+import { itemRelease } from "../operations/hold";
 import { resultCas, resultNumber, resultItem, resultReplaced } from "../operations/result";
 import { Stat, statIncr } from "../counters/counters";
 import { formatU64 } from "../util/numbers";
@@ -55,29 +57,31 @@ import { tokAt, tokLen, tokIs, parseSigned, parseUnsigned, num } from "./tokens"
 import { reply, setNoreply, noreply, swallow, error, EXEC_NEED_MORE, EXEC_STOP, EXEC_STOP_AFTER } from "./replies";
 import { outItemTail } from "./metadump";
 
-const M_SEEN: usize = META;
-const M_NO_UPDATE: usize = META + 128;
-const M_LOCKED: usize = META + 129;
-const M_VIVIFY: usize = META + 130;
-const M_VALUE: usize = META + 131;
-const M_SET_STALE: usize = META + 132;
-const M_NO_REPLY: usize = META + 133;
-const M_HAS_CAS: usize = META + 134;
-const M_NEW_TTL: usize = META + 135;
-const M_KEY_BINARY: usize = META + 136;
-const M_MODE: usize = META + 137;
-const M_HAS_ERROR: usize = META + 138;
-const M_EXPTIME: usize = META + 144;
-const M_AUTOVIV: usize = META + 148;
-const M_RECACHE: usize = META + 152;
-const M_CLIENT_FLAGS: usize = META + 156;
-const M_REQ_CAS: usize = META + 160;
-const M_DELTA: usize = META + 168;
-const M_INITIAL: usize = META + 176;
-const M_ERRSTR: usize = META + 184;
-const M_NKEY: usize = META + 188;
-const M_KEY: usize = META + 256;
+const M_SEEN: usize = 0;
+const M_NO_UPDATE: usize = 128;
+const M_LOCKED: usize = 129;
+const M_VIVIFY: usize = 130;
+const M_VALUE: usize = 131;
+const M_SET_STALE: usize = 132;
+const M_NO_REPLY: usize = 133;
+const M_HAS_CAS: usize = 134;
+const M_NEW_TTL: usize = 135;
+const M_KEY_BINARY: usize = 136;
+const M_MODE: usize = 137;
+const M_HAS_ERROR: usize = 138;
+const M_EXPTIME: usize = 144;
+const M_AUTOVIV: usize = 148;
+const M_RECACHE: usize = 152;
+const M_CLIENT_FLAGS: usize = 156;
+const M_REQ_CAS: usize = 160;
+const M_DELTA: usize = 168;
+const M_INITIAL: usize = 176;
+const M_ERRSTR: usize = 184;
+const M_NKEY: usize = 188;
+const M_KEY: usize = 256;
 const FLAGS_CLEARED: usize = 184; // seen, the bits and the values
+
+@inline function m(offset: usize): usize { return metaBlock() + offset; }
 
 // The letters, as bytes: commands (m + one of these), flags, and the M modes of ms and ma.
 enum Letter {
@@ -108,16 +112,16 @@ const META_VALUE_SLACK: u32 = 1024;    // header line room next to a value
 
 @inline function flag(at: usize): bool { return load<u8>(at) != 0; }
 @inline function setFlagAt(at: usize): void { store<u8>(at, 1); }
-@inline function metaKey(): usize { return M_KEY; }
-@inline function metaNkey(): u32 { return load<u32>(M_NKEY); }
+@inline function metaKey(): usize { return m(M_KEY); }
+@inline function metaNkey(): u32 { return load<u32>(m(M_NKEY)); }
 
 // As memcached's *errstr, the last error seen is the one reported.
 function fail(msg: string): void {
-  store<u32>(M_ERRSTR, <u32>changetype<usize>(msg));
-  setFlagAt(M_HAS_ERROR);
+  store<u32>(m(M_ERRSTR), <u32>changetype<usize>(msg));
+  setFlagAt(m(M_HAS_ERROR));
 }
 
-function errstr(): string { return changetype<string>(<usize>load<u32>(M_ERRSTR)); }
+function errstr(): string { return changetype<string>(<usize>load<u32>(m(M_ERRSTR))); }
 
 // memcached's out_errstring: errors are sent even in quiet mode.
 function errstring(msg: string): i64 {
@@ -147,57 +151,57 @@ function u64Arg(i: u32, at: usize, msg: string): bool {
 // memcached's _meta_flag_preparse over tokens [start, ntokens - 1). False on an error, whose
 // message is errstr().
 function preparse(start: u32, ntokens: u32): bool {
-  memory.fill(META, 0, FLAGS_CLEARED);
-  store<u64>(M_DELTA, DEFAULT_DELTA);
+  memory.fill(metaBlock(), 0, FLAGS_CLEARED);
+  store<u64>(m(M_DELTA), DEFAULT_DELTA);
   // What memcached reports for an error that sets no message of its own (a bad F).
-  store<u32>(M_ERRSTR, <u32>changetype<usize>("CLIENT_ERROR bad command line format"));
+  store<u32>(m(M_ERRSTR), <u32>changetype<usize>("CLIENT_ERROR bad command line format"));
   const nkey = tokLen(1);
-  memory.copy(M_KEY, tokAt(1), nkey);
-  store<u32>(M_NKEY, nkey);
+  memory.copy(m(M_KEY), tokAt(1), nkey);
+  store<u32>(m(M_NKEY), nkey);
   for (let i = start; i < ntokens - 1; i++) {
     const o = load<u8>(tokAt(i));
-    if (o >= SEEN_LIMIT || load<u8>(M_SEEN + o)) {
+    if (o >= SEEN_LIMIT || load<u8>(m(M_SEEN) + o)) {
       fail("CLIENT_ERROR duplicate flag");
       return false;
     }
-    store<u8>(M_SEEN + o, 1);
+    store<u8>(m(M_SEEN) + o, 1);
     switch (<i32>o) {
       case Letter.BASE64: {
-        const n = base64Decode(tokAt(1), nkey, M_KEY);
+        const n = base64Decode(tokAt(1), nkey, m(M_KEY));
         if (n == 0) fail("CLIENT_ERROR error decoding key");
-        store<u32>(M_NKEY, n);
-        setFlagAt(M_KEY_BINARY);
+        store<u32>(m(M_NKEY), n);
+        setFlagAt(m(M_KEY_BINARY));
         break;
       }
-      case Letter.VIVIFY: setFlagAt(M_LOCKED); setFlagAt(M_VIVIFY); ttlArg(i, M_AUTOVIV); break;
-      case Letter.TTL: setFlagAt(M_LOCKED); ttlArg(i, M_EXPTIME); setFlagAt(M_NEW_TTL); break;
-      case Letter.RECACHE: setFlagAt(M_LOCKED); ttlArg(i, M_RECACHE); break;
-      case Letter.LAST_ACCESS: case Letter.HIT_BEFORE: setFlagAt(M_LOCKED); break;
+      case Letter.VIVIFY: setFlagAt(m(M_LOCKED)); setFlagAt(m(M_VIVIFY)); ttlArg(i, m(M_AUTOVIV)); break;
+      case Letter.TTL: setFlagAt(m(M_LOCKED)); ttlArg(i, m(M_EXPTIME)); setFlagAt(m(M_NEW_TTL)); break;
+      case Letter.RECACHE: setFlagAt(m(M_LOCKED)); ttlArg(i, m(M_RECACHE)); break;
+      case Letter.LAST_ACCESS: case Letter.HIT_BEFORE: setFlagAt(m(M_LOCKED)); break;
       case Letter.OPAQUE: case Letter.PROXY_P: case Letter.PROXY_L: break;
       case Letter.KEY: case Letter.SIZE: case Letter.TTL_LEFT: case Letter.CAS: case Letter.CLIENT_FLAGS: break;
-      case Letter.VALUE: setFlagAt(M_VALUE); break;
-      case Letter.NO_UPDATE: setFlagAt(M_NO_UPDATE); break;
-      case Letter.QUIET: setFlagAt(M_NO_REPLY); break;
+      case Letter.VALUE: setFlagAt(m(M_VALUE)); break;
+      case Letter.NO_UPDATE: setFlagAt(m(M_NO_UPDATE)); break;
+      case Letter.QUIET: setFlagAt(m(M_NO_REPLY)); break;
       case Letter.SET_FLAGS:
-        if (parseUnsigned(tokAt(i) + 1, tokLen(i) - 1)) store<u32>(M_CLIENT_FLAGS, <u32>num());
-        else setFlagAt(M_HAS_ERROR);
+        if (parseUnsigned(tokAt(i) + 1, tokLen(i) - 1)) store<u32>(m(M_CLIENT_FLAGS), <u32>num());
+        else setFlagAt(m(M_HAS_ERROR));
         break;
       case Letter.COMPARE_CAS:
-        if (u64Arg(i, M_REQ_CAS, "CLIENT_ERROR bad token in command line format")) setFlagAt(M_HAS_CAS);
+        if (u64Arg(i, m(M_REQ_CAS), "CLIENT_ERROR bad token in command line format")) setFlagAt(m(M_HAS_CAS));
         break;
       case Letter.MODE:
         if (tokLen(i) != 2) fail("CLIENT_ERROR incorrect length for M token");
-        else store<u8>(M_MODE, load<u8>(tokAt(i), 1));
+        else store<u8>(m(M_MODE), load<u8>(tokAt(i), 1));
         break;
-      case Letter.INITIAL: u64Arg(i, M_INITIAL, "CLIENT_ERROR invalid numeric initial value"); break;
-      case Letter.DELTA: u64Arg(i, M_DELTA, "CLIENT_ERROR invalid numeric delta value"); break;
-      case Letter.INVALIDATE: setFlagAt(M_SET_STALE); break;
+      case Letter.INITIAL: u64Arg(i, m(M_INITIAL), "CLIENT_ERROR invalid numeric initial value"); break;
+      case Letter.DELTA: u64Arg(i, m(M_DELTA), "CLIENT_ERROR invalid numeric delta value"); break;
+      case Letter.INVALIDATE: setFlagAt(m(M_SET_STALE)); break;
       default:
         fail("CLIENT_ERROR invalid flag");
         return false;
     }
   }
-  return !flag(M_HAS_ERROR);
+  return !flag(m(M_HAS_ERROR));
 }
 
 // ` <token>` for O, or false when the opaque is longer than memcached allows.
@@ -237,7 +241,7 @@ function outOpaqueAndKey(ntokens: u32, start: u32): bool {
   for (let i = start; i < ntokens - 1; i++) {
     const o = letterAt(i);
     if (o == Letter.OPAQUE && !outOpaque(i)) return false;
-    if (o == Letter.KEY) outKey(metaKey(), metaNkey(), flag(M_KEY_BINARY));
+    if (o == Letter.KEY) outKey(metaKey(), metaNkey(), flag(m(M_KEY_BINARY)));
   }
   return true;
 }
@@ -270,19 +274,26 @@ function execMg(ntokens: u32): i64 {
   if (ntokens > MFLAG_MAX_OPT_LENGTH) return errstring("CLIENT_ERROR options flags are too long");
   if (!preparse(2, ntokens)) return errstring(errstr());
   // A value must fit whole; with a full reply area, let the host send it first.
-  if (flag(M_VALUE) && outFree() < settingU32(Setting.ITEM_SIZE_MAX) + META_VALUE_SLACK) {
+  if (flag(m(M_VALUE)) && outFree() < settingU32(Setting.ITEM_SIZE_MAX) + META_VALUE_SLACK) {
     procFlag(ProcFlag.AGAIN);
     return EXEC_STOP;
   }
-  setNoreply(flag(M_NO_REPLY));
-  const it = metaFetch(metaKey(), metaNkey(), flag(M_VIVIFY));
+  setNoreply(flag(m(M_NO_REPLY)));
+  const it = metaFetch(metaKey(), metaNkey(), flag(m(M_VIVIFY)));
   if (!it) return mgMiss(ntokens);
+  const r = mgHit(it, ntokens);
+  itemRelease();
+  return r;
+}
+
+// mg's reply for the item metaFetch handed over (still held).
+function mgHit(it: usize, ntokens: u32): i64 {
   const created = metaCreated();
   const start = outLen();
   const lruId = itLruId(it);
   let ttlSet = false;
   let won = created;
-  if (flag(M_VALUE)) {
+  if (flag(m(M_VALUE))) {
     outStr("VA ");
     outU64(itNbytes(it));
   } else {
@@ -290,10 +301,10 @@ function execMg(ntokens: u32): i64 {
   }
   for (let i: u32 = 2; i < ntokens - 1; i++) {
     switch (letterAt(i)) {
-      case Letter.TTL: ttlSet = true; metaSetExptime(it, load<u32>(M_EXPTIME)); break;
-      case Letter.VIVIFY: if (created) metaSetExptime(it, load<u32>(M_AUTOVIV)); break;
+      case Letter.TTL: ttlSet = true; metaSetExptime(it, load<u32>(m(M_EXPTIME))); break;
+      case Letter.VIVIFY: if (created) metaSetExptime(it, load<u32>(m(M_AUTOVIV))); break;
       case Letter.RECACHE:
-        if (!hasFlag(it, ITEM_TOKEN_SENT) && !created && itExptime(it) != 0 && itExptime(it) < load<u32>(M_RECACHE)) won = true;
+        if (!hasFlag(it, ITEM_TOKEN_SENT) && !created && itExptime(it) != 0 && itExptime(it) < load<u32>(m(M_RECACHE))) won = true;
         break;
       case Letter.SIZE: outFlagU64("s", itNbytes(it)); break;
       case Letter.TTL_LEFT: outTtlOf(itExptime(it)); break;
@@ -320,8 +331,8 @@ function execMg(ntokens: u32): i64 {
     metaWin(it);
   }
   outCrlf();
-  if (flag(M_VALUE)) writeData(it);
-  metaHit(it, lruId, ttlSet, !flag(M_NO_UPDATE));
+  if (flag(m(M_VALUE))) writeData(it);
+  metaHit(it, lruId, ttlSet, !flag(m(M_NO_UPDATE)));
   return 0;
 }
 
@@ -347,7 +358,7 @@ function mgMiss(ntokens: u32): i64 {
 // ── ms ─────────────────────────────────────────────────────────────────────────────────
 
 function msMode(): StoreOp {
-  switch (<i32>load<u8>(M_MODE)) {
+  switch (<i32>load<u8>(m(M_MODE))) {
     case 0: case Letter.MODE_SET: return StoreOp.SET;
     case Letter.MODE_ADD: return StoreOp.ADD;
     case Letter.MODE_APPEND: return StoreOp.APPEND;
@@ -374,10 +385,10 @@ function execMs(c: usize, ntokens: u32, data: usize, dataAvail: u32): i64 {
   }
   let op = msMode();
   if (op == 0) return msError(c, "CLIENT_ERROR invalid mode for ms M token", total, dataAvail);
-  if (flag(M_HAS_CAS) && (op == StoreOp.SET || op == StoreOp.REPLACE)) op = StoreOp.CAS;
+  if (flag(m(M_HAS_CAS)) && (op == StoreOp.SET || op == StoreOp.REPLACE)) op = StoreOp.CAS;
   const key = metaKey();
   const nkey = metaNkey();
-  const clientFlags = load<u32>(M_CLIENT_FLAGS);
+  const clientFlags = load<u32>(m(M_CLIENT_FLAGS));
   if (!itemSizeOk(nkey, clientFlags, <u64>vlen)) {
     statIncr(Stat.STORE_TOO_LARGE);
     logStore(key, nkey, StoreResult.TOO_LARGE, op, 0);
@@ -388,12 +399,12 @@ function execMs(c: usize, ntokens: u32, data: usize, dataAvail: u32): i64 {
     needBytes(<u32>(data - tokAt(0)) + total);
     return EXEC_NEED_MORE;
   }
-  setNoreply(flag(M_NO_REPLY));
+  setNoreply(flag(m(M_NO_REPLY)));
   let opts: u32 = load<u16>(data + <usize>vlen) == CRLF ? 0 : STORE_BAD_DATA;
-  if (flag(M_SET_STALE) && op == StoreOp.CAS) opts |= STORE_CAS_STALE;
-  if (flag(M_KEY_BINARY)) opts |= STORE_KEY_BINARY;
-  const casIn = flag(M_HAS_CAS) ? load<u64>(M_REQ_CAS) : 0;
-  const r = storeCommand(op, key, nkey, clientFlags, load<u32>(M_EXPTIME), data, <u32>vlen, casIn, opts);
+  if (flag(m(M_SET_STALE)) && op == StoreOp.CAS) opts |= STORE_CAS_STALE;
+  if (flag(m(M_KEY_BINARY))) opts |= STORE_KEY_BINARY;
+  const casIn = flag(m(M_HAS_CAS)) ? load<u64>(m(M_REQ_CAS)) : 0;
+  const r = storeCommand(op, key, nkey, clientFlags, load<u32>(m(M_EXPTIME)), data, <u32>vlen, casIn, opts);
   msReply(r, ntokens);
   return total;
 }
@@ -420,7 +431,7 @@ function msReply(r: StoreResult, ntokens: u32): void {
   for (let i: u32 = 3; i < ntokens - 1; i++) {
     const o = letterAt(i);
     if (o == Letter.OPAQUE) outOpaque(i);
-    else if (o == Letter.KEY) outKey(metaKey(), metaNkey(), flag(M_KEY_BINARY));
+    else if (o == Letter.KEY) outKey(metaKey(), metaNkey(), flag(m(M_KEY_BINARY)));
     else if (o == Letter.CAS) outFlagU64("c", cas);
   }
   outCrlf();
@@ -440,7 +451,7 @@ function mdMaChecks(ntokens: u32): i64 {
     return 0;
   }
   if (!preparse(2, ntokens)) return errstring("CLIENT_ERROR invalid or duplicate flag");
-  setNoreply(flag(M_NO_REPLY));
+  setNoreply(flag(m(M_NO_REPLY)));
   return PROCEED;
 }
 
@@ -456,10 +467,10 @@ function execMd(ntokens: u32): i64 {
     return errstring("CLIENT_ERROR opaque token too long");
   }
   outCrlf();
-  let opts: u32 = flag(M_HAS_CAS) ? MD_COMPARE_CAS : 0;
-  if (flag(M_SET_STALE)) opts |= MD_STALE;
-  if (flag(M_NEW_TTL)) opts |= MD_NEW_TTL;
-  const r = metaDelete(metaKey(), metaNkey(), opts, load<u64>(M_REQ_CAS), load<u32>(M_EXPTIME));
+  let opts: u32 = flag(m(M_HAS_CAS)) ? MD_COMPARE_CAS : 0;
+  if (flag(m(M_SET_STALE))) opts |= MD_STALE;
+  if (flag(m(M_NEW_TTL))) opts |= MD_NEW_TTL;
+  const r = metaDelete(metaKey(), metaNkey(), opts, load<u64>(m(M_REQ_CAS)), load<u32>(m(M_EXPTIME)));
   if (r == MetaDeleteResult.NOT_FOUND) {
     setStatus(start, "NF");
     return 0;
@@ -484,7 +495,7 @@ function setStatus(start: u32, s: string): void {
 function execMa(ntokens: u32): i64 {
   const checked = mdMaChecks(ntokens);
   if (checked != PROCEED) return checked;
-  const mode = <i32>load<u8>(M_MODE);
+  const mode = <i32>load<u8>(m(M_MODE));
   let incr = true;
   if (mode == Letter.MODE_DECR || mode == Letter.MODE_MINUS) incr = false;
   else if (mode != 0 && mode != Letter.MODE_INCR && mode != Letter.MODE_PLUS) {
@@ -492,8 +503,8 @@ function execMa(ntokens: u32): i64 {
   }
   const key = metaKey();
   const nkey = metaNkey();
-  const casIn = flag(M_HAS_CAS) ? load<u64>(M_REQ_CAS) : 0;
-  const r = arithCommand(key, nkey, incr, load<u64>(M_DELTA), casIn);
+  const casIn = flag(m(M_HAS_CAS)) ? load<u64>(m(M_REQ_CAS)) : 0;
+  let r = arithHold(key, nkey, incr, load<u64>(m(M_DELTA)), casIn);
   let number = resultNumber();
   let created = false;
   switch (r) {
@@ -501,27 +512,42 @@ function execMa(ntokens: u32): i64 {
     case ArithResult.NO_MEMORY: return errstring("SERVER_ERROR out of memory");
     case ArithResult.EXISTS: return maNoItem(ntokens, "EX");
     case ArithResult.NOT_FOUND:
-      if (!flag(M_VIVIFY)) {
+      if (!flag(m(M_VIVIFY))) {
         countArithMiss(incr);
         return maNoItem(ntokens, "NF");
       }
-      // N: the counter is created holding J; the delta is not applied.
-      number = load<u64>(M_INITIAL);
-      if (createCounter(key, nkey, number, 0) != StoreResult.STORED) {
-        return errstring("SERVER_ERROR Out of memory allocating new item");
+      // N: the counter is created holding J; the delta is not applied. memcached holds the
+      // item lock from the miss to the add; here another client may add it in between, and
+      // then the delta goes to that counter.
+      number = load<u64>(m(M_INITIAL));
+      const made = createCounter(key, nkey, number, 0);
+      if (made == StoreResult.NO_MEMORY) return errstring("SERVER_ERROR Out of memory allocating new item");
+      if (made == StoreResult.STORED) {
+        created = true;
+        break;
       }
-      created = true;
+      r = arithHold(key, nkey, incr, load<u64>(m(M_DELTA)), casIn);
+      if (r != ArithResult.OK) return errstring("SERVER_ERROR Out of memory allocating new item");
+      number = resultNumber();
       break;
   }
-  const it = resultItem();
+  const reply = maHit(resultItem(), ntokens, number, created);
+  itemRelease();
+  return reply;
+}
+
+// ma's reply for the counter's item (handed over, still held): a new one when `created`.
+function maHit(it: usize, ntokens: u32, number: u64, created: bool): i64 {
+  const key = metaKey();
+  const nkey = metaNkey();
   // memcached applies T to the item do_add_delta hands back, which is the old, unlinked one
   // when the number outgrew it and a new item took its place: the new TTL is lost, though t
   // reports it. `oldExptime` stands in for that old item's.
   const replaced = resultReplaced();
   let oldExptime = itExptime(it);
-  const digits = formatU64(SCRATCH_DIGITS, number);
+  const digits = formatU64(scratch(SCRATCH_DIGITS), number);
   const start = outLen();
-  if (flag(M_VALUE)) {
+  if (flag(m(M_VALUE))) {
     outStr("VA ");
     outU64(digits);
   } else {
@@ -532,22 +558,22 @@ function execMa(ntokens: u32): i64 {
       case Letter.CAS: outFlagU64("c", itCas(it)); break;
       case Letter.TTL_LEFT: outTtlOf(replaced ? oldExptime : itExptime(it)); break;
       case Letter.TTL:
-        if (replaced) oldExptime = load<u32>(M_EXPTIME);
-        else metaSetExptime(it, load<u32>(M_EXPTIME));
+        if (replaced) oldExptime = load<u32>(m(M_EXPTIME));
+        else metaSetExptime(it, load<u32>(m(M_EXPTIME)));
         break;
-      case Letter.VIVIFY: if (created) metaSetExptime(it, load<u32>(M_AUTOVIV)); break;
+      case Letter.VIVIFY: if (created) metaSetExptime(it, load<u32>(m(M_AUTOVIV))); break;
       case Letter.OPAQUE:
         if (!outOpaque(i)) {
           outTruncate(start);
           return errstring("CLIENT_ERROR opaque token too long");
         }
         break;
-      case Letter.KEY: outKey(key, nkey, flag(M_KEY_BINARY)); break;
+      case Letter.KEY: outKey(key, nkey, flag(m(M_KEY_BINARY))); break;
     }
   }
   outCrlf();
-  if (flag(M_VALUE)) {
-    outBytes(SCRATCH_DIGITS, digits);
+  if (flag(m(M_VALUE))) {
+    outBytes(scratch(SCRATCH_DIGITS), digits);
     outCrlf();
   }
   // q silences a hit (a created counter still answers), after its flags have acted.
@@ -573,9 +599,9 @@ function execMe(ntokens: u32): i64 {
   let key = tokAt(1);
   let nkey = tokLen(1);
   if (ntokens >= 4 && tokIs(2, "b")) {
-    nkey = base64Decode(key, nkey, M_KEY);
+    nkey = base64Decode(key, nkey, m(M_KEY));
     if (nkey == 0) return errstring("CLIENT_ERROR bad command line format");
-    key = M_KEY;
+    key = m(M_KEY);
   }
   statIncr(Stat.CMD_META);
   const it = metaPeek(key, nkey);
@@ -583,6 +609,13 @@ function execMe(ntokens: u32): i64 {
     outLine("EN");
     return 0;
   }
+  meLine(it);
+  itemRelease();
+  return 0;
+}
+
+// me's line for the item metaPeek handed over (still held).
+function meLine(it: usize): void {
   outStr("ME ");
   if (hasFlag(it, ITEM_KEY_BINARY)) {
     const p = outReserve(((itNkey(it) + 2) / 3) * 4);
@@ -598,7 +631,6 @@ function execMe(ntokens: u32): i64 {
   outU64(currentTime() - itTime(it));
   outItemTail(it);
   outCrlf();
-  return 0;
 }
 
 function outI32(v: i32): void {

@@ -3,9 +3,9 @@
 //
 //   key=<uri-encoded key> exp=<unix time or -1> la=<unix time> cas=<n> fetch=<yes|no>
 //   cls=<class> size=<memcached's item size>\n
-import { LRU_IDS } from "../memory/layout";
+import { LRU_IDS } from "../layout/layout";
 import { outStr, outU64, outByte, outFree } from "../session/output";
-import { crawlerRunning, crawlerLinked, metadumpAdvance } from "../operations/admin";
+import { crawlerRunning, crawlerLinked, metadumpAdvance, metadumpRelease } from "../operations/admin";
 import {
   itKey, itNkey, itExptime, itTime, itCas, itClsid, itMcTotal, hasFlag, ITEM_FETCHED, processStarted,
 } from "../operations/item_view";
@@ -23,7 +23,9 @@ export function metadumpStep(): bool {
       if (!crawlerLinked(id)) continue;
       if (outFree() < DUMP_LINE_MAX) return false;
       const it = metadumpAdvance(id);
-      if (it) writeDumpLine(it);
+      if (!it) continue;
+      writeDumpLine(it);
+      metadumpRelease(it);
     }
   }
   return true;

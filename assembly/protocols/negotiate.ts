@@ -3,8 +3,9 @@
 // -B auto decides on a connection's first byte: 0x80, the binary request magic, means binary,
 // anything else text. -B ascii / -B binary decide without looking (-S implies binary, -Y
 // ascii). With -Y, a text connection must log in (auth.ts) before its commands are served.
+import { thread32, ThreadGlobal } from "../layout/thread";
 import { LogType } from "../abi/log";
-import { Global, global32, settingOn, settingU32 } from "../memory/layout";
+import { Global, global32, settingOn, settingU32 } from "../layout/layout";
 import { Setting, BindingProtocol } from "../abi/settings";
 import { connProto, setConnProto, PROTO_NEGOTIATING, PROTO_ASCII, PROTO_BINARY } from "../session/conn";
 import { processText } from "./text";
@@ -40,6 +41,6 @@ export function processInput(c: usize, base: usize, len: u32): u32 {
   if (connProto(c) == PROTO_BINARY) return processBinary(c, base, len);
   if (!settingOn(Setting.ASCII_AUTH) || authenticated(c)) return processText(c, base, len);
   const n = processLogin(c, base, len);
-  if (!authenticated(c) || global32(Global.PROC_FLAGS) != 0 || n == len) return n;
+  if (!authenticated(c) || thread32(ThreadGlobal.PROC_FLAGS) != 0 || n == len) return n;
   return n + processText(c, base + n, len - n);
 }

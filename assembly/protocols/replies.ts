@@ -1,6 +1,6 @@
 // Reply helpers the text and meta protocols share: noreply, memcached's generic errors, the
 // -vv reply trace, swallowing a refused data block, and what a command's handler returns.
-import { SCRATCH_NOREPLY } from "../memory/layout";
+import { scratch, SCRATCH_NOREPLY } from "../layout/thread";
 import { LogType } from "../abi/log";
 import { outLine, outStr } from "../session/output";
 import { setConnSwallow } from "../session/conn";
@@ -12,8 +12,8 @@ export const EXEC_NEED_MORE: i64 = -1;   // the data block is still arriving (NE
 export const EXEC_STOP: i64 = -2;        // stop processing (close, shutdown, OUTBUF full)
 export const EXEC_STOP_AFTER: i64 = -3;  // line done, but let the host act before the next one
 
-@inline export function noreply(): bool { return load<u8>(SCRATCH_NOREPLY) != 0; }
-@inline export function setNoreply(on: bool): void { store<u8>(SCRATCH_NOREPLY, on ? 1 : 0); }
+@inline export function noreply(): bool { return load<u8>(scratch(SCRATCH_NOREPLY)) != 0; }
+@inline export function setNoreply(on: bool): void { store<u8>(scratch(SCRATCH_NOREPLY), on ? 1 : 0); }
 
 // memcached's set_noreply_maybe: only an exact `noreply` as the last word counts.
 export function setNoreplyMaybe(ntokens: u32): bool {

@@ -5,9 +5,10 @@
 // how many bytes were consumed. A storage command whose data block has not fully arrived is
 // left unconsumed and PROC_NEED tells the host how many bytes to wait for, so a large value
 // is parsed once, when complete, instead of on every packet.
+import { thread32, ThreadGlobal } from "../layout/thread";
 import { ProcFlag } from "../abi/proc_flags";
 import { LogType } from "../abi/log";
-import { Global, global32, settingOn, settingU32, SETTINGS, KEY_MAX_LENGTH } from "../memory/layout";
+import { Global, global32, settingOn, settingU32, SETTINGS, KEY_MAX_LENGTH } from "../layout/layout";
 import { Setting } from "../abi/settings";
 import { StoreOp, StoreResult, ArithResult } from "../abi/results";
 import { MEMCACHED_VERSION } from "../abi/version";
@@ -19,6 +20,7 @@ import {
 } from "../operations/item_view";
 import { resultNumber } from "../operations/result";
 import { getCommand, touchCommand } from "../operations/retrieval";
+import { itemRelease } from "../operations/hold";
 import { deleteCommand } from "../operations/delete";
 import { flushCommand } from "../operations/flush";
 import { arithCommand, countArithMiss } from "../operations/arith";
@@ -116,7 +118,7 @@ function startsWithGet(p: usize, end: usize): bool {
 export function processText(c: usize, base: usize, len: u32): u32 {
   const end = base + len;
   let pos = base;
-  const inSize = global32(Global.INBUF_SIZE);
+  const inSize = thread32(ThreadGlobal.INBUF_SIZE);
   while (pos < end) {
     const g = commandGate(c, pos, end);
     if (g == GATE_STOP) break;
@@ -149,7 +151,7 @@ export function processText(c: usize, base: usize, len: u32): u32 {
     const r = execLine(c, pos, lineEnd, nl + 1, <u32>(end - nl - 1));
     if (r == EXEC_NEED_MORE) return <u32>(pos - base);
     if (r == EXEC_STOP) {
-      if (global32(Global.PROC_FLAGS) & (ProcFlag.CLOSE | ProcFlag.SHUTDOWN)) pos = nl + 1;
+      if (thread32(ThreadGlobal.PROC_FLAGS) & (ProcFlag.CLOSE | ProcFlag.SHUTDOWN)) pos = nl + 1;
       break;
     }
     if (r == EXEC_STOP_AFTER) {
@@ -160,7 +162,7 @@ export function processText(c: usize, base: usize, len: u32): u32 {
     pos = nl + 1 + <usize>r;
     udpRespEnd(noreply());
     countServed(c);
-    if (global32(Global.PROC_FLAGS) & (ProcFlag.CLOSE | ProcFlag.CLOSE_NOW)) break;
+    if (thread32(ThreadGlobal.PROC_FLAGS) & (ProcFlag.CLOSE | ProcFlag.CLOSE_NOW)) break;
   }
   // memcached sends nothing from conn_swallow: the replies queued before and with the refusal
   // go out only once the refused block has been read and dropped.
@@ -283,11 +285,12 @@ function execGet(c: usize, ntokens: u32, withCas: bool, touch: bool, line: usize
       }
       udpNextKey(); // over UDP each key is a response object of its own, as in memcached
       const it = getCommand(key, nkey, touch, exptime);
-      prefixRecordGet(key, nkey, it != 0);
       if (it) {
         writeValue(it, withCas);
+        itemRelease();
         if (logWanted(LogType.VERBOSE)) traceText(" sending key ", key, nkey);
       }
+      prefixRecordGet(key, nkey, it != 0);
     }
     const rest = tokAt(n - 1);
     if (!rest) break;

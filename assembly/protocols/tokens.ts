@@ -1,6 +1,7 @@
 // The command-line tokenizer and memcached's number parsing rules, shared by the text and
 // meta protocols.
-import { TOKENS, MAX_TOKENS, SCRATCH_NUMBER } from "../memory/layout";
+import { MAX_TOKENS } from "../layout/layout";
+import { tokensBlock, scratch, SCRATCH_NUMBER } from "../layout/thread";
 import { strtoull, strtol, strtod } from "../util/numbers";
 
 const SPACE: u8 = 0x20;
@@ -9,11 +10,11 @@ const SPACE: u8 = 0x20;
 // TOKENS holds (address u32, length u32) pairs. As in memcached, ntokens counts a final
 // empty token whose address is where an over-long line continues (0 at the end).
 
-@inline export function tokAt(i: u32): usize { return load<u32>(TOKENS + (<usize>i << 3)); }
-@inline export function tokLen(i: u32): u32 { return load<u32>(TOKENS + (<usize>i << 3), 4); }
+@inline export function tokAt(i: u32): usize { return load<u32>(tokensBlock() + (<usize>i << 3)); }
+@inline export function tokLen(i: u32): u32 { return load<u32>(tokensBlock() + (<usize>i << 3), 4); }
 @inline function setTok(i: u32, at: usize, len: u32): void {
-  store<u32>(TOKENS + (<usize>i << 3), <u32>at);
-  store<u32>(TOKENS + (<usize>i << 3), len, 4);
+  store<u32>(tokensBlock() + (<usize>i << 3), <u32>at);
+  store<u32>(tokensBlock() + (<usize>i << 3), len, 4);
 }
 
 // memcached's tokenize_command: spaces separate, runs of spaces are one separator, at most
@@ -66,15 +67,15 @@ export function tokStartsWith(i: u32, s: string): bool {
 
 // ── numbers: C's rules (util/numbers.ts); the last number parsed lands in SCRATCH_NUMBER ─
 
-export function parseUnsigned(p: usize, len: u32): bool { return strtoull(p, len, SCRATCH_NUMBER); }
-export function parseSigned(p: usize, len: u32): bool { return strtol(p, len, SCRATCH_NUMBER); }
+export function parseUnsigned(p: usize, len: u32): bool { return strtoull(p, len, scratch(SCRATCH_NUMBER)); }
+export function parseSigned(p: usize, len: u32): bool { return strtol(p, len, scratch(SCRATCH_NUMBER)); }
 
-@inline export function num(): u64 { return load<u64>(SCRATCH_NUMBER); }
+@inline export function num(): u64 { return load<u64>(scratch(SCRATCH_NUMBER)); }
 // memcached stores strtol/strtoul results into 32-bit variables: the value wraps.
-@inline export function numI32(): i32 { return <i32>load<u64>(SCRATCH_NUMBER); }
-@inline export function numU32(): u32 { return <u32>load<u64>(SCRATCH_NUMBER); }
-@inline export function numF64(): f64 { return load<f64>(SCRATCH_NUMBER); }
+@inline export function numI32(): i32 { return <i32>load<u64>(scratch(SCRATCH_NUMBER)); }
+@inline export function numU32(): u32 { return <u32>load<u64>(scratch(SCRATCH_NUMBER)); }
+@inline export function numF64(): f64 { return load<f64>(scratch(SCRATCH_NUMBER)); }
 
 @inline export function tokStrtol(i: u32): bool { return parseSigned(tokAt(i), tokLen(i)); }
 @inline export function tokStrtoul(i: u32): bool { return parseUnsigned(tokAt(i), tokLen(i)); }
-@inline export function tokStrtod(i: u32): bool { return strtod(tokAt(i), tokLen(i), SCRATCH_NUMBER); }
+@inline export function tokStrtod(i: u32): bool { return strtod(tokAt(i), tokLen(i), scratch(SCRATCH_NUMBER)); }

@@ -27,10 +27,9 @@
 // The protocol code ends objects with udpRespEnd()/udpNextKey(); after udpProcess() the host
 // takes the datagrams one by one with udpNext(), which writes each header into the UDP block and
 // points at its payload in OUTBUF. The host only sends them.
+import { thread32, setThread32, ThreadGlobal, udpBlock, udpMarks, threadIndex } from "../layout/thread";
 import { ProcFlag } from "../abi/proc_flags";
-import {
-  UDP, UDP_MARKS, UDP_MARKS_MAX, Global, global32, setGlobal32, settingU32,
-} from "../memory/layout";
+import { UDP_MARKS_MAX, settingU32 } from "../layout/layout";
 import { Setting } from "../abi/settings";
 import { outLen, outReset, outStr, outTruncate, outCutPoint, outCutSeen } from "../session/output";
 import { CONN_SIZE, connAddr, connDumping, setConnDumping, connSwallow, connProto, PROTO_BINARY } from "../session/conn";
@@ -56,31 +55,33 @@ const TOTAL_ONE: u16 = 0x0100;              // 1 in network order, read little-e
 //  24  header   8 B   udpNext: the datagram's header
 //  32  flush    u8    the object about to end also ends a transmit
 // UDP_MARKS entries, u64: OUTBUF offset where the object ends | SKIP | FLUSH.
-const U_REQID: usize = UDP;
-const U_ACTIVE: usize = UDP + 2;
-const U_SENT: usize = UDP + 3;
-const U_MARKS: usize = UDP + 4;
-const U_KEYS: usize = UDP + 8;
-const U_OBJECT: usize = UDP + 12;
-const U_SEQ: usize = UDP + 16;
-const U_PAYLOAD: usize = UDP + 20;
-const U_HEADER: usize = UDP + 24;
-const U_FLUSH: usize = UDP + 32;
+const U_REQID: usize = 0;
+const U_ACTIVE: usize = 2;
+const U_SENT: usize = 3;
+const U_MARKS: usize = 4;
+const U_KEYS: usize = 8;
+const U_OBJECT: usize = 12;
+const U_SEQ: usize = 16;
+const U_PAYLOAD: usize = 20;
+const U_HEADER: usize = 24;
+const U_FLUSH: usize = 32;
+
+@inline function u(offset: usize): usize { return udpBlock() + offset; }
 
 const SKIP: u64 = <u64>1 << 32;  // suppressed by noreply: never a datagram of its own
 const FLUSH: u64 = <u64>1 << 33; // a transmit ends after this object
 const END_MASK: u64 = 0xffffffff;
 
-@inline function active(): bool { return load<u8>(U_ACTIVE) != 0; }
-@inline function markCount(): u32 { return load<u32>(U_MARKS); }
-@inline function mark(i: u32): u64 { return load<u64>(UDP_MARKS + (<usize>i << 3)); }
+@inline function active(): bool { return load<u8>(u(U_ACTIVE)) != 0; }
+@inline function markCount(): u32 { return load<u32>(u(U_MARKS)); }
+@inline function mark(i: u32): u64 { return load<u64>(udpMarks() + (<usize>i << 3)); }
 @inline function markEnd(i: u32): u32 { return <u32>(mark(i) & END_MASK); }
 @inline function objectStart(i: u32): u32 { return i == 0 ? 0 : markEnd(i - 1); }
 
-// The UDP connection record is the one past the TCP table (index.ts sizes the table for it).
-export function udpConnId(): u32 { return settingU32(Setting.MAX_CONNS); }
-export function udpHeaderAddr(): usize { return U_HEADER; }
-export function udpPayload(): u32 { return load<u32>(U_PAYLOAD); }
+// Each thread's UDP connection record follows the TCP table (memory/areas.ts sizes it).
+export function udpConnId(): u32 { return settingU32(Setting.MAX_CONNS) + threadIndex(); }
+export function udpHeaderAddr(): usize { return u(U_HEADER); }
+export function udpPayload(): u32 { return load<u32>(u(U_PAYLOAD)); }
 
 // ── response objects, recorded while a datagram is served ──────────────────────────────
 
@@ -88,7 +89,7 @@ export function udpPayload(): u32 { return load<u32>(U_PAYLOAD); }
 function trim(end: u32): u32 {
   let live = markCount();
   while (live > 0 && markEnd(live - 1) > end) live--;
-  store<u32>(U_MARKS, live);
+  store<u32>(u(U_MARKS), live);
   return live;
 }
 
@@ -96,12 +97,12 @@ function push(end: u32, flags: u64): void {
   let live = liveMarks();
   if (live == UDP_MARKS_MAX) {
     // Out of room: the object joins the previous one (fewer datagrams, never more).
-    store<u64>(UDP_MARKS + (<usize>(live - 1) << 3), <u64>end | (mark(live - 1) & FLUSH) | (flags & FLUSH));
+    store<u64>(udpMarks() + (<usize>(live - 1) << 3), <u64>end | (mark(live - 1) & FLUSH) | (flags & FLUSH));
   } else {
-    store<u64>(UDP_MARKS + (<usize>live << 3), <u64>end | flags);
+    store<u64>(udpMarks() + (<usize>live << 3), <u64>end | flags);
     live++;
   }
-  store<u32>(U_MARKS, live);
+  store<u32>(u(U_MARKS), live);
 }
 
 // Replies cut back (a get's key error, a bad magic) take their objects with them: marks past
@@ -122,23 +123,23 @@ export function udpRespEnd(skip: bool): void {
   if (!active()) return;
   const end = outLen();
   let flags: u64 = skip && end == lastEnd() ? SKIP : 0;
-  if (load<u8>(U_FLUSH)) flags |= FLUSH;
-  store<u8>(U_FLUSH, 0);
-  store<u32>(U_KEYS, 0);
+  if (load<u8>(u(U_FLUSH))) flags |= FLUSH;
+  store<u8>(u(U_FLUSH), 0);
+  store<u32>(u(U_KEYS), 0);
   push(end, flags);
 }
 
 // A text get is about to serve its next key: the previous key's object ends here.
 export function udpNextKey(): void {
   if (!active()) return;
-  const keys = load<u32>(U_KEYS);
+  const keys = load<u32>(u(U_KEYS));
   if (keys > 0) push(outLen(), 0);
-  store<u32>(U_KEYS, keys + 1);
+  store<u32>(u(U_KEYS), keys + 1);
 }
 
 // The command being served makes memcached transmit once it is done.
 export function udpFlushAfter(): void {
-  if (active()) store<u8>(U_FLUSH, 1);
+  if (active()) store<u8>(u(U_FLUSH), 1);
 }
 
 // ── a datagram ─────────────────────────────────────────────────────────────────────────
@@ -148,34 +149,34 @@ export function udpFlushAfter(): void {
 // bytes consumed; then udpNext() until it returns -1. ProcFlag.AGAIN and ProcFlag.SHUTDOWN are the only
 // flags left for the host.
 export function udpProcess(len: u32, fresh: bool): u32 {
-  setGlobal32(Global.PROC_FLAGS, 0);
-  setGlobal32(Global.PROC_NEED, 0);
+  setThread32(ThreadGlobal.PROC_FLAGS, 0);
+  setThread32(ThreadGlobal.PROC_NEED, 0);
   outReset();
-  store<u32>(U_MARKS, 0);
-  store<u32>(U_KEYS, 0);
-  store<u8>(U_FLUSH, 0);
-  store<u32>(U_OBJECT, 0);
-  store<u32>(U_SEQ, 0);
-  const base = <usize>global32(Global.INBUF);
+  store<u32>(u(U_MARKS), 0);
+  store<u32>(u(U_KEYS), 0);
+  store<u8>(u(U_FLUSH), 0);
+  store<u32>(u(U_OBJECT), 0);
+  store<u32>(u(U_SEQ), 0);
+  const base = <usize>thread32(ThreadGlobal.INBUF);
   if (len <= HEADER_LEN) return 0;
   if (load<u16>(base, 4) != TOTAL_ONE) return len - HEADER_LEN;
-  store<u16>(U_REQID, load<u16>(base));
+  store<u16>(u(U_REQID), load<u16>(base));
   const id = udpConnId();
   const c = connAddr(id);
-  setGlobal32(Global.CURRENT_CONN, id);
+  setThread32(ThreadGlobal.CURRENT_CONN, id);
   if (fresh) {
     memory.fill(c, 0, CONN_SIZE);
-    store<u8>(U_SENT, 0);
+    store<u8>(u(U_SENT), 0);
   }
-  store<u8>(U_ACTIVE, 1);
+  store<u8>(u(U_ACTIVE), 1);
   let pos = HEADER_LEN;
   while (pos < len) {
     pos += processInput(c, base + pos, len - pos);
-    const flags = global32(Global.PROC_FLAGS);
+    const flags = thread32(ThreadGlobal.PROC_FLAGS);
     if (!(flags & ProcFlag.YIELD)) break;
-    setGlobal32(Global.PROC_FLAGS, flags & ~ProcFlag.YIELD); // a datagram is served whole
+    setThread32(ThreadGlobal.PROC_FLAGS, flags & ~ProcFlag.YIELD); // a datagram is served whole
   }
-  store<u8>(U_ACTIVE, 0);
+  store<u8>(u(U_ACTIVE), 0);
   pos = settle(c, id, pos, len);
   trim(outLen());
   if (outLen() > lastEnd()) push(outLen(), 0);
@@ -184,16 +185,16 @@ export function udpProcess(len: u32, fresh: bool): u32 {
 
 // What a connection's flags mean for a datagram. Returns the payload position reached.
 function settle(c: usize, id: u32, pos: u32, len: u32): u32 {
-  const flags = global32(Global.PROC_FLAGS);
+  const flags = thread32(ThreadGlobal.PROC_FLAGS);
   let keep = flags & (ProcFlag.AGAIN | ProcFlag.SHUTDOWN);
   if (flags & ProcFlag.CLOSE_NOW) {
     outReset(); // memcached drops the datagram's queued replies with the connection state
-    store<u32>(U_MARKS, 0);
+    store<u32>(u(U_MARKS), 0);
   }
   // A value cut off by the end of the datagram (conn_nread) or a refused one longer than it
   // (conn_swallow): memcached keeps reading instead of transmitting, so none of the replies
   // queued since its last transmit are sent (and it eats the next datagrams; we do not).
-  const base = <usize>global32(Global.INBUF);
+  const base = <usize>thread32(ThreadGlobal.INBUF);
   if (connSwallow(c) || (flags & ProcFlag.NEED_MORE && readingValue(c, base + pos, len - pos))) outTruncate(lastTransmit());
   // quit ends the datagram; an incomplete command is dropped with the rest of it.
   if (flags & (ProcFlag.CLOSE | ProcFlag.CLOSE_NOW | ProcFlag.NEED_MORE)) {
@@ -208,7 +209,7 @@ function settle(c: usize, id: u32, pos: u32, len: u32): u32 {
     setConnDumping(c, false);
     keep &= ~ProcFlag.AGAIN;
   }
-  setGlobal32(Global.PROC_FLAGS, keep);
+  setThread32(ThreadGlobal.PROC_FLAGS, keep);
   return pos;
 }
 
@@ -232,7 +233,7 @@ function lastTransmit(): u32 {
 // The next datagram: its header is at udpHeaderAddr(), its payload at OUTBUF + udpPayload().
 // Returns the payload length, or -1 when every datagram has been taken.
 export function udpNext(): i32 {
-  let i = load<u32>(U_OBJECT);
+  let i = load<u32>(u(U_OBJECT));
   const n = markCount();
   while (i < n) {
     const start = objectStart(i);
@@ -240,7 +241,7 @@ export function udpNext(): i32 {
     const m = mark(i);
     if (start == end) {
       // memcached's transmit loop finishes an empty object unsent unless it meets it first.
-      const silent = load<u8>(U_SENT) != 0 || (m & SKIP) != 0;
+      const silent = load<u8>(u(U_SENT)) != 0 || (m & SKIP) != 0;
       advance(i, m);
       if (silent) {
         i++;
@@ -249,10 +250,10 @@ export function udpNext(): i32 {
       return datagram(0, 0, start, 0);
     }
     const total = min<u32>((end - start + MAX_PAYLOAD - 1) / MAX_PAYLOAD, TOTAL_MAX);
-    const seq = load<u32>(U_SEQ);
+    const seq = load<u32>(u(U_SEQ));
     const off = start + seq * MAX_PAYLOAD;
     const size = min<u32>(MAX_PAYLOAD, end - off);
-    store<u32>(U_SEQ, seq + 1);
+    store<u32>(u(U_SEQ), seq + 1);
     if (off + size >= end) advance(i, m);
     return datagram(seq, total, off, size);
   }
@@ -260,17 +261,17 @@ export function udpNext(): i32 {
 }
 
 function advance(i: u32, m: u64): void {
-  store<u32>(U_OBJECT, i + 1);
-  store<u32>(U_SEQ, 0);
-  if (m & FLUSH) store<u8>(U_SENT, 0);
-  else if (!(m & SKIP) || markEnd(i) != objectStart(i)) store<u8>(U_SENT, 1);
+  store<u32>(u(U_OBJECT), i + 1);
+  store<u32>(u(U_SEQ), 0);
+  if (m & FLUSH) store<u8>(u(U_SENT), 0);
+  else if (!(m & SKIP) || markEnd(i) != objectStart(i)) store<u8>(u(U_SENT), 1);
 }
 
 function datagram(seq: u32, total: u32, payload: u32, size: u32): i32 {
-  store<u16>(U_HEADER, load<u16>(U_REQID));
-  store<u16>(U_HEADER, bswap<u16>(<u16>(seq & SEQ_MASK)), 2);
-  store<u16>(U_HEADER, bswap<u16>(<u16>total), 4);
-  store<u16>(U_HEADER, 0, 6);
-  store<u32>(U_PAYLOAD, payload);
+  store<u16>(u(U_HEADER), load<u16>(u(U_REQID)));
+  store<u16>(u(U_HEADER), bswap<u16>(<u16>(seq & SEQ_MASK)), 2);
+  store<u16>(u(U_HEADER), bswap<u16>(<u16>total), 4);
+  store<u16>(u(U_HEADER), 0, 6);
+  store<u32>(u(U_PAYLOAD), payload);
   return <i32>size;
 }

@@ -15,7 +15,7 @@
 //                     until the input runs dry or -R yields, so an `mn` or a full reply area
 //                     that ends a call does not restart the count
 //  20  (12 bytes free)
-import { Global, global32, settingU32 } from "../memory/layout";
+import { Global, global32, settingU32 } from "../layout/layout";
 import { Setting } from "../abi/settings";
 
 export const CONN_SIZE: usize = 32;

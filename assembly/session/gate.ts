@@ -1,6 +1,6 @@
 // The per-command gate and the -R turn (memcached's conn_new_cmd, with reqs_per_event's
 // nreqs count): what both protocols check before each command.
-import { settingU32, OUT_RESERVE } from "../memory/layout";
+import { settingU32, OUT_RESERVE } from "../layout/layout";
 import { Setting } from "../abi/settings";
 import { ProcFlag } from "../abi/proc_flags";
 import { connSwallow, setConnSwallow, connYielded, setConnYielded, connServed, resetServed } from "./conn";

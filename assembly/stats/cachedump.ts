@@ -3,6 +3,7 @@
 import { lruHead } from "../cache/lru";
 import { itNext, itNkey, itKey, itNbytes, itExptime, hasFlag, ITEM_KEY_BINARY, ITEM_CRAWLER, COLD_LRU } from "../cache/item";
 import { processStarted } from "../cache/clock";
+import { lruLock, lruUnlock } from "../locks/locks";
 import { outStr, outBytes, outU64, outCrlf, outFree, outLen } from "../session/output";
 import { endLine } from "./lines";
 
@@ -14,6 +15,8 @@ export function renderCachedump(classId: u32, limit: u32): void {
   const budget = min<u32>(CACHEDUMP_MAX, outFree() - END_LEN);
   let used: u32 = 0;
   let shown: u32 = 0;
+  // Under the list's lock, as memcached's item_cachedump: nothing on it is freed meanwhile.
+  lruLock(classId | COLD_LRU);
   let it = lruHead(classId | COLD_LRU);
   while (it && (limit == 0 || shown < limit) && used + ITEM_LINE_MAX <= budget) {
     if (!hasFlag(it, ITEM_CRAWLER) && !hasFlag(it, ITEM_KEY_BINARY)) {
@@ -32,6 +35,7 @@ export function renderCachedump(classId: u32, limit: u32): void {
     }
     it = itNext(it);
   }
+  lruUnlock(classId | COLD_LRU);
   endLine();
 }
 

@@ -2,12 +2,13 @@
 // (counters/prefixes.ts), then END.
 import {
   PREFIX_BUCKETS, prefixFirst, prefixNext, prefixKey, prefixLength, prefixGets, prefixHits,
-  prefixSets, prefixDeletes,
+  prefixSets, prefixDeletes, prefixesLock, prefixesUnlock,
 } from "../counters/prefixes";
 import { outStr, outBytes, outU64, outCrlf } from "../session/output";
 import { endLine } from "./lines";
 
 export function renderDetailDump(): void {
+  prefixesLock();
   for (let b: u32 = 0; b < PREFIX_BUCKETS; b++) {
     for (let e = prefixFirst(b); e; e = prefixNext(e)) {
       outStr("PREFIX ");
@@ -23,5 +24,6 @@ export function renderDetailDump(): void {
       outCrlf();
     }
   }
+  prefixesUnlock();
   endLine();
 }

@@ -1,9 +1,9 @@
 // `stats items` (memcached's item_stats): per class, the LRU sizes and ages and the per-LRU
 // counters, in memcached 1.6.18's order.
 import { Setting } from "../abi/settings";
-import { settingOn } from "../memory/layout";
+import { settingOn } from "../layout/layout";
 import { powerLargest } from "../memory/slabs";
-import { LruStat, lruStat } from "../counters/counters";
+import { LruStat, lruStat, evictedTime } from "../counters/counters";
 import { HOT_LRU, WARM_LRU, COLD_LRU, TEMP_LRU, itTime } from "../cache/item";
 import { lruCount, lruBytes, lruTail, classHasItems } from "../cache/lru";
 import { currentTime } from "../cache/clock";
@@ -38,7 +38,7 @@ export function renderItems(): void {
     classLine(p, c, "mem_requested", lruBytes(c | HOT_LRU) + lruBytes(c | WARM_LRU) + lruBytes(c | COLD_LRU) + lruBytes(c | TEMP_LRU));
     classLine(p, c, "evicted", sum4(c, LruStat.EVICTED));
     classLine(p, c, "evicted_nonzero", sum4(c, LruStat.EVICTED_NONZERO));
-    classLine(p, c, "evicted_time", lruStat(c | COLD_LRU, LruStat.EVICTED_TIME));
+    classLine(p, c, "evicted_time", evictedTime(c | COLD_LRU));
     classLine(p, c, "outofmemory", sum4(c, LruStat.OUTOFMEMORY));
     classLine(p, c, "tailrepairs", sum4(c, LruStat.TAILREPAIRS));
     classLine(p, c, "reclaimed", sum4(c, LruStat.RECLAIMED));

@@ -1,12 +1,7 @@
 // The shapes of `stats` reply lines, shared by every family's renderer.
-import { HOSTSTATS } from "../memory/layout";
-import { HostStat } from "../abi/host_stats";
 import { outStr, outU64, outCrlf, outByte } from "../session/output";
 
 const USEC_PER_SEC: u64 = 1000000;
-
-// A host_stats.ts slot. f64: the host updates them per packet with one typed-array store, no BigInt.
-@inline export function hostStat(s: HostStat): u64 { return <u64>load<f64>(HOSTSTATS + (<usize>s << 3)); }
 
 // STAT <name> <v>
 export function line(name: string, v: u64): void {

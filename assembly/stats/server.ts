@@ -1,17 +1,19 @@
 // `stats` (memcached's server_stats, with its per-thread and item totals): process and
 // connection lines from the host, then the engine's counters and state, in memcached 1.6.18's
 // order. Each line names its stat once, next to its source.
+import { thread32, ThreadGlobal } from "../layout/thread";
 import { Setting } from "../abi/settings";
 import { HostStat } from "../abi/host_stats";
 import { MEMCACHED_VERSION } from "../abi/version";
-import { setting, settingOn, settingU32, HOST_VERSION, Global, global32 } from "../memory/layout";
+import { setting, settingOn, settingU32, HOST_VERSION, Global, global32 } from "../layout/layout";
 import { classPages, SLAB_GLOBAL_PAGE_POOL } from "../memory/slabs";
 import { outStr, outBytes, outCrlf } from "../session/output";
-import { Stat, stat, SlabStat, slabStatTotal, LruStat, lruStatTotal } from "../counters/counters";
+import { Stat, stat, SlabStat, slabStatTotal, LruStat, lruStatTotal, hostStat } from "../counters/counters";
 import { hashpower, hashBytes, hashExpanding } from "../cache/assoc";
 import { currentTime, processStarted } from "../cache/clock";
 import { crawlerRunning } from "../background/crawler";
-import { line, textLine, usecLine, hostStat } from "./lines";
+import { reassignRunning } from "../background/slab_mover";
+import { line, textLine, usecLine } from "./lines";
 
 // memcached reports uptime from a clock that starts at ITEM_UPDATE_INTERVAL + 2.
 const UPTIME_OFFSET: u32 = 60;
@@ -35,7 +37,7 @@ export function renderGeneral(): void {
   line("connection_structures", hostStat(HostStat.CONNECTION_STRUCTURES));
   line("response_obj_oom", 0);
   line("response_obj_count", hostStat(HostStat.CURR_CONNECTIONS));
-  line("response_obj_bytes", <u64>global32(Global.OUTBUF_SIZE));
+  line("response_obj_bytes", <u64>thread32(ThreadGlobal.OUTBUF_SIZE));
   line("read_buf_count", hostStat(HostStat.READ_BUF_COUNT));
   line("read_buf_bytes", hostStat(HostStat.READ_BUF_BYTES));
   line("read_buf_bytes_free", 0);
@@ -76,16 +78,16 @@ export function renderGeneral(): void {
 // memcached keeps this many descriptors back for listeners and internal pipes.
 const RESERVED_FDS: u64 = 20;
 
-// The page mover (background/slab_mover.ts). It moves a page within one call, so nothing is ever busy
-// or running between calls.
+// The page mover (background/slab_mover.ts). A move runs within one call; another thread's
+// `stats` can find it running.
 function renderSlabReassign(): void {
   line("slab_reassign_rescues", stat(Stat.SLAB_REASSIGN_RESCUES));
   line("slab_reassign_chunk_rescues", stat(Stat.SLAB_REASSIGN_CHUNK_RESCUES));
   line("slab_reassign_evictions_nomem", stat(Stat.SLAB_REASSIGN_EVICTIONS_NOMEM));
   line("slab_reassign_inline_reclaim", stat(Stat.SLAB_REASSIGN_INLINE_RECLAIM));
-  line("slab_reassign_busy_items", 0);
+  line("slab_reassign_busy_items", stat(Stat.SLAB_REASSIGN_BUSY_ITEMS));
   line("slab_reassign_busy_deletes", 0);
-  line("slab_reassign_running", 0);
+  line("slab_reassign_running", reassignRunning() ? 1 : 0);
   line("slabs_moved", stat(Stat.SLABS_MOVED));
 }
 

@@ -1,7 +1,7 @@
 // `stats settings`, from the descriptor the host wrote (host/options.ts STATS_SETTINGS, laid out
 // as abi/settings.ts SettingFormat says): each line's name, then its slot's value in its format.
 import { Setting, SettingFormat } from "../abi/settings";
-import { setting, SETTINGS_DESC, SETTINGS_DESC_SIZE, Global, global64 } from "../memory/layout";
+import { setting, SETTINGS_DESC, SETTINGS_DESC_SIZE, Global, global64 } from "../layout/layout";
 import { outStr, outU64, outCrlf, outBytes, outByte } from "../session/output";
 
 const HUNDRED: u64 = 100;

@@ -3,7 +3,7 @@
 // Bun's socket.write() sends what the kernel takes now and drops the rest, so this side keeps
 // the write queue (flushed from the drain handler) that node:net gives the Node adapter.
 import type { Connection, Driver, Transport } from "../driver.js";
-import type { Listener } from "../node/listen.js";
+import type { Listener, ShareSpec } from "../node/listen.js";
 
 // The part of Bun's API used here: the project compiles against Node's types only.
 interface BunSocket {
@@ -32,7 +32,7 @@ interface SocketHandler {
 }
 interface TcpListener { readonly port: number; readonly hostname: string; stop(closeActive?: boolean): void }
 interface BunNet {
-  listen(o: { hostname: string; port: number; allowHalfOpen: boolean; socket: SocketHandler }): TcpListener;
+  listen(o: { hostname: string; port: number; allowHalfOpen: boolean; reusePort: boolean; socket: SocketHandler }): TcpListener;
 }
 
 const bun = (): BunNet => (globalThis as unknown as { Bun: BunNet }).Bun;
@@ -151,14 +151,15 @@ function handlers(driver: Driver): SocketHandler {
 }
 
 // Bun.listen takes no backlog (it always asks for 512): `backlog` is accepted and not used.
-export async function listenTcp(driver: Driver, hosts: string[], port: number, _backlog: number): Promise<Listener> {
+// Worker threads each bind the port with reusePort.
+export async function listenTcp(driver: Driver, hosts: string[], port: number, _backlog: number, share: ShareSpec = {}): Promise<Listener> {
   const listeners: TcpListener[] = [];
   const ports: number[] = [];
   let chosen = port < 0 ? 0 : port;
   try {
     for (const host of hosts) {
       // Half-open, as Node's listener: the driver ends our side once every reply is out.
-      const l = bun().listen({ hostname: host, port: chosen, allowHalfOpen: true, socket: handlers(driver) });
+      const l = bun().listen({ hostname: host, port: chosen, allowHalfOpen: true, reusePort: share.reusePort === true, socket: handlers(driver) });
       listeners.push(l);
       chosen = l.port; // every interface shares the port an ephemeral request got first
       driver.listeners.push(tcpAddr(l.hostname, chosen));
@@ -170,6 +171,7 @@ export async function listenTcp(driver: Driver, hosts: string[], port: number, _
   }
   return {
     ports,
+    fds: [],
     close: async () => {
       for (const l of listeners) l.stop();
     },

@@ -35,6 +35,7 @@ function initgroups(user: string, gid: number): void {
 
 void runCli({
   ...NODE_RUNTIME,
+  name: "deno",
   version: `deno-${Deno.version.deno}`,
   relaunch: [Deno.execPath(), "run", "-A", Deno.mainModule],
   initgroups,

@@ -5,7 +5,17 @@ import { Driver, Transport } from "../driver.js";
 export interface Listener {
   /** The bound TCP ports, in -l order. */
   ports: number[];
+  /** The listening sockets' descriptors, in -l order (Node), for other threads to share. */
+  fds: number[];
   close(): Promise<void>;
+}
+
+/** How worker threads share a port: one socket's descriptor, or one socket each. */
+export interface ShareSpec {
+  /** Listen on these descriptors (another thread's sockets) instead of binding. */
+  fds?: number[];
+  /** Bind with SO_REUSEPORT, beside the other threads' sockets on the same port. */
+  reusePort?: boolean;
 }
 
 // memcached writes IPv6 addresses as tcp6:[addr]:port.
@@ -49,17 +59,18 @@ function serve(driver: Driver, s: net.Socket): void {
   s.on("end", () => c.onEnd());
 }
 
-export async function listenTcp(driver: Driver, hosts: string[], port: number, backlog: number): Promise<Listener> {
+export async function listenTcp(driver: Driver, hosts: string[], port: number, backlog: number, share: ShareSpec = {}): Promise<Listener> {
   const servers: net.Server[] = [];
   const ports: number[] = [];
   let chosen = port < 0 ? 0 : port;
-  for (const host of hosts) {
+  for (const [i, host] of hosts.entries()) {
     // Half-open: a client that pipelines commands and then shuts its write side down
     // (`printf ... | nc`) still gets every reply; the driver ends our side when done.
     const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (s) => serve(driver, s));
+    const at = share.fds ? { fd: share.fds[i] } : { host, port: chosen, backlog, ...(share.reusePort ? { reusePort: true } : {}) };
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen({ host, port: chosen, backlog }, () => resolve());
+      server.listen(at, () => resolve());
     });
     const address = server.address() as net.AddressInfo;
     const bound = address.port;
@@ -70,6 +81,12 @@ export async function listenTcp(driver: Driver, hosts: string[], port: number, b
   }
   return {
     ports,
+    fds: servers.map(descriptorOf),
     close: () => Promise.all(servers.map((sv) => new Promise<void>((r) => sv.close(() => r())))).then(() => undefined),
   };
+}
+
+// Node keeps a listening socket's descriptor on its handle (not public API, stable since v0.x).
+function descriptorOf(server: net.Server): number {
+  return (server as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
 }

@@ -3,7 +3,7 @@
 // Deno and Bun run it as well (they provide node:fs, node:dgram and process) with
 // their own TCP listener: see Runtime.
 import { readFileSync } from "node:fs";
-import { Engine } from "../wasm_engine.js";
+import { Engine, compileCore } from "../wasm_engine.js";
 import type { CacheEngine, ProtocolEngine } from "../engine_api.js";
 import { Driver } from "../driver.js";
 import { listenTcp, Listener } from "./listen.js";
@@ -14,13 +14,17 @@ import { readCoreWasm } from "../wasm.js";
 import { HostStat } from "../../assembly/abi/host_stats.js";
 import { Setting } from "../../assembly/abi/settings.js";
 import { createJsTwin, jsTwinRefusal } from "../js/twin.js";
+import { startThreadedServer, type ThreadedRuntime } from "../threads/control.js";
+import { setFlagsFromString } from "node:v8";
 
 export interface RunningServer<E extends CacheEngine = Engine> {
-  /** The storage: the WASM core's wrapper, or with `engine: "js"` the JS twin's storage engine. */
+  /** The storage: the WASM core's wrapper, or with `engine: "js"` the JS twin's storage engine.
+   * With worker threads, this thread's own instance of the shared core. */
   engine: E;
   /** What the driver feeds connections through: the WASM core, or the JS twin's text protocol. */
   protocol: ProtocolEngine;
-  driver: Driver;
+  /** The connection driver of a server on one thread (worker threads have one each). */
+  driver?: Driver;
   /** Bound TCP ports, one per -l address. */
   ports: number[];
   /** Bound UDP ports (-U), one per -l address; empty when UDP is off. */
@@ -31,13 +35,29 @@ export interface RunningServer<E extends CacheEngine = Engine> {
 const ONE_SECOND = 1000;
 
 /** What differs between the runtimes that run startServer. */
-export interface Runtime {
+export interface Runtime extends ThreadedRuntime {
   /** What `stats` shows as `libevent`, e.g. "node-20.20.2". */
   version: string;
   listenTcp(driver: Driver, hosts: string[], port: number, backlog: number): Promise<Listener>;
 }
 
-export const NODE_RUNTIME: Runtime = { version: `node-${process.versions.node}`, listenTcp };
+// Node ≥ 22.12 binds worker threads' sockets with SO_REUSEPORT; Node 20 cannot.
+const [NODE_MAJOR, NODE_MINOR] = process.versions.node.split(".").map(Number);
+const NODE_REUSE_PORT = NODE_MAJOR > 22 || (NODE_MAJOR === 22 && NODE_MINOR >= 12);
+const NODE_LIFTOFF_BUG_MAJOR = 20;
+
+export const NODE_RUNTIME: Runtime = {
+  name: "node",
+  version: `node-${process.versions.node}`,
+  listenTcp,
+  reusePort: NODE_REUSE_PORT,
+  // Node 20's baseline compiler mishandles values kept across memory.atomic.wait32
+  // (wasm-host-notes.md): compile the threaded core with TurboFan only.
+  async compile(bytes) {
+    if (NODE_MAJOR <= NODE_LIFTOFF_BUG_MAJOR) setFlagsFromString("--no-liftoff");
+    return compileCore(bytes);
+  },
+};
 
 /** Options that leave the WASM core in place (the default engine). */
 export type WasmServerOptions = Partial<ServerOptions> & { engine?: "wasm" };
@@ -67,6 +87,7 @@ export async function startServer(
   const opts = { ...defaultServerOptions(), ...options };
   const problem = validateEngineOptions(opts) ?? jsTwinRefusal(opts);
   if (problem) throw new Error(problem);
+  if (opts.engine === "wasm" && opts.threads > 1) return startWithThreads(opts, onShutdown, runtime);
   const { engine, protocol, core } = await createEngines(opts);
   protocol.setHostVersion(runtime.version);
   let closing: Promise<void> | undefined;
@@ -159,4 +180,21 @@ function loadCredentials(engine: Engine, opts: ServerOptions): void {
   bytes.fill(0); // the core holds the only copy
   if (refused === "malformed") throw new CredentialsError(`Authfile [${file}] has a malformed entry. Should be 'user:password'`, false);
   if (refused) throw new CredentialsError(`Authfile [${file}] is too large (at most 16 KiB)`);
+}
+
+// -t N > 1: worker threads over one shared core (host/threads/control.ts).
+async function startWithThreads(opts: ServerOptions, onShutdown: (() => void) | undefined, runtime: Runtime): Promise<RunningServer> {
+  let server: RunningServer | undefined;
+  const threaded = await startThreadedServer(opts, readCoreWasm("release"), runtime, (engine) => {
+    loadCredentials(engine, opts);
+    engine.setHostVersion(runtime.version);
+  }, () => (onShutdown ? onShutdown() : void server?.close()));
+  server = {
+    engine: threaded.engine,
+    protocol: threaded.engine,
+    ports: threaded.ports,
+    udpPorts: threaded.udpPorts,
+    close: () => threaded.close(),
+  };
+  return server;
 }

@@ -1,6 +1,6 @@
 // The core's rooms and the one direction their imports may run (assembly/README.md draws it):
-// protocols → operations → cache → memory, with the bookkeeping rooms (counters, logger) below
-// the cache so that every layer can count and log. An import outside this table is a new edge
+// protocols → operations → cache → memory → locks → layout, with the bookkeeping rooms
+// (counters, logger) below the cache so that every layer can count and log. An import outside this table is a new edge
 // between rooms; the test fails on it, and on any cycle between rooms.
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
@@ -8,16 +8,18 @@ import path from "node:path";
 export const ROOMS: Record<string, string[]> = {
   abi: [],
   util: [],
-  memory: ["abi", "util"],
-  counters: ["memory", "abi", "util"],
-  logger: ["memory", "abi", "util"],
-  cache: ["counters", "logger", "memory", "abi", "util"],
-  background: ["cache", "counters", "logger", "memory", "abi", "util"],
-  session: ["memory", "abi", "util"],
-  operations: ["background", "cache", "session", "counters", "logger", "memory", "abi", "util"],
-  stats: ["background", "cache", "session", "counters", "logger", "memory", "abi", "util"],
-  protocols: ["operations", "stats", "session", "counters", "logger", "memory/layout", "abi", "util"],
-  checks: ["background", "cache", "counters", "memory", "abi", "util"],
+  layout: ["abi"],
+  locks: ["layout", "abi"],
+  memory: ["locks", "layout", "abi", "util"],
+  counters: ["memory", "locks", "layout", "abi", "util"],
+  logger: ["layout", "abi", "util"],
+  cache: ["counters", "logger", "memory", "locks", "layout", "abi", "util"],
+  background: ["cache", "counters", "logger", "memory", "locks", "layout", "abi", "util"],
+  session: ["layout", "abi", "util"],
+  operations: ["background", "cache", "session", "counters", "logger", "memory", "locks", "layout", "abi", "util"],
+  stats: ["background", "cache", "session", "counters", "logger", "memory", "locks", "layout", "abi", "util"],
+  protocols: ["operations", "stats", "session", "counters", "logger", "layout", "abi", "util"],
+  checks: ["background", "cache", "counters", "memory", "locks", "layout", "abi", "util"],
 };
 
 export interface Edge { from: string; to: string }

@@ -57,10 +57,10 @@ export async function createEngine(kind: EngineKind, options: Partial<EngineOpti
   return { engine, clock };
 }
 
-/** The WASM engine, for tests of its internals. */
+/** The WASM engine, for tests of its internals: a core on one thread (-t 1's item locks). */
 export async function createWasmEngine(options: Partial<EngineOptions> = {}, build: CoreBuild = "debug"): Promise<TestEngine<Engine>> {
   const clock = new FakeClock();
-  const engine = await Engine.create(wasm(build), options, { now: () => clock.now });
+  const engine = await Engine.create(wasm(build), { threads: 1, ...options }, { now: () => clock.now });
   clock.engine = engine;
   return { engine, clock };
 }

@@ -16,8 +16,13 @@ export class TestServer<E extends CacheEngine = Engine> {
     this.server = server;
   }
 
+  /**
+   * One thread unless the options say otherwise: these tests reach into `server.engine` and
+   * `server.driver`, which serve the connections only then. Servers the tests spawn
+   * (servers.ts) run memcached's default four worker threads.
+   */
   static async start(options: WasmServerOptions = {}, onShutdown?: () => void): Promise<TestServer> {
-    const server = await startServer({ port: -1, listen: ["127.0.0.1"], ...options }, onShutdown);
+    const server = await startServer({ port: -1, listen: ["127.0.0.1"], threads: 1, ...options }, onShutdown);
     return new TestServer(server);
   }
 

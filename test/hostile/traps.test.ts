@@ -74,7 +74,7 @@ describe("hostile: a request that really traps (a broken link in linear memory)"
     expect(await culprit.waitClosed()).to.equal("");
     expect(await swallowing.waitClosed()).to.equal("");
 
-    expect(srv.server.driver.traps).to.equal(1);
+    expect(srv.server.driver!.traps).to.equal(1);
     const [report] = stderr.lines();
     expect(report).to.match(/^wasmcached: trap 1 in process serving tcp:127\.0\.0\.1:\d+: RuntimeError: memory access out of bounds; /);
     expect(report).to.include('input "delete trap-victim\\r\\n"');
@@ -137,7 +137,7 @@ describe("hostile: a trap that leaves every structure whole", function () {
       let calls = 0;
       trapIn(srv.server.engine, name, () => ++calls === 1);
       await until(`${name} to be called again after the trap`, () => calls >= 2);
-      expect(srv.server.driver.traps).to.equal(1);
+      expect(srv.server.driver!.traps).to.equal(1);
       const [report] = stderr.lines();
       expect(report).to.match(new RegExp(`^wasmcached: trap 1 in ${where}: RuntimeError: unreachable \\(test\\); `));
       expect(report).to.match(KEPT);

@@ -1,0 +1,54 @@
+// Which connection ids are taken, and what `stats conns` lists: every connection of the
+// server, whichever thread serves it. On one thread that is the driver's own; with worker
+// threads the table lives in shared memory (host/threads/shared_host.ts), so -c counts every
+// connection and any thread can list them all.
+
+/** One line group of `stats conns`. */
+export interface ConnEntry {
+  id: number;
+  addr: string;
+  listenAddr: string;
+  /** Date.now() of the connection's last activity. */
+  lastActiveMs: number;
+}
+
+export interface ConnRegistry {
+  /** A free id below -c, now taken; undefined when every one is. */
+  take(): number | undefined;
+  /** The connection closed: its id is free again. */
+  give(id: number): void;
+  /** Record what `stats conns` shows for a connection just taken. */
+  describe(id: number, addr: string, listenAddr: string, nowMs: number): void;
+  /** The connection was active (a read arrived). */
+  touch(id: number, nowMs: number): void;
+  /** Every connection of the server, in id order. */
+  entries(): ConnEntry[];
+}
+
+/** The registry of a server on one thread. */
+export class LocalConnRegistry implements ConnRegistry {
+  private readonly free: number[] = [];
+  private readonly live = new Map<number, ConnEntry>();
+
+  constructor(maxConns: number) {
+    for (let id = maxConns - 1; id >= 0; id--) this.free.push(id);
+  }
+
+  take(): number | undefined { return this.free.pop(); }
+
+  give(id: number): void {
+    this.live.delete(id);
+    this.free.push(id);
+  }
+
+  describe(id: number, addr: string, listenAddr: string, nowMs: number): void {
+    this.live.set(id, { id, addr, listenAddr, lastActiveMs: nowMs });
+  }
+
+  touch(id: number, nowMs: number): void {
+    const e = this.live.get(id);
+    if (e) e.lastActiveMs = nowMs;
+  }
+
+  entries(): ConnEntry[] { return [...this.live.values()].sort((a, b) => a.id - b.id); }
+}

@@ -1,0 +1,108 @@
+// A server with worker threads (-t N, N > 1), memcached's thread layout: this thread (the
+// control thread, memcached's main) sets the core up on a shared memory and starts N worker
+// threads, which serve the connections, and one background thread, which runs maintenance
+// and the clock. It keeps an instance of its own (thread block 0) for `server.engine`.
+//
+// Thread blocks: 0 this thread, 1..N the workers, N + 1 the background thread.
+import { Worker } from "node:worker_threads";
+import { Engine, type CompiledCore } from "../wasm_engine.js";
+import type { ServerOptions } from "../options.js";
+import { HostStat } from "../../assembly/abi/host_stats.js";
+import { Setting } from "../../assembly/abi/settings.js";
+import { createSharedHost, SharedHost, CONTROL_THREAD, FIRST_WORKER } from "./shared_host.js";
+import { gateFor } from "./gate.js";
+import type { FromWorker, ThreadStart, WorkerReady, WorkerStart } from "./messages.js";
+import type { ShareSpec } from "../node/listen.js";
+
+export interface ThreadedRuntime {
+  /** "node", "deno" or "bun". */
+  name: string;
+  /** How workers share a port: SO_REUSEPORT, or the first worker's descriptors. */
+  reusePort: boolean;
+  /** Compiles the core, with whatever the runtime needs for threads (Node 20: no Liftoff). */
+  compile(bytes: Uint8Array): Promise<CompiledCore>;
+}
+
+export interface ThreadedServer {
+  engine: Engine;
+  ports: number[];
+  udpPorts: number[];
+  close(): Promise<void>;
+}
+
+const WORKER_URL = new URL("./worker.js", import.meta.url);
+const BACKGROUND_URL = new URL("./background.js", import.meta.url);
+
+interface Started { worker: Worker; ready: WorkerReady }
+
+function waitFor<T extends FromWorker["kind"]>(w: Worker, kind: T): Promise<Extract<FromWorker, { kind: T }>> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: FromWorker) => {
+      if (m.kind === "failed") reject(new Error(m.message));
+      if (m.kind !== kind) return;
+      w.off("message", onMessage);
+      resolve(m as Extract<FromWorker, { kind: T }>);
+    };
+    w.on("message", onMessage);
+    w.once("error", reject);
+  });
+}
+
+export async function startThreadedServer(
+  opts: ServerOptions, wasm: Uint8Array, runtime: ThreadedRuntime, prepare: (engine: Engine) => void,
+  onShutdown: () => void,
+): Promise<ThreadedServer> {
+  const workers = opts.threads;
+  const blocks = workers + 2;
+  const background = workers + 1;
+  const module = await runtime.compile(wasm);
+  const sharedInit = createSharedHost(blocks, opts.maxConns, `wasmcached-${process.pid}-${Date.now()}`);
+  const shared = new SharedHost(sharedInit, CONTROL_THREAD);
+  const engine = Engine.createShared(module, opts, blocks, {}, gateFor(shared));
+  prepare(engine);
+  engine.setHostStat(HostStat.PID, process.pid);
+  engine.setHostStat(HostStat.THREADS, workers);
+  engine.setHostStat(HostStat.ACCEPTING_CONNS, 1);
+  const share = engine.share();
+  const base: ThreadStart = { share, shared: sharedInit, thread: 0, runtime: runtime.name };
+
+  const bg = new Worker(BACKGROUND_URL, { workerData: { ...base, thread: background } });
+  const first = await startWorker({ ...base, thread: FIRST_WORKER });
+  const tcpShare: ShareSpec = runtime.reusePort ? { reusePort: true } : { fds: first.ready.fds };
+  const rest = await Promise.all(Array.from({ length: workers - 1 }, (_, i) => startWorker({
+    ...base, thread: FIRST_WORKER + 1 + i, port: first.ready.ports[0], tcpShare,
+    udpPort: first.ready.udpPorts[0], udpFds: first.ready.udpFds,
+  })));
+  const all = [first, ...rest];
+  // Listeners come first where memcached prints file descriptors (`stats conns`, watch cfd).
+  engine.setSetting(Setting.CONN_FD_BASE, opts.listen.length * Number(opts.port !== 0));
+  for (const { worker } of all) worker.on("message", (m: FromWorker) => { if (m.kind === "shutdown") onShutdown(); });
+
+  let closing: Promise<void> | undefined;
+  return {
+    engine,
+    ports: first.ready.ports,
+    udpPorts: first.ready.udpPorts,
+    close() {
+      closing ??= (async () => {
+        engine.setHostStat(HostStat.ACCEPTING_CONNS, 0);
+        await Promise.all(all.map(async ({ worker }) => {
+          worker.postMessage({ kind: "close" });
+          await waitFor(worker, "closed");
+        }));
+        shared.stop();
+        await waitFor(bg, "closed");
+        // Every worker at once: the listening descriptors they share are closed together.
+        await Promise.all([...all.map(({ worker }) => worker.terminate()), bg.terminate()]);
+        shared.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+async function startWorker(start: WorkerStart): Promise<Started> {
+  const worker = new Worker(WORKER_URL, { workerData: start });
+  const ready = await waitFor(worker, "ready");
+  return { worker, ready };
+}

@@ -1,0 +1,107 @@
+// Trap recovery with threads (host/README.md, "Traps"). A trap can stop a thread half-way
+// through a change while it holds locks; the other threads must neither deadlock on those
+// locks nor go on working on what it left half done.
+//
+// 1. The trapped thread raises the core's RECOVERY flag (locks/recovery.ts) and wakes every
+//    sleeper: a thread that would wait for a lock traps instead, and every host checks the
+//    flag before each call into the core (enter()), so nobody new goes in.
+// 2. It waits until no other thread is inside the core (INSIDE words of shared_host.ts).
+// 3. It checks the invariants and resets the cache in place if they do not hold
+//    (Engine.recover), records the outcome, bumps EPOCH, and lowers the flag: the core
+//    releases every lock and gives an interrupted page move back.
+// 4. Every other thread, at its next call (or at once, if it trapped waiting for a lock),
+//    sees the new epoch and reconciles its connections with the outcome: after a reset, the
+//    ones between commands are opened afresh and the others closed, as on one thread.
+import type { Recovery } from "../engine_api.js";
+import { SharedHost, Word } from "./shared_host.js";
+
+/** A host must not call into the core now: a recovery is under way, or one finished since
+ * this thread last called. Not a trap: nothing ran. */
+export class RecoveryPending extends Error {
+  constructor() { super("a recovery after another thread's trap is under way"); }
+}
+
+/** What the engine calls around each call into the core. */
+export interface CoreGate {
+  enter(): void;
+  leave(): void;
+  /** After a throw from the core or RecoveryPending: this thread's part of the recovery. */
+  recover(checkOrReset: () => Recovery, trapped: boolean): Recovery;
+}
+
+const OUTCOME_INTACT = 0;
+const OUTCOME_RESET = 1;
+const POLL_MS = 1;
+// A thread still inside the core this long after a trap is stuck: the process exits rather
+// than check memory under it.
+const STUCK_MS = 10_000;
+const EXIT_SOFTWARE = 70;
+
+export class SharedRecovery implements CoreGate {
+  private seenEpoch: number;
+  private readonly inside: number;
+
+  constructor(private readonly host: SharedHost, private readonly core32: () => Int32Array,
+    private readonly recoveryWord: number, private readonly raise: () => boolean,
+    private readonly lower: () => void) {
+    this.inside = host.insideIndex(host.me);
+    this.seenEpoch = Atomics.load(host.i32, Word.EPOCH);
+  }
+
+  enter(): void {
+    const i32 = this.host.i32;
+    Atomics.store(i32, this.inside, 1);
+    if (Atomics.load(this.core32(), this.recoveryWord) === 0 && Atomics.load(i32, Word.EPOCH) === this.seenEpoch) return;
+    Atomics.store(i32, this.inside, 0);
+    throw new RecoveryPending();
+  }
+
+  leave(): void { Atomics.store(this.host.i32, this.inside, 0); }
+
+  recover(checkOrReset: () => Recovery, trapped: boolean): Recovery {
+    const started = performance.now();
+    Atomics.store(this.host.i32, this.inside, 0);
+    if (trapped && this.raise()) return this.coordinate(checkOrReset);
+    return this.follow(started);
+  }
+
+  // The first thread to trap: everyone else out, then check or reset.
+  private coordinate(checkOrReset: () => Recovery): Recovery {
+    this.waitForOthersOutside();
+    const recovery = checkOrReset();
+    const i32 = this.host.i32;
+    Atomics.store(i32, Word.OUTCOME, recovery.outcome === "reset" ? OUTCOME_RESET : OUTCOME_INTACT);
+    this.seenEpoch = Atomics.add(i32, Word.EPOCH, 1) + 1;
+    this.lower();
+    Atomics.notify(i32, Word.EPOCH);
+    return recovery;
+  }
+
+  // Another thread recovers (or did): wait for it, and take its outcome.
+  private follow(started: number): Recovery {
+    const i32 = this.host.i32;
+    while (Atomics.load(i32, Word.EPOCH) === this.seenEpoch) Atomics.wait(i32, Word.EPOCH, this.seenEpoch, POLL_MS);
+    while (Atomics.load(this.core32(), this.recoveryWord) !== 0) Atomics.wait(i32, Word.PAUSE, 0, POLL_MS);
+    this.seenEpoch = Atomics.load(i32, Word.EPOCH);
+    const ms = performance.now() - started;
+    if (Atomics.load(i32, Word.OUTCOME) === OUTCOME_RESET) {
+      return { outcome: "reset", reason: "another thread trapped and the cache was reset", ms };
+    }
+    return { outcome: "intact", ms };
+  }
+
+  private waitForOthersOutside(): void {
+    const deadline = Date.now() + STUCK_MS;
+    for (let t = 0; t < this.host.threadCount; t++) {
+      if (t === this.host.me) continue;
+      const at = this.host.insideIndex(t);
+      while (Atomics.load(this.host.i32, at) !== 0) {
+        if (Date.now() > deadline) {
+          process.stderr.write(`wasmcached: thread ${t} did not leave the core within ${STUCK_MS} ms of a trap: exiting\n`);
+          process.exit(EXIT_SOFTWARE);
+        }
+        Atomics.wait(this.host.i32, Word.PAUSE, 0, POLL_MS);
+      }
+    }
+  }
+}

@@ -592,7 +592,14 @@ export class Engine implements CacheEngine, ProtocolEngine {
    */
   recover(trapped = true): Recovery {
     if (this.gate) return this.gate.recover(() => this.checkOrReset(), trapped);
-    return this.checkOrReset();
+    // Alone on the memory: raising the flag lets the check look past the locks the trapped
+    // call left held, and lowering it releases them.
+    this.x.recoveryBegin();
+    try {
+      return this.checkOrReset();
+    } finally {
+      this.x.recoveryEnd();
+    }
   }
 
   private checkOrReset(): Recovery {
@@ -636,6 +643,7 @@ export class Engine implements CacheEngine, ProtocolEngine {
     const at = this.x.credentialsAddr();
     if (!intact) {
       this.views().fill(0, at, at + this.credentials.length);
+      this.x.credentialsLoad(0);
       return "the credentials were damaged: every login fails until a restart";
     }
     if (this.x.credentialsLoad(this.credentials.length) !== 0) return "the credentials could not be reloaded: every login fails until a restart";

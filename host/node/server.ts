@@ -10,7 +10,7 @@ import { listenTcp, Listener } from "./listen.js";
 import { listenUdp, UdpListener } from "./udp.js";
 import { UdpEndpoint } from "../udp.js";
 import { ServerOptions, defaultServerOptions, validateEngineOptions } from "../options.js";
-import { readCoreWasm } from "../wasm.js";
+import { readCoreWasm, type CoreBuild } from "../wasm.js";
 import { HostStat } from "../../assembly/abi/host_stats.js";
 import { Setting } from "../../assembly/abi/settings.js";
 import { createJsTwin, jsTwinRefusal } from "../js/twin.js";
@@ -25,6 +25,8 @@ export interface RunningServer<E extends CacheEngine = Engine> {
   protocol: ProtocolEngine;
   /** The connection driver of a server on one thread (worker threads have one each). */
   driver?: Driver;
+  /** With worker threads: how many connections each serves now. */
+  connectionsPerWorker?(): number[];
   /** Bound TCP ports, one per -l address. */
   ports: number[];
   /** Bound UDP ports (-U), one per -l address; empty when UDP is off. */
@@ -69,26 +71,27 @@ interface Engines {
   core?: Engine;
 }
 
-async function createEngines(opts: ServerOptions): Promise<Engines> {
+async function createEngines(opts: ServerOptions, build: CoreBuild): Promise<Engines> {
   if (opts.engine === "js") {
     const twin = createJsTwin(opts);
     return { engine: twin.storage, protocol: twin.protocol };
   }
-  const core = await Engine.create(readCoreWasm("release"), opts);
+  const core = await Engine.create(readCoreWasm(build), opts);
   loadCredentials(core, opts);
   return { engine: core, protocol: core, core };
 }
 
-export async function startServer(options?: WasmServerOptions, onShutdown?: () => void, runtime?: Runtime): Promise<RunningServer>;
-export async function startServer(options: Partial<ServerOptions>, onShutdown?: () => void, runtime?: Runtime): Promise<RunningServer<CacheEngine>>;
+/** `build`: the checked core ("debug") lets tests run the server with its assertions on. */
+export async function startServer(options?: WasmServerOptions, onShutdown?: () => void, runtime?: Runtime, build?: CoreBuild): Promise<RunningServer>;
+export async function startServer(options: Partial<ServerOptions>, onShutdown?: () => void, runtime?: Runtime, build?: CoreBuild): Promise<RunningServer<CacheEngine>>;
 export async function startServer(
-  options: Partial<ServerOptions> = {}, onShutdown?: () => void, runtime: Runtime = NODE_RUNTIME,
+  options: Partial<ServerOptions> = {}, onShutdown?: () => void, runtime: Runtime = NODE_RUNTIME, build: CoreBuild = "release",
 ): Promise<RunningServer<CacheEngine>> {
   const opts = { ...defaultServerOptions(), ...options };
   const problem = validateEngineOptions(opts) ?? jsTwinRefusal(opts);
   if (problem) throw new Error(problem);
-  if (opts.engine === "wasm" && opts.threads > 1) return startWithThreads(opts, onShutdown, runtime);
-  const { engine, protocol, core } = await createEngines(opts);
+  if (opts.engine === "wasm" && opts.threads > 1) return startWithThreads(opts, onShutdown, runtime, build);
+  const { engine, protocol, core } = await createEngines(opts, build);
   protocol.setHostVersion(runtime.version);
   let closing: Promise<void> | undefined;
   const driver = new Driver(protocol, {
@@ -183,15 +186,18 @@ function loadCredentials(engine: Engine, opts: ServerOptions): void {
 }
 
 // -t N > 1: worker threads over one shared core (host/threads/control.ts).
-async function startWithThreads(opts: ServerOptions, onShutdown: (() => void) | undefined, runtime: Runtime): Promise<RunningServer> {
+async function startWithThreads(
+  opts: ServerOptions, onShutdown: (() => void) | undefined, runtime: Runtime, build: CoreBuild,
+): Promise<RunningServer> {
   let server: RunningServer | undefined;
-  const threaded = await startThreadedServer(opts, readCoreWasm("release"), runtime, (engine) => {
+  const threaded = await startThreadedServer(opts, readCoreWasm(build), runtime, (engine) => {
     loadCredentials(engine, opts);
     engine.setHostVersion(runtime.version);
   }, () => (onShutdown ? onShutdown() : void server?.close()));
   server = {
     engine: threaded.engine,
     protocol: threaded.engine,
+    connectionsPerWorker: () => threaded.connectionsPerWorker(),
     ports: threaded.ports,
     udpPorts: threaded.udpPorts,
     close: () => threaded.close(),

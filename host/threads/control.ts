@@ -25,6 +25,8 @@ export interface ThreadedRuntime {
 
 export interface ThreadedServer {
   engine: Engine;
+  /** How many connections each worker serves now (tests and bench/ check the spread). */
+  connectionsPerWorker(): number[];
   ports: number[];
   udpPorts: number[];
   close(): Promise<void>;
@@ -67,7 +69,8 @@ export async function startThreadedServer(
   const base: ThreadStart = { share, shared: sharedInit, thread: 0, runtime: runtime.name };
 
   const bg = new Worker(BACKGROUND_URL, { workerData: { ...base, thread: background } });
-  const first = await startWorker({ ...base, thread: FIRST_WORKER });
+  // With SO_REUSEPORT every worker's socket has it, the first one's too.
+  const first = await startWorker({ ...base, thread: FIRST_WORKER, tcpShare: runtime.reusePort ? { reusePort: true } : undefined });
   const tcpShare: ShareSpec = runtime.reusePort ? { reusePort: true } : { fds: first.ready.fds };
   const rest = await Promise.all(Array.from({ length: workers - 1 }, (_, i) => startWorker({
     ...base, thread: FIRST_WORKER + 1 + i, port: first.ready.ports[0], tcpShare,
@@ -81,6 +84,7 @@ export async function startThreadedServer(
   let closing: Promise<void> | undefined;
   return {
     engine,
+    connectionsPerWorker: () => Array.from({ length: workers }, (_, i) => shared.connectionsOf(FIRST_WORKER + i)),
     ports: first.ready.ports,
     udpPorts: first.ready.udpPorts,
     close() {

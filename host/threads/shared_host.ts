@@ -115,9 +115,12 @@ export class SharedHost implements ConnRegistry, LogFanout {
 
   // ── accept balancing ─────────────────────────────────────────────────────────────────
 
-  /** This worker took a connection; true when it now serves more than the least busy one. */
-  accepted(): boolean {
-    const mine = Atomics.add(this.i32, this.connsIndex(this.me), 1) + 1;
+  /** This worker took a connection. */
+  accepted(): void { Atomics.add(this.i32, this.connsIndex(this.me), 1); }
+
+  /** Whether this worker serves more than one connection above the least busy worker. */
+  ahead(): boolean {
+    const mine = Atomics.load(this.i32, this.connsIndex(this.me));
     for (let t = 0; t < this.threads; t++) {
       if (t !== this.me && this.isWorker(t) && Atomics.load(this.i32, this.connsIndex(t)) < mine - 1) return true;
     }

@@ -16,8 +16,10 @@ import type { WorkerStart, WorkerReady, ToWorker, FromWorker } from "./messages.
 import type { Listener, ShareSpec } from "../node/listen.js";
 import type { Driver as DriverType } from "../driver.js";
 
-// Long enough for another worker's event loop to take the next connection waiting.
+// Long enough for another worker's event loop to take the next connection waiting; a worker
+// still ahead after this many gives up waiting (no connection may be coming).
 const ACCEPT_YIELD_MS = 1;
+const ACCEPT_YIELDS = 5;
 const IDLE_CHECK_MS = 1000;
 
 type ListenTcp = (driver: DriverType, hosts: string[], port: number, backlog: number, share?: ShareSpec) => Promise<Listener>;
@@ -43,7 +45,10 @@ async function main(start: WorkerStart): Promise<void> {
     onShutdown: () => post({ kind: "shutdown" }),
     registry: shared,
     fanout: shared,
-    onAccepted: () => { if (shared.accepted()) shared.pause(ACCEPT_YIELD_MS); },
+    onAccepted: () => {
+      shared.accepted();
+      for (let i = 0; i < ACCEPT_YIELDS && shared.ahead(); i++) shared.pause(ACCEPT_YIELD_MS);
+    },
     onReleased: () => shared.closed(),
   });
   shared.subscribe((type, line) => driver.deliverLine(type, line));

@@ -19,9 +19,19 @@ interface DumpLine {
 
 const LINE = /^key=(\S+) exp=(-?\d+) la=(\d+) cas=(\d+) fetch=(yes|no) cls=(\d+) size=(\d+)$/;
 
+const BUSY = "BUSY currently processing crawler request\r\n";
+const BUSY_RETRY_MS = 50;
+
+// The maintainer schedules crawls of its own; while one runs a dump is answered BUSY, and a
+// client asks again, as memcached's would need to.
 async function metadump(c: SocketClient, which: string): Promise<{ lines: DumpLine[]; raw: string }> {
-  await c.send(`lru_crawler metadump ${which}\r\n`);
-  const raw = await c.readUntilText("END\r\n", 20000);
+  let raw = BUSY;
+  while (raw === BUSY) {
+    await c.send(`lru_crawler metadump ${which}\r\n`);
+    // Dump lines end in a bare \n: the first \r\n ends the END line, or a BUSY.
+    raw = await c.readUntilText("\r\n", 20000);
+    if (raw === BUSY) await new Promise((r) => setTimeout(r, BUSY_RETRY_MS));
+  }
   expect(raw.endsWith("\nEND\r\n") || raw === "END\r\n", "the dump ends with END").to.equal(true);
   const body = raw.slice(0, -"END\r\n".length);
   expect(body.includes("\r"), "metadump lines end in a bare \\n").to.equal(false);

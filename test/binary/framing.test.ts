@@ -15,7 +15,8 @@ describe("binary framing", function () {
   this.timeout(20000);
   let server: RunningServer | undefined;
   before(async () => {
-    server = await startServer({ port: -1, udpPort: 0, listen: ["127.0.0.1"] });
+    // One thread: the engine counted here is the one serving the connection.
+    server = await startServer({ port: -1, udpPort: 0, listen: ["127.0.0.1"], threads: 1 });
   });
   after(async () => {
     await server?.close();

@@ -2,6 +2,7 @@
 // on it, so one after() hook closes everything.
 import { startServer, type RunningServer, type WasmServerOptions } from "../../host/node/server.js";
 import type { ServerOptions } from "../../host/options.js";
+import type { CoreBuild } from "../../host/wasm.js";
 import type { Engine } from "../../host/wasm_engine.js";
 import type { CacheEngine } from "../../host/engine_api.js";
 import { SocketClient, toBuffer, type Bytes } from "./socket-client.js";
@@ -21,8 +22,8 @@ export class TestServer<E extends CacheEngine = Engine> {
    * `server.driver`, which serve the connections only then. Servers the tests spawn
    * (servers.ts) run memcached's default four worker threads.
    */
-  static async start(options: WasmServerOptions = {}, onShutdown?: () => void): Promise<TestServer> {
-    const server = await startServer({ port: -1, listen: ["127.0.0.1"], threads: 1, ...options }, onShutdown);
+  static async start(options: WasmServerOptions = {}, onShutdown?: () => void, build?: CoreBuild): Promise<TestServer> {
+    const server = await startServer({ port: -1, listen: ["127.0.0.1"], threads: 1, ...options }, onShutdown, undefined, build);
     return new TestServer(server);
   }
 

@@ -8,6 +8,7 @@ import type { CacheEngine } from "../../host/engine_api.js";
 import { SocketClient, toBuffer, type Bytes } from "./socket-client.js";
 
 export const VERSION_REPLY = "VERSION 1.6.18\r\n";
+const WORKER_THREADS = 4;
 
 export class TestServer<E extends CacheEngine = Engine> {
   readonly server: RunningServer<E>;
@@ -67,7 +68,8 @@ export async function roundTrip(c: SocketClient, input: Bytes, timeoutMs?: numbe
 /**
  * Mocha hooks shared by the protocol suites: one server for the describe block (handed to
  * `onServer` when the suite needs it), a fresh client per test (handed to `onClient`), dropped
- * after each test.
+ * after each test. The server runs memcached's default four worker threads: these suites talk
+ * over sockets only.
  */
 export function serverPerSuite(
   onClient: (c: SocketClient) => void,
@@ -76,7 +78,7 @@ export function serverPerSuite(
 ): void {
   let srv: TestServer;
   before(async () => {
-    srv = await TestServer.start(options);
+    srv = await TestServer.start({ threads: WORKER_THREADS, ...options });
     onServer?.(srv);
   });
   after(() => srv.close());

@@ -9,7 +9,10 @@ import { SocketClient, parseStats, stats } from "../helpers/socket-client.js";
 const MB = 1024 * 1024;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-async function captureStderr(fn: () => Promise<void>): Promise<string> {
+// A worker thread's stderr reaches this thread's a moment later: after fn, capturing goes on
+// until `awaited` shows up (or a deadline passes).
+const STDERR_DEADLINE_MS = 2000;
+async function captureStderr(fn: () => Promise<void>, awaited: string): Promise<string> {
   const write = process.stderr.write;
   let text = "";
   process.stderr.write = ((chunk: string | Uint8Array) => {
@@ -18,6 +21,8 @@ async function captureStderr(fn: () => Promise<void>): Promise<string> {
   }) as typeof process.stderr.write;
   try {
     await fn();
+    const deadline = Date.now() + STDERR_DEADLINE_MS;
+    while (!text.includes(awaited) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   } finally {
     process.stderr.write = write;
   }
@@ -164,7 +169,7 @@ describe("protocol: other commands", function () {
         const reply = await c.request("verbosity 7 noreply\r\nstats settings\r\nverbosity 0 noreply\r\n", "END\r\n");
         expect(parseStats(reply).get("verbosity")).to.equal("2");
         expect(await roundTrip(c, "")).to.equal("");
-      });
+      }, "stats settings");
       expect(traced).to.include("stats settings");
       expect((await stats(c, "settings")).get("verbosity")).to.equal("0");
     });

@@ -303,7 +303,7 @@ export function credentialsLoad(len: u32): u32 { return authLoad(len); }
 
 // ── threads and locks (locks/) ─────────────────────────────────────────────────────────
 
-// A lock counter summed over every thread (locks.ts LockKind, LockCounter): for benchmarks.
+// A lock counter over every thread (abi/lock_counters.ts): for bench/locks.ts.
 export function lockStat(kind: u32, counter: u32): f64 { return <f64>lockTotal(kind, counter); }
 
 // After a trap in this thread: the others stop at their next lock wait (1: this thread raised

@@ -50,6 +50,8 @@ export interface ServerConfig {
   warmupS: number;
   durationS: number;
   wasmcachedCmd: string;
+  /** the checkout the wasmcached-base target runs */
+  baseDir?: string;
 }
 
 export const SERVER_FULL = { rounds: 3, warmupS: 0.5, durationS: 2 };
@@ -125,7 +127,7 @@ export function targetInfo(t: Target): TargetInfo {
 }
 
 async function startAll(cfg: ServerConfig, progress: Progress): Promise<Target[]> {
-  const opts: TargetOptions = { memoryMb: MEMORY_MB, wasmcachedCmd: cfg.wasmcachedCmd };
+  const opts: TargetOptions = { memoryMb: MEMORY_MB, wasmcachedCmd: cfg.wasmcachedCmd, baseDir: cfg.baseDir };
   const targets: Target[] = [];
   for (const name of cfg.targets) {
     const t = await startTarget(name, opts);

@@ -24,7 +24,13 @@ const OTHER_WASMCACHED: Record<string, string> = {
   // CPU time stay the server's)
   "wasmcached-deno": `env DENO_NO_UPDATE_CHECK=1 node_modules/.bin/deno run -A dist/host/deno/main.js ${SERVER_FLAGS}`,
   "wasmcached-bun": `node_modules/.bin/bun dist/host/bun/main.js ${SERVER_FLAGS}`,
+  // Another checkout, built (--base-dir): an earlier commit measured side by side with this one.
+  "wasmcached-base": `node {base}/dist/host/cli.js ${SERVER_FLAGS}`,
 };
+// A target's worker threads: "memcached@t4", "wasmcached@t2". Without the suffix one thread,
+// so that the comparisons kept from before threads stay one core against one core.
+const THREADS_SUFFIX = /@t([1-9]\d*)$/;
+const DEFAULT_THREADS = 1;
 
 const START_TIMEOUT_MS = 15_000;   // node startup plus wasm compilation on a busy machine
 const PORT_POLL_MS = 50;
@@ -41,6 +47,8 @@ export interface TargetOptions {
   wasmcachedCmd: string;
   /** Node servers: record GC pauses into this file (bench/gc-probe.ts) */
   gcLog?: string;
+  /** the checkout the "wasmcached-base" target runs */
+  baseDir?: string;
 }
 
 export type TargetStatus = "ok" | "failed";
@@ -60,8 +68,15 @@ export function isMemcached(name: string): boolean {
   return name.startsWith("memcached");
 }
 
+/** A target name without its thread suffix, and its thread count. */
+export function targetThreads(name: string): { server: string; threads: number } {
+  const m = THREADS_SUFFIX.exec(name);
+  return m ? { server: name.slice(0, m.index), threads: Number(m[1]) } : { server: name, threads: DEFAULT_THREADS };
+}
+
 export function knownTarget(name: string): boolean {
-  return name === WASMCACHED || name in OTHER_WASMCACHED || isMemcached(name);
+  const { server } = targetThreads(name);
+  return server === WASMCACHED || server in OTHER_WASMCACHED || isMemcached(server);
 }
 
 /** The targets that run on Node, where the GC probe can be loaded. */
@@ -71,12 +86,15 @@ export function runsOnNode(command: string[]): boolean {
 
 function commandFor(name: string, port: number, o: TargetOptions): string[] {
   const user = process.getuid?.() === 0 ? ["-u", RUN_AS] : [];
-  if (isMemcached(name)) {
-    return ["memcached", ...user, "-t", "1", "-U", "0", "-l", HOST, "-p", String(port), "-m", String(o.memoryMb)];
+  const { server, threads } = targetThreads(name);
+  const t = ["-t", String(threads)];
+  if (isMemcached(server)) {
+    return ["memcached", ...user, ...t, "-U", "0", "-l", HOST, "-p", String(port), "-m", String(o.memoryMb)];
   }
-  const template = name === WASMCACHED ? o.wasmcachedCmd : OTHER_WASMCACHED[name];
-  const argv = template.replaceAll("{port}", String(port)).replaceAll("{mb}", String(o.memoryMb))
-    .replaceAll("{user}", user.join(" ")).split(/\s+/).filter(Boolean);
+  if (server === "wasmcached-base" && !o.baseDir) throw new Error("the wasmcached-base target needs --base-dir");
+  const template = server === WASMCACHED ? o.wasmcachedCmd : OTHER_WASMCACHED[server];
+  const argv = [...template.replaceAll("{port}", String(port)).replaceAll("{mb}", String(o.memoryMb))
+    .replaceAll("{user}", user.join(" ")).replaceAll("{base}", o.baseDir ?? "").split(/\s+/).filter(Boolean), ...t];
   return o.gcLog && runsOnNode(argv) ? [argv[0], "--import", GC_PROBE, ...argv.slice(1)] : argv;
 }
 

@@ -43,14 +43,17 @@ engine part (in process)
 
 server and timeline parts (over TCP)
   --targets LIST        servers, the last one the baseline (default ${DEFAULT_TARGETS.join(",")});
-                        also wasmcached-deno, wasmcached-bun, and any name starting with "memcached"
-                        (its own memcached -t 1: memcached2,memcached checks the harness)
+                        also wasmcached-deno, wasmcached-bun, wasmcached-base (see --base-dir), and
+                        any name starting with "memcached" (its own memcached: memcached2,memcached
+                        checks the harness); a name ending in @tN runs N worker threads
+                        (wasmcached@t4,memcached@t4), one without it
   --workloads LIST      ${WORKLOADS.map((w) => w.name).join(",")} (default all)
   --rounds N            rounds per workload (default ${SERVER_FULL.rounds})
   --duration S          measured seconds per run (default ${SERVER_FULL.durationS})
   --warmup S            unmeasured seconds before each run (default ${SERVER_FULL.warmupS})
   --wasmcached-cmd CMD  the Node wasmcached command; {port}, {mb} and {user} are filled in
                         (default: ${DEFAULT_WASMCACHED_CMD}; also $WASMCACHED_CMD)
+  --base-dir DIR        a built checkout of another commit, for the wasmcached-base target
 
 Exit status 1 when the harness failed (memcached or the WASM engine did not run cleanly);
 missed targets are findings in the report, never a failure.`;
@@ -72,6 +75,7 @@ interface Options {
   durationS?: number;
   warmupS?: number;
   wasmcachedCmd: string;
+  baseDir?: string;
 }
 
 function list<T extends string>(text: string | undefined, known: readonly T[], what: string): T[] | undefined {
@@ -96,7 +100,7 @@ function parseOptions(argv: string[]): Options {
       engines: { type: "string" }, sizes: { type: "string" }, "mixed-items": { type: "string" }, ops: { type: "string" },
       "engine-timeout": { type: "string" }, "heap-mb": { type: "string" }, seed: { type: "string" }, targets: { type: "string" },
       workloads: { type: "string" }, rounds: { type: "string" }, duration: { type: "string" }, warmup: { type: "string" },
-      "wasmcached-cmd": { type: "string" }, help: { type: "boolean", short: "h", default: false },
+      "wasmcached-cmd": { type: "string" }, "base-dir": { type: "string" }, help: { type: "boolean", short: "h", default: false },
     },
   });
   if (v.help) {
@@ -118,6 +122,7 @@ function parseOptions(argv: string[]): Options {
     workloads: list(v.workloads, WORKLOADS.map((w) => w.name), "workload") ?? WORKLOADS.map((w) => w.name),
     rounds: positive(v.rounds, "--rounds"), durationS: positive(v.duration, "--duration"), warmupS: warmup,
     wasmcachedCmd: v["wasmcached-cmd"] ?? process.env.WASMCACHED_CMD ?? DEFAULT_WASMCACHED_CMD,
+    baseDir: v["base-dir"] === undefined ? undefined : path.resolve(v["base-dir"]),
   };
 }
 
@@ -150,7 +155,7 @@ async function runParts(o: Options, progress: Progress, seconds: Results["second
   }, progress));
   const server = await timed("server", o, seconds, progress, () => runServerPart({
     targets: o.targets, workloads: o.workloads, rounds: o.rounds ?? s.rounds, durationS: o.durationS ?? s.durationS,
-    warmupS: o.warmupS ?? s.warmupS, wasmcachedCmd: o.wasmcachedCmd,
+    warmupS: o.warmupS ?? s.warmupS, wasmcachedCmd: o.wasmcachedCmd, baseDir: o.baseDir,
   }, progress));
   const timeline = await timed("timeline", o, seconds, progress, () => runTimelinePart({
     ...(o.quick ? TIMELINE_QUICK : TIMELINE_FULL), targets: o.targets, wasmcachedCmd: o.wasmcachedCmd,

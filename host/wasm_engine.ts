@@ -15,6 +15,7 @@ import {
 } from "../assembly/abi/results.js";
 import { KEY_MAX_LENGTH } from "../assembly/abi/limits.js";
 import { LogEntry as LogLayout } from "../assembly/abi/log.js";
+import { LockKind, LockCounter } from "../assembly/abi/lock_counters.js";
 import {
   ServerOptions, defaultServerOptions, coreSettings, validateEngineOptions, statsSettingsDescriptor,
 } from "./options.js";
@@ -197,8 +198,17 @@ function gated(x: CoreExports, gate: CoreGate): CoreExports {
   return out as unknown as CoreExports;
 }
 
+export type LockKindName = Exclude<keyof typeof LockKind, "COUNT">;
+export type LockCounterName = Exclude<keyof typeof LockCounter, "COUNT">;
+const LOCK_KINDS: LockKindName[] = ["ITEM", "LRU", "GLOBAL"];
+const LOCK_COUNTERS: LockCounterName[] = ["CONTENDED", "SPINS", "SLEEPS", "WAIT_NS", "MAX_WAIT_NS"];
+
+// The core's clock for timing lock waits (assembly/locks/wait_clock.ts).
+const NS_PER_MS = 1e6;
+const monotonicNs = () => performance.now() * NS_PER_MS;
+
 function instantiate(module: CompiledCore, memory: CoreMemory): CoreExports {
-  return instantiateSync<Record<string, unknown>>(module, { env: { memory } }).instance.exports as unknown as CoreExports;
+  return instantiateSync<Record<string, unknown>>(module, { env: { memory, monotonicNs } as Record<string, unknown> }).instance.exports as unknown as CoreExports;
 }
 
 // The host's settings and `stats settings` descriptor, written before init() and reset().
@@ -472,6 +482,17 @@ export class Engine implements CacheEngine, ProtocolEngine {
   statsItems(): Map<string, string> { return this.render(1); }
   statsSlabs(): Map<string, string> { return this.render(2); }
   resetStats(): void { this.x.resetStats(); }
+
+  /** Lock contention over every thread since start (bench/locks.ts), per lock kind. */
+  lockContention(): Record<LockKindName, Record<LockCounterName, number>> {
+    const out = {} as Record<LockKindName, Record<LockCounterName, number>>;
+    for (const kind of LOCK_KINDS) {
+      const counters = {} as Record<LockCounterName, number>;
+      for (const c of LOCK_COUNTERS) counters[c] = this.x.lockStat(LockKind[kind], LockCounter[c]);
+      out[kind] = counters;
+    }
+    return out;
+  }
 
   /** Throws if any internal invariant is broken (or if the walk itself traps on a wild pointer). */
   checkInvariants(): void {

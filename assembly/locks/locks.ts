@@ -34,6 +34,8 @@ import { LOCKS, LRU_IDS, Global, global32, setGlobal32, settingU32 } from "../la
 import { threadIndex, lockState, threadBlock, T_LOCKSTATE } from "../layout/thread";
 import { Setting } from "../abi/settings";
 import { recovering } from "./recovery";
+import { monotonicNs } from "./wait_clock";
+import { LockKind, LockCounter } from "../abi/lock_counters";
 
 export enum GlobalLock { REBALANCE = 0, CRAWLER = 1, SLABS = 2, PREFIXES = 3, COUNT = 4 }
 
@@ -55,14 +57,11 @@ const WAIT_TIMEOUT_NS: i64 = 20_000_000;
 // LOCKSTATE (per thread):
 //   0  ranks      u32   bit r: a lock of rank r is held (blocking, not try)
 //   4  items      u32   item locks held, blocking or try
-//   8  counters   u64 × 3 × 3: per kind (item, LRU, global): acquisitions that found the lock
-//                 taken, spin rounds, sleeps
+//   8  counters   u64 × LockKind.COUNT × LockCounter.COUNT (abi/lock_counters.ts)
 const LS_RANKS: usize = 0;
 const LS_ITEMS: usize = 4;
 const LS_COUNTERS: usize = 8;
-export enum LockKind { ITEM = 0, LRU = 1, GLOBAL = 2 }
-export enum LockCounter { CONTENDED = 0, SPINS = 1, SLEEPS = 2 }
-const COUNTERS_PER_KIND: u32 = 3;
+const COUNTERS_PER_KIND: u32 = LockCounter.COUNT;
 
 @inline function me(): u32 { return threadIndex() + 1; }
 
@@ -84,10 +83,12 @@ export function locksInit(itemLockPower: u32): void {
 
 function take(w: usize, kind: LockKind): void {
   if (tryTake(w)) return;
+  const since = monotonicNs();
   count(kind, LockCounter.CONTENDED);
   for (let i: u32 = 0; i < SPINS; i++) {
     if (atomic.load<u32>(w) == 0 && tryTake(w)) {
       count(kind, LockCounter.SPINS, i + 1);
+      waited(kind, since);
       return;
     }
   }
@@ -96,7 +97,10 @@ function take(w: usize, kind: LockKind): void {
     let v = atomic.load<u32>(w);
     if (v == 0) {
       // Others may still sleep on it: keep W so that our release wakes one.
-      if (atomic.cmpxchg<u32>(w, 0, me() | WAITERS) == 0) return;
+      if (atomic.cmpxchg<u32>(w, 0, me() | WAITERS) == 0) {
+        waited(kind, since);
+        return;
+      }
       continue;
     }
     if (!(v & WAITERS)) {
@@ -116,14 +120,22 @@ function give(w: usize): void {
 
 @inline function heldByMe(w: usize): bool { return (atomic.load<u32>(w) & OWNER_MASK) == me(); }
 
+@inline function counterAt(kind: LockKind, c: LockCounter): usize {
+  return lockState() + LS_COUNTERS + ((<usize>kind * COUNTERS_PER_KIND + <usize>c) << 3);
+}
+
 function count(kind: LockKind, c: LockCounter, n: u64 = 1): void {
-  const at = lockState() + LS_COUNTERS + ((<usize>kind * COUNTERS_PER_KIND + <usize>c) << 3);
+  const at = counterAt(kind, c);
   store<u64>(at, load<u64>(at) + n);
 }
 
-export function lockCounter(kind: LockKind, c: LockCounter): u64 {
-  return load<u64>(lockState() + LS_COUNTERS + ((<usize>kind * COUNTERS_PER_KIND + <usize>c) << 3));
+function waited(kind: LockKind, since: f64): void {
+  const ns = <u64>Math.max(0, monotonicNs() - since);
+  count(kind, LockCounter.WAIT_NS, ns);
+  const max = counterAt(kind, LockCounter.MAX_WAIT_NS);
+  if (ns > load<u64>(max)) store<u64>(max, ns);
 }
+
 
 // ── rank bookkeeping (checked build) ──────────────────────────────────────────────────
 
@@ -286,12 +298,14 @@ export function clearLockState(block: usize): void {
   store<u32>(block, 0, LS_ITEMS);
 }
 
-// A contention counter summed over every thread's block (bench/, not `stats`).
+// A contention counter over every thread's block, summed (the longest wait: the largest) for
+// bench/locks.ts; `stats` stays memcached's.
 export function lockTotal(kind: u32, c: u32): u64 {
   let total: u64 = 0;
   const blocks = settingU32(Setting.THREAD_BLOCKS);
   for (let t: u32 = 0; t < blocks; t++) {
-    total += load<u64>(threadBlock(t) + T_LOCKSTATE + LS_COUNTERS + ((<usize>kind * COUNTERS_PER_KIND + <usize>c) << 3));
+    const v = load<u64>(threadBlock(t) + T_LOCKSTATE + LS_COUNTERS + ((<usize>kind * COUNTERS_PER_KIND + <usize>c) << 3));
+    total = c == LockCounter.MAX_WAIT_NS ? max(total, v) : total + v;
   }
   return total;
 }

@@ -7,10 +7,9 @@
 // Run with -A: the flags name files to read and write (-P, -Y, MEMCACHED_PORT_FILENAME),
 // -u needs FFI and -d starts Deno again.
 import { runCli } from "../cli.js";
-import { NODE_RUNTIME } from "../node/server.js";
+import { DENO_RUNTIME } from "./runtime.js";
 
 interface DenoApi {
-  version: { deno: string };
   mainModule: string;
   execPath(): string;
   dlopen(path: string, symbols: Record<string, { parameters: string[]; result: string }>): {
@@ -34,9 +33,7 @@ function initgroups(user: string, gid: number): void {
 }
 
 void runCli({
-  ...NODE_RUNTIME,
-  name: "deno",
-  version: `deno-${Deno.version.deno}`,
+  ...DENO_RUNTIME,
   relaunch: [Deno.execPath(), "run", "-A", Deno.mainModule],
   initgroups,
 });

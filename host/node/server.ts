@@ -43,16 +43,17 @@ export interface Runtime extends ThreadedRuntime {
   listenTcp(driver: Driver, hosts: string[], port: number, backlog: number): Promise<Listener>;
 }
 
-// Node ≥ 22.12 binds worker threads' sockets with SO_REUSEPORT; Node 20 cannot.
-const [NODE_MAJOR, NODE_MINOR] = process.versions.node.split(".").map(Number);
-const NODE_REUSE_PORT = NODE_MAJOR > 22 || (NODE_MAJOR === 22 && NODE_MINOR >= 12);
+const NODE_MAJOR = Number(process.versions.node.split(".")[0]);
 const NODE_LIFTOFF_BUG_MAJOR = 20;
 
 export const NODE_RUNTIME: Runtime = {
   name: "node",
   version: `node-${process.versions.node}`,
   listenTcp,
-  reusePort: NODE_REUSE_PORT,
+  // Every worker listens on the first one's descriptor, on every Node version: one accept queue
+  // the workers take turns at spreads connections evenly, where SO_REUSEPORT (Node ≥ 22.12)
+  // hashes them to a queue per worker (bench/spread.ts, host/README.md "Threads").
+  reusePort: false,
   // Node 20's baseline compiler mishandles values kept across memory.atomic.wait32
   // (wasm-host-notes.md): compile the threaded core with TurboFan only.
   async compile(bytes) {

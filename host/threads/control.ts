@@ -9,7 +9,7 @@ import { Engine, type CompiledCore } from "../wasm_engine.js";
 import type { ServerOptions } from "../options.js";
 import { HostStat } from "../../assembly/abi/host_stats.js";
 import { Setting } from "../../assembly/abi/settings.js";
-import { createSharedHost, SharedHost, CONTROL_THREAD, FIRST_WORKER } from "./shared_host.js";
+import { createSharedHost, SharedHost, CONTROL_THREAD, FIRST_WORKER, threadBlocksFor } from "./shared_host.js";
 import { gateFor } from "./gate.js";
 import type { FromWorker, ThreadStart, WorkerReady, WorkerStart } from "./messages.js";
 import type { ShareSpec } from "../node/listen.js";
@@ -55,7 +55,7 @@ export async function startThreadedServer(
   onShutdown: () => void,
 ): Promise<ThreadedServer> {
   const workers = opts.threads;
-  const blocks = workers + 2;
+  const blocks = threadBlocksFor(workers);
   const background = workers + 1;
   const module = await runtime.compile(wasm);
   const sharedInit = createSharedHost(blocks, opts.maxConns, `wasmcached-${process.pid}-${Date.now()}`);

@@ -25,6 +25,12 @@ export enum Word { EPOCH = 0, OUTCOME = 1, MASK_LOCK = 2, HINT = 3, STOP = 4, PA
 const PER_THREAD = 16;
 export const CONTROL_THREAD = 0;
 export const FIRST_WORKER = 1;
+
+/** The core's thread blocks for -t N: one alone, else the control thread, N workers and the
+ * background thread. */
+export function threadBlocksFor(threads: number): number {
+  return threads > 1 ? threads + 2 : 1;
+}
 const ADDR_FIELD = 64;
 const ENTRY_BYTES = 8 + 2 * ADDR_FIELD;
 

@@ -141,15 +141,16 @@ describe("cli: security defaults", function () {
   });
 });
 
-// The core is a WebAssembly module: it can reach nothing but what it imports. Its one import is
-// the shared memory every thread's instance works on (assembly/layout/thread.ts).
+// The core is a WebAssembly module: it can reach nothing but what it imports: the shared memory
+// every thread's instance works on (assembly/layout/thread.ts) and a clock that times lock
+// waits (assembly/locks/wait_clock.ts).
 describe("cli: what the core can reach", function () {
-  it("the release core imports only its memory; the checked one that and abort", () => {
+  it("the release core imports only its memory and a clock; the checked one those and abort", () => {
     const imports = (build: string) => {
       const wasm = (globalThis as unknown as { WebAssembly: { Module: { new (b: Uint8Array): object; imports(m: object): { module: string; name: string }[] } } }).WebAssembly;
       return wasm.Module.imports(new wasm.Module(readFileSync(join(ROOT, "build", build)))).map((i) => `${i.module}.${i.name}`);
     };
-    expect(imports("core.wasm")).to.deep.equal(["env.memory"]);
-    expect(imports("core.debug.wasm").sort()).to.deep.equal(["env.abort", "env.memory"]);
+    expect(imports("core.wasm").sort()).to.deep.equal(["env.memory", "env.monotonicNs"]);
+    expect(imports("core.debug.wasm").sort()).to.deep.equal(["env.abort", "env.memory", "env.monotonicNs"]);
   });
 });

@@ -18,6 +18,7 @@ import {
   type RunningServer,
 } from "./servers.js";
 import { jsTwinSkip } from "./js-twin-skips.js";
+import { CasLabels } from "./cas-labels.js";
 
 export interface Case {
   name: string;
@@ -281,17 +282,6 @@ export function visible(s: string): string {
     if (ch === "\\") return "\\\\";
     return `\\x${ch.charCodeAt(0).toString(16).padStart(2, "0")}`;
   });
-}
-
-/** CAS values are server-specific; what matters is which ones are equal. 0 (no CAS) is kept. */
-class CasLabels {
-  private seen = new Map<string, string>();
-  label(v: string): string {
-    if (v === "0") return v;
-    let l = this.seen.get(v);
-    if (!l) this.seen.set(v, (l = `<cas${this.seen.size + 1}>`));
-    return l;
-  }
 }
 
 // ---------------------------------------------------------------------------

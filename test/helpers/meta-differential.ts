@@ -13,6 +13,7 @@ import { expect } from "chai";
 import {
   RawConnection, startMemcached, startWasmcached, toBytes, wasmcachedBuilt, type Piece, type RunningServer,
 } from "./servers.js";
+import { CasLabels } from "./cas-labels.js";
 
 export interface MetaCase {
   name: string;
@@ -48,16 +49,6 @@ interface Time {
 export interface Normalised {
   text: string;
   times: Time[];
-}
-
-class CasLabels {
-  private seen = new Map<string, string>();
-  label(v: string): string {
-    if (v === "0") return v;
-    let l = this.seen.get(v);
-    if (!l) this.seen.set(v, (l = `<cas${this.seen.size + 1}>`));
-    return l;
-  }
 }
 
 const META_CODES = /^(HD|VA|EN|NF|NS|EX)( |$)/;

@@ -9,13 +9,14 @@
 // are 23 bytes smaller; the sequence keeps its items away from class boundaries, where a
 // smaller item can land one class lower than memcached's (see the meta 250-byte key case).
 import { expect } from "chai";
-import { RawConnection, type RunningServer } from "../helpers/servers.js";
+import type { RunningServer } from "../helpers/servers.js";
+import { SocketClient } from "../helpers/socket-client.js";
 import { describeMetaCorpus, normalisedText, startPair, type MetaCase } from "../helpers/meta-differential.js";
 
 type Stats = [name: string, value: string][];
 
 async function command(port: number, text: string, until: string): Promise<string> {
-  const c = await RawConnection.open(port);
+  const c = await SocketClient.connect(port);
   try {
     c.write(text);
     return (await c.readUntil(until, 10000)).toString("latin1");
@@ -45,7 +46,7 @@ const valuesOf = (s: Stats, fields: readonly string[]) => {
  * echoes the CAS that server gave.
  */
 async function runSequence(port: number): Promise<void> {
-  const c = await RawConnection.open(port);
+  const c = await SocketClient.connect(port);
   const step = async (text: string, until: string) => {
     c.write(text);
     return (await c.readUntil(until, 10000)).toString("latin1");
@@ -153,7 +154,7 @@ describe("stats families after the same commands (memcached vs wasmcached)", fun
 
   it("stats conns: listener, this connection and an idle one, field by field", async () => {
     const shape = async (port: number) => {
-      const idle = await RawConnection.open(port);
+      const idle = await SocketClient.connect(port);
       idle.write("version\r\n");
       await idle.readUntil("\r\n");
       const text = await command(port, "stats conns\r\n", "END\r\n");

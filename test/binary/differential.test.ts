@@ -2,9 +2,8 @@
 // both servers on fresh connections and the replies must be the same packets (CAS values
 // compared by which are equal, stat values by name) with the same connection-closed status.
 import { expect } from "chai";
-import {
-  exchange, startMemcached, startWasmcached, type Piece, type RunningServer,
-} from "../helpers/servers.js";
+import { startMemcached, startWasmcached, type RunningServer } from "../helpers/servers.js";
+import { exchange, type Piece } from "../helpers/exchange.js";
 import { Op, packet, u32s, arithExtras, parsePackets, normalisePackets } from "../helpers/binary.js";
 
 interface Case {

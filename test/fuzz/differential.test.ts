@@ -8,7 +8,8 @@
 //
 // Sizes and seeds: test/helpers/fuzz-config.ts (FUZZ_SEED, FUZZ_RUNS, FUZZ_SECONDS).
 import fc from "fast-check";
-import { RawConnection, type RunningServer } from "../helpers/servers.js";
+import type { RunningServer } from "../helpers/servers.js";
+import { SocketClient } from "../helpers/socket-client.js";
 import { startPair, normaliseMeta, metaMismatch, visible } from "../helpers/meta-differential.js";
 import { commandSequence, CAS_REF, type Command } from "../helpers/differential-commands.js";
 import { fuzzParameters, fuzzTimeout } from "../helpers/fuzz-config.js";
@@ -33,13 +34,13 @@ const CAS_SHOWN = /^(?:VALUE \S+ \d+ \d+ (\d+)|(?:HD|VA|EN|NS|EX|NF)(?: \S+)*? c
 
 /** One server's side of a run: a connection and everything it received. */
 class Side {
-  private constructor(readonly server: RunningServer, private readonly conn: RawConnection) {}
+  private constructor(readonly server: RunningServer, private readonly conn: SocketClient) {}
 
   static async open(server: RunningServer): Promise<Side> {
-    return new Side(server, await RawConnection.open(server.port));
+    return new Side(server, await SocketClient.connect(server.port));
   }
 
-  get closed(): boolean { return this.conn.closed; }
+  get closed(): boolean { return this.conn.hungUp; }
 
   received(): Buffer { return this.conn.received(); }
 
@@ -80,7 +81,7 @@ function replaceAll(b: Buffer, what: string, by: Buffer): Buffer {
 }
 
 async function counters(server: RunningServer): Promise<Map<string, number>> {
-  const c = await RawConnection.open(server.port);
+  const c = await SocketClient.connect(server.port);
   try {
     c.write("stats\r\n");
     const text = (await c.readUntil("END\r\n")).toString("latin1");

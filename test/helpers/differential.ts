@@ -5,18 +5,9 @@
 // values).
 import { createHash } from "node:crypto";
 import { expect } from "chai";
-import {
-  exchange,
-  RawConnection,
-  splitBytes,
-  startMemcached,
-  startWasmcached,
-  toBytes,
-  wasmcachedBuilt,
-  type Exchange,
-  type Piece,
-  type RunningServer,
-} from "./servers.js";
+import { startMemcached, startWasmcached, wasmcachedBuilt, type RunningServer } from "./servers.js";
+import { exchange, splitBytes, type Exchange, type Piece } from "./exchange.js";
+import { SocketClient, toBuffer } from "./socket-client.js";
 import { jsTwinSkip } from "./js-twin-skips.js";
 import { CasLabels } from "./cas-labels.js";
 
@@ -148,12 +139,12 @@ function describeGroup(g: Group): void {
   const label = g.args.length ? `server ${g.args.join(" ")}` : "default server";
   describe(g.isolated ? `${label}, own instance` : label, function () {
     let servers: Servers | undefined;
-    const controls: RawConnection[] = [];
+    const controls: SocketClient[] = [];
     before(async function () {
       this.timeout(30000);
       servers = await startServers(g.args);
       if (flushesBetweenCases(g.args) && !g.isolated) {
-        for (const s of [servers.reference, ...servers.candidates]) controls.push(await RawConnection.open(s.port));
+        for (const s of [servers.reference, ...servers.candidates]) controls.push(await SocketClient.connect(s.port));
       }
     });
     after(async function () {
@@ -176,7 +167,7 @@ function describeGroup(g: Group): void {
   });
 }
 
-async function flush(conn: RawConnection): Promise<void> {
+async function flush(conn: SocketClient): Promise<void> {
   conn.write("flush_all\r\n");
   await conn.readUntil("OK\r\n");
 }
@@ -202,7 +193,7 @@ async function runCase(servers: Servers, c: Case, pieces: Piece[], pauseMs?: num
 
 function checkExpectation(c: Case, ref: Exchange, refText: string): void {
   const why = "memcached itself does not reply as the corpus records (fix the case; + corpus, - memcached)";
-  if (typeof c.expect === "string") expect(visible(refText), why).to.equal(visible(normalise(toBytes(c.expect), c)));
+  if (typeof c.expect === "string") expect(visible(refText), why).to.equal(visible(normalise(toBuffer(c.expect), c)));
   else if (c.expect) expect(refText, why).to.match(c.expect);
   expect(ref.closed, "memcached's connection-closed status is not what the corpus records").to.equal(!!c.closes);
 }

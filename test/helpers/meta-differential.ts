@@ -10,9 +10,9 @@
 // corpus doubles as a record of what 1.6.18 really does.
 import { createHash } from "node:crypto";
 import { expect } from "chai";
-import {
-  RawConnection, startMemcached, startWasmcached, toBytes, wasmcachedBuilt, type Piece, type RunningServer,
-} from "./servers.js";
+import { startMemcached, startWasmcached, wasmcachedBuilt, type RunningServer } from "./servers.js";
+import type { Piece } from "./exchange.js";
+import { SocketClient, toBuffer } from "./socket-client.js";
 import { CasLabels } from "./cas-labels.js";
 
 export interface MetaCase {
@@ -159,18 +159,18 @@ interface Talk {
  * short grace period shows that nothing follows), or QUIET_MS of silence.
  */
 async function talk(port: number, pieces: Piece[], pauseMs: number | number[] | undefined, done?: (b: Buffer) => boolean): Promise<Talk> {
-  const conn = await RawConnection.open(port);
+  const conn = await SocketClient.connect(port);
   try {
     for (const [i, p] of pieces.entries()) {
-      if (conn.closed) break;
+      if (conn.hungUp) break;
       if (typeof p === "function") await conn.waitQuiet(QUIET_MS, MAX_MS);
       conn.write(typeof p === "function" ? p(conn.received()) : p);
       const pause = Array.isArray(pauseMs) ? pauseMs[i] : pauseMs;
       if (pause) await sleep(pause);
     }
     await conn.waitQuiet(QUIET_MS, MAX_MS, done);
-    if (done?.(conn.received()) && !conn.closed) await conn.waitQuiet(GRACE_MS, MAX_MS);
-    return { data: conn.received(), closed: conn.closed };
+    if (done?.(conn.received()) && !conn.hungUp) await conn.waitQuiet(GRACE_MS, MAX_MS);
+    return { data: conn.received(), closed: conn.hungUp };
   } finally {
     conn.destroy();
   }
@@ -200,7 +200,7 @@ export async function startPair(args: string[]): Promise<Pair & { stop(): Promis
 /** Runs one case against a pair: memcached must match the record, wasmcached memcached. */
 export async function runMetaCase(pair: Pair, c: MetaCase): Promise<void> {
   const pieces = Array.isArray(c.send) ? c.send : [c.send];
-  const recorded = typeof c.expect === "string" ? normaliseMeta(toBytes(c.expect)) : undefined;
+  const recorded = typeof c.expect === "string" ? normaliseMeta(toBuffer(c.expect)) : undefined;
   // With a recorded reply both servers can be asked at once; otherwise wasmcached's reply is
   // complete when it matches memcached's, which must come first.
   const pattern = c.expect instanceof RegExp ? c.expect : undefined;
@@ -258,12 +258,12 @@ export function describeMetaCorpus(title: string, cases: readonly MetaCase[]): v
       const instance = g.cases[0].instance;
       describe(instance ? `${label}, instance "${instance}"` : g.isolated ? `${label}, own instance` : label, function () {
         let pair: (Pair & { stop(): Promise<void> }) | undefined;
-        const controls: RawConnection[] = [];
+        const controls: SocketClient[] = [];
         before(async function () {
           this.timeout(30000);
           pair = await startPair(g.args);
           if (!g.isolated && !g.args.includes("-F")) {
-            controls.push(await RawConnection.open(pair.reference.port), await RawConnection.open(pair.candidate.port));
+            controls.push(await SocketClient.connect(pair.reference.port), await SocketClient.connect(pair.candidate.port));
           }
         });
         after(async function () {

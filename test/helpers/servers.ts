@@ -1,11 +1,11 @@
-// Process and socket helpers for tests that talk to real servers over TCP:
-// Debian's memcached (the reference) and our own CLI (dist/host/cli.js).
+// Server processes for tests that talk to real servers over TCP: Debian's memcached (the
+// reference) and our own CLI (dist/host/cli.js), started on ephemeral ports and stopped.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { canConnect } from "./socket-client.js";
 
 // dist/test/helpers/servers.js → repository root
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -148,17 +148,6 @@ async function waitUntilAccepting(
   throw new Error(`${describe()} never accepted a connection on port ${port}:\n${stderr()}`);
 }
 
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((res) => {
-    const s = net.connect({ port, host: "127.0.0.1" });
-    s.once("connect", () => {
-      s.destroy();
-      res(true);
-    });
-    s.once("error", () => res(false));
-  });
-}
-
 async function stopProcess(proc: ChildProcess, exited: Promise<unknown>): Promise<void> {
   if (proc.exitCode !== null || proc.signalCode !== null) return;
   proc.kill("SIGTERM");
@@ -166,157 +155,5 @@ async function stopProcess(proc: ChildProcess, exited: Promise<unknown>): Promis
   if (timedOut) {
     proc.kill("SIGKILL");
     await exited;
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Raw socket client
-
-/** A piece of input; a function is called with everything received so far (e.g. to echo a CAS). */
-export type Piece = string | Uint8Array | ((received: Buffer) => string | Uint8Array);
-
-export interface ExchangeOptions {
-  /** Pause after each piece, so the server sees the pieces in separate reads. */
-  pauseMs?: number;
-  /** The reply is complete after this much silence. */
-  quietMs?: number;
-  /** Stop early once this returns true (the quiet wait is then skipped). */
-  until?: (received: Buffer) => boolean;
-  /** Hard limit for the whole exchange. */
-  maxMs?: number;
-}
-
-export interface Exchange {
-  data: Buffer;
-  /** The server ended or reset the connection. */
-  closed: boolean;
-}
-
-/** Strings are sent as latin1 so that every char code below 256 is exactly one byte. */
-export function toBytes(p: string | Uint8Array): Buffer {
-  return typeof p === "string" ? Buffer.from(p, "latin1") : Buffer.from(p);
-}
-
-/** Every byte as its own piece, to exercise a server's handling of partial input. */
-export function splitBytes(pieces: readonly Piece[]): Buffer[] {
-  const all = pieces.map((p) => {
-    if (typeof p === "function") throw new Error("computed pieces cannot be split into bytes");
-    return toBytes(p);
-  });
-  return [...Buffer.concat(all)].map((b) => Buffer.of(b));
-}
-
-/** `until` predicates: the reply ends with a terminator, or has reached a length. */
-export const endsWith = (suffix: string) => {
-  const s = toBytes(suffix);
-  return (b: Buffer) => b.length >= s.length && b.subarray(b.length - s.length).equals(s);
-};
-export const hasLength = (n: number) => (b: Buffer) => b.length >= n;
-
-/** Opens a fresh connection, sends the pieces, collects the reply, and closes. */
-export async function exchange(port: number, pieces: readonly Piece[], opts: ExchangeOptions = {}): Promise<Exchange> {
-  const conn = await RawConnection.open(port);
-  try {
-    const quietMs = opts.quietMs ?? 200;
-    for (const piece of pieces) {
-      if (conn.closed) break;
-      // A computed piece depends on the reply to what was sent before it.
-      if (typeof piece === "function") await conn.waitQuiet(quietMs, opts.maxMs);
-      conn.write(typeof piece === "function" ? piece(conn.received()) : piece);
-      if (opts.pauseMs) await sleep(opts.pauseMs);
-    }
-    await conn.waitQuiet(quietMs, opts.maxMs, opts.until);
-    return { data: conn.received(), closed: conn.closed };
-  } finally {
-    conn.destroy();
-  }
-}
-
-/** A client socket that records everything it receives and whether the peer hung up. */
-export class RawConnection {
-  closed = false;
-  private chunks: Buffer[] = [];
-  private lastActivity = Date.now();
-  private wake: (() => void) | null = null;
-
-  private constructor(private readonly sock: net.Socket) {
-    // Byte-by-byte tests need each write to leave as its own segment.
-    sock.setNoDelay(true);
-    sock.on("data", (d) => {
-      this.chunks.push(d);
-      this.touch();
-    });
-    const hangUp = () => {
-      this.closed = true;
-      this.touch();
-    };
-    sock.on("end", hangUp);
-    sock.on("close", hangUp);
-    // ECONNRESET/EPIPE: the server closed while data was in flight; that is a close too.
-    sock.on("error", hangUp);
-  }
-
-  static open(port: number): Promise<RawConnection> {
-    return new Promise((res, rej) => {
-      const s = net.connect({ port, host: "127.0.0.1" });
-      s.once("connect", () => {
-        s.removeListener("error", rej);
-        res(new RawConnection(s));
-      });
-      s.once("error", rej);
-    });
-  }
-
-  write(p: string | Uint8Array): void {
-    // Silence is counted from when the kernel took the last byte: a large value can take
-    // a while to leave, and the server cannot answer before it has all of it.
-    if (!this.closed) this.sock.write(toBytes(p), () => this.touch());
-    this.touch();
-  }
-
-  received(): Buffer {
-    return Buffer.concat(this.chunks);
-  }
-
-  /** Resolves after `quietMs` without traffic, on close, or once `until` holds. */
-  async waitQuiet(quietMs: number, maxMs = 30000, until?: (b: Buffer) => boolean): Promise<void> {
-    const deadline = Date.now() + maxMs;
-    for (;;) {
-      if (this.closed || (until && until(this.received()))) return;
-      const now = Date.now();
-      const quietAt = this.lastActivity + quietMs;
-      if (now >= quietAt || now >= deadline) return;
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, Math.min(quietAt, deadline) - now);
-        this.wake = () => {
-          clearTimeout(t);
-          r();
-        };
-      });
-      this.wake = null;
-    }
-  }
-
-  /** Reads until the buffer ends with `suffix` (for simple request/response helpers). */
-  async readUntil(suffix: string, maxMs = 5000): Promise<Buffer> {
-    const done = endsWith(suffix);
-    await this.waitQuiet(maxMs, maxMs, done);
-    if (!done(this.received())) {
-      const why = this.closed ? "connection closed" : `nothing more within ${maxMs} ms`;
-      throw new Error(`${why} while waiting for ${JSON.stringify(suffix)}; got ${JSON.stringify(this.received().toString("latin1"))}`);
-    }
-    const out = this.received();
-    this.chunks = [];
-    return out;
-  }
-
-  destroy(): void {
-    this.sock.destroy();
-  }
-
-  private touch(): void {
-    this.lastActivity = Date.now();
-    // The waiter re-checks close/until and recomputes its quiet deadline.
-    this.wake?.();
   }
 }

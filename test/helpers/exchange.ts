@@ -10,12 +10,14 @@ const DEFAULT_QUIET_MS = 200;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export interface ExchangeOptions {
-  /** Pause after each piece, so the server sees the pieces in separate reads. */
-  pauseMs?: number;
+  /** Pause after each piece (after piece i the i-th of a list), so the server sees separate reads. */
+  pauseMs?: number | readonly number[];
   /** The reply is complete after this much silence. */
   quietMs?: number;
   /** Stop early once this returns true (the quiet wait is then skipped). */
   until?: (received: Buffer) => boolean;
+  /** Once `until` holds, wait for this much silence more: it shows that nothing follows. */
+  graceMs?: number;
   /** Hard limit for the whole exchange. */
   maxMs?: number;
 }
@@ -46,14 +48,18 @@ export async function exchange(port: number, pieces: readonly Piece[], opts: Exc
   const conn = await SocketClient.connect(port);
   try {
     const quietMs = opts.quietMs ?? DEFAULT_QUIET_MS;
-    for (const piece of pieces) {
+    for (const [i, piece] of pieces.entries()) {
       if (conn.hungUp) break;
       // A computed piece depends on the reply to what was sent before it.
       if (typeof piece === "function") await conn.waitQuiet(quietMs, opts.maxMs);
       conn.write(typeof piece === "function" ? piece(conn.received()) : piece);
-      if (opts.pauseMs) await sleep(opts.pauseMs);
+      const pause = typeof opts.pauseMs === "object" ? opts.pauseMs[i] : opts.pauseMs;
+      if (pause) await sleep(pause);
     }
     await conn.waitQuiet(quietMs, opts.maxMs, opts.until);
+    if (opts.graceMs !== undefined && !conn.hungUp && opts.until?.(conn.received())) {
+      await conn.waitQuiet(opts.graceMs, opts.maxMs);
+    }
     return { data: conn.received(), closed: conn.hungUp };
   } finally {
     conn.destroy();

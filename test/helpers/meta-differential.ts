@@ -11,7 +11,7 @@
 import { createHash } from "node:crypto";
 import { expect } from "chai";
 import { startMemcached, startWasmcached, wasmcachedBuilt, type RunningServer } from "./servers.js";
-import type { Piece } from "./exchange.js";
+import { exchange, type Exchange, type Piece } from "./exchange.js";
 import { SocketClient, toBuffer } from "./socket-client.js";
 import { CasLabels } from "./cas-labels.js";
 
@@ -38,8 +38,6 @@ const MAX_MS = 10000;
 const RELATIVE_SLACK = 1;    // a clock tick between two commands
 const ABSOLUTE_SLACK = 2;    // unix times: each server's own tick plus its start offset
 const MAX_SHOWN_DATA = 200;
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 interface Time {
   value: number;
@@ -149,31 +147,12 @@ export function visible(s: string): string {
 const withTimes = (n: Normalised) =>
   visible(n.text) + (n.times.length ? `\n[times ${n.times.map((t) => t.value).join(" ")}]` : "");
 
-interface Talk {
-  data: Buffer;
-  closed: boolean;
-}
-
 /**
  * Sends the pieces on a fresh connection and collects the reply: until `done` holds (then a
  * short grace period shows that nothing follows), or QUIET_MS of silence.
  */
-async function talk(port: number, pieces: Piece[], pauseMs: number | number[] | undefined, done?: (b: Buffer) => boolean): Promise<Talk> {
-  const conn = await SocketClient.connect(port);
-  try {
-    for (const [i, p] of pieces.entries()) {
-      if (conn.hungUp) break;
-      if (typeof p === "function") await conn.waitQuiet(QUIET_MS, MAX_MS);
-      conn.write(typeof p === "function" ? p(conn.received()) : p);
-      const pause = Array.isArray(pauseMs) ? pauseMs[i] : pauseMs;
-      if (pause) await sleep(pause);
-    }
-    await conn.waitQuiet(QUIET_MS, MAX_MS, done);
-    if (done?.(conn.received()) && !conn.hungUp) await conn.waitQuiet(GRACE_MS, MAX_MS);
-    return { data: conn.received(), closed: conn.hungUp };
-  } finally {
-    conn.destroy();
-  }
+function talk(port: number, pieces: Piece[], pauseMs: number | number[] | undefined, done?: (b: Buffer) => boolean): Promise<Exchange> {
+  return exchange(port, pieces, { pauseMs, quietMs: QUIET_MS, maxMs: MAX_MS, until: done, graceMs: GRACE_MS });
 }
 
 const matches = (want: Normalised) => (b: Buffer) => metaMismatch(normaliseMeta(b), want) === null;

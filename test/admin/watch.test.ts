@@ -4,7 +4,7 @@
 import { expect } from "chai";
 import { startMemcached, startWasmcached, type RunningServer } from "../helpers/servers.js";
 import { SocketClient } from "../helpers/socket-client.js";
-import { startPair } from "../helpers/meta-differential.js";
+import { startPair } from "../helpers/differential.js";
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

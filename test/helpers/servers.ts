@@ -48,10 +48,6 @@ export function startWasmcached(args: readonly string[] = []): Promise<RunningSe
   return startServer("wasmcached", process.execPath, [WASMCACHED_CLI, ...userArgs(args), ...args], REPO_ROOT);
 }
 
-export function wasmcachedBuilt(): boolean {
-  return existsSync(WASMCACHED_CLI);
-}
-
 /**
  * Both servers are told `-p -1 -U 0` (ephemeral TCP port, no UDP) and report the
  * port they got through MEMCACHED_PORT_FILENAME, so no port is ever guessed.

@@ -13,6 +13,7 @@ export const WASMCACHED_CLI = join(REPO_ROOT, "dist/host/cli.js");
 export const MEMCACHED_BIN = process.env.MEMCACHED_BIN ?? "/usr/bin/memcached";
 
 const START_TIMEOUT_MS = 15000;
+const START_POLL_MS = 10;
 const STOP_TIMEOUT_MS = 3000;
 
 export interface RunningServer {
@@ -89,11 +90,11 @@ export async function startServer(
   });
   let gone = false;
   void exited.then(() => (gone = true));
-  const describe = () => `${name} (${[cmd, ...fullArgs].join(" ")})`;
+  const starting: Starting = { gone: () => gone, describe: () => `${name} (${[cmd, ...fullArgs].join(" ")})`, stderr: () => err };
 
   try {
-    const port = await waitForPort(portFile, () => gone, describe, () => err);
-    await waitUntilAccepting(port, () => gone, describe, () => err);
+    const port = await startedWhen(starting, () => portInFile(portFile), `wrote no "TCP INET: <port>" line to MEMCACHED_PORT_FILENAME`);
+    await startedWhen(starting, async () => (await canConnect(port)) || undefined, `never accepted a connection on port ${port}`);
     return {
       name,
       port,
@@ -110,38 +111,33 @@ export async function startServer(
   }
 }
 
-async function waitForPort(
-  file: string,
-  gone: () => boolean,
-  describe: () => string,
-  stderr: () => string,
-): Promise<number> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    // The server renames <file>.lck to <file> once complete, so a present file is whole.
-    if (existsSync(file)) {
-      const m = /^TCP INET: (\d+)$/m.exec(readFileSync(file, "utf8"));
-      if (m) return Number(m[1]);
-    }
-    if (gone()) throw new Error(`${describe()} exited during start-up:\n${stderr()}`);
-    await sleep(10);
-  }
-  throw new Error(`${describe()} wrote no "TCP INET: <port>" line to MEMCACHED_PORT_FILENAME:\n${stderr()}`);
+/** A process on its way up, as the start-up waits report it. */
+interface Starting {
+  gone(): boolean;
+  describe(): string;
+  stderr(): string;
 }
 
-async function waitUntilAccepting(
-  port: number,
-  gone: () => boolean,
-  describe: () => string,
-  stderr: () => string,
-): Promise<void> {
+/**
+ * Polls `ready` until it gives a value; fails when the process exits first, or when
+ * START_TIMEOUT_MS pass (`never` says what did not happen).
+ */
+async function startedWhen<T>(s: Starting, ready: () => T | undefined | Promise<T | undefined>, never: string): Promise<T> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (gone()) throw new Error(`${describe()} exited during start-up:\n${stderr()}`);
-    if (await canConnect(port)) return;
-    await sleep(10);
+    if (s.gone()) throw new Error(`${s.describe()} exited during start-up:\n${s.stderr()}`);
+    const value = await ready();
+    if (value !== undefined) return value;
+    await sleep(START_POLL_MS);
   }
-  throw new Error(`${describe()} never accepted a connection on port ${port}:\n${stderr()}`);
+  throw new Error(`${s.describe()} ${never}:\n${s.stderr()}`);
+}
+
+function portInFile(file: string): number | undefined {
+  // The server renames <file>.lck to <file> once complete, so a present file is whole.
+  if (!existsSync(file)) return undefined;
+  const m = /^TCP INET: (\d+)$/m.exec(readFileSync(file, "utf8"));
+  return m ? Number(m[1]) : undefined;
 }
 
 async function stopProcess(proc: ChildProcess, exited: Promise<unknown>): Promise<void> {

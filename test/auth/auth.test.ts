@@ -10,8 +10,9 @@ import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  exchange, startMemcached, startWasmcached, MEMCACHED_BIN, WASMCACHED_CLI, REPO_ROOT, type RunningServer,
+  startMemcached, startWasmcached, MEMCACHED_BIN, WASMCACHED_CLI, REPO_ROOT, type RunningServer,
 } from "../helpers/servers.js";
+import { exchange } from "../helpers/exchange.js";
 import { Op, Status, packet, u32s, parsePackets, normalisePackets } from "../helpers/binary.js";
 
 const SASLPASSWD2 = "/usr/sbin/saslpasswd2";

@@ -4,7 +4,7 @@
 //   - the clock: the servers' seconds tick at different instants, so no TTL may run out during
 //     a run. Exptimes are 0, negative or an absolute time in the past (expired at once), or far
 //     away (1000 s, 30 days, an absolute time a day ahead); flush_all is immediate; the meta
-//     flags that show times (t, l) are compared within a second (metaMismatch).
+//     flags that show times (t, l) are compared within a second (normal-form.ts, mismatch).
 //   - item sizes and slab classes: wasmcached's items are smaller than memcached's (assembly/
 //     README.md, "Differences"), so `me`, metadump, cachedump, `stats items|slabs` show other
 //     sizes and classes, and memory fills at other points: no size-showing commands, and the

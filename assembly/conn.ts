@@ -14,8 +14,11 @@
 //  20  served   u32   commands served this turn (memcached's nreqs): a turn spans every call
 //                     until the input runs dry or -R yields, so an `mn` or a full reply area
 //                     that ends a call does not restart the count
-import { Global, global32, setGlobal32, settingU32, OUT_RESERVE } from "./layout";
-import { outFree } from "./output";
+//  24  replies  u32   response objects stacked since the replies last went out (memcached's
+//                     resp_start), held against Setting.RESPONSE_OBJECTS
+import { Global, global32, setGlobal32, settingU32, OUT_RESERVE, HOSTSTATS } from "./layout";
+import { HostStat } from "./host_stats";
+import { outFree, outLen, outSent } from "./output";
 import { Setting } from "./settings";
 
 export const CONN_SIZE: usize = 32;
@@ -27,6 +30,7 @@ const C_AUTH: usize = 2;
 const C_YIELDED: usize = 3;
 const C_LOGIN: usize = 16;
 const C_SERVED: usize = 20;
+const C_REPLIES: usize = 24;
 
 // C_AUTH bits (memcached's c->authenticated and c->sasl_started).
 export const AUTH_OK: u8 = 1;          // may run commands
@@ -79,6 +83,30 @@ export function endTurn(c: usize): void {
   store<u32>(c, 0, C_SERVED);
   setConnYielded(c, false);
 }
+
+// The input ran dry with every command answered. memcached counts -R down once per command and
+// once more for flushing replies still queued, and yields whenever the count goes below zero,
+// input left or not: so a turn that served its whole budget, or all but one command with
+// replies unsent, ends in a yield (conn_yields), and the next read continues that turn's
+// successor, without the extra first command.
+export function endTurnDry(c: usize): void {
+  const budget = turnBudget(c);
+  const served = connServed(c);
+  const unsent = outLen() > outSent();
+  if (served < budget && (served + 1 < budget || !unsent)) {
+    endTurn(c);
+    return;
+  }
+  store<u32>(c, 0, C_SERVED);
+  setConnYielded(c, true);
+  setGlobal32(Global.PROC_FLAGS, global32(Global.PROC_FLAGS) | PF_YIELD);
+}
+
+// memcached counts -R down before every command but the first of a read, so a read is served
+// reqs_per_event + 1 commands and each turn after a yield reqs_per_event.
+function turnBudget(c: usize): u32 {
+  return settingU32(Setting.REQS_PER_EVENT) + (connYielded(c) ? 0 : 1);
+}
 @inline export function connLogin(c: usize): u32 { return load<u32>(c, C_LOGIN); }
 @inline export function setConnLogin(c: usize, n: u32): void { store<u32>(c, n, C_LOGIN); }
 
@@ -94,10 +122,7 @@ export function commandGate(c: usize, pos: usize, end: usize): i64 {
     setConnSwallow(c, swallow - n);
     return n;
   }
-  // memcached counts -R down before every command but the first of a read, so a read is
-  // served reqs_per_event + 1 commands and each turn after a yield reqs_per_event.
-  const budget = settingU32(Setting.REQS_PER_EVENT) + (connYielded(c) ? 0 : 1);
-  if (connServed(c) >= budget) {
+  if (connServed(c) >= turnBudget(c)) {
     setConnYielded(c, true);
     store<u32>(c, 0, C_SERVED);
     setGlobal32(Global.PROC_FLAGS, global32(Global.PROC_FLAGS) | PF_YIELD);
@@ -107,5 +132,31 @@ export function commandGate(c: usize, pos: usize, end: usize): i64 {
     setGlobal32(Global.PROC_FLAGS, global32(Global.PROC_FLAGS) | PF_AGAIN);
     return GATE_STOP;
   }
+  // memcached gives every command a response object before running it and closes the
+  // connection when none is left: the replies stacked so far are dropped with it. A get
+  // resumed after a full reply area still owns the one it started with.
+  if (!connResume(c) && !respStart(c)) {
+    setGlobal32(Global.PROC_FLAGS, global32(Global.PROC_FLAGS) | PF_CLOSE_NOW);
+    return GATE_STOP;
+  }
   return GATE_OPEN;
 }
+
+// read_buf_mem_limit: the host sets how many response objects its worker's share of the limit
+// leaves this connection (memcached's bundles of them, less the read buffers held; u32 max when
+// there is no limit). False, and response_obj_oom counted, when the connection has stacked that
+// many.
+export function respStart(c: usize): bool {
+  const limit = settingU32(Setting.RESPONSE_OBJECTS);
+  const used = load<u32>(c, C_REPLIES);
+  if (used >= limit) {
+    const oom = HOSTSTATS + (<usize>HostStat.RESPONSE_OBJ_OOM << 3);
+    store<f64>(oom, load<f64>(oom) + 1);
+    return false;
+  }
+  store<u32>(c, used + 1, C_REPLIES);
+  return true;
+}
+
+// The replies went out (a call's end, the end of a get): their response objects are free.
+export function respReset(c: usize): void { store<u32>(c, 0, C_REPLIES); }

@@ -4,19 +4,21 @@
 import {
   STATE_BASE, STATE_END, SETTINGS, KEYBUF, RESULT, PAGE_SIZE, WASM_PAGE, IO_MIN,
   LINE_ROOM, OUT_RESERVE, HOSTSTATS, HOST_VERSION, SETTINGS_DESC, Global, global32, setGlobal32, setGlobal64,
-  global64, settingU32, alignUp, setSetting,
+  global64, settingU32, setting, alignUp, setSetting,
 } from "./layout";
 import { Setting } from "./settings";
 import { slabsInit } from "./slabs";
 import { assocInit, assocExpandStep, assocStartExpand } from "./assoc";
-import { updateCap } from "./memlimit";
+import { updateCap, memoryNeeded } from "./memlimit";
 import { CONN_SIZE, connAddr, connReset, connValid, PROTO_NEGOTIATING, PROTO_ASCII, connProto, setConnProto, PF_CLOSE_NOW } from "./conn";
 import { processText } from "./proto_text";
 import { processInput } from "./protocol";
 import { udpProcess as udpServe, udpNext as udpTake, udpHeaderAddr as udpHeader, udpPayload as udpPayloadAt } from "./udp";
 import { authLoad, authdbAddr, AUTHDB_CAPACITY } from "./auth";
 import { metadumpStep, metadumpAbort } from "./crawler";
-import { connDumping, setConnDumping, endTurn, PF_AGAIN, PF_NEED_MORE } from "./conn";
+import {
+  connDumping, setConnDumping, endTurn, endTurnDry, PF_AGAIN, PF_NEED_MORE, PF_YIELD, PF_CLOSE, connResume, respReset,
+} from "./conn";
 import { outStr } from "./output";
 import { PREFIX_TABLE_SIZE } from "./prefix_stats";
 import { sizesEnable } from "./sizes";
@@ -36,7 +38,7 @@ import { renderStats as render, StatsGroup } from "./stats_text";
 import { checkInvariants as check } from "./invariants";
 import { statsReset, Stat, statIncr } from "./stats";
 
-export enum InitError { OK = 0, STATIC_OVERLAP = 1, MEMORY_TOO_LARGE = 2, OUT_OF_MEMORY = 3 }
+export enum InitError { OK = 0, STATIC_OVERLAP = 1, OUT_OF_MEMORY = 3 }
 
 const EXPAND_BUCKETS_PER_STEP: u32 = 4096;
 const CRAWL_ITEMS_PER_STEP: u32 = 1000;
@@ -48,6 +50,7 @@ export function valueAddr(): usize { return global32(Global.VALBUF); }
 export function valueCapacity(): u32 { return global32(Global.VALBUF_SIZE); }
 export function outAddr(): usize { return global32(Global.OUTBUF); }
 export function memoryCap(): f64 { return <f64>global64(Global.MEM_CAP); }
+export function memoryWanted(): f64 { return <f64>memoryNeeded(<u64>setting(Setting.MAXBYTES)); }
 
 // Fixed areas after the state block, sized from the settings (layout.ts draws them).
 function placeAreas(): usize {
@@ -82,7 +85,10 @@ export function init(unixNow: u32): u32 {
   const arenaBase = placeAreas();
   setGlobal64(Global.ARENA_BASE, arenaBase);
   setGlobal64(Global.FRONTIER, arenaBase);
-  if (!updateCap()) return InitError.MEMORY_TOO_LARGE;
+  setGlobal64(Global.MEM_MALLOCED, <u64>setting(Setting.INITIAL_MALLOCED));
+  // memcached takes any -m and allocates only what it uses: past what one wasm32 memory
+  // holds, the cap stays at 4 GiB and the cache evicts there (the host warns at start-up).
+  updateCap();
   // All the memory the cap allows, at once: every later memory.grow would make V8 re-take its
   // buffer and run a full GC (1-25 ms measured). Pages never touched stay out of RSS.
   const have = <u64>memory.size() * WASM_PAGE;
@@ -213,10 +219,14 @@ export function process(id: u32, len: u32): u32 {
     setConnDumping(c, false);
   }
   if (len == 0) return 0;
+  if (!connResume(c)) respReset(c);
   const consumed = processInput(c, <usize>global32(Global.INBUF), len);
   // Input used up, or a data block still to come: the next read is a new turn. A call that
   // stopped with input left (-R, mn, a full reply area) is resumed within the same turn.
-  if (consumed == len || (global32(Global.PROC_FLAGS) & PF_NEED_MORE)) endTurn(c);
+  const flags = global32(Global.PROC_FLAGS);
+  if (flags & PF_NEED_MORE) endTurn(c);
+  else if (consumed == len && !(flags & (PF_YIELD | PF_CLOSE | PF_CLOSE_NOW))) endTurnDry(c);
+  else if (consumed == len) endTurn(c);
   return consumed;
 }
 

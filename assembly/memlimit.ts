@@ -3,7 +3,8 @@
 // Linear memory never grows past MEM_CAP: the fixed areas, -m of slab pages, one first page
 // per class (memcached lets every class have one whatever the limit), and the two hash tables
 // that exist at the end of the last expansion -m can cause. A limit whose cap cannot fit one
-// wasm32 memory is refused up front, so running out of address space is never a later trap.
+// wasm32 memory leaves the cap at 4 GiB: slab allocation then fails where memory can grow no
+// further and the cache evicts, so running out of address space is never a trap.
 import { Global, global64, setGlobal64, setting, settingU32, SETTINGS, PAGE_SIZE, MEMORY_MAX, WASM_PAGE } from "./layout";
 import { Setting } from "./settings";
 import { powerLargest, classPages, SLAB_GLOBAL_PAGE_POOL, poolTakePage, releasePages } from "./slabs";
@@ -36,12 +37,20 @@ export function updateCap(): bool {
 
 // cache_memlimit: a new limit in bytes. memcached accepts any limit here, so do we: a limit
 // beyond what one wasm32 memory holds leaves the cap at 4 GiB, and the cache then evicts when
-// memory can grow no further. Lowering it hands global-pool pages back (the memory stays
-// committed, as wasm memory cannot shrink, and later slab pages reuse it).
+// memory can grow no further.
 export function adjustMemLimit(bytes: u64): void {
   store<f64>(SETTINGS + (<usize>Setting.MAXBYTES << 3), <f64>bytes);
   updateCap();
-  while (global64(Global.MEM_MALLOCED) > bytes && classPages(SLAB_GLOBAL_PAGE_POOL) > 0) {
+  memoryRelease();
+}
+
+// memcached's memory_release: while more is allocated than the limit allows, global-pool pages
+// are handed back and total_malloced drops (the memory stays committed, as wasm memory cannot
+// shrink, and later slab pages reuse it). Runs when the limit drops and whenever the page
+// mover brings a page to the pool.
+export function memoryRelease(): void {
+  const limit = <u64>setting(Setting.MAXBYTES);
+  while (global64(Global.MEM_MALLOCED) > limit && classPages(SLAB_GLOBAL_PAGE_POOL) > 0) {
     releasePages(poolTakePage(), 1);
     setGlobal64(Global.MEM_MALLOCED, global64(Global.MEM_MALLOCED) - PAGE_SIZE);
   }

@@ -30,7 +30,7 @@ import {
 } from "./conn";
 import { renderStats, StatsGroup } from "./stats_text";
 import { execMeta } from "./proto_meta";
-import { commandGate, countServed, GATE_STOP } from "./conn";
+import { commandGate, countServed, GATE_STOP, respStart, respReset } from "./conn";
 import { prefixRecordGet, prefixRecordSet, prefixRecordDelete, prefixDump } from "./prefix_stats";
 import { sizesRender, sizesEnable, sizesDisable } from "./sizes";
 import { nextCas } from "./items";
@@ -305,6 +305,8 @@ function execGet(c: usize, ntokens: u32, withCas: bool, touch: bool, line: usize
   const resume = connResume(c);
   const worst = settingU32(Setting.ITEM_SIZE_MAX) + VALUE_LINE_MAX + END_LEN;
   let n = ntokens;
+  // The command's own response object serves its first key.
+  let first = !resume;
   while (true) {
     for (; k < n - 1; k++) {
       const key = tokAt(k);
@@ -322,6 +324,15 @@ function execGet(c: usize, ntokens: u32, withCas: bool, touch: bool, line: usize
         procFlag(PF_AGAIN);
         return EXEC_STOP;
       }
+      // Every key after the first needs a response object of its own, as in memcached; with
+      // none left the unsent replies are dropped for memcached's error.
+      if (!first && !respStart(c)) {
+        outTruncate(outSent());
+        setConnResume(c, 0);
+        outLine("SERVER_ERROR out of memory writing get response");
+        return 0;
+      }
+      first = false;
       udpNextKey(); // over UDP each key is a response object of its own, as in memcached
       const it = getCommand(key, nkey, touch, exptime);
       prefixRecordGet(key, nkey, it != 0);
@@ -340,6 +351,7 @@ function execGet(c: usize, ntokens: u32, withCas: bool, touch: bool, line: usize
   outStr("END");
   outCrlf();
   outMarkSent();
+  respReset(c);
   udpFlushAfter();
   return 0;
 }

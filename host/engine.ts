@@ -26,7 +26,7 @@ export type ArithError = Exclude<typeof ARITH_RESULTS[number], "OK">;
 const INIT_ERRORS = [
   "",
   "the core's static data overlaps its state block (a build problem)",
-  "this memory limit cannot fit one WebAssembly memory (4 GiB including the hash table); choose a smaller -m",
+  "",
   "the WebAssembly memory could not grow to its initial size",
 ];
 
@@ -70,6 +70,7 @@ interface CoreExports {
   valueCapacity(): number;
   outAddr(): number;
   memoryCap(): number;
+  memoryWanted(): number;
   clockSet(now: number): void;
   currentTime(): number;
   get(nkey: number, touch: number, exptime: number): number;
@@ -489,6 +490,8 @@ export class Engine implements CacheEngine, ProtocolEngine {
   /** Linear memory in bytes, and the most it may grow to. */
   memoryBytes(): number { return this.x.memory.buffer.byteLength; }
   memoryCap(): number { return this.x.memoryCap(); }
+  /** What the -m limit would need (memoryCap() stops at 4 GiB). */
+  memoryWanted(): number { return this.x.memoryWanted(); }
 
   // ── after a trap ──────────────────────────────────────────────────────────────────────
 

@@ -9,7 +9,7 @@
 // benchmark of `--engine js` against `--engine wasm` therefore compares two whole stacks
 // (parser and storage), not two storage engines behind one parser.
 import type { CacheEngine, ProtocolEngine, Recovery } from "../engine_api.js";
-import { PF_NEED_MORE, type LogEntry } from "../engine.js";
+import { PF_NEED_MORE, PF_YIELD, PF_CLOSE, PF_CLOSE_NOW, type LogEntry } from "../engine.js";
 import { ServerOptions, defaultServerOptions, coreSettings } from "../options.js";
 import { HostStat } from "../../assembly/host_stats.js";
 import { Setting } from "../../assembly/settings.js";
@@ -93,12 +93,23 @@ export class JsTextProtocol implements ProtocolEngine {
     }
     const consumed = processText(ctx, conn, this.host, this.inAddr, len, this.inSize);
     // Input used up, or a data block still to come: the next read is a new turn. A call that
-    // stopped with input left (-R, a full output area) is resumed within the same turn.
-    if (consumed === len || (ctx.flags & PF_NEED_MORE)) {
+    // stopped with input left (-R, a full output area) is resumed within the same turn. Input
+    // used up at the end of the budget still yields, as the core's endTurnDry explains.
+    const dry = consumed === len && !(ctx.flags & (PF_NEED_MORE | PF_YIELD | PF_CLOSE | PF_CLOSE_NOW));
+    if (dry && this.budgetSpent(conn)) {
+      conn.served = 0;
+      conn.yielded = true;
+      ctx.procFlag(PF_YIELD);
+    } else if (consumed === len || (ctx.flags & PF_NEED_MORE)) {
       conn.served = 0;
       conn.yielded = false;
     }
     return consumed;
+  }
+
+  private budgetSpent(conn: Conn): boolean {
+    const budget = this.ctx.settings[Setting.REQS_PER_EVENT] + (conn.yielded ? 0 : 1);
+    return conn.served >= budget || (conn.served + 1 === budget && this.ctx.out.length > this.ctx.out.sent);
   }
 
   procFlags(): number { return this.ctx.flags; }

@@ -1,5 +1,7 @@
-// The Node socket adapter: node:net listeners feeding the runtime-agnostic driver.
+// The Node socket adapter: node:net listeners (TCP, and a UNIX socket for -s) feeding the
+// runtime-agnostic driver.
 import net from "node:net";
+import { chmodSync, lstatSync, unlinkSync } from "node:fs";
 import { Driver, Transport } from "../driver.js";
 
 export interface Listener {
@@ -14,8 +16,13 @@ function tcpAddr(ip: string | undefined, port: number | undefined): string {
   return ip.includes(":") ? `tcp6:[${ip}]:${port}` : `tcp:${ip}:${port}`;
 }
 
-function transportFor(s: net.Socket): Transport {
+// A UNIX socket's client has no address: memcached prints its zeroed peer address this way.
+const UNIX_PEER = "?:<AF 0>";
+
+function transportFor(s: net.Socket, unixPath?: string): Transport {
+  const local = unixPath !== undefined;
   return {
+    kind: local ? "local" : "tcp",
     write: (bytes) => { s.write(bytes); },
     // Buffer.allocUnsafe carves small replies out of Node's shared pool: no ArrayBuffer per
     // reply, which a Uint8Array slice would cost.
@@ -29,14 +36,14 @@ function transportFor(s: net.Socket): Transport {
     destroy: () => { s.destroy(); },
     pause: () => { s.pause(); },
     resume: () => { s.resume(); },
-    addr: () => tcpAddr(s.remoteAddress, s.remotePort),
-    listenAddr: () => tcpAddr(s.localAddress, s.localPort),
+    addr: () => (local ? UNIX_PEER : tcpAddr(s.remoteAddress, s.remotePort)),
+    listenAddr: () => (local ? `unix:${unixPath}` : tcpAddr(s.localAddress, s.localPort)),
   };
 }
 
-function serve(driver: Driver, s: net.Socket): void {
-  s.setNoDelay(true);
-  const c = driver.accept(transportFor(s));
+function serve(driver: Driver, s: net.Socket, unixPath?: string): void {
+  if (unixPath === undefined) s.setNoDelay(true);
+  const c = driver.accept(transportFor(s, unixPath));
   s.on("error", () => s.destroy());
   if (!c) {
     // Refused: nothing is read from it, so close fully once the refusal is sent.
@@ -47,6 +54,24 @@ function serve(driver: Driver, s: net.Socket): void {
   s.on("drain", () => c.onDrain());
   s.on("close", () => c.onClose());
   s.on("end", () => c.onEnd());
+}
+
+// -s: memcached removes a socket file left behind by an earlier run (never any other kind of
+// file), binds, and gives the socket file the -a mask.
+export async function listenUnix(driver: Driver, path: string, mask: number, backlog: number): Promise<Listener> {
+  try {
+    if (lstatSync(path).isSocket()) unlinkSync(path);
+  } catch {
+    // nothing there
+  }
+  const server = net.createServer({ allowHalfOpen: true }, (s) => serve(driver, s, path));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ path, backlog }, () => resolve());
+  });
+  chmodSync(path, mask & 0o777);
+  driver.listeners.push(`unix:${path}`);
+  return { ports: [], close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 export async function listenTcp(driver: Driver, hosts: string[], port: number, backlog: number): Promise<Listener> {

@@ -67,11 +67,13 @@ export function automoveStep(): void {
   }
   const now = currentTime();
   if (mode != 1 || now == global32(Global.AUTOMOVE_LAST)) return;
-  setGlobal32(Global.AUTOMOVE_LAST, now);
-  decide();
+  // Like memcached's maintainer, a page given back to the global pool is followed by another
+  // decision at the next step rather than the next second: freeing memory goes fast.
+  if (!decide()) setGlobal32(Global.AUTOMOVE_LAST, now);
 }
 
-function decide(): void {
+// True when a page went back to the global pool.
+function decide(): bool {
   const largest = powerLargest();
   const window = windowSize();
   const round = global32(Global.AUTOMOVE_WINDOWS);
@@ -110,7 +112,7 @@ function decide(): void {
     // Small-chunk classes with plenty free and a quiet window give a page back.
     if (excessFree && dirtySum == 0 && classSize(c) < settingU32(Setting.ITEM_SIZE_MAX) / 2) {
       slabsReassign(<i32>c, GLOBAL_POOL);
-      return;
+      return true;
     }
     if (age > oldestAge && classPages(c) > MIN_PAGES_FOR_SOURCE) {
       oldest = <i32>c;
@@ -122,8 +124,9 @@ function decide(): void {
       youngestEvicting = evictedSeen > 0;
     }
   }
-  if (youngest == -1 || oldest == -1 || round < window) return;
+  if (youngest == -1 || oldest == -1 || round < window) return false;
   if (youngestEvicting && <f64>youngestAge < <f64>oldestAge * setting(Setting.SLAB_AUTOMOVE_RATIO)) {
     slabsReassign(oldest, youngest);
   }
+  return false;
 }

@@ -132,14 +132,17 @@ export function commandGate(c: usize, pos: usize, end: usize): i64 {
     setGlobal32(Global.PROC_FLAGS, global32(Global.PROC_FLAGS) | PF_AGAIN);
     return GATE_STOP;
   }
-  // memcached gives every command a response object before running it and closes the
-  // connection when none is left: the replies stacked so far are dropped with it. A get
-  // resumed after a full reply area still owns the one it started with.
-  if (!connResume(c) && !respStart(c)) {
-    setGlobal32(Global.PROC_FLAGS, global32(Global.PROC_FLAGS) | PF_CLOSE_NOW);
-    return GATE_STOP;
-  }
   return GATE_OPEN;
+}
+
+// Once a command is complete (its line, or a binary header and key), before running it:
+// memcached gives every command a response object and closes the connection when none is
+// left, dropping the replies stacked so far with it. A get resumed after a full reply area
+// still owns the one it started with. False: the connection closes (PF_CLOSE_NOW).
+export function commandResponse(c: usize): bool {
+  if (connResume(c) || respStart(c)) return true;
+  setGlobal32(Global.PROC_FLAGS, global32(Global.PROC_FLAGS) | PF_CLOSE_NOW);
+  return false;
 }
 
 // read_buf_mem_limit: the host sets how many response objects its worker's share of the limit

@@ -23,7 +23,7 @@
 // only, and memcached reads any value bytes they carry as the next packet: so do we.
 // Validation failures answer EINVAL and close the connection; unknown opcodes answer
 // UNKNOWN_COMMAND and skip `body length` bytes counted from after the key, as memcached does.
-import { commandGate, countServed, GATE_STOP } from "./conn";
+import { commandGate, commandResponse, countServed, GATE_STOP } from "./conn";
 import {
   BINPKT, KEY_MAX_LENGTH, OUT_RESERVE, Global, global32, setGlobal32, settingOn, settingU32, setSetting,
 } from "./layout";
@@ -147,6 +147,7 @@ export function processBinary(c: usize, base: usize, len: u32): u32 {
     }
     const headLen = HEADER_LEN + <u32>load<u8>(pos, 4) + be16(pos + 2);
     if (avail < headLen) return needMore(base, pos, headLen);
+    if (!commandResponse(c)) break;
     const r = execPacket(c, pos, avail - headLen);
     if (r == BIN_NEED_MORE) return <u32>(pos - base);
     if (r == BIN_AGAIN) break;

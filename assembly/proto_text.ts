@@ -30,7 +30,7 @@ import {
 } from "./conn";
 import { renderStats, StatsGroup } from "./stats_text";
 import { execMeta } from "./proto_meta";
-import { commandGate, countServed, GATE_STOP, respStart, respReset } from "./conn";
+import { commandGate, commandResponse, countServed, GATE_STOP, respStart, respReset } from "./conn";
 import { prefixRecordGet, prefixRecordSet, prefixRecordDelete, prefixDump } from "./prefix_stats";
 import { sizesRender, sizesEnable, sizesDisable } from "./sizes";
 import { nextCas } from "./items";
@@ -175,6 +175,7 @@ export function processText(c: usize, base: usize, len: u32): u32 {
     let lineEnd = nl;
     if (nl - pos > 1 && load<u8>(nl - 1) == CR) lineEnd = nl - 1;
     lineEnd = cutAtNul(pos, lineEnd);
+    if (!commandResponse(c)) break;
     store<u8>(NOREPLY, 0);
     if (logWanted(LogType.VERBOSE)) traceLine(pos, lineEnd);
     const r = execLine(c, pos, lineEnd, nl + 1, <u32>(end - nl - 1));

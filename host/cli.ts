@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { writeFileSync, renameSync, readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import {
-  OPTIONS, OptionSpec, ServerOptions, defaultServerOptions, checkEngineOptions, ACCEPTED_NOOP_SUBOPTIONS, NO_MODERN,
+  OPTIONS, OptionSpec, ServerOptions, defaultServerOptions, checkEngineOptions, ACCEPTED_NOOP_SUBOPTIONS, SUBOPTION_PRESETS,
 } from "./options.js";
 import { renderHelp } from "./help.js";
 import {
@@ -83,11 +83,8 @@ function applySuboptions(list: string, o: Record<string, unknown>): void {
     const off = OPTIONS.find((s) => s.noSub === name);
     if (on) applySuboption(on, value, o);
     else if (off) o[off.key] = off.arg === undefined ? false : 0;
-    else if (name === "no_modern") applyNoModern(o);
-    else if (!ACCEPTED_NOOP_SUBOPTIONS.has(name)) {
-      process.stdout.write(`Illegal suboption "${item}"\n`); // memcached prints it on stdout
-      process.exit(EXIT_ILLEGAL_ARGUMENT);
-    }
+    else if (name in SUBOPTION_PRESETS) applyPreset(name, o);
+    else if (!ACCEPTED_NOOP_SUBOPTIONS.has(name)) die(`Illegal suboption "${item}"`, EXIT_ILLEGAL_ARGUMENT);
   }
 }
 
@@ -101,10 +98,9 @@ function applySuboption(spec: OptionSpec, value: string | undefined, o: Record<s
   if (spec.key === "slabChunkMax") o.slabChunkMaxGiven = true;
 }
 
-// memcached 1.4's defaults; a slab_chunk_max given anywhere on the line wins over its 1 MiB.
-function applyNoModern(o: Record<string, unknown>): void {
-  for (const [key, v] of Object.entries(NO_MODERN)) {
-    if (key === "slabChunkMax" && o.slabChunkMaxGiven) continue;
+function applyPreset(name: string, o: Record<string, unknown>): void {
+  for (const [key, v] of Object.entries(SUBOPTION_PRESETS[name])) {
+    if (name === "no_modern" && key === "slabChunkMax" && o.slabChunkMaxGiven) continue;
     o[key] = v;
   }
 }

@@ -197,10 +197,17 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: "slab bytes counted as allocated at start-up (T_MEMD_INITIAL_MALLOC)" },
 ];
 
-/** What -o no_modern sets: memcached 1.4's defaults, as far as they change behaviour here. */
-export const NO_MODERN: Partial<ServerOptions> = {
-  slabChunkMax: SLAB_PAGE_SIZE, slabReassign: false, slabAutomove: 0, lruSegmented: false,
-  lruCrawler: false, lruMaintainer: false,
+/**
+ * -o suboptions that set several options at once. no_modern: memcached 1.4's defaults, as far
+ * as they change behaviour here (a slab_chunk_max given anywhere on the line wins over its
+ * 1 MiB); no_chunked_items: items in one chunk, however large.
+ */
+export const SUBOPTION_PRESETS: Record<string, Partial<ServerOptions>> = {
+  no_modern: {
+    slabChunkMax: SLAB_PAGE_SIZE, slabReassign: false, slabAutomove: 0, lruSegmented: false,
+    lruCrawler: false, lruMaintainer: false,
+  },
+  no_chunked_items: { slabChunkMax: SLAB_PAGE_SIZE },
 };
 
 // -o suboptions memcached accepts that change nothing here (its defaults are ours already, or
@@ -209,7 +216,7 @@ export const ACCEPTED_NOOP_SUBOPTIONS = new Set([
   "maxconns_fast", "no_maxconns_fast", "modern",
   "tail_repair_time", "hash_algorithm",
   "worker_logbuf_size", "inline_ascii_resp", "no_inline_ascii_resp",
-  "resp_obj_mem_limit", "drop_privileges", "no_drop_privileges", "no_chunked_items", "sock_cookie_id",
+  "resp_obj_mem_limit", "drop_privileges", "no_drop_privileges", "sock_cookie_id",
 ]);
 
 export function defaultServerOptions(): ServerOptions {

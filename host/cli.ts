@@ -8,6 +8,7 @@ import {
   OPTIONS, OptionSpec, ServerOptions, defaultServerOptions, checkEngineOptions, ACCEPTED_NOOP_SUBOPTIONS, SUBOPTION_PRESETS,
 } from "./options.js";
 import { renderHelp } from "./help.js";
+import { ListenError } from "./strerror.js";
 import {
   startServer, RunningServer, CredentialsError, saslPasswordFile, Runtime, NODE_RUNTIME,
 } from "./node/server.js";
@@ -269,6 +270,7 @@ export async function runCli(runtime: CliRuntime): Promise<void> {
       process.stderr.write(err.endsLine ? err.message + "\n" : err.message);
       process.exit(1);
     }
+    if (err instanceof ListenError) die(err.message, EX_OSERR);
     die(`failed to start: ${(err as Error).message}`, EX_OSERR);
   }
   writePortFile(server.ports, server.udpPorts);

@@ -3,6 +3,7 @@
 import net from "node:net";
 import { chmodSync, lstatSync, unlinkSync } from "node:fs";
 import { Driver, Transport } from "../driver.js";
+import { ListenError, strerror } from "../strerror.js";
 
 export interface Listener {
   /** The bound TCP ports, in -l order. */
@@ -18,6 +19,10 @@ function tcpAddr(ip: string | undefined, port: number | undefined): string {
 
 // A UNIX socket's client has no address: memcached prints its zeroed peer address this way.
 const UNIX_PEER = "?:<AF 0>";
+// memcached reads a listener's own address into a sockaddr_in6 (28 bytes), so `stats conns`
+// shows only the first 26 bytes of its socket path (its clients' listen_addr, read into a
+// sockaddr_storage, show it whole).
+const LISTENER_PATH_MAX = 26;
 
 function transportFor(s: net.Socket, unixPath?: string): Transport {
   const local = unixPath !== undefined;
@@ -66,11 +71,11 @@ export async function listenUnix(driver: Driver, path: string, mask: number, bac
   }
   const server = net.createServer({ allowHalfOpen: true }, (s) => serve(driver, s, path));
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (err) => reject(new ListenError(`bind(): ${strerror(err)}\nfailed to listen on UNIX socket: ${path}`)));
     server.listen({ path, backlog }, () => resolve());
   });
   chmodSync(path, mask & 0o777);
-  driver.listeners.push(`unix:${path}`);
+  driver.listeners.push(`unix:${Buffer.from(path).subarray(0, LISTENER_PATH_MAX).toString()}`);
   return { ports: [], close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 

@@ -7,6 +7,7 @@ import { Engine } from "../engine.js";
 import type { CacheEngine, ProtocolEngine } from "../engine_api.js";
 import { Driver } from "../driver.js";
 import { WorkerBuffers } from "../worker_buffers.js";
+import { strerror } from "../strerror.js";
 import { listenTcp, listenUnix, Listener } from "./listen.js";
 import { listenUdp, UdpListener } from "./udp.js";
 import { UdpEndpoint } from "../udp.js";
@@ -153,13 +154,6 @@ export class CredentialsError extends Error {
   }
 }
 
-// strerror() texts for what opening a file commonly fails with.
-const STRERROR: Record<string, string> = {
-  ENOENT: "No such file or directory",
-  EACCES: "Permission denied",
-  EISDIR: "Is a directory",
-  ENOTDIR: "Not a directory",
-};
 
 /** The SASL password file: -o sasl_pwdb, else $MEMCACHED_SASL_PWDB (as memcached's pwdb builds). */
 export function saslPasswordFile(opts: ServerOptions): string {
@@ -175,7 +169,7 @@ function loadCredentials(engine: Engine, opts: ServerOptions): void {
   try {
     bytes = readFileSync(file);
   } catch (err) {
-    const why = STRERROR[(err as NodeJS.ErrnoException).code ?? ""] ?? (err as Error).message;
+    const why = strerror(err);
     // memcached's vperror repeats strerror after its own message.
     throw new CredentialsError(`Could not open authfile [${file}] for reading, error ${why}: ${why}`);
   }

@@ -36,6 +36,9 @@ const GRACE_MS = 60;         // extra wait once the expected reply is in: nothin
 const MAX_MS = 10000;
 const RELATIVE_SLACK = 1;    // a clock tick between two commands
 const ABSOLUTE_SLACK = 2;    // unix times: each server's own tick plus its start offset
+// Time left to live: an item given an absolute exptime counts down from each server's own
+// clock, so it differs as unix times do (seen: 86234 against 86232 for N<a day ahead>).
+const TTL_SLACK = ABSOLUTE_SLACK;
 const MAX_SHOWN_DATA = 200;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -93,12 +96,12 @@ export function normaliseMeta(reply: Buffer): Normalised {
         let m = /^c(\d+)$/.exec(w);
         if (m) return `c${cas.label(m[1])}`;
         m = /^([tl])(\d+)$/.exec(w);
-        if (m) return `${m[1]}${time(m[2], RELATIVE_SLACK)}`;
+        if (m) return `${m[1]}${time(m[2], m[1] === "t" ? TTL_SLACK : RELATIVE_SLACK)}`;
         return w;
       }).join(" ");
     } else if (line.startsWith("ME ")) {
       text = line
-        .replace(/ exp=(-?\d+)/, (all, v) => (v === "-1" ? all : ` exp=${time(v, RELATIVE_SLACK)}`))
+        .replace(/ exp=(-?\d+)/, (all, v) => (v === "-1" ? all : ` exp=${time(v, TTL_SLACK)}`))
         .replace(/ la=(\d+)/, (_, v) => ` la=${time(v, RELATIVE_SLACK)}`)
         .replace(/ cas=(\d+)/, (_, v) => ` cas=${cas.label(v)}`);
     } else if (line.startsWith("key=")) {

@@ -9,7 +9,7 @@ import {
 import { Setting } from "./settings";
 import { slabsInit } from "./slabs";
 import { assocInit, assocExpandStep, assocStartExpand } from "./assoc";
-import { updateCap, memoryNeeded } from "./memlimit";
+import { updateCap, itemCeiling } from "./memlimit";
 import { CONN_SIZE, connAddr, connReset, connValid, PROTO_NEGOTIATING, PROTO_ASCII, connProto, setConnProto, PF_CLOSE_NOW } from "./conn";
 import { processText } from "./proto_text";
 import { processInput } from "./protocol";
@@ -50,7 +50,7 @@ export function valueAddr(): usize { return global32(Global.VALBUF); }
 export function valueCapacity(): u32 { return global32(Global.VALBUF_SIZE); }
 export function outAddr(): usize { return global32(Global.OUTBUF); }
 export function memoryCap(): f64 { return <f64>global64(Global.MEM_CAP); }
-export function memoryWanted(): f64 { return <f64>memoryNeeded(<u64>setting(Setting.MAXBYTES)); }
+export function memoryCeiling(): f64 { return <f64>itemCeiling(); }
 
 // Fixed areas after the state block, sized from the settings (layout.ts draws them).
 function placeAreas(): usize {

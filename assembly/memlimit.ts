@@ -28,6 +28,19 @@ export function memoryNeeded(limit: u64): u64 {
   return global64(Global.ARENA_BASE) + limit + firstPages + hashBytes + histogram;
 }
 
+// The largest item limit whose memory fits one wasm32 memory, in whole pages: where a larger -m
+// evicts (the hash table the items would need grows with the limit, hence the search).
+export function itemCeiling(): u64 {
+  let lo: u64 = 0;
+  let hi: u64 = MEMORY_MAX / PAGE_SIZE;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (alignWasmPage(memoryNeeded(mid * PAGE_SIZE)) <= MEMORY_MAX) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo * PAGE_SIZE;
+}
+
 // Sets MEM_CAP for the current limit; false if it cannot fit one wasm32 memory.
 export function updateCap(): bool {
   const need = alignWasmPage(memoryNeeded(<u64>setting(Setting.MAXBYTES)));

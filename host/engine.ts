@@ -70,7 +70,7 @@ interface CoreExports {
   valueCapacity(): number;
   outAddr(): number;
   memoryCap(): number;
-  memoryWanted(): number;
+  memoryCeiling(): number;
   clockSet(now: number): void;
   currentTime(): number;
   get(nkey: number, touch: number, exptime: number): number;
@@ -490,8 +490,8 @@ export class Engine implements CacheEngine, ProtocolEngine {
   /** Linear memory in bytes, and the most it may grow to. */
   memoryBytes(): number { return this.x.memory.buffer.byteLength; }
   memoryCap(): number { return this.x.memoryCap(); }
-  /** What the -m limit would need (memoryCap() stops at 4 GiB). */
-  memoryWanted(): number { return this.x.memoryWanted(); }
+  /** The largest -m whose items, hash table and buffers fit one WebAssembly memory. */
+  itemCeiling(): number { return this.x.memoryCeiling(); }
 
   // ── after a trap ──────────────────────────────────────────────────────────────────────
 

@@ -67,9 +67,9 @@ async function createEngines(opts: ServerOptions): Promise<Engines> {
 // memcached takes any -m and allocates only what it uses; one wasm32 memory holds 4 GiB, so a
 // limit past that is taken too (limit_maxbytes shows it) and the cache evicts at the ceiling.
 function warnMemoryCeiling(core: Engine, opts: ServerOptions): void {
-  const short = core.memoryWanted() - core.memoryCap();
-  if (short <= 0) return;
-  const itemsMb = Math.floor(opts.memoryLimitMb - short / MB);
+  const ceiling = core.itemCeiling();
+  if (opts.memoryLimitMb * MB <= ceiling) return;
+  const itemsMb = Math.floor(ceiling / MB);
   process.stderr.write(`wasmcached: -m ${opts.memoryLimitMb} is more than one WebAssembly memory (4 GiB) can hold ` +
     `with the hash table and buffers: items are evicted at about ${itemsMb} MB\n`);
 }

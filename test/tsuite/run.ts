@@ -32,7 +32,7 @@ interface Listing {
 }
 
 // files.txt: one file name a line to run; `- name.t: why` for each file left out; # comments.
-export function readListing(text: string): Listing {
+function readListing(text: string): Listing {
   const run: string[] = [];
   const left = new Map<string, string>();
   for (const raw of text.split("\n")) {

@@ -168,7 +168,9 @@ interface Talk {
 
 /**
  * Sends the pieces on a fresh connection and collects the reply: until `done` holds (then a
- * short grace period shows that nothing follows), or QUIET_MS of silence.
+ * short grace period shows that nothing follows), or QUIET_MS of silence when there is no
+ * `done` to wait for. With one, silence proves nothing: a server still working through
+ * megabytes of noreply sets on a loaded machine was once taken for one that had answered.
  */
 async function talk(port: number, pieces: Piece[], pauseMs: number | number[] | undefined, done?: (b: Buffer) => boolean): Promise<Talk> {
   const conn = await RawConnection.open(port);
@@ -180,7 +182,7 @@ async function talk(port: number, pieces: Piece[], pauseMs: number | number[] | 
       const pause = Array.isArray(pauseMs) ? pauseMs[i] : pauseMs;
       if (pause) await sleep(pause);
     }
-    await conn.waitQuiet(QUIET_MS, MAX_MS, done);
+    await conn.waitQuiet(done ? MAX_MS : QUIET_MS, MAX_MS, done);
     if (done?.(conn.received()) && !conn.closed) await conn.waitQuiet(GRACE_MS, MAX_MS);
     return { data: conn.received(), closed: conn.closed };
   } finally {

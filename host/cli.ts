@@ -263,6 +263,10 @@ export async function runCli(runtime: CliRuntime): Promise<void> {
   if (opts.daemonize) daemonize(argv, runtime);
   let server: RunningServer<CacheEngine>;
   const stop = () => { void server.close().then(() => process.exit(0)); };
+  // memcached creates a UNIX socket as the -u user, so the socket file is that user's (and its
+  // -a mode lets that user's group in); with -s nothing privileged is bound.
+  const unix = opts.unixSocket !== "";
+  if (unix) dropPrivileges(opts, runtime);
   try {
     server = await startServer(opts, stop, runtime);
   } catch (err) {
@@ -273,8 +277,10 @@ export async function runCli(runtime: CliRuntime): Promise<void> {
     if (err instanceof ListenError) die(err.message, EX_OSERR);
     die(`failed to start: ${(err as Error).message}`, EX_OSERR);
   }
-  writePortFile(server.ports, server.udpPorts);
-  dropPrivileges(opts, runtime);
+  if (!unix) {
+    writePortFile(server.ports, server.udpPorts);
+    dropPrivileges(opts, runtime);
+  }
   if (opts.pidFile) writeFileSync(opts.pidFile, `${process.pid}\n`);
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);

@@ -3,7 +3,7 @@
 // client (pymemcache) stores and fetches over it, and `stats conns` / `stats settings` print
 // the socket as Debian's memcached does.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -111,6 +111,19 @@ describe("cli: UNIX domain socket (-s, -a)", function () {
     expect(settings).to.include("STAT umask 766\r\n");
     const listeners = (await conns(socket)).filter((l) => l.includes("conn_listening"));
     expect(listeners).to.have.length(1);
+  });
+
+  (IS_ROOT ? it : it.skip)("creates the socket as the -u user, as memcached does", async () => {
+    const shared = join(dir, "shared");
+    mkdirSync(shared, { mode: 0o1777 });
+    chmodSync(shared, 0o1777);
+    const path = join(shared, "as-nobody.sock");
+    const server = await startOnSocket([process.execPath, WASMCACHED_CLI], path, ["-u", "nobody"]);
+    try {
+      expect(statSync(path).uid).to.equal(Number(spawnSync("id", ["-u", "nobody"], { encoding: "utf8" }).stdout.trim()));
+    } finally {
+      await server.stop();
+    }
   });
 
   it("serves pymemcache over the socket: set, get, get_many, incr, delete", function () {

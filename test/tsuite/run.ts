@@ -25,6 +25,10 @@ const SERVER_SECONDS = 180;
 const FILE_SECONDS = 300;
 // Files run side by side: they mostly sleep or wait on sockets, and the machine has 2 cores.
 const JOBS = 3;
+// Files that assume a server starting in milliseconds: issue_67.t gives each of its servers
+// 2 s to write its port file, which a Node process starting beside other test files on 2 busy
+// cores once missed. They run after the others, one at a time.
+const ALONE = new Set(["issue_67.t"]);
 
 interface Listing {
   run: string[];
@@ -97,11 +101,19 @@ function main(): number {
   if (server === "memcached") env.TSUITE_MEMCACHED = MEMCACHED_BIN;
   else delete env.TSUITE_MEMCACHED;
   process.stderr.write(`memcached's t/ suite: ${chosen.length} files on ${server}\n`);
-  const prove = spawnSync("prove", [
-    "--timer", "-j", String(JOBS), "--exec", `timeout -k 10 ${FILE_SECONDS} perl`,
-    ...chosen.map((f) => `t/${f}`),
+  const side = chosen.filter((f) => !ALONE.has(f));
+  const alone = chosen.filter((f) => ALONE.has(f));
+  const statuses = [side, alone].filter((files) => files.length > 0)
+    .map((files) => prove(files, files === alone ? 1 : JOBS, dir, env));
+  return statuses.find((s) => s !== 0) ?? 0;
+}
+
+function prove(files: string[], jobs: number, dir: string, env: NodeJS.ProcessEnv): number {
+  const run = spawnSync("prove", [
+    "--timer", "-j", String(jobs), "--exec", `timeout -k 10 ${FILE_SECONDS} perl`,
+    ...files.map((f) => `t/${f}`),
   ], { cwd: dir, env, stdio: "inherit" });
-  return prove.status ?? 1;
+  return run.status ?? 1;
 }
 
 if (!existsSync(WASMCACHED_CLI)) throw new Error("build first: npm run build");

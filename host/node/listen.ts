@@ -62,7 +62,9 @@ function serve(driver: Driver, s: net.Socket, unixPath?: string): void {
 }
 
 // -s: memcached removes a socket file left behind by an earlier run (never any other kind of
-// file), binds, and gives the socket file the -a mask.
+// file) and binds under a umask that gives the socket file the -a mode from its creation, so no
+// client ever finds it with another mode. Node binds a path synchronously inside listen(); the
+// chmod afterwards covers a runtime that does not.
 export async function listenUnix(driver: Driver, path: string, mask: number, backlog: number): Promise<Listener> {
   try {
     if (lstatSync(path).isSocket()) unlinkSync(path);
@@ -72,7 +74,12 @@ export async function listenUnix(driver: Driver, path: string, mask: number, bac
   const server = net.createServer({ allowHalfOpen: true }, (s) => serve(driver, s, path));
   await new Promise<void>((resolve, reject) => {
     server.once("error", (err) => reject(new ListenError(`bind(): ${strerror(err)}\nfailed to listen on UNIX socket: ${path}`)));
-    server.listen({ path, backlog }, () => resolve());
+    const umask = process.umask(~mask & 0o777);
+    try {
+      server.listen({ path, backlog }, () => resolve());
+    } finally {
+      process.umask(umask);
+    }
   });
   chmodSync(path, mask & 0o777);
   driver.listeners.push(`unix:${Buffer.from(path).subarray(0, LISTENER_PATH_MAX).toString()}`);

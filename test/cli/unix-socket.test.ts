@@ -3,7 +3,7 @@
 // client (pymemcache) stores and fetches over it, and `stats conns` / `stats settings` print
 // the socket as Debian's memcached does.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -114,8 +114,8 @@ describe("cli: UNIX domain socket (-s, -a)", function () {
   });
 
   (IS_ROOT ? it : it.skip)("creates the socket as the -u user, as memcached does", async () => {
-    const shared = join(dir, "shared");
-    mkdirSync(shared, { mode: 0o1777 });
+    // A directory the dropped user may create the socket in.
+    const shared = mkdtempSync(join(tmpdir(), "wasmcached-nobody-"));
     chmodSync(shared, 0o1777);
     const path = join(shared, "as-nobody.sock");
     const server = await startOnSocket([process.execPath, WASMCACHED_CLI], path, ["-u", "nobody"]);
@@ -123,6 +123,7 @@ describe("cli: UNIX domain socket (-s, -a)", function () {
       expect(statSync(path).uid).to.equal(Number(spawnSync("id", ["-u", "nobody"], { encoding: "utf8" }).stdout.trim()));
     } finally {
       await server.stop();
+      rmSync(shared, { recursive: true, force: true });
     }
   });
 

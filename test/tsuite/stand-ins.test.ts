@@ -13,12 +13,20 @@ const SIGTERM_STATUS = 0x80 | 15;
 
 interface Run { code: number | null; stderr: string; ms: number }
 
-function timedrun(args: string[], env: NodeJS.ProcessEnv = {}, signalAfterMs?: number): Promise<Run> {
+// With `interruptWhen`, SIGINT goes to timedrun once the child has printed that text (its
+// trap is set, and timedrun's handlers were installed before the child started).
+function timedrun(args: string[], env: NodeJS.ProcessEnv = {}, interruptWhen?: string): Promise<Run> {
   const started = Date.now();
-  const proc = spawn(process.execPath, [TIMEDRUN, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+  const proc = spawn(process.execPath, [TIMEDRUN, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
+  let stdout = "";
   proc.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-  if (signalAfterMs !== undefined) setTimeout(() => proc.kill("SIGINT"), signalAfterMs);
+  proc.stdout.setEncoding("utf8").on("data", (d: string) => {
+    stdout += d;
+    if (interruptWhen === undefined || !stdout.includes(interruptWhen)) return;
+    interruptWhen = undefined;
+    proc.kill("SIGINT");
+  });
   return new Promise((resolve) => proc.once("close", (code) => resolve({ code, stderr, ms: Date.now() - started })));
 }
 
@@ -30,7 +38,7 @@ describe("tsuite: the timedrun stand-in", function () {
   });
 
   it("passes a signal on to the child", async () => {
-    const r = await timedrun(["600", "sh", "-c", "trap 'kill $!; exit 7' INT; sleep 30 & wait"], {}, 300);
+    const r = await timedrun(["600", "sh", "-c", "trap 'kill $!; exit 7' INT; sleep 30 & echo ready; wait"], {}, "ready");
     expect(r.code).to.equal(7);
     expect(r.ms).to.be.below(5000);
   });

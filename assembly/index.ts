@@ -4,13 +4,13 @@
 import { ProcFlag } from "./abi/proc_flags";
 import {
   STATE_BASE, STATE_END, SETTINGS, KEYBUF, RESULT, PAGE_SIZE, WASM_PAGE, HOSTSTATS, HOST_VERSION,
-  SETTINGS_DESC, Global, global32, setGlobal32, setGlobal64, global64, settingU32, alignUp, setSetting,
+  SETTINGS_DESC, Global, global32, setGlobal32, setGlobal64, global64, setting, settingU32, alignUp, setSetting,
 } from "./memory/layout";
 import { inputAreaSize, outputAreaSize } from "./abi/limits";
 import { Setting } from "./abi/settings";
 import { StoreOp, ArithResult, InitError } from "./abi/results";
 import { slabsInit } from "./memory/slabs";
-import { updateCap } from "./memory/memlimit";
+import { updateCap, itemCeiling } from "./memory/memlimit";
 import { assocInit } from "./cache/assoc";
 import { clockInit, clockSet as setClock, realtime } from "./cache/clock";
 import { itNbytes, itClientFlags, itCas, itData, hasFlag, ITEM_CHUNKED } from "./cache/item";
@@ -27,8 +27,9 @@ import { flushCommand } from "./operations/flush";
 import { storeCommand } from "./operations/storage";
 import { arithCommand, countArithMiss } from "./operations/arith";
 import { resultCas, resultNumber, setResultCas, setResultValue } from "./operations/result";
-import { CONN_SIZE, connAddr, connReset, connValid, connDumping, setConnDumping } from "./session/conn";
-import { endTurn } from "./session/gate";
+import { CONN_SIZE, connAddr, connReset, connValid, connDumping, setConnDumping, connResume } from "./session/conn";
+import { endTurn, endTurnDry } from "./session/gate";
+import { respReset } from "./session/responses";
 import { outReset, outLen, outStr } from "./session/output";
 import { renderStats as render, StatsGroup } from "./stats/render";
 import { processInput } from "./protocols/negotiate";
@@ -44,6 +45,7 @@ export function valueAddr(): usize { return global32(Global.VALBUF); }
 export function valueCapacity(): u32 { return global32(Global.VALBUF_SIZE); }
 export function outAddr(): usize { return global32(Global.OUTBUF); }
 export function memoryCap(): f64 { return <f64>global64(Global.MEM_CAP); }
+export function memoryCeiling(): f64 { return <f64>itemCeiling(); }
 
 // Fixed areas after the state block, sized from the settings (memory/layout.ts draws them).
 function placeAreas(): usize {
@@ -78,7 +80,10 @@ export function init(unixNow: u32): u32 {
   const arenaBase = placeAreas();
   setGlobal64(Global.ARENA_BASE, arenaBase);
   setGlobal64(Global.FRONTIER, arenaBase);
-  if (!updateCap()) return InitError.MEMORY_TOO_LARGE;
+  setGlobal64(Global.MEM_MALLOCED, <u64>setting(Setting.INITIAL_MALLOCED));
+  // memcached takes any -m and allocates only what it uses: past what one wasm32 memory
+  // holds, the cap stays at 4 GiB and the cache evicts there (the host warns at start-up).
+  updateCap();
   // All the memory the cap allows, at once: every later memory.grow would make V8 re-take its
   // buffer and run a full GC (1-25 ms measured). Pages never touched stay out of RSS.
   const have = <u64>memory.size() * WASM_PAGE;
@@ -199,10 +204,14 @@ export function process(id: u32, len: u32): u32 {
     setConnDumping(c, false);
   }
   if (len == 0) return 0;
+  if (!connResume(c)) respReset(c);
   const consumed = processInput(c, <usize>global32(Global.INBUF), len);
   // Input used up, or a data block still to come: the next read is a new turn. A call that
   // stopped with input left (-R, mn, a full reply area) is resumed within the same turn.
-  if (consumed == len || (global32(Global.PROC_FLAGS) & ProcFlag.NEED_MORE)) endTurn(c);
+  const flags = global32(Global.PROC_FLAGS);
+  if (flags & ProcFlag.NEED_MORE) endTurn(c);
+  else if (consumed == len && !(flags & (ProcFlag.YIELD | ProcFlag.CLOSE | ProcFlag.CLOSE_NOW))) endTurnDry(c);
+  else if (consumed == len) endTurn(c);
   return consumed;
 }
 

@@ -30,7 +30,6 @@ export type ArithError = Exclude<keyof typeof ArithCode, "OK">;
 const INIT_ERRORS: Record<InitError, string> = {
   [InitError.OK]: "",
   [InitError.STATIC_OVERLAP]: "the core's static data overlaps its state block (a build problem)",
-  [InitError.MEMORY_TOO_LARGE]: "this memory limit cannot fit one WebAssembly memory (4 GiB including the hash table); choose a smaller -m",
   [InitError.OUT_OF_MEMORY]: "the WebAssembly memory could not grow to its initial size",
 };
 
@@ -72,6 +71,7 @@ interface CoreExports {
   valueCapacity(): number;
   outAddr(): number;
   memoryCap(): number;
+  memoryCeiling(): number;
   clockSet(now: number): void;
   currentTime(): number;
   get(nkey: number, touch: number, exptime: number): number;
@@ -480,6 +480,8 @@ export class Engine implements CacheEngine, ProtocolEngine {
   /** Linear memory in bytes, and the most it may grow to. */
   memoryBytes(): number { return this.x.memory.buffer.byteLength; }
   memoryCap(): number { return this.x.memoryCap(); }
+  /** The largest -m whose items, hash table and buffers fit one WebAssembly memory. */
+  itemCeiling(): number { return this.x.memoryCeiling(); }
 
   // ── after a trap ──────────────────────────────────────────────────────────────────────
 

@@ -47,7 +47,10 @@ export enum Setting {
   SASL = 38,             // auth_enabled_sasl (-S): binary SASL PLAIN required
   ASCII_AUTH = 39,       // auth_enabled_ascii (-Y): text clients log in with a `set` first
   SLAB_REASSIGN = 40,    // slab_reassign (-o no_slab_reassign turns it off)
-  COUNT = 41,
+  INITIAL_MALLOCED = 41, // T_MEMD_INITIAL_MALLOC: slab bytes counted as allocated at start-up
+  SLAB_AUTOMOVE_WINDOW = 42, // slab_automove_window: seconds of samples automove decides on
+  RESPONSE_OBJECTS = 43, // response objects a connection may stack (read_buf_mem_limit; host-kept)
+  COUNT = 44,
 }
 
 // Setting.BINDING_PROTOCOL values: -B auto decides per connection on its first byte.

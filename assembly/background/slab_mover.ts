@@ -26,6 +26,7 @@ import { itemUnlink, itemIsFlushed, itemHash, isPinned } from "../cache/items";
 import { lruReplaceRaw } from "../cache/lru";
 import { chunkNext, chunkPrev, chunkHead, firstChunk, CH_NEXT, CH_PREV, CH_HEAD } from "../cache/chunk";
 import { Stat, statIncr } from "../counters/counters";
+import { memoryRelease } from "../memory/memlimit";
 
 export enum ReassignResult { OK = 0, RUNNING = 1, BADCLASS = 2, NOSPARE = 3, SAME = 4 }
 
@@ -70,8 +71,10 @@ function movePage(src: u32, dst: u32): bool {
   const page = src == SLAB_GLOBAL_PAGE_POOL ? poolTakePage() : firstPageOf(src);
   if (!page) return true;
   if (src != SLAB_GLOBAL_PAGE_POOL && !emptyPage(page, src)) return false;
-  if (dst == SLAB_GLOBAL_PAGE_POOL) poolPut(page);
-  else adoptPage(dst, page);
+  if (dst == SLAB_GLOBAL_PAGE_POOL) {
+    poolPut(page);
+    memoryRelease();
+  } else adoptPage(dst, page);
   statIncr(Stat.SLABS_MOVED);
   return true;
 }

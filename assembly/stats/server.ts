@@ -33,13 +33,13 @@ export function renderGeneral(): void {
   line("total_connections", hostStat(HostStat.TOTAL_CONNECTIONS));
   line("rejected_connections", hostStat(HostStat.REJECTED_CONNECTIONS));
   line("connection_structures", hostStat(HostStat.CONNECTION_STRUCTURES));
-  line("response_obj_oom", 0);
+  line("response_obj_oom", hostStat(HostStat.RESPONSE_OBJ_OOM));
   line("response_obj_count", hostStat(HostStat.CURR_CONNECTIONS));
   line("response_obj_bytes", <u64>global32(Global.OUTBUF_SIZE));
   line("read_buf_count", hostStat(HostStat.READ_BUF_COUNT));
   line("read_buf_bytes", hostStat(HostStat.READ_BUF_BYTES));
   line("read_buf_bytes_free", 0);
-  line("read_buf_oom", 0);
+  line("read_buf_oom", hostStat(HostStat.READ_BUF_OOM));
   line("reserved_fds", RESERVED_FDS);
   renderGeneralCounters();
   line("auth_cmds", stat(Stat.AUTH_CMDS));
@@ -65,9 +65,9 @@ export function renderGeneral(): void {
   line("malloc_fails", 0); // item memory comes from the reserved arena, never malloc
   line("log_worker_dropped", 0);
   line("log_worker_written", 0);
-  line("log_watcher_skipped", 0);
-  line("log_watcher_sent", 0);
-  line("log_watchers", 0);
+  line("log_watcher_skipped", hostStat(HostStat.LOG_WATCHER_SKIPPED));
+  line("log_watcher_sent", hostStat(HostStat.LOG_WATCHER_SENT));
+  line("log_watchers", hostStat(HostStat.LOG_WATCHERS));
   line("unexpected_napi_ids", 0);
   line("round_robin_fallback", 0);
   renderGeneralItems();

@@ -1,6 +1,9 @@
-// The Node socket adapter: node:net listeners feeding the runtime-agnostic driver.
+// The Node socket adapter: node:net listeners (TCP, and a UNIX socket for -s) feeding the
+// runtime-agnostic driver.
 import net from "node:net";
+import { chmodSync, lstatSync, unlinkSync } from "node:fs";
 import { Driver, Transport } from "../driver.js";
+import { ListenError, strerror } from "../strerror.js";
 
 export interface Listener {
   /** The bound TCP ports, in -l order. */
@@ -14,8 +17,17 @@ function tcpAddr(ip: string | undefined, port: number | undefined): string {
   return ip.includes(":") ? `tcp6:[${ip}]:${port}` : `tcp:${ip}:${port}`;
 }
 
-function transportFor(s: net.Socket): Transport {
+// A UNIX socket's client has no address: memcached prints its zeroed peer address this way.
+const UNIX_PEER = "?:<AF 0>";
+// memcached reads a listener's own address into a sockaddr_in6 (28 bytes), so `stats conns`
+// shows only the first 26 bytes of its socket path (its clients' listen_addr, read into a
+// sockaddr_storage, show it whole).
+const LISTENER_PATH_MAX = 26;
+
+function transportFor(s: net.Socket, unixPath?: string): Transport {
+  const local = unixPath !== undefined;
   return {
+    kind: local ? "local" : "tcp",
     write: (bytes) => { s.write(bytes); },
     // Buffer.allocUnsafe carves small replies out of Node's shared pool: no ArrayBuffer per
     // reply, which a Uint8Array slice would cost.
@@ -29,14 +41,14 @@ function transportFor(s: net.Socket): Transport {
     destroy: () => { s.destroy(); },
     pause: () => { s.pause(); },
     resume: () => { s.resume(); },
-    addr: () => tcpAddr(s.remoteAddress, s.remotePort),
-    listenAddr: () => tcpAddr(s.localAddress, s.localPort),
+    addr: () => (local ? UNIX_PEER : tcpAddr(s.remoteAddress, s.remotePort)),
+    listenAddr: () => (local ? `unix:${unixPath}` : tcpAddr(s.localAddress, s.localPort)),
   };
 }
 
-function serve(driver: Driver, s: net.Socket): void {
-  s.setNoDelay(true);
-  const c = driver.accept(transportFor(s));
+function serve(driver: Driver, s: net.Socket, unixPath?: string): void {
+  if (unixPath === undefined) s.setNoDelay(true);
+  const c = driver.accept(transportFor(s, unixPath));
   s.on("error", () => s.destroy());
   if (!c) {
     // Refused: nothing is read from it, so close fully once the refusal is sent.
@@ -47,6 +59,31 @@ function serve(driver: Driver, s: net.Socket): void {
   s.on("drain", () => c.onDrain());
   s.on("close", () => c.onClose());
   s.on("end", () => c.onEnd());
+}
+
+// -s: memcached removes a socket file left behind by an earlier run (never any other kind of
+// file) and binds under a umask that gives the socket file the -a mode from its creation, so no
+// client ever finds it with another mode. Node binds a path synchronously inside listen(); the
+// chmod afterwards covers a runtime that does not.
+export async function listenUnix(driver: Driver, path: string, mask: number, backlog: number): Promise<Listener> {
+  try {
+    if (lstatSync(path).isSocket()) unlinkSync(path);
+  } catch {
+    // nothing there
+  }
+  const server = net.createServer({ allowHalfOpen: true }, (s) => serve(driver, s, path));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (err) => reject(new ListenError(`bind(): ${strerror(err)}\nfailed to listen on UNIX socket: ${path}`)));
+    const umask = process.umask(~mask & 0o777);
+    try {
+      server.listen({ path, backlog }, () => resolve());
+    } finally {
+      process.umask(umask);
+    }
+  });
+  chmodSync(path, mask & 0o777);
+  driver.listeners.push(`unix:${Buffer.from(path).subarray(0, LISTENER_PATH_MAX).toString()}`);
+  return { ports: [], close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 export async function listenTcp(driver: Driver, hosts: string[], port: number, backlog: number): Promise<Listener> {

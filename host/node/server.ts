@@ -6,7 +6,9 @@ import { readFileSync } from "node:fs";
 import { Engine } from "../wasm_engine.js";
 import type { CacheEngine, ProtocolEngine } from "../engine_api.js";
 import { Driver } from "../driver.js";
-import { listenTcp, Listener } from "./listen.js";
+import { WorkerBuffers } from "../worker_buffers.js";
+import { strerror } from "../strerror.js";
+import { listenTcp, listenUnix, Listener } from "./listen.js";
 import { listenUdp, UdpListener } from "./udp.js";
 import { UdpEndpoint } from "../udp.js";
 import { ServerOptions, defaultServerOptions, validateEngineOptions } from "../options.js";
@@ -29,6 +31,8 @@ export interface RunningServer<E extends CacheEngine = Engine> {
 }
 
 const ONE_SECOND = 1000;
+const KB = 1024;
+const MB = 1024 * KB;
 
 /** What differs between the runtimes that run startServer. */
 export interface Runtime {
@@ -55,8 +59,19 @@ async function createEngines(opts: ServerOptions): Promise<Engines> {
     return { engine: twin.storage, protocol: twin.protocol };
   }
   const core = await Engine.create(readCoreWasm("release"), opts);
+  warnMemoryCeiling(core, opts);
   loadCredentials(core, opts);
   return { engine: core, protocol: core, core };
+}
+
+// memcached takes any -m and allocates only what it uses; one wasm32 memory holds 4 GiB, so a
+// limit past that is taken too (limit_maxbytes shows it) and the cache evicts at the ceiling.
+function warnMemoryCeiling(core: Engine, opts: ServerOptions): void {
+  const ceiling = core.itemCeiling();
+  if (opts.memoryLimitMb * MB <= ceiling) return;
+  const itemsMb = Math.floor(ceiling / MB);
+  process.stderr.write(`wasmcached: -m ${opts.memoryLimitMb} is more than one WebAssembly memory (4 GiB) can hold ` +
+    `with the hash table and buffers: items are evicted at about ${itemsMb} MB\n`);
 }
 
 export async function startServer(options?: WasmServerOptions, onShutdown?: () => void, runtime?: Runtime): Promise<RunningServer>;
@@ -77,6 +92,8 @@ export async function startServer(
     trace: (line) => process.stderr.write(line + "\n"),
     log: (line) => process.stderr.write(line + "\n"),
     loginRequired: opts.sasl || opts.authFile !== "",
+    watcherBufferBytes: opts.watcherLogbufSize * KB,
+    buffers: new WorkerBuffers(opts.readBufMemLimit * MB, opts.threads),
     onShutdown: () => (onShutdown ? onShutdown() : void server.close()),
   });
   driver.setStat(HostStat.PID, process.pid);
@@ -91,16 +108,20 @@ export async function startServer(
   }, ONE_SECOND);
   tick.unref();
   let listener: Listener | undefined;
-  if (opts.port !== 0) listener = await runtime.listenTcp(driver, opts.listen, opts.port, opts.backlog);
-  protocol.setSetting(Setting.CONN_FD_BASE, driver.fdBase());
+  // -s serves a UNIX socket instead of TCP and UDP, as memcached does.
+  const network = opts.unixSocket === "";
+  if (!network) listener = await listenUnix(driver, opts.unixSocket, opts.unixMask, opts.backlog);
+  else if (opts.port !== 0) listener = await runtime.listenTcp(driver, opts.listen, opts.port, opts.backlog);
   let udp: UdpListener | undefined;
-  if (core && opts.udpPort !== 0) {
+  if (core && network && opts.udpPort !== 0) {
     const endpoint = new UdpEndpoint(core, {
       onShutdown: () => (onShutdown ? onShutdown() : void server.close()),
       onTrap: (err, datagram, peer) => driver.trapped(err, "udp", { peer, input: datagram }),
     });
     udp = await listenUdp(endpoint, opts.listen, opts.udpPort);
+    opts.listen.forEach((host, i) => driver.listeners.push(udpAddr(host, udp!.ports[i])));
   }
+  protocol.setSetting(Setting.CONN_FD_BASE, driver.fdBase());
   const server: RunningServer<CacheEngine> = {
     engine,
     protocol,
@@ -122,6 +143,10 @@ export async function startServer(
   return server;
 }
 
+function udpAddr(host: string, port: number): string {
+  return host.includes(":") ? `udp6:[${host}]:${port}` : `udp:${host}:${port}`;
+}
+
 /** A credentials file memcached would refuse; the message is memcached's, byte for byte. */
 export class CredentialsError extends Error {
   constructor(message: string, readonly endsLine = true) {
@@ -129,13 +154,6 @@ export class CredentialsError extends Error {
   }
 }
 
-// strerror() texts for what opening a file commonly fails with.
-const STRERROR: Record<string, string> = {
-  ENOENT: "No such file or directory",
-  EACCES: "Permission denied",
-  EISDIR: "Is a directory",
-  ENOTDIR: "Not a directory",
-};
 
 /** The SASL password file: -o sasl_pwdb, else $MEMCACHED_SASL_PWDB (as memcached's pwdb builds). */
 export function saslPasswordFile(opts: ServerOptions): string {
@@ -151,7 +169,7 @@ function loadCredentials(engine: Engine, opts: ServerOptions): void {
   try {
     bytes = readFileSync(file);
   } catch (err) {
-    const why = STRERROR[(err as NodeJS.ErrnoException).code ?? ""] ?? (err as Error).message;
+    const why = strerror(err);
     // memcached's vperror repeats strerror after its own message.
     throw new CredentialsError(`Could not open authfile [${file}] for reading, error ${why}: ${why}`);
   }

@@ -3,8 +3,9 @@
 // ports masked), and gid must grow by one per line. -vv traces go to stderr.
 import { expect } from "chai";
 import { startMemcached, startWasmcached, type RunningServer } from "../helpers/servers.js";
-import { SocketClient } from "../helpers/socket-client.js";
+import { SocketClient, stats } from "../helpers/socket-client.js";
 import { startPair } from "../helpers/differential.js";
+import { TestServer, roundTrip } from "../helpers/in-process.js";
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -212,5 +213,41 @@ describe("-vv traces on stderr", function () {
     } finally {
       await mc.stop();
     }
+  });
+});
+
+// -o watcher_logbuf_size=8, as memcached's watcher.t: a watcher that stops reading loses lines
+// once 8 KiB wait unsent, counted; when it reads again, a "skipped=N" line comes first.
+describe("watch: a watcher that stops reading (watcher_logbuf_size)", function () {
+  this.timeout(60000);
+  let srv: TestServer;
+  before(async () => {
+    srv = await TestServer.start({ watcherLogbufSize: 8 });
+  });
+  after(() => srv.close());
+
+  it("skips lines past its buffer, says how many before the next line, and counts them", async () => {
+    const watcher = await srv.connect();
+    expect(await watcher.request("watch fetchers\r\n")).to.equal("OK\r\n");
+    watcher.socket.pause();
+    const client = await srv.connect();
+    const spacer = "X".repeat(180);
+    const GETS = 40000; // ~10 MB of lines: more than the kernel's socket buffers hold
+    let burst = "";
+    for (let i = 0; i < GETS; i++) burst += `get skip${i}${spacer}\r\n`;
+    expect(await roundTrip(client, burst)).to.equal("END\r\n".repeat(GETS));
+    const s = await stats(client);
+    expect(Number(s.get("log_watcher_skipped")), "lines skipped").to.be.greaterThan(0);
+    expect(Number(s.get("log_watcher_sent")) + Number(s.get("log_watcher_skipped"))).to.equal(GETS);
+    expect(s.get("log_watchers")).to.equal("1");
+    expect((await stats(client, "settings")).get("watcher_logbuf_size")).to.equal("8192");
+    watcher.socket.resume();
+    await sleep(200);
+    expect(await roundTrip(client, "get after-skip\r\n")).to.equal("END\r\n");
+    const lines = (await watcher.readUntilText("key=after-skip")).split("\n");
+    const notice = lines.findIndex((l) => /^skipped=\d+$/.test(l));
+    expect(notice, "no skipped=N line").to.be.greaterThan(-1);
+    expect(Number(lines[notice].slice("skipped=".length))).to.equal(Number(s.get("log_watcher_skipped")));
+    expect(lines[notice + 1], lines.slice(notice - 1, notice + 3).join("\n")).to.match(/^ts=\d+\.\d+ gid=\d+ type=item_get key=after-skip/);
   });
 });

@@ -5,8 +5,8 @@
 //   - the version text is masked, and in the text dialect the stat values unless asked for;
 //   - in the meta dialect times (`t<n>`/`l<n>` flags, `me`'s exp= and la=, metadump's and
 //     cachedump's absolute times) are pulled out of the text: the two servers' clocks tick at
-//     different instants, so each may be one tick (absolute times: two) away from memcached's,
-//     but the text around them must be equal.
+//     different instants, so each may be one tick (absolute times and times to live: two)
+//     away from memcached's, but the text around them must be equal.
 // Data blocks are opaque (never read as reply lines) and shown whole only while short. The
 // binary protocol's normal form is binary.ts's normalisePackets.
 import { createHash } from "node:crypto";
@@ -14,6 +14,9 @@ import { CasLabels } from "./cas-labels.js";
 
 const RELATIVE_SLACK = 1;    // a clock tick between two commands
 const ABSOLUTE_SLACK = 2;    // unix times: each server's own tick plus its start offset
+// Time left to live: an item given an absolute exptime counts down from each server's own
+// clock, so it differs as unix times do (seen: 86234 against 86232 for N<a day ahead>).
+const TTL_SLACK = ABSOLUTE_SLACK;
 /** Data blocks longer than this are shown by length and digest so failures stay readable. */
 const MAX_SHOWN_DATA = 200;
 const SHOWN_DIGEST_CHARS = 16;
@@ -105,8 +108,8 @@ function plainLine(line: string): Line {
 
 function metaLine(line: string, masks: Masks): Line | undefined {
   if (META_CODES.test(line)) return metaReply(line, masks);
-  if (line.startsWith("ME ")) return { text: itemFields(line, RELATIVE_SLACK, masks), dataLen: NO_DATA };
-  if (line.startsWith("key=")) return { text: itemFields(line, ABSOLUTE_SLACK, masks), dataLen: NO_DATA };
+  if (line.startsWith("ME ")) return { text: itemFields(line, TTL_SLACK, RELATIVE_SLACK, masks), dataLen: NO_DATA };
+  if (line.startsWith("key=")) return { text: itemFields(line, ABSOLUTE_SLACK, ABSOLUTE_SLACK, masks), dataLen: NO_DATA };
   if (line.startsWith("ITEM ")) {
     const text = line.replace(/ b; (\d+) s\]$/, (all, v) => (v === "0" ? all : ` b; ${masks.time(v, ABSOLUTE_SLACK)} s]`));
     return { text, dataLen: NO_DATA };
@@ -123,17 +126,17 @@ function metaReply(line: string, masks: Masks): Line {
     let m = /^c(\d+)$/.exec(w);
     if (m) return `c${masks.label(m[1])}`;
     m = /^([tl])(\d+)$/.exec(w);
-    if (m) return `${m[1]}${masks.time(m[2], RELATIVE_SLACK)}`;
+    if (m) return `${m[1]}${masks.time(m[2], m[1] === "t" ? TTL_SLACK : RELATIVE_SLACK)}`;
     return w;
   }).join(" ");
   return { text, dataLen: isValue ? Number(words[1]) : NO_DATA };
 }
 
 /** `me` and metadump lines: exp= (but -1, never) and la= pulled out, cas= labelled. */
-function itemFields(line: string, slack: number, masks: Masks): string {
+function itemFields(line: string, expSlack: number, laSlack: number, masks: Masks): string {
   return line
-    .replace(/ exp=(-?\d+)/, (all, v) => (v === "-1" ? all : ` exp=${masks.time(v, slack)}`))
-    .replace(/ la=(\d+)/, (_, v) => ` la=${masks.time(v, slack)}`)
+    .replace(/ exp=(-?\d+)/, (all, v) => (v === "-1" ? all : ` exp=${masks.time(v, expSlack)}`))
+    .replace(/ la=(\d+)/, (_, v) => ` la=${masks.time(v, laSlack)}`)
     .replace(/ cas=(\d+)/, (_, v) => ` cas=${masks.label(v)}`);
 }
 

@@ -221,7 +221,7 @@ describe("hostile: input, a byte per read (in-process)", function () {
     gc();
     const after = process.memoryUsage();
     const held = after.heapUsed - before.heapUsed + after.arrayBuffers - before.arrayBuffers;
-    conn.close(true);
+    conn.close(true, "normal");
     // The bytes, in a buffer that may have doubled, and nothing per read.
     expect(held, `${mb(held)} held for ${mb(BYTES)} received`).to.be.at.most(2 * BYTES + MiB);
   });

@@ -30,7 +30,7 @@ describe("cli: --engine", function () {
   it("-h lists --engine with its default", async () => {
     const r = await run(["-h"]);
     expect(r.code, r.stderr).to.equal(0);
-    expect(r.stdout).to.match(/--engine <value>\s+wasm \(the WebAssembly core\) or js .*\(default: wasm\)/s);
+    expect(r.stdout).to.match(/--engine=<value>\s+wasm \(the WebAssembly core\) or js .*\(default: wasm\)/);
   });
 
   it("an unknown engine is refused", async () => {

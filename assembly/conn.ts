@@ -47,6 +47,7 @@ export const PF_CLOSE_NOW: u32 = 32;   // close without sending (HTTP guard, ove
 export const PF_STATS_CONNS: u32 = 64; // `stats conns`: the host appends its connection lines
 export const PF_WATCH: u32 = 256;      // `watch`: this connection now receives log lines
 export const PF_SWALLOW: u32 = 128;    // a refused data block is still arriving: hold OUTBUF
+export const PF_REFRESH_CERTS: u32 = 512; // `refresh_certs`: the host reloads and answers (PROC_NEED 1: noreply)
 
 @inline export function connAddr(id: u32): usize {
   return <usize>global32(Global.CONNS) + <usize>id * CONN_SIZE;

@@ -17,5 +17,8 @@ export enum HostStat {
   CONN_YIELDS,
   IDLE_KICKS,
   THREADS,
+  SSL_NEW_SESSIONS,
+  SSL_HANDSHAKE_ERRORS,
+  SSL_CERT_REFRESH_TIME, // the core's current_time when the certificates were last loaded
   COUNT,
 }

@@ -6,7 +6,7 @@ import { Setting } from "./settings";
 import { tokAt, tokLen, tokIs, tokStrtol, tokStrtoul, numI32, numU32, cStrto, cStrtod, numF64 } from "./tokens";
 import { reply, setNoreplyMaybe, error, clientError, procFlag, EXEC_STOP_AFTER } from "./proto_text";
 import { crawlerStart, crawlerStartMetadump, CrawlStart } from "./crawler";
-import { connAddr, setConnDumping, PF_AGAIN, PF_WATCH } from "./conn";
+import { connAddr, setConnDumping, PF_AGAIN, PF_WATCH, PF_REFRESH_CERTS } from "./conn";
 import { Global, global32, setGlobal32 } from "./layout";
 import { LogType } from "./logger";
 
@@ -15,7 +15,7 @@ const WATCH_CONNEVENTS: u32 = 8;
 const WATCH_QUIET: u32 = 16;
 import { lruHead } from "./lru";
 import { itNext, itNkey, itKey, itNbytes, itExptime, hasFlag, ITEM_KEY_BINARY, ITEM_CRAWLER, COLD_LRU } from "./item";
-import { outStr, outBytes, outU64, outCrlf, outFree, outLen } from "./output";
+import { outStr, outBytes, outU64, outCrlf, outFree, outLen, outLine } from "./output";
 import { slabsReassign, ReassignResult } from "./slab_mover";
 
 const MAX_CLASS_ID: u32 = 63;          // MAX_NUMBER_OF_SLAB_CLASSES - 1
@@ -311,4 +311,18 @@ function watchType(i: u32): u32 {
   if (tokIs(i, "rawcmds") || tokIs(i, "sysevents") || tokIs(i, "proxyreqs") ||
       tokIs(i, "proxyevents") || tokIs(i, "proxyuser")) return WATCH_QUIET;
   return 0;
+}
+
+// ── refresh_certs ──────────────────────────────────────────────────────────────────────
+// TLS is the host's: it reloads the certificate and key, then answers OK (unless noreply,
+// PROC_NEED 1) or the reason. memcached sends its error text even with noreply.
+
+export function execRefreshCerts(ntokens: u32): i64 {
+  if (!settingOn(Setting.SSL_ENABLED)) {
+    outLine("Error TLS not enabled");
+    return 0;
+  }
+  procFlag(PF_REFRESH_CERTS);
+  setGlobal32(Global.PROC_NEED, setNoreplyMaybe(ntokens) ? 1 : 0);
+  return EXEC_STOP_AFTER;
 }

@@ -34,7 +34,7 @@ import { commandGate, countServed, GATE_STOP } from "./conn";
 import { prefixRecordGet, prefixRecordSet, prefixRecordDelete, prefixDump } from "./prefix_stats";
 import { sizesRender, sizesEnable, sizesDisable } from "./sizes";
 import { nextCas } from "./items";
-import { execLruCrawler, execLru, execSlabs, execCachedump, execWatch } from "./proto_admin";
+import { execLruCrawler, execLru, execSlabs, execCachedump, execWatch, execRefreshCerts } from "./proto_admin";
 import { adjustMemLimit } from "./memlimit";
 import { udpRespEnd, udpNextKey, udpFlushAfter } from "./udp";
 
@@ -256,6 +256,7 @@ function execLine(c: usize, line: usize, lineEnd: usize, data: usize, dataAvail:
   if (tokIs(0, "verbosity")) return execVerbosity(ntokens);
   if (tokIs(0, "lru")) return execLru(ntokens);
   if (tokIs(0, "watch")) return execWatch(ntokens);
+  if (tokIs(0, "refresh_certs")) return execRefreshCerts(ntokens);
   // memcached's guard against HTTP clients: close without a word.
   if (tokStartsWith(ntokens - 2, "HTTP/")) {
     procFlag(PF_CLOSE_NOW);

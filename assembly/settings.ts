@@ -47,7 +47,9 @@ export enum Setting {
   SASL = 38,             // auth_enabled_sasl (-S): binary SASL PLAIN required
   ASCII_AUTH = 39,       // auth_enabled_ascii (-Y): text clients log in with a `set` first
   SLAB_REASSIGN = 40,    // slab_reassign (-o no_slab_reassign turns it off)
-  COUNT = 41,
+  SSL_ENABLED = 41,      // ssl_enabled (-Z): TLS lines in `stats`, refresh_certs served
+  SSL_SESSION_CACHE = 42, // ssl_session_cache: `stats` shows ssl_new_sessions
+  COUNT = 43,
 }
 
 // Setting.BINDING_PROTOCOL values: -B auto decides per connection on its first byte.

@@ -115,9 +115,17 @@ function renderGeneral(): void {
   line("log_watcher_skipped", 0);
   line("log_watcher_sent", 0);
   line("log_watchers", 0);
+  if (settingOn(Setting.SSL_ENABLED)) renderTls(now);
   line("unexpected_napi_ids", 0);
   line("round_robin_fallback", 0);
   renderGeneralItems();
+}
+
+// TLS lives in the host's socket adapters; it keeps these counts.
+function renderTls(now: u32): void {
+  if (settingOn(Setting.SSL_SESSION_CACHE)) line("ssl_new_sessions", host(HostStat.SSL_NEW_SESSIONS));
+  line("ssl_handshake_errors", host(HostStat.SSL_HANDSHAKE_ERRORS));
+  line("time_since_server_cert_refresh", <u64>(now - <u32>host(HostStat.SSL_CERT_REFRESH_TIME)));
 }
 
 // memcached keeps this many descriptors back for listeners and internal pipes.

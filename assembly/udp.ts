@@ -34,7 +34,7 @@ import { Setting } from "./settings";
 import { outLen, outReset, outStr, outTruncate } from "./output";
 import {
   CONN_SIZE, connAddr, connDumping, setConnDumping, connSwallow, connProto, PROTO_BINARY,
-  PF_CLOSE, PF_CLOSE_NOW, PF_NEED_MORE, PF_AGAIN, PF_YIELD, PF_SHUTDOWN, PF_STATS_CONNS,
+  PF_CLOSE, PF_CLOSE_NOW, PF_NEED_MORE, PF_AGAIN, PF_YIELD, PF_SHUTDOWN, PF_STATS_CONNS, PF_REFRESH_CERTS,
 } from "./conn";
 import { metadumpAbort } from "./crawler";
 import { processInput } from "./protocol";
@@ -144,8 +144,8 @@ export function udpFlushAfter(): void {
 
 // Serves the datagram in INBUF[0, len) (`fresh`), or what is left of it after a call that ended
 // with PF_AGAIN (fresh = 0: the same header, then the unconsumed payload). Returns payload
-// bytes consumed; then udpNext() until it returns -1. PF_AGAIN and PF_SHUTDOWN are the only
-// flags left for the host.
+// bytes consumed; then udpNext() until it returns -1. PF_AGAIN, PF_SHUTDOWN and PF_REFRESH_CERTS
+// are the only flags left for the host.
 export function udpProcess(len: u32, fresh: bool): u32 {
   setGlobal32(Global.PROC_FLAGS, 0);
   setGlobal32(Global.PROC_NEED, 0);
@@ -184,7 +184,7 @@ export function udpProcess(len: u32, fresh: bool): u32 {
 // What a connection's flags mean for a datagram. Returns the payload position reached.
 function settle(c: usize, id: u32, pos: u32, len: u32): u32 {
   const flags = global32(Global.PROC_FLAGS);
-  let keep = flags & (PF_AGAIN | PF_SHUTDOWN);
+  let keep = flags & (PF_AGAIN | PF_SHUTDOWN | PF_REFRESH_CERTS);
   if (flags & PF_CLOSE_NOW) {
     outReset(); // memcached drops the datagram's queued replies with the connection state
     store<u32>(U_MARKS, 0);

@@ -9,6 +9,8 @@ import {
   startServer, RunningServer, CredentialsError, saslPasswordFile, Runtime, NODE_RUNTIME,
 } from "./node/server.js";
 import { ENGINES, jsTwinRefusal } from "./js/twin.js";
+import { TlsError } from "./tls.js";
+import { ListenError } from "./listen_address.js";
 import type { CacheEngine } from "./engine_api.js";
 
 const EX_USAGE = 64;
@@ -66,13 +68,35 @@ function parseValue(spec: OptionSpec, text: string): number | string | string[] 
   }
 }
 
+// memcached's safe_strtol/safe_strtoul: the whole word, optional sign (unsigned: no minus).
+function checkedNumber(text: string, unsigned: boolean): number | null {
+  const m = /^\s*([+-]?)(\d+)\s*$/.exec(text);
+  if (!m || (unsigned && m[1] === "-")) return null;
+  return Number(m[1] + m[2]);
+}
+
+// A TLS suboption, parsed with memcached's messages.
+function parseChecked(spec: OptionSpec, name: string, value: string | undefined): number | string {
+  if (value === undefined) die(`Missing ${name} argument`, EXIT_ILLEGAL_ARGUMENT);
+  if (spec.arg !== "num") return value;
+  const n = checkedNumber(value, spec.checked?.unsigned ?? false);
+  if (n === null) die(`could not parse argument to ${name}`, EXIT_ILLEGAL_ARGUMENT);
+  const choices = spec.checked?.choices;
+  if (choices && !choices.includes(n)) die(`Invalid ${name}. Use help to see valid options.`, EXIT_ILLEGAL_ARGUMENT);
+  return n;
+}
+
 // -o name[=value],...: every memcached suboption is either ours, a known no-op, or illegal.
 function applySuboptions(list: string, o: Record<string, unknown>): void {
   for (const item of list.split(",").filter(Boolean)) {
-    const [name, value] = item.split("=", 2);
+    // getsubopt(3): the value runs from the first '=' to the comma (a path may hold another).
+    const eq = item.indexOf("=");
+    const name = eq < 0 ? item : item.slice(0, eq);
+    const value = eq < 0 ? undefined : item.slice(eq + 1);
     const spec = OPTIONS.find((s) => s.sub === name || (s.arg === undefined && `no_${s.sub}` === name));
     if (spec) {
-      if (spec.arg === undefined) o[spec.key] = !name.startsWith("no_");
+      if (spec.checked) o[spec.key] = parseChecked(spec, name, value);
+      else if (spec.arg === undefined) o[spec.key] = !name.startsWith("no_");
       else if (value === undefined) die(`Missing value for suboption "${name}"`, 1);
       else o[spec.key] = parseValue(spec, value);
       if (name === "temporary_ttl") o.tempLru = true; // memcached: giving the TTL turns TEMP on
@@ -139,6 +163,7 @@ function parseArgs(argv: string[]): ServerOptions {
   if (o.udpPort !== undefined && o.port === undefined && opts.udpPort !== 0) opts.port = opts.udpPort;
   checkOptions(opts);
   applyAuthentication(opts, o.bindingProtocol !== undefined);
+  if (opts.sslEnabled && opts.port === 0) die("ERROR: You cannot enable SSL without a TCP port.");
   return opts;
 }
 
@@ -239,6 +264,8 @@ export async function runCli(runtime: CliRuntime): Promise<void> {
       process.stderr.write(err.endsLine ? err.message + "\n" : err.message);
       process.exit(1);
     }
+    if (err instanceof TlsError) die(err.message);
+    if (err instanceof ListenError) die(err.message, EX_OSERR);
     die(`failed to start: ${(err as Error).message}`, EX_OSERR);
   }
   writePortFile(server.ports, server.udpPorts);

@@ -21,7 +21,7 @@
 // Traps: every call into the engine on a connection's behalf is guarded; trapped() recovers
 // the engine and decides what becomes of the connections (host/README.md, "Traps").
 import {
-  LogEntry, LOG_VERBOSE, PF_AGAIN, PF_CLOSE, PF_CLOSE_NOW, PF_NEED_MORE, PF_SHUTDOWN,
+  LogEntry, LOG_VERBOSE, PF_AGAIN, PF_CLOSE, PF_CLOSE_NOW, PF_NEED_MORE, PF_REFRESH_CERTS, PF_SHUTDOWN,
   PF_STATS_CONNS, PF_SWALLOW, PF_WATCH, PF_YIELD,
 } from "./engine.js";
 import type { ProtocolEngine } from "./engine_api.js";
@@ -63,6 +63,8 @@ export interface DriverOptions {
   log?: (line: string) => void;
   /** Clients log in (-S, -Y): a login lives in the engine and does not survive a reset. */
   loginRequired?: boolean;
+  /** refresh_certs (-Z): reloads the certificates; null, or the line saying why not. */
+  refreshCerts?: () => string | null;
 }
 
 /** Who was being served when the engine threw. */
@@ -78,6 +80,7 @@ export interface TrapSource {
 export const OUTPUT_HIGH_WATER = 4 * 1024 * 1024;
 const encoder = new TextEncoder();
 const TOO_MANY = encoder.encode("ERROR Too many open connections\r\n");
+const OK = encoder.encode("OK\r\n");
 const WATCH_CONNEVENTS = 8; // assembly/proto_admin.ts
 // The largest chunk a socket read hands over (libuv's 64 KiB).
 export const READ_CHUNK_MAX = 64 * 1024;
@@ -278,6 +281,13 @@ export class Driver {
   }
   schedule(fn: () => void): void { this.defer(fn); }
 
+  /** refresh_certs' reply: OK (nothing with noreply) or why not, which memcached sends regardless. */
+  refreshCerts(noreply: boolean): Uint8Array | null {
+    const problem = this.opts.refreshCerts ? this.opts.refreshCerts() : "Error TLS not enabled";
+    if (problem !== null) return encoder.encode(`${problem}\r\n`);
+    return noreply ? null : OK;
+  }
+
   /** Closes connections idle longer than -o idle_timeout (memcached's idle kicker). */
   kickIdle(nowMs: number): void {
     const limit = this.opts.idleTimeout * 1000;
@@ -437,6 +447,7 @@ export class Connection {
     if (!(flags & PF_CLOSE_NOW)) this.flushOutput(e, (flags & PF_SWALLOW) !== 0);
     this.input.drop(consumed);
     if (flags & PF_STATS_CONNS) this.t.write(this.d.renderConns(this, Date.now()));
+    if (flags & PF_REFRESH_CERTS) this.refreshCerts(e.procNeed() !== 0);
     e.drainLog();
     if (flags & PF_WATCH) {
       this.watchMask = e.procNeed();
@@ -500,6 +511,11 @@ export class Connection {
     // The reply area is reused by the next call: the adapter copies, with its cheapest copy.
     if (this.t.writeCopyOf) this.t.writeCopyOf(view);
     else this.t.write(view.slice());
+  }
+
+  private refreshCerts(noreply: boolean): void {
+    const reply = this.d.refreshCerts(noreply);
+    if (reply) this.write(reply);
   }
 
   private releaseHeld(): void {

@@ -118,6 +118,7 @@ export const PF_SHUTDOWN = 16;
 export const PF_CLOSE_NOW = 32;
 export const PF_STATS_CONNS = 64;
 export const PF_WATCH = 256;
+export const PF_REFRESH_CERTS = 512;
 
 /** logger.ts entry types. */
 export const LOG_VERBOSE = 128;

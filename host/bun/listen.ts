@@ -3,7 +3,9 @@
 // Bun's socket.write() sends what the kernel takes now and drops the rest, so this side keeps
 // the write queue (flushed from the drain handler) that node:net gives the Node adapter.
 import type { Connection, Driver, Transport } from "../driver.js";
-import type { Listener } from "../node/listen.js";
+import { bindAll, listenNet, type BoundSocket, type Listener } from "../node/listen.js";
+import type { NodeTls } from "../node/tls.js";
+import type { ListenAddress } from "../listen_address.js";
 
 // The part of Bun's API used here: the project compiles against Node's types only.
 interface BunSocket {
@@ -151,27 +153,13 @@ function handlers(driver: Driver): SocketHandler {
 }
 
 // Bun.listen takes no backlog (it always asks for 512): `backlog` is accepted and not used.
-export async function listenTcp(driver: Driver, hosts: string[], port: number, _backlog: number): Promise<Listener> {
-  const listeners: TcpListener[] = [];
-  const ports: number[] = [];
-  let chosen = port < 0 ? 0 : port;
-  try {
-    for (const host of hosts) {
-      // Half-open, as Node's listener: the driver ends our side once every reply is out.
-      const l = bun().listen({ hostname: host, port: chosen, allowHalfOpen: true, socket: handlers(driver) });
-      listeners.push(l);
-      chosen = l.port; // every interface shares the port an ephemeral request got first
-      driver.listeners.push(tcpAddr(l.hostname, chosen));
-      ports.push(chosen);
-    }
-  } catch (err) {
-    for (const l of listeners) l.stop(true);
-    throw err;
-  }
-  return {
-    ports,
-    close: async () => {
-      for (const l of listeners) l.stop();
-    },
-  };
+function listenBun(driver: Driver, host: string, port: number): BoundSocket {
+  // Half-open, as Node's listener: the driver ends our side once every reply is out.
+  const l = bun().listen({ hostname: host || "0.0.0.0", port, allowHalfOpen: true, socket: handlers(driver) });
+  driver.listeners.push(tcpAddr(l.hostname, l.port));
+  return { port: l.port, close: async () => l.stop() };
+}
+
+export function listenTcp(driver: Driver, addresses: ListenAddress[], backlog: number, tls?: NodeTls): Promise<Listener> {
+  return bindAll(addresses, async (a, port) => (a.tls ? listenNet(driver, a.host, port, backlog, tls) : listenBun(driver, a.host, port)));
 }

@@ -7,6 +7,11 @@ import { Engine } from "../engine.js";
 import type { CacheEngine, ProtocolEngine } from "../engine_api.js";
 import { Driver } from "../driver.js";
 import { listenTcp, Listener } from "./listen.js";
+import { NodeTls } from "./tls.js";
+import { listenAddresses, ListenAddress } from "../listen_address.js";
+import {
+  TlsConfig, TlsContext, TlsEvents, TlsMaterial, tlsConfig, loadTlsMaterial, refreshCerts, cipherError,
+} from "../tls.js";
 import { listenUdp, UdpListener } from "./udp.js";
 import { UdpEndpoint } from "../udp.js";
 import { ServerOptions, defaultServerOptions, validateEngineOptions } from "../options.js";
@@ -14,6 +19,7 @@ import { readCoreWasm } from "../wasm.js";
 import { HostStat } from "../../assembly/host_stats.js";
 import { Setting } from "../../assembly/settings.js";
 import { createJsTwin, jsTwinRefusal } from "../js/twin.js";
+import { strerror } from "../system_error.js";
 
 export interface RunningServer<E extends CacheEngine = Engine> {
   /** The storage: the WASM core's wrapper, or with `engine: "js"` the JS twin's storage engine. */
@@ -34,10 +40,17 @@ const ONE_SECOND = 1000;
 export interface Runtime {
   /** What `stats` shows as `libevent`, e.g. "node-20.20.2". */
   version: string;
-  listenTcp(driver: Driver, hosts: string[], port: number, backlog: number): Promise<Listener>;
+  /** The runtime's TLS (-Z), for its TLS listeners; throws if the runtime refuses the ciphers. */
+  createTls(config: TlsConfig, material: TlsMaterial, events: TlsEvents): TlsContext;
+  /** `tls`: what createTls made, for the addresses that serve TLS. */
+  listenTcp(driver: Driver, addresses: ListenAddress[], backlog: number, tls?: TlsContext): Promise<Listener>;
 }
 
-export const NODE_RUNTIME: Runtime = { version: `node-${process.versions.node}`, listenTcp };
+export const NODE_RUNTIME: Runtime = {
+  version: `node-${process.versions.node}`,
+  createTls: (config, material, events) => new NodeTls(config, material, events),
+  listenTcp,
+};
 
 /** Options that leave the WASM core in place (the default engine). */
 export type WasmServerOptions = Partial<ServerOptions> & { engine?: "wasm" };
@@ -78,6 +91,7 @@ export async function startServer(
     log: (line) => process.stderr.write(line + "\n"),
     loginRequired: opts.sasl || opts.authFile !== "",
     onShutdown: () => (onShutdown ? onShutdown() : void server.close()),
+    refreshCerts: () => refreshTls(),
   });
   driver.setStat(HostStat.PID, process.pid);
   driver.setStat(HostStat.THREADS, opts.threads);
@@ -90,8 +104,16 @@ export async function startServer(
     driver.kickIdle(Date.now());
   }, ONE_SECOND);
   tick.unref();
+  const tls = opts.sslEnabled ? startTls(opts, driver, runtime) : undefined;
+  const refreshTls = () => {
+    const problem = refreshCerts(opts, tls!);
+    if (problem === null) driver.setStat(HostStat.SSL_CERT_REFRESH_TIME, engine.currentTime());
+    return problem;
+  };
   let listener: Listener | undefined;
-  if (opts.port !== 0) listener = await runtime.listenTcp(driver, opts.listen, opts.port, opts.backlog);
+  if (opts.port !== 0) {
+    listener = await runtime.listenTcp(driver, listenAddresses(opts.listen, opts.port, opts.sslEnabled), opts.backlog, tls);
+  }
   protocol.setSetting(Setting.CONN_FD_BASE, driver.fdBase());
   let udp: UdpListener | undefined;
   if (core && opts.udpPort !== 0) {
@@ -99,7 +121,7 @@ export async function startServer(
       onShutdown: () => (onShutdown ? onShutdown() : void server.close()),
       onTrap: (err, datagram, peer) => driver.trapped(err, "udp", { peer, input: datagram }),
     });
-    udp = await listenUdp(endpoint, opts.listen, opts.udpPort);
+    udp = await listenUdp(endpoint, listenAddresses(opts.listen, opts.udpPort, opts.sslEnabled));
   }
   const server: RunningServer<CacheEngine> = {
     engine,
@@ -122,20 +144,27 @@ export async function startServer(
   return server;
 }
 
+// The certificates are loaded before any socket is bound, as memcached does.
+function startTls(opts: ServerOptions, driver: Driver, runtime: Runtime): TlsContext {
+  const material = loadTlsMaterial(opts);
+  const events: TlsEvents = {
+    handshakeFailed: () => driver.count(HostStat.SSL_HANDSHAKE_ERRORS, 1),
+    newSession: () => driver.count(HostStat.SSL_NEW_SESSIONS, 1),
+  };
+  try {
+    return runtime.createTls(tlsConfig(opts), material, events);
+  } catch (err) {
+    if (opts.sslCiphers && /cipher/i.test((err as Error).message)) throw cipherError(opts);
+    throw err;
+  }
+}
+
 /** A credentials file memcached would refuse; the message is memcached's, byte for byte. */
 export class CredentialsError extends Error {
   constructor(message: string, readonly endsLine = true) {
     super(message);
   }
 }
-
-// strerror() texts for what opening a file commonly fails with.
-const STRERROR: Record<string, string> = {
-  ENOENT: "No such file or directory",
-  EACCES: "Permission denied",
-  EISDIR: "Is a directory",
-  ENOTDIR: "Not a directory",
-};
 
 /** The SASL password file: -o sasl_pwdb, else $MEMCACHED_SASL_PWDB (as memcached's pwdb builds). */
 export function saslPasswordFile(opts: ServerOptions): string {
@@ -151,7 +180,7 @@ function loadCredentials(engine: Engine, opts: ServerOptions): void {
   try {
     bytes = readFileSync(file);
   } catch (err) {
-    const why = STRERROR[(err as NodeJS.ErrnoException).code ?? ""] ?? (err as Error).message;
+    const why = strerror(err);
     // memcached's vperror repeats strerror after its own message.
     throw new CredentialsError(`Could not open authfile [${file}] for reading, error ${why}: ${why}`);
   }

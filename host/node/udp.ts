@@ -1,6 +1,7 @@
 // The Node UDP adapter: node:dgram sockets feeding the runtime-agnostic UdpEndpoint.
 import dgram from "node:dgram";
 import { UdpEndpoint } from "../udp.js";
+import type { ListenAddress } from "../listen_address.js";
 
 export interface UdpListener {
   /** The bound UDP ports, in -l order. */
@@ -13,20 +14,20 @@ const asBuffer = (u8: Uint8Array) => Buffer.from(u8.buffer, u8.byteOffset, u8.by
 function bind(socket: dgram.Socket, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     socket.once("error", reject);
-    socket.bind({ address: host, port }, () => {
+    socket.bind({ address: host || undefined, port }, () => {
       socket.removeListener("error", reject);
       resolve(socket.address().port);
     });
   });
 }
 
-export async function listenUdp(endpoint: UdpEndpoint, hosts: string[], port: number): Promise<UdpListener> {
+export async function listenUdp(endpoint: UdpEndpoint, addresses: ListenAddress[]): Promise<UdpListener> {
   const sockets: dgram.Socket[] = [];
   const ports: number[] = [];
-  let chosen = port < 0 ? 0 : port;
+  let ephemeral = 0;
   try {
-    for (const host of hosts) {
-      const socket = dgram.createSocket({ type: host.includes(":") ? "udp6" : "udp4" });
+    for (const a of addresses) {
+      const socket = dgram.createSocket({ type: a.host.includes(":") ? "udp6" : "udp4" });
       sockets.push(socket);
       socket.on("message", (msg, from) => {
         const peer = from.family === "IPv6" ? `udp6:[${from.address}]:${from.port}` : `udp:${from.address}:${from.port}`;
@@ -34,8 +35,10 @@ export async function listenUdp(endpoint: UdpEndpoint, hosts: string[], port: nu
       });
       // A datagram the kernel cannot deliver (ICMP unreachable) is not the server's problem.
       socket.on("error", () => undefined);
-      chosen = await bind(socket, host, chosen); // every interface shares the first port
-      ports.push(chosen);
+      const bound = await bind(socket, a.host, a.port < 0 ? ephemeral : a.port);
+      // every interface asking for any free port shares the one the first got
+      if (a.port < 0) ephemeral = bound;
+      ports.push(bound);
     }
   } catch (err) {
     for (const s of sockets) s.close();

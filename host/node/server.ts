@@ -120,6 +120,7 @@ export async function startServer(
     const endpoint = new UdpEndpoint(core, {
       onShutdown: () => (onShutdown ? onShutdown() : void server.close()),
       onTrap: (err, datagram, peer) => driver.trapped(err, "udp", { peer, input: datagram }),
+      refreshCerts: (noreply) => driver.refreshCerts(noreply),
     });
     udp = await listenUdp(endpoint, listenAddresses(opts.listen, opts.udpPort, opts.sslEnabled));
   }

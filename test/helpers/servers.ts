@@ -18,6 +18,8 @@ const STOP_TIMEOUT_MS = 3000;
 export interface RunningServer {
   readonly name: string;
   readonly port: number;
+  /** Every TCP port, in -l order (`port` is the first). */
+  readonly ports: number[];
   readonly proc: ChildProcess;
   /** Resolves when the process has exited (for whatever reason). */
   readonly exited: Promise<number | null>;
@@ -96,11 +98,13 @@ export async function startServer(
   const describe = () => `${name} (${[cmd, ...fullArgs].join(" ")})`;
 
   try {
-    const port = await waitForPort(portFile, () => gone, describe, () => err);
+    const ports = await waitForPorts(portFile, () => gone, describe, () => err);
+    const port = ports[0];
     await waitUntilAccepting(port, () => gone, describe, () => err);
     return {
       name,
       port,
+      ports,
       proc,
       exited,
       stderr: () => err,
@@ -114,18 +118,18 @@ export async function startServer(
   }
 }
 
-async function waitForPort(
+async function waitForPorts(
   file: string,
   gone: () => boolean,
   describe: () => string,
   stderr: () => string,
-): Promise<number> {
+): Promise<number[]> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     // The server renames <file>.lck to <file> once complete, so a present file is whole.
     if (existsSync(file)) {
-      const m = /^TCP INET: (\d+)$/m.exec(readFileSync(file, "utf8"));
-      if (m) return Number(m[1]);
+      const ports = [...readFileSync(file, "utf8").matchAll(/^TCP INET: (\d+)$/gm)].map((m) => Number(m[1]));
+      if (ports.length > 0) return ports;
     }
     if (gone()) throw new Error(`${describe()} exited during start-up:\n${stderr()}`);
     await sleep(10);

@@ -264,7 +264,7 @@ export async function runCli(runtime: CliRuntime): Promise<void> {
       process.stderr.write(err.endsLine ? err.message + "\n" : err.message);
       process.exit(1);
     }
-    if (err instanceof TlsError) die(err.message);
+    if (err instanceof TlsError) die(err.message + err.lineEnd);
     if (err instanceof ListenError) die(err.message, EX_OSERR);
     die(`failed to start: ${(err as Error).message}`, EX_OSERR);
   }

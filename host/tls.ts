@@ -42,8 +42,15 @@ export interface TlsContext {
   reload(material: TlsMaterial): void;
 }
 
-/** Certificates memcached would refuse to start with; the message is its own (exit EX_USAGE). */
-export class TlsError extends Error {}
+/**
+ * Certificates memcached would refuse to start with; the message is its own (exit EX_USAGE), and
+ * so is the line end it prints it with.
+ */
+export class TlsError extends Error {
+  constructor(message: string, readonly lineEnd = "\r\n") {
+    super(message);
+  }
+}
 
 // ssl_min_version 0-3 in the runtimes' spelling.
 const MIN_VERSIONS: readonly SecureVersion[] = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
@@ -63,7 +70,7 @@ export function tlsConfig(o: ServerOptions): TlsConfig {
 
 /** memcached's refusal of an ssl_ciphers list the runtime matches nothing in. */
 export function cipherError(o: ServerOptions): TlsError {
-  return new TlsError(`Error setting the provided cipher(s): ${o.sslCiphers}`);
+  return new TlsError(`Error setting the provided cipher(s): ${o.sslCiphers}`, "\n");
 }
 
 // ── reading PEM ──────────────────────────────────────────────────────────────────────────

@@ -61,10 +61,13 @@ function serve(driver: Driver, s: net.Socket, tls: NodeTls | undefined): void {
     attach(c, s);
     return;
   }
-  // Until the handshake is done, only closing concerns the driver (failure, idle timeout).
+  // Until the handshake is done, only closing concerns the driver (failure, idle timeout), and
+  // a client that stops sending mid-handshake is done: half-open applies from then on.
   s.on("close", () => c.onClose());
+  s.allowHalfOpen = false;
   tls.handshake(s, (secure) => {
     t.s = secure;
+    secure.allowHalfOpen = true;
     secure.on("error", () => secure.destroy());
     attach(c, secure);
   });

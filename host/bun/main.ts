@@ -1,8 +1,12 @@
 // `npm run start:bun`: the wasmcached command line on Bun, serving TCP with Bun.listen.
 import { runCli } from "../cli.js";
 import { listenTcp } from "./listen.js";
-import { NODE_RUNTIME } from "../node/server.js";
+import { BunTls } from "./tls.js";
 
 const Bun = (globalThis as unknown as { Bun: { version: string } }).Bun;
 
-void runCli({ version: `bun-${Bun.version}`, createTls: NODE_RUNTIME.createTls, listenTcp });
+void runCli({
+  version: `bun-${Bun.version}`,
+  createTls: (config, material, events) => new BunTls(config, material, events),
+  listenTcp,
+});

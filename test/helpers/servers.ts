@@ -50,6 +50,22 @@ export function startWasmcached(args: readonly string[] = []): Promise<RunningSe
   return startServer("wasmcached", process.execPath, [WASMCACHED_CLI, ...userArgs(args), ...args], REPO_ROOT);
 }
 
+/** The runtimes wasmcached runs on, each with its entry point. */
+export const RUNTIMES = ["node", "deno", "bun"] as const;
+export type RuntimeName = (typeof RUNTIMES)[number];
+
+/** wasmcached on one runtime, started as its npm start script starts it (less -u nobody). */
+export function startWasmcachedOn(runtime: RuntimeName, args: readonly string[] = []): Promise<RunningServer> {
+  const bin = (name: string) => join(REPO_ROOT, "node_modules/.bin", name);
+  const all = [...userArgs(args), ...args];
+  if (runtime === "node") return startWasmcached(args);
+  if (runtime === "deno") {
+    return startServer("wasmcached-deno", bin("deno"), ["run", "-A", join(REPO_ROOT, "dist/host/deno/main.js"), ...all], REPO_ROOT,
+      { DENO_NO_UPDATE_CHECK: "1" });
+  }
+  return startServer("wasmcached-bun", bin("bun"), [join(REPO_ROOT, "dist/host/bun/main.js"), ...all], REPO_ROOT);
+}
+
 export function wasmcachedBuilt(): boolean {
   return existsSync(WASMCACHED_CLI);
 }

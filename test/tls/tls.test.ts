@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type tls from "node:tls";
-import { startWasmcached, type RunningServer } from "../helpers/servers.js";
+import { RUNTIMES, startWasmcachedOn, type RunningServer, type RuntimeName } from "../helpers/servers.js";
 import { SocketClient, stats } from "../helpers/socket-client.js";
 import { makeTestCertificates, tlsArgs, type TestCertificates } from "../helpers/tls-certs.js";
 import { Op, packet, parsePackets, Status } from "../helpers/binary.js";
@@ -58,8 +58,8 @@ describe("TLS (-Z)", function () {
   this.timeout(60000);
   let certs: TestCertificates;
   const servers: RunningServer[] = [];
-  const start = async (args: string[]) => {
-    const s = await startWasmcached(args);
+  const start = async (args: string[], runtime: RuntimeName = "node") => {
+    const s = await startWasmcachedOn(runtime, args);
     servers.push(s);
     return s;
   };
@@ -138,84 +138,87 @@ describe("TLS (-Z)", function () {
     old.destroy();
   });
 
-  describe("client certificates (ssl_verify_mode, ssl_ca_cert)", () => {
-    const client = () => identity(certs.clientCert, certs.clientKey);
-    const expired = () => identity(certs.expiredClientCert, certs.expiredClientKey);
-    const rogue = () => identity(certs.rogueClientCert, certs.rogueClientKey);
+  // Each runtime does TLS its own way — node:tls on Node, Deno's node:tls (rustls), Bun's
+  // BoringSSL — and with it checks certificates and fails handshakes.
+  for (const runtime of RUNTIMES) {
+    describe(`client certificates (ssl_verify_mode, ssl_ca_cert) on ${runtime}`, () => {
+      const client = () => identity(certs.clientCert, certs.clientKey);
+      const expired = () => identity(certs.expiredClientCert, certs.expiredClientKey);
+      const rogue = () => identity(certs.rogueClientCert, certs.rogueClientKey);
 
-    for (const mode of [2, 3]) {
-      it(`mode ${mode} requires a valid one: none, expired or from another CA is refused and counted`, async () => {
-        const s = await start(tlsArgs(certs, `ssl_verify_mode=${mode}`, `ssl_ca_cert=${certs.caCert}`));
-        const good = await SocketClient.connectTls(s.port, client());
-        expect(await refused(s.port, {})).to.equal(true);
-        expect(await refused(s.port, expired())).to.equal(true);
+      for (const mode of [2, 3]) {
+        it(`mode ${mode} requires a valid one: none, expired or from another CA is refused and counted`, async () => {
+          const s = await start(tlsArgs(certs, `ssl_verify_mode=${mode}`, `ssl_ca_cert=${certs.caCert}`), runtime);
+          const good = await SocketClient.connectTls(s.port, client());
+          expect(await refused(s.port, {})).to.equal(true);
+          expect(await refused(s.port, expired())).to.equal(true);
+          expect(await refused(s.port, rogue())).to.equal(true);
+          expect(await good.request("version\r\n")).to.equal("VERSION 1.6.18\r\n");
+          expect((await stats(good)).get("ssl_handshake_errors")).to.equal("3");
+          good.destroy();
+        });
+      }
+
+      it("mode 1 lets a client without one in, and refuses a bad one", async () => {
+        const s = await start(tlsArgs(certs, "ssl_verify_mode=1", `ssl_ca_cert=${certs.caCert}`), runtime);
+        expect(await refused(s.port, {})).to.equal(false);
+        expect(await refused(s.port, client())).to.equal(false);
         expect(await refused(s.port, rogue())).to.equal(true);
-        expect(await good.request("version\r\n")).to.equal("VERSION 1.6.18\r\n");
-        const st = await stats(good);
-        expect(st.get("ssl_handshake_errors")).to.equal("3");
-        good.destroy();
+        expect(await refused(s.port, expired())).to.equal(true);
+        expect(await statValue(s.port, "ssl_handshake_errors")).to.equal("2");
       });
-    }
 
-    it("mode 1 lets a client without one in, and refuses a bad one", async () => {
-      const s = await start(tlsArgs(certs, "ssl_verify_mode=1", `ssl_ca_cert=${certs.caCert}`));
-      expect(await refused(s.port, {})).to.equal(false);
-      expect(await refused(s.port, client())).to.equal(false);
-      expect(await refused(s.port, rogue())).to.equal(true);
-      expect(await refused(s.port, expired())).to.equal(true);
-      expect(await statValue(s.port, "ssl_handshake_errors")).to.equal("2");
+      it("mode 0 does not ask", async () => {
+        const s = await start(tlsArgs(certs), runtime);
+        expect(await refused(s.port, rogue())).to.equal(false);
+        expect(await statValue(s.port, "ssl_handshake_errors")).to.equal("0");
+      });
     });
 
-    it("mode 0 does not ask", async () => {
-      const s = await start(tlsArgs(certs));
-      expect(await refused(s.port, rogue())).to.equal(false);
-      expect(await statValue(s.port, "ssl_handshake_errors")).to.equal("0");
-    });
-  });
+    describe(`handshakes that go wrong, on ${runtime}`, () => {
+      it("a plaintext client is closed and counted; others carry on", async () => {
+        const s = await start(tlsArgs(certs), runtime);
+        const bystander = await SocketClient.connectTls(s.port);
+        await bystander.send("set b 0 0 1\r\n");
+        const plain = await SocketClient.connect(s.port);
+        await plain.send("get b\r\n");
+        await plain.waitClosed();
+        await bystander.send("x\r\n");
+        expect(await bystander.readLine()).to.equal("STORED\r\n");
+        expect((await stats(bystander)).get("ssl_handshake_errors")).to.equal("1");
+        bystander.destroy();
+      });
 
-  describe("handshakes that go wrong", () => {
-    it("a plaintext client is closed and counted; others carry on", async () => {
-      const s = await start(tlsArgs(certs));
-      const bystander = await SocketClient.connectTls(s.port);
-      await bystander.send("set b 0 0 1\r\n");
-      const plain = await SocketClient.connect(s.port);
-      await plain.send("get b\r\n");
-      await plain.waitClosed();
-      await bystander.send("x\r\n");
-      expect(await bystander.readLine()).to.equal("STORED\r\n");
-      expect((await stats(bystander)).get("ssl_handshake_errors")).to.equal("1");
-      bystander.destroy();
-    });
+      it("a truncated ClientHello is closed when the client goes, and is not a handshake error", async () => {
+        const s = await start(tlsArgs(certs), runtime);
+        const c = await SocketClient.connect(s.port);
+        // A TLS record header announcing 512 bytes of handshake, and only the first 5 of them.
+        await c.send(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03]));
+        await c.end();
+        await c.waitClosed();
+        await sleep(100);
+        expect(await statValue(s.port, "ssl_handshake_errors")).to.equal("0");
+      });
 
-    it("a truncated ClientHello is closed when the client goes, and is not a handshake error", async () => {
-      const s = await start(tlsArgs(certs));
-      const c = await SocketClient.connect(s.port);
-      // A TLS record header announcing 512 bytes of handshake, and only the first 5 of them.
-      await c.send(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03]));
-      await c.end();
-      await c.waitClosed();
-      await sleep(100);
-      expect(await statValue(s.port, "ssl_handshake_errors")).to.equal("0");
-    });
+      it("a client stalling mid-handshake holds a connection slot until the idle timeout", async () => {
+        const s = await start([...tlsArgs(certs), "-o", "idle_timeout=1"], runtime);
+        const alone = Number(await statValue(s.port, "curr_connections"));
+        const stalled = await SocketClient.connect(s.port);
+        await stalled.send(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00]));
+        await sleep(300);
+        expect(Number(await statValue(s.port, "curr_connections"))).to.equal(alone + 1);
+        await stalled.waitClosed(5000);
+        expect(await statValue(s.port, "idle_kicks")).to.equal("1");
+        expect(Number(await statValue(s.port, "curr_connections"))).to.equal(alone);
+      });
 
-    it("a client stalling mid-handshake holds a connection slot until the idle timeout", async () => {
-      const s = await start([...tlsArgs(certs), "-o", "idle_timeout=1"]);
-      const alone = Number(await statValue(s.port, "curr_connections"));
-      const stalled = await SocketClient.connect(s.port);
-      await stalled.send(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00]));
-      await sleep(300);
-      expect(Number(await statValue(s.port, "curr_connections"))).to.equal(alone + 1);
-      await stalled.waitClosed(5000);
-      expect(await statValue(s.port, "idle_kicks")).to.equal("1");
-      expect(Number(await statValue(s.port, "curr_connections"))).to.equal(alone);
+      it("ssl_min_version=3 refuses TLS 1.2 clients", async () => {
+        const s = await start(tlsArgs(certs, "ssl_min_version=3"), runtime);
+        expect(await refused(s.port, { maxVersion: "TLSv1.2" })).to.equal(true);
+        expect(await refused(s.port, { minVersion: "TLSv1.3" })).to.equal(false);
+      });
     });
-
-    it("ssl_min_version=3 refuses TLS 1.2 clients", async () => {
-      const s = await start(tlsArgs(certs, "ssl_min_version=3"));
-      expect(await refused(s.port, { maxVersion: "TLSv1.2" })).to.equal(true);
-      expect(await refused(s.port, { minVersion: "TLSv1.3" })).to.equal(false);
-    });
-  });
+  }
 
   describe("sessions", () => {
     // TLS 1.2, where the session is known once the handshake is done.

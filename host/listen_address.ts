@@ -17,9 +17,13 @@ const NOTLS = "notls";
 /** An entry memcached refuses; the message is its own, and it exits with EX_OSERR. */
 export class ListenError extends Error {}
 
-/** The entries of all -l flags (as memcached joins them, with commas) for its error line. */
+/**
+ * memcached's complaint, then its error line naming the entries of all -l flags (joined with
+ * commas, as it joins them). `reason` carries its own line end: memcached prints one IPv6
+ * complaint without any.
+ */
 function failure(reason: string, entries: readonly string[]): ListenError {
-  return new ListenError(`${reason}\nfailed to listen on one of interface(s) ${entries.join(",")}: Success`);
+  return new ListenError(`${reason}failed to listen on one of interface(s) ${entries.join(",")}: Success`);
 }
 
 // strtol's whole-word rule, as memcached's safe_strtol applies it to a port.
@@ -31,7 +35,7 @@ function parseEntry(entry: string, port: number, sslEnabled: boolean, all: reado
   let p = entry;
   let tls = sslEnabled;
   if (p.startsWith(NOTLS)) {
-    if (!sslEnabled) throw failure("'notls' option is valid only when SSL is enabled", all);
+    if (!sslEnabled) throw failure("'notls' option is valid only when SSL is enabled\n", all);
     tls = false;
     p = p.slice(NOTLS.length + 1);
   }
@@ -47,7 +51,7 @@ function parseEntry(entry: string, port: number, sslEnabled: boolean, all: reado
   // A second colon without brackets can only be a bare IPv6 address.
   if (colon >= 0 && (bracketed !== null || p.indexOf(":", colon + 1) < 0)) {
     const given = parsePort(p.slice(colon + 1));
-    if (given === null) throw failure(`Invalid port number: "${p.slice(colon + 1)}"`, all);
+    if (given === null) throw failure(`Invalid port number: "${p.slice(colon + 1)}"\n`, all);
     port = given;
     host = p.slice(0, colon);
   }

@@ -1,5 +1,5 @@
-// TLS settings memcached refuses to start with: wasmcached must refuse them too, with the same
-// message and exit status. Both binaries are run with each command line.
+// TLS settings and -l entries memcached refuses to start with: wasmcached must refuse them too,
+// with the same message and exit status. Both binaries are run with each command line.
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -25,7 +25,7 @@ function run(cmd: string[], args: string[]): Outcome {
   return { status: r.status, stderr };
 }
 
-describe("TLS start-up refusals: memcached vs wasmcached", function () {
+describe("TLS and -l start-up refusals: memcached vs wasmcached", function () {
   this.timeout(60000);
   let c: TestCertificates;
   before(() => {
@@ -52,6 +52,7 @@ describe("TLS start-up refusals: memcached vs wasmcached", function () {
     ["-Z without TCP", () => [...chainAndKey(c.serverCert, c.serverKey), "-p", "0"]],
     ["notls: without -Z", () => ["-l", "notls:127.0.0.1"]],
     ["an -l port that is not a number", () => [...chainAndKey(c.serverCert, c.serverKey), "-l", "127.0.0.1:http"]],
+    ["an -l IPv6 address without its closing bracket", () => ["-l", "[::1"]],
     ["ssl_verify_mode 4", () => ["-o", "ssl_verify_mode=4"]],
     ["ssl_verify_mode not a number", () => ["-o", "ssl_verify_mode=x"]],
     ["ssl_verify_mode without a value", () => ["-o", "ssl_verify_mode"]],

@@ -41,6 +41,8 @@ export interface TargetOptions {
   wasmcachedCmd: string;
   /** Node servers: record GC pauses into this file (bench/gc-probe.ts) */
   gcLog?: string;
+  /** more server flags, the same for every target (--tls: -Z and its certificate) */
+  extraArgs?: string[];
 }
 
 export type TargetStatus = "ok" | "failed";
@@ -71,13 +73,14 @@ export function runsOnNode(command: string[]): boolean {
 
 function commandFor(name: string, port: number, o: TargetOptions): string[] {
   const user = process.getuid?.() === 0 ? ["-u", RUN_AS] : [];
+  const extra = o.extraArgs ?? [];
   if (isMemcached(name)) {
-    return ["memcached", ...user, "-t", "1", "-U", "0", "-l", HOST, "-p", String(port), "-m", String(o.memoryMb)];
+    return ["memcached", ...user, "-t", "1", "-U", "0", "-l", HOST, "-p", String(port), "-m", String(o.memoryMb), ...extra];
   }
   const template = name === WASMCACHED ? o.wasmcachedCmd : OTHER_WASMCACHED[name];
   const argv = template.replaceAll("{port}", String(port)).replaceAll("{mb}", String(o.memoryMb))
     .replaceAll("{user}", user.join(" ")).split(/\s+/).filter(Boolean);
-  return o.gcLog && runsOnNode(argv) ? [argv[0], "--import", GC_PROBE, ...argv.slice(1)] : argv;
+  return [...(o.gcLog && runsOnNode(argv) ? [argv[0], "--import", GC_PROBE, ...argv.slice(1)] : argv), ...extra];
 }
 
 const started: Target[] = [];

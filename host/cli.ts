@@ -9,11 +9,12 @@ import {
   OPTIONS, OptionSpec, ServerOptions, defaultServerOptions, checkEngineOptions, ACCEPTED_NOOP_SUBOPTIONS, SUBOPTION_PRESETS,
 } from "./options.js";
 import { renderHelp } from "./help.js";
-import { ListenError } from "./strerror.js";
 import {
   startServer, RunningServer, CredentialsError, saslPasswordFile, Runtime, NODE_RUNTIME,
 } from "./node/server.js";
 import { ENGINES, jsTwinRefusal } from "./js/twin.js";
+import { TlsError } from "./tls.js";
+import { ListenError } from "./listen_address.js";
 import type { CacheEngine } from "./engine_api.js";
 
 const EX_USAGE = 64;
@@ -72,6 +73,24 @@ function parseValue(spec: OptionSpec, text: string): number | string | string[] 
   }
 }
 
+// memcached's safe_strtol/safe_strtoul: the whole word, optional sign (unsigned: no minus).
+function checkedNumber(text: string, unsigned: boolean): number | null {
+  const m = /^\s*([+-]?)(\d+)\s*$/.exec(text);
+  if (!m || (unsigned && m[1] === "-")) return null;
+  return Number(m[1] + m[2]);
+}
+
+// A TLS suboption, parsed with memcached's messages.
+function parseChecked(spec: OptionSpec, name: string, value: string | undefined): number | string {
+  if (value === undefined) die(`Missing ${name} argument`, EXIT_ILLEGAL_ARGUMENT);
+  if (spec.arg !== "num") return value;
+  const n = checkedNumber(value, spec.checked?.unsigned ?? false);
+  if (n === null) die(`could not parse argument to ${name}`, EXIT_ILLEGAL_ARGUMENT);
+  const choices = spec.checked?.choices;
+  if (choices && !choices.includes(n)) die(`Invalid ${name}. Use help to see valid options.`, EXIT_ILLEGAL_ARGUMENT);
+  return n;
+}
+
 // -o name[=value],...: every memcached suboption is either ours, a known no-op, or illegal.
 // Names are memcached's exactly: a boolean is turned on by its name (any value ignored, as
 // getsubopt leaves it) and off only by the no_ form memcached has.
@@ -82,15 +101,16 @@ function applySuboptions(list: string, o: Record<string, unknown>): void {
     const value = eq < 0 ? undefined : item.slice(eq + 1);
     const on = OPTIONS.find((s) => s.sub === name);
     const off = OPTIONS.find((s) => s.noSub === name);
-    if (on) applySuboption(on, value, o);
+    if (on) applySuboption(on, name, value, o);
     else if (off) o[off.key] = off.arg === undefined ? false : 0;
     else if (name in SUBOPTION_PRESETS) applyPreset(name, o);
     else if (!ACCEPTED_NOOP_SUBOPTIONS.has(name)) die(`Illegal suboption "${item}"`, EXIT_ILLEGAL_ARGUMENT);
   }
 }
 
-function applySuboption(spec: OptionSpec, value: string | undefined, o: Record<string, unknown>): void {
-  if (spec.arg === undefined) o[spec.key] = true;
+function applySuboption(spec: OptionSpec, name: string, value: string | undefined, o: Record<string, unknown>): void {
+  if (spec.checked) o[spec.key] = parseChecked(spec, name, value);
+  else if (spec.arg === undefined) o[spec.key] = true;
   else if (value !== undefined) o[spec.key] = parseValue(spec, value);
   else if (spec.bare !== undefined) o[spec.key] = spec.bare;
   else die(spec.missing ?? `Missing ${spec.sub} argument`, EXIT_ILLEGAL_ARGUMENT);
@@ -170,6 +190,7 @@ function parseArgs(argv: string[]): ServerOptions {
   if (o.udpPort !== undefined && o.port === undefined && opts.udpPort !== 0) opts.port = opts.udpPort;
   checkOptions(opts);
   applyAuthentication(opts, o.bindingProtocol !== undefined);
+  if (opts.sslEnabled && opts.port === 0) die("ERROR: You cannot enable SSL without a TCP port.");
   return opts;
 }
 
@@ -274,6 +295,7 @@ export async function runCli(runtime: CliRuntime): Promise<void> {
       process.stderr.write(err.endsLine ? err.message + "\n" : err.message);
       process.exit(1);
     }
+    if (err instanceof TlsError) die(err.message + err.lineEnd);
     if (err instanceof ListenError) die(err.message, EX_OSERR);
     die(`failed to start: ${(err as Error).message}`, EX_OSERR);
   }

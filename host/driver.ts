@@ -72,6 +72,8 @@ export interface DriverOptions {
   watcherBufferBytes?: number;
   /** This worker's share of read_buf_mem_limit (default: no limit). */
   buffers?: WorkerBuffers;
+  /** refresh_certs (-Z): reloads the certificates; null, or the line saying why not. */
+  refreshCerts?: () => string | null;
 }
 
 /** Who was being served when the engine threw. */
@@ -91,6 +93,7 @@ const TOO_MANY = encoder.encode("ERROR Too many open connections\r\n");
 // there (for the "skipped=N" notice that may have to go first).
 const DEFAULT_WATCHER_BUFFER = 256 * 1024;
 const SKIP_NOTICE_ROOM = 128;
+const OK = encoder.encode("OK\r\n");
 // The largest chunk a socket read hands over (libuv's 64 KiB).
 export const READ_CHUNK_MAX = 64 * 1024;
 // Input buffered beyond what the core asked for (a value's or a line's bytes), after which the
@@ -316,6 +319,13 @@ export class Driver {
   }
   schedule(fn: () => void): void { this.defer(fn); }
 
+  /** refresh_certs' reply: OK (nothing with noreply) or why not, which memcached sends regardless. */
+  refreshCerts(noreply: boolean): Uint8Array | null {
+    const problem = this.opts.refreshCerts ? this.opts.refreshCerts() : "Error TLS not enabled";
+    if (problem !== null) return encoder.encode(`${problem}\r\n`);
+    return noreply ? null : OK;
+  }
+
   /** Closes connections idle longer than -o idle_timeout (memcached's idle kicker). */
   kickIdle(nowMs: number): void {
     const limit = this.opts.idleTimeout * 1000;
@@ -512,6 +522,7 @@ export class Connection {
     if (!(flags & ProcFlag.CLOSE_NOW)) this.flushOutput(e, (flags & ProcFlag.SWALLOW) !== 0);
     this.input.drop(consumed);
     if (flags & ProcFlag.STATS_CONNS) this.t.write(this.d.renderConns(this, Date.now()));
+    if (flags & ProcFlag.REFRESH_CERTS) this.refreshCerts(e.procNeed() !== 0);
     e.drainLog();
     if (flags & ProcFlag.WATCH) {
       this.watchMask = e.procWatchMask();
@@ -581,6 +592,11 @@ export class Connection {
     // The reply area is reused by the next call: the adapter copies, with its cheapest copy.
     if (this.t.writeCopyOf) this.t.writeCopyOf(view);
     else this.t.write(view.slice());
+  }
+
+  private refreshCerts(noreply: boolean): void {
+    const reply = this.d.refreshCerts(noreply);
+    if (reply) this.write(reply);
   }
 
   private releaseHeld(): void {

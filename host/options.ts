@@ -67,6 +67,18 @@ export interface ServerOptions extends EngineOptions {
   saslPwdb: string;
   /** The engine behind the protocol: the WASM core, or the pure-JS twin (host/js/). */
   engine: "wasm" | "js";
+  sslEnabled: boolean;
+  sslChainCert: string;
+  sslKey: string;
+  sslKeyformat: number;
+  sslVerifyMode: number;
+  sslCiphers: string;
+  sslCaCert: string;
+  /** KiB, as given */
+  sslWbufSize: number;
+  sslSessionCache: boolean;
+  sslKernelTls: boolean;
+  sslMinVersion: number;
 }
 
 type Value = number | boolean | string | string[];
@@ -89,6 +101,12 @@ export interface OptionSpec {
   default: Value;
   setting?: Setting;
   toCore?: (o: ServerOptions) => number;
+  /**
+   * Parsed as memcached parses its TLS suboptions, with its messages (exit 1): "Missing <sub>
+   * argument"; for numbers "could not parse argument to <sub>" (negative too, if unsigned) and,
+   * outside `choices`, "Invalid <sub>. Use help to see valid options."
+   */
+  checked?: { choices?: readonly number[]; unsigned?: boolean };
   help: string;
 }
 
@@ -96,6 +114,16 @@ const KB = 1024;
 const MB = 1024 * KB;
 const BINDING_PROTOCOLS = { auto: BindingProtocol.AUTO, ascii: BindingProtocol.ASCII, binary: BindingProtocol.BINARY };
 const SLAB_PAGE_SIZE = MB;
+
+// ssl_min_version's values as memcached numbers them, by the names `stats settings` prints.
+export const TLS_VERSION_NAMES = ["tlsv1.0", "tlsv1.1", "tlsv1.2", "tlsv1.3"] as const;
+// ssl_verify_mode's values (none, request, require, once) as the OpenSSL SSL_VERIFY_* bits
+// `stats settings` prints.
+export const TLS_VERIFY_BITS = [0, 1, 3, 7] as const;
+export enum TlsVerify { NONE = 0, REQUEST = 1, REQUIRE = 2, ONCE = 3 }
+// ssl_keyformat: OpenSSL's SSL_FILETYPE_PEM and SSL_FILETYPE_ASN1 (DER).
+export enum KeyFormat { PEM = 1, DER = 2 }
+const KIB = 1024;
 
 export const OPTIONS: readonly OptionSpec[] = [
   { key: "port", short: "p", long: "port", arg: "num", default: 11211, setting: Setting.TCP_PORT,
@@ -184,6 +212,27 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: "microseconds the crawler pauses between batches" },
   { key: "trackSizes", sub: "track_sizes", default: false, setting: Setting.TRACK_SIZES,
     help: "keep the item size histogram for stats sizes" },
+  { key: "sslEnabled", short: "Z", long: "enable-ssl", default: false, setting: Setting.SSL_ENABLED,
+    help: "enable TLS/SSL (needs -o ssl_chain_cert=<file>,ssl_key=<file>)" },
+  { key: "sslChainCert", sub: "ssl_chain_cert", arg: "text", default: "", checked: {},
+    help: "certificate chain file in PEM format" },
+  { key: "sslKey", sub: "ssl_key", arg: "text", default: "", checked: {},
+    help: "private key file, if not part of ssl_chain_cert" },
+  { key: "sslKeyformat", sub: "ssl_keyformat", arg: "num", default: KeyFormat.PEM, checked: {},
+    help: "private key format: 1 PEM, 2 DER" },
+  { key: "sslVerifyMode", sub: "ssl_verify_mode", arg: "num", default: TlsVerify.NONE, checked: { choices: [0, 1, 2, 3] },
+    help: "client certificates: 0 not asked for, 1 checked if sent, 2 required, 3 required once" },
+  { key: "sslCiphers", sub: "ssl_ciphers", arg: "text", default: "", checked: {}, help: "OpenSSL cipher list (TLS 1.2 and below)" },
+  { key: "sslCaCert", sub: "ssl_ca_cert", arg: "text", default: "", checked: {},
+    help: "PEM file of the CAs client certificates are checked against" },
+  { key: "sslWbufSize", sub: "ssl_wbuf_size", arg: "num", default: 16, checked: { unsigned: true },
+    help: "per-connection TLS output buffer in KiB (accepted; the runtime sizes its own records)" },
+  { key: "sslSessionCache", sub: "ssl_session_cache", default: false, setting: Setting.SSL_SESSION_CACHE,
+    help: "cache TLS sessions on the server for resumption by session id" },
+  { key: "sslKernelTls", sub: "ssl_kernel_tls", default: false,
+    help: "kernel TLS offload (accepted; the runtime's TLS runs in user space)" },
+  { key: "sslMinVersion", sub: "ssl_min_version", arg: "num", default: 2, checked: { choices: [0, 1, 2, 3] },
+    help: "oldest TLS version accepted: 0 1.0, 1 1.1, 2 1.2, 3 1.3" },
   { key: "slabReassign", sub: "slab_reassign", noSub: "no_slab_reassign", default: true, setting: Setting.SLAB_REASSIGN,
     help: "allow moving slab pages between classes" },
   { key: "readBufMemLimit", sub: "read_buf_mem_limit", arg: "num", default: 0, setting: Setting.RESPONSE_OBJECTS,
@@ -288,8 +337,8 @@ export function checkEngineOptions(o: EngineOptions): OptionProblem | null {
 }
 
 // ── `stats settings` ───────────────────────────────────────────────────────────────────
-// The lines in memcached 1.6.18's order, as Debian's build prints them (its extstore and TLS
-// lines included, showing those features off). A line either reads a core setting slot, so
+// The lines in memcached 1.6.18's order, as Debian's build prints them (its extstore lines
+// included, showing that feature off). A line either reads a core setting slot, so
 // commands that change a setting (verbosity, lru tune, cache_memlimit…) show at once, or is
 // text fixed at start-up.
 
@@ -363,17 +412,18 @@ export const STATS_SETTINGS: readonly SettingLine[] = [
   ["ext_max_frag", SettingFormat.TEXT, text("0.80")],
   ["slab_automove_freeratio", SettingFormat.TEXT, text("0.010")],
   ["ext_drop_unread", SettingFormat.TEXT, text("no")],
-  ["ssl_enabled", SettingFormat.TEXT, text("no")],
-  ["ssl_chain_cert", SettingFormat.TEXT, text("(null)")],
-  ["ssl_key", SettingFormat.TEXT, text("(null)")],
-  ["ssl_verify_mode", SettingFormat.TEXT, text(0)],
-  ["ssl_keyformat", SettingFormat.TEXT, text(1)],
-  ["ssl_ciphers", SettingFormat.TEXT, text("NULL")],
-  ["ssl_ca_cert", SettingFormat.TEXT, text("NULL")],
-  ["ssl_wbuf_size", SettingFormat.TEXT, text(16384)],
-  ["ssl_session_cache", SettingFormat.TEXT, text("no")],
-  ["ssl_kernel_tls", SettingFormat.TEXT, text("no")],
-  ["ssl_min_version", SettingFormat.TEXT, text("tlsv1.2")],
+  ["ssl_enabled", SettingFormat.YESNO, Setting.SSL_ENABLED],
+  ["ssl_chain_cert", SettingFormat.TEXT, (o) => o.sslChainCert || "(null)"],
+  ["ssl_key", SettingFormat.TEXT, (o) => o.sslKey || "(null)"],
+  ["ssl_verify_mode", SettingFormat.TEXT, (o) => String(TLS_VERIFY_BITS[o.sslVerifyMode])],
+  ["ssl_keyformat", SettingFormat.TEXT, (o) => String(o.sslKeyformat)],
+  ["ssl_ciphers", SettingFormat.TEXT, (o) => o.sslCiphers || "NULL"],
+  ["ssl_ca_cert", SettingFormat.TEXT, (o) => o.sslCaCert || "NULL"],
+  // memcached keeps the size in an unsigned int
+  ["ssl_wbuf_size", SettingFormat.TEXT, (o) => String((o.sslWbufSize * KIB) >>> 0)],
+  ["ssl_session_cache", SettingFormat.YESNO, Setting.SSL_SESSION_CACHE],
+  ["ssl_kernel_tls", SettingFormat.TEXT, (o) => (o.sslKernelTls ? "yes" : "no")],
+  ["ssl_min_version", SettingFormat.TEXT, (o) => TLS_VERSION_NAMES[o.sslMinVersion]],
   ["num_napi_ids", SettingFormat.TEXT, text("(null)")],
   ["memory_file", SettingFormat.TEXT, text("(null)")],
 ];

@@ -22,5 +22,8 @@ export enum HostStat {
   LOG_WATCHER_SKIPPED,
   LOG_WATCHER_SENT,
   LOG_WATCHERS,
+  SSL_NEW_SESSIONS,
+  SSL_HANDSHAKE_ERRORS,
+  SSL_CERT_REFRESH_TIME, // the core's current_time when the certificates were last loaded
   COUNT,
 }

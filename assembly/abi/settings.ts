@@ -50,7 +50,9 @@ export enum Setting {
   INITIAL_MALLOCED = 41, // T_MEMD_INITIAL_MALLOC: slab bytes counted as allocated at start-up
   SLAB_AUTOMOVE_WINDOW = 42, // slab_automove_window: seconds of samples automove decides on
   RESPONSE_OBJECTS = 43, // response objects a connection may stack (read_buf_mem_limit; host-kept)
-  COUNT = 44,
+  SSL_ENABLED = 44,      // ssl_enabled (-Z): TLS lines in `stats`, refresh_certs served
+  SSL_SESSION_CACHE = 45, // ssl_session_cache: `stats` shows ssl_new_sessions
+  COUNT = 46,
 }
 
 // Setting.BINDING_PROTOCOL values: -B auto decides per connection on its first byte.

@@ -42,7 +42,7 @@ import {
   EXEC_NEED_MORE, EXEC_STOP, EXEC_STOP_AFTER,
 } from "./replies";
 import { execMeta } from "./meta";
-import { execLruCrawler, execLru, execSlabs, execCachedump, execWatch } from "./admin";
+import { execLruCrawler, execLru, execSlabs, execCachedump, execWatch, execRefreshCerts } from "./admin";
 import { udpRespEnd, udpNextKey, udpFlushAfter } from "./udp";
 
 const NL: u8 = 0x0a;
@@ -222,6 +222,7 @@ function execLine(c: usize, line: usize, lineEnd: usize, data: usize, dataAvail:
   if (tokIs(0, "verbosity")) return execVerbosity(ntokens);
   if (tokIs(0, "lru")) return execLru(ntokens);
   if (tokIs(0, "watch")) return execWatch(ntokens);
+  if (tokIs(0, "refresh_certs")) return execRefreshCerts(ntokens);
   // memcached's guard against HTTP clients: close without a word.
   if (tokStartsWith(ntokens - 2, "HTTP/")) {
     procFlag(ProcFlag.CLOSE_NOW);

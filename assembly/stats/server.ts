@@ -68,9 +68,17 @@ export function renderGeneral(): void {
   line("log_watcher_skipped", hostStat(HostStat.LOG_WATCHER_SKIPPED));
   line("log_watcher_sent", hostStat(HostStat.LOG_WATCHER_SENT));
   line("log_watchers", hostStat(HostStat.LOG_WATCHERS));
+  if (settingOn(Setting.SSL_ENABLED)) renderTls(now);
   line("unexpected_napi_ids", 0);
   line("round_robin_fallback", 0);
   renderGeneralItems();
+}
+
+// TLS lives in the host's socket adapters; it keeps these counts.
+function renderTls(now: u32): void {
+  if (settingOn(Setting.SSL_SESSION_CACHE)) line("ssl_new_sessions", hostStat(HostStat.SSL_NEW_SESSIONS));
+  line("ssl_handshake_errors", hostStat(HostStat.SSL_HANDSHAKE_ERRORS));
+  line("time_since_server_cert_refresh", <u64>(now - <u32>hostStat(HostStat.SSL_CERT_REFRESH_TIME)));
 }
 
 // memcached keeps this many descriptors back for listeners and internal pipes.

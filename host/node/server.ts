@@ -7,8 +7,12 @@ import { Engine } from "../wasm_engine.js";
 import type { CacheEngine, ProtocolEngine } from "../engine_api.js";
 import { Driver } from "../driver.js";
 import { WorkerBuffers } from "../worker_buffers.js";
-import { strerror } from "../strerror.js";
 import { listenTcp, listenUnix, Listener } from "./listen.js";
+import { NodeTls } from "./tls.js";
+import { listenAddresses, ListenAddress } from "../listen_address.js";
+import {
+  TlsConfig, TlsContext, TlsEvents, TlsMaterial, tlsConfig, loadTlsMaterial, refreshCerts, cipherError,
+} from "../tls.js";
 import { listenUdp, UdpListener } from "./udp.js";
 import { UdpEndpoint } from "../udp.js";
 import { ServerOptions, defaultServerOptions, validateEngineOptions } from "../options.js";
@@ -16,6 +20,7 @@ import { readCoreWasm } from "../wasm.js";
 import { HostStat } from "../../assembly/abi/host_stats.js";
 import { Setting } from "../../assembly/abi/settings.js";
 import { createJsTwin, jsTwinRefusal } from "../js/twin.js";
+import { strerror } from "../system_error.js";
 
 export interface RunningServer<E extends CacheEngine = Engine> {
   /** The storage: the WASM core's wrapper, or with `engine: "js"` the JS twin's storage engine. */
@@ -38,10 +43,17 @@ const MB = 1024 * KB;
 export interface Runtime {
   /** What `stats` shows as `libevent`, e.g. "node-20.20.2". */
   version: string;
-  listenTcp(driver: Driver, hosts: string[], port: number, backlog: number): Promise<Listener>;
+  /** The runtime's TLS (-Z), for its TLS listeners; throws if the runtime refuses the ciphers. */
+  createTls(config: TlsConfig, material: TlsMaterial, events: TlsEvents): TlsContext;
+  /** `tls`: what createTls made, for the addresses that serve TLS. */
+  listenTcp(driver: Driver, addresses: ListenAddress[], backlog: number, tls?: TlsContext): Promise<Listener>;
 }
 
-export const NODE_RUNTIME: Runtime = { version: `node-${process.versions.node}`, listenTcp };
+export const NODE_RUNTIME: Runtime = {
+  version: `node-${process.versions.node}`,
+  createTls: (config, material, events) => new NodeTls(config, material, events),
+  listenTcp,
+};
 
 /** Options that leave the WASM core in place (the default engine). */
 export type WasmServerOptions = Partial<ServerOptions> & { engine?: "wasm" };
@@ -95,6 +107,7 @@ export async function startServer(
     watcherBufferBytes: opts.watcherLogbufSize * KB,
     buffers: new WorkerBuffers(opts.readBufMemLimit * MB, opts.threads),
     onShutdown: () => (onShutdown ? onShutdown() : void server.close()),
+    refreshCerts: () => refreshTls(),
   });
   driver.setStat(HostStat.PID, process.pid);
   driver.setStat(HostStat.THREADS, opts.threads);
@@ -107,19 +120,28 @@ export async function startServer(
     driver.kickIdle(Date.now());
   }, ONE_SECOND);
   tick.unref();
+  const tls = opts.sslEnabled ? startTls(opts, driver, runtime) : undefined;
+  const refreshTls = () => {
+    const problem = refreshCerts(opts, tls!);
+    if (problem === null) driver.setStat(HostStat.SSL_CERT_REFRESH_TIME, engine.currentTime());
+    return problem;
+  };
   let listener: Listener | undefined;
   // -s serves a UNIX socket instead of TCP and UDP, as memcached does.
   const network = opts.unixSocket === "";
   if (!network) listener = await listenUnix(driver, opts.unixSocket, opts.unixMask, opts.backlog);
-  else if (opts.port !== 0) listener = await runtime.listenTcp(driver, opts.listen, opts.port, opts.backlog);
+  else if (opts.port !== 0) {
+    listener = await runtime.listenTcp(driver, listenAddresses(opts.listen, opts.port, opts.sslEnabled), opts.backlog, tls);
+  }
   let udp: UdpListener | undefined;
   if (core && network && opts.udpPort !== 0) {
     const endpoint = new UdpEndpoint(core, {
       onShutdown: () => (onShutdown ? onShutdown() : void server.close()),
       onTrap: (err, datagram, peer) => driver.trapped(err, "udp", { peer, input: datagram }),
+      refreshCerts: (noreply) => driver.refreshCerts(noreply),
     });
-    udp = await listenUdp(endpoint, opts.listen, opts.udpPort);
-    opts.listen.forEach((host, i) => driver.listeners.push(udpAddr(host, udp!.ports[i])));
+    udp = await listenUdp(endpoint, listenAddresses(opts.listen, opts.udpPort, opts.sslEnabled));
+    for (const a of udp.bound) driver.listeners.push(udpAddr(a.address, a.port));
   }
   protocol.setSetting(Setting.CONN_FD_BASE, driver.fdBase());
   const server: RunningServer<CacheEngine> = {
@@ -145,6 +167,21 @@ export async function startServer(
 
 function udpAddr(host: string, port: number): string {
   return host.includes(":") ? `udp6:[${host}]:${port}` : `udp:${host}:${port}`;
+}
+
+// The certificates are loaded before any socket is bound, as memcached does.
+function startTls(opts: ServerOptions, driver: Driver, runtime: Runtime): TlsContext {
+  const material = loadTlsMaterial(opts);
+  const events: TlsEvents = {
+    handshakeFailed: () => driver.count(HostStat.SSL_HANDSHAKE_ERRORS, 1),
+    newSession: () => driver.count(HostStat.SSL_NEW_SESSIONS, 1),
+  };
+  try {
+    return runtime.createTls(tlsConfig(opts), material, events);
+  } catch (err) {
+    if (opts.sslCiphers && /cipher/i.test((err as Error).message)) throw cipherError(opts);
+    throw err;
+  }
 }
 
 /** A credentials file memcached would refuse; the message is memcached's, byte for byte. */

@@ -19,6 +19,8 @@ const STOP_TIMEOUT_MS = 3000;
 export interface RunningServer {
   readonly name: string;
   readonly port: number;
+  /** Every TCP port, in -l order (`port` is the first). */
+  readonly ports: number[];
   readonly proc: ChildProcess;
   /** Resolves when the process has exited (for whatever reason). */
   readonly exited: Promise<number | null>;
@@ -47,6 +49,22 @@ export function startMemcached(args: readonly string[] = []): Promise<RunningSer
 
 export function startWasmcached(args: readonly string[] = []): Promise<RunningServer> {
   return startServer("wasmcached", process.execPath, [WASMCACHED_CLI, ...userArgs(args), ...args], REPO_ROOT);
+}
+
+/** The runtimes wasmcached runs on, each with its entry point. */
+export const RUNTIMES = ["node", "deno", "bun"] as const;
+export type RuntimeName = (typeof RUNTIMES)[number];
+
+/** wasmcached on one runtime, started as its npm start script starts it (less -u nobody). */
+export function startWasmcachedOn(runtime: RuntimeName, args: readonly string[] = []): Promise<RunningServer> {
+  const bin = (name: string) => join(REPO_ROOT, "node_modules/.bin", name);
+  const all = [...userArgs(args), ...args];
+  if (runtime === "node") return startWasmcached(args);
+  if (runtime === "deno") {
+    return startServer("wasmcached-deno", bin("deno"), ["run", "-A", join(REPO_ROOT, "dist/host/deno/main.js"), ...all], REPO_ROOT,
+      { DENO_NO_UPDATE_CHECK: "1" });
+  }
+  return startServer("wasmcached-bun", bin("bun"), [join(REPO_ROOT, "dist/host/bun/main.js"), ...all], REPO_ROOT);
 }
 
 /**
@@ -93,11 +111,13 @@ export async function startServer(
   const starting: Starting = { gone: () => gone, describe: () => `${name} (${[cmd, ...fullArgs].join(" ")})`, stderr: () => err };
 
   try {
-    const port = await startedWhen(starting, () => portInFile(portFile), `wrote no "TCP INET: <port>" line to MEMCACHED_PORT_FILENAME`);
+    const ports = await startedWhen(starting, () => portsInFile(portFile), `wrote no "TCP INET: <port>" line to MEMCACHED_PORT_FILENAME`);
+    const port = ports[0];
     await startedWhen(starting, async () => (await canConnect(port)) || undefined, `never accepted a connection on port ${port}`);
     return {
       name,
       port,
+      ports,
       proc,
       exited,
       stderr: () => err,
@@ -133,11 +153,11 @@ async function startedWhen<T>(s: Starting, ready: () => T | undefined | Promise<
   throw new Error(`${s.describe()} ${never}:\n${s.stderr()}`);
 }
 
-function portInFile(file: string): number | undefined {
+function portsInFile(file: string): number[] | undefined {
   // The server renames <file>.lck to <file> once complete, so a present file is whole.
   if (!existsSync(file)) return undefined;
-  const m = /^TCP INET: (\d+)$/m.exec(readFileSync(file, "utf8"));
-  return m ? Number(m[1]) : undefined;
+  const ports = [...readFileSync(file, "utf8").matchAll(/^TCP INET: (\d+)$/gm)].map((m) => Number(m[1]));
+  return ports.length > 0 ? ports : undefined;
 }
 
 async function stopProcess(proc: ChildProcess, exited: Promise<unknown>): Promise<void> {

@@ -3,6 +3,7 @@
 // quiet, and notices when the server closes. Strings are sent as latin1 so every char code
 // 0..255 is exactly one byte on the wire.
 import net from "node:net";
+import tls from "node:tls";
 
 export type Bytes = string | Uint8Array;
 
@@ -61,6 +62,21 @@ export class SocketClient {
     return new Promise((resolve, reject) => {
       const s = net.connect({ port, host });
       s.once("connect", () => {
+        s.off("error", reject);
+        resolve(new SocketClient(s));
+      });
+      s.once("error", reject);
+    });
+  }
+
+  /**
+   * A TLS connection (a server started with -Z): resolves once the handshake is done, rejects if
+   * it fails. Server certificates are not checked unless `options` asks to.
+   */
+  static connectTls(port: number, options: tls.ConnectionOptions = {}): Promise<SocketClient> {
+    return new Promise((resolve, reject) => {
+      const s = tls.connect({ port, host: "127.0.0.1", rejectUnauthorized: false, ...options });
+      s.once("secureConnect", () => {
         s.off("error", reject);
         resolve(new SocketClient(s));
       });

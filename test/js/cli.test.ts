@@ -44,6 +44,7 @@ describe("cli: --engine", function () {
     [["-S"], "-S (SASL authentication)"],
     [["-Y", "/nonexistent"], "-Y (text protocol authentication)"],
     [["-U", "-1"], "-U (UDP)"],
+    [["-Z"], "-Z (TLS)"],
   ] as const) {
     it(`--engine js refuses ${args.join(" ")}`, async () => {
       const r = await run([...USER_ARGS, "-p", "0", "--engine", "js", ...args]);

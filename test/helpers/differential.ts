@@ -7,7 +7,7 @@
 // corpora is normalised, timed and run.
 import { expect } from "chai";
 import { startMemcached, startWasmcached, type RunningServer } from "./servers.js";
-import { exchange, splitBytes, type Exchange, type Piece } from "./exchange.js";
+import { exchangeAll, splitBytes, type Exchange, type Piece } from "./exchange.js";
 import { SocketClient, toBuffer } from "./socket-client.js";
 import { jsTwinSkip } from "./js-twin-skips.js";
 import { normalisePackets } from "./binary.js";
@@ -61,15 +61,8 @@ export interface Dialect {
   /** The reply in normal form: what memcached's and a candidate's must have in common. */
   normalise(reply: Buffer, c: Case): Normalised;
   candidates: readonly Candidate[];
-  /** Silence that ends a reply. */
+  /** Silence that ends replies that agree when the case records nothing to wait for. */
   quietMs: number;
-  /**
-   * With a grace period a reply also ends once it is whole, as the case records it or else as
-   * memcached's (asked first then), and this much more silence shows that nothing follows.
-   */
-  graceMs?: number;
-  /** The longest a reply may take. */
-  maxMs?: number;
   /** Whether cases record memcached's reply and closed status (binary cases record nothing). */
   recordsReplies: boolean;
   /** Whether a text flush_all runs between cases that share servers (-B binary refuses text). */
@@ -78,9 +71,11 @@ export interface Dialect {
 
 const TEXT_QUIET_MS = 200;
 const META_QUIET_MS = 250;
-const META_GRACE_MS = 60;
-const META_MAX_MS = 10000;
 const BINARY_QUIET_MS = 80;
+// Once the replies are what the case records, this much silence shows that nothing follows.
+const GRACE_MS = 60;
+// The longest the replies may take to agree; a case whose replies never do fails after it.
+const MAX_MS = 10000;
 
 /** The text protocol, on both engines. */
 export const TEXT: Dialect = {
@@ -96,8 +91,6 @@ export const META: Dialect = {
   normalise: (reply) => normaliseMeta(reply),
   candidates: [WASMCACHED],
   quietMs: META_QUIET_MS,
-  graceMs: META_GRACE_MS,
-  maxMs: META_MAX_MS,
   recordsReplies: true,
   flushes: true,
 };
@@ -228,21 +221,26 @@ function asPieces(send: Piece | Piece[]): Piece[] {
   return Array.isArray(send) ? send : [send];
 }
 
-type Whole = (received: Buffer) => boolean;
-
+/**
+ * Every server gets the case on a fresh connection, side by side, and the replies are complete
+ * once memcached's is what the case records (if it records one) and every candidate's agrees
+ * with it, closed status included: then a grace period of silence shows that nothing follows,
+ * or, with no record to go by, the dialect's quiet period. Replies that do not agree yet are
+ * waited for (up to MAX_MS), never cut short by a quiet spell: on a loaded machine a server
+ * working through a large value or a long stats reply can fall silent midway.
+ */
 async function runCase(servers: Servers, d: Dialect, c: Case, pieces: Piece[], pauseMs?: number | number[]): Promise<void> {
   const running = d.candidates.flatMap((cand, i) => (cand.skips?.(c) ? [] : [{ cand, server: servers.candidates[i] }]));
-  const ask = (s: RunningServer, until?: Whole) =>
-    exchange(s.port, pieces, { pauseMs, quietMs: c.quietMs ?? d.quietMs, maxMs: d.maxMs, graceMs: d.graceMs, until });
   const record = d.recordsReplies ? recordOf(d, c) : undefined;
-  const whole = d.graceMs === undefined || record === undefined ? undefined : matching(d, c, record);
-  // Without a grace period every reply ends in silence, and with a record it ends as recorded:
-  // all servers are asked at once. Otherwise a candidate's reply is whole when it matches
-  // memcached's, which must come first.
-  const atOnce = d.graceMs === undefined || whole !== undefined;
-  const [ref, ...early] = await Promise.all([servers.reference, ...(atOnce ? running.map((r) => r.server) : [])].map((s) => ask(s, whole)));
+  const quietMs = c.quietMs ?? d.quietMs;
+  const [ref, ...replies] = await exchangeAll([servers.reference, ...running.map((r) => r.server)].map((s) => s.port), pieces, {
+    pauseMs,
+    quietMs,
+    graceMs: record === undefined ? quietMs : GRACE_MS,
+    maxMs: MAX_MS,
+    settled: (all) => agree(d, c, record, all),
+  });
   const refN = d.normalise(ref.data, c);
-  const replies = atOnce ? early : await Promise.all(running.map((r) => ask(r.server, matching(d, c, refN))));
   if (!c.serverExits) expectAlive([servers.reference, ...servers.candidates]);
   if (d.recordsReplies) checkRecord(c, ref, refN, record);
   running.forEach(({ cand }, i) => {
@@ -260,9 +258,12 @@ function recordOf(d: Dialect, c: Case): Normalised | RegExp | undefined {
   return typeof c.expect === "string" ? d.normalise(toBuffer(c.expect), c) : c.expect;
 }
 
-function matching(d: Dialect, c: Case, want: Normalised | RegExp): Whole {
-  if (want instanceof RegExp) return (b) => want.test(d.normalise(b, c).text);
-  return (b) => mismatch(d.normalise(b, c), want) === null;
+/** memcached's reply is the recorded one (closing as recorded), and every candidate's is memcached's. */
+function agree(d: Dialect, c: Case, record: Normalised | RegExp | undefined, [ref, ...candidates]: Exchange[]): boolean {
+  const refN = d.normalise(ref.data, c);
+  if (record instanceof RegExp ? !record.test(refN.text) : record && mismatch(refN, record) !== null) return false;
+  if (d.recordsReplies && ref.closed !== !!c.closes) return false;
+  return candidates.every((r) => r.closed === ref.closed && mismatch(d.normalise(r.data, c), refN) === null);
 }
 
 function checkRecord(c: Case, ref: Exchange, refN: Normalised, record: Normalised | RegExp | undefined): void {

@@ -115,6 +115,10 @@ export class SocketClient {
   get hungUp(): boolean { return this.ended || this.error !== undefined; }
   /** Bytes received and not yet read. */
   get pending(): number { return this.buffered; }
+  /** Milliseconds since bytes last came in or left, or the connection ended. */
+  get quietForMs(): number { return Date.now() - this.lastActivity; }
+  /** Bytes unread and whether the server has hung up, as one value: it changes when either does. */
+  get progress(): string { return `${this.buffered}${this.hungUp ? "+" : ""}`; }
 
   /** Writes bytes; resolves once they are handed to the kernel. */
   send(data: Bytes): Promise<void> {

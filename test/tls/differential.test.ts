@@ -4,55 +4,23 @@
 import { expect } from "chai";
 import { copyFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import tls from "node:tls";
 import { startMemcached, startWasmcached, type RunningServer } from "../helpers/servers.js";
 import { toBuffer } from "../helpers/socket-client.js";
+import { exchangeAll, splitBytes, type Exchange } from "../helpers/exchange.js";
 import { normaliseText, visible } from "../helpers/normal-form.js";
 import { Op, packet, normalisePackets } from "../helpers/binary.js";
 import { makeTestCertificates, type TestCertificates } from "../helpers/tls-certs.js";
 
-interface Exchange {
-  data: Buffer;
-  closed: boolean;
-}
-
+// Replies end once the two agree and then stay quiet this long (or, if they never agree, after
+// MAX_MS, when the comparison shows how they differ).
 const QUIET_MS = 250;
 const MAX_MS = 10000;
 
-// Sends the pieces over a fresh TLS connection (each byte on its own when `bytewise`) and
-// collects the reply until the server has been quiet for a while or has closed.
-function tlsExchange(port: number, input: Buffer, bytewise = false): Promise<Exchange> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let closed = false;
-    let timer: NodeJS.Timeout | undefined;
-    const s = tls.connect({ port, host: "127.0.0.1", rejectUnauthorized: false });
-    const done = () => {
-      clearTimeout(timer);
-      clearTimeout(limit);
-      s.destroy();
-      resolve({ data: Buffer.concat(chunks), closed });
-    };
-    const quiet = () => {
-      clearTimeout(timer);
-      timer = setTimeout(done, QUIET_MS);
-    };
-    const limit = setTimeout(done, MAX_MS);
-    s.once("error", (e) => (chunks.length || closed ? done() : reject(e)));
-    s.on("data", (d: Buffer) => {
-      chunks.push(d);
-      quiet();
-    });
-    s.on("end", () => {
-      closed = true;
-      done();
-    });
-    s.once("secureConnect", () => {
-      s.setNoDelay(true);
-      if (!bytewise) s.write(input);
-      else for (const b of input) s.write(Buffer.of(b));
-      quiet();
-    });
+/** The input over a fresh TLS connection to each server (each byte on its own when `bytewise`). */
+function tlsExchange(input: Buffer, c: TlsCase | undefined, agreed: (reference: Exchange, candidate: Exchange) => boolean): Promise<Exchange[]> {
+  const pieces = c?.bytewise ? splitBytes([input]) : [input];
+  return exchangeAll(servers.map((s) => s.port), pieces, {
+    tls: true, quietMs: QUIET_MS, graceMs: QUIET_MS, maxMs: MAX_MS, settled: ([r, cand]) => agreed(r, cand),
   });
 }
 
@@ -99,12 +67,13 @@ function shown(ex: Exchange, c: TlsCase): string {
   return `${body}${ex.closed ? "\n<closed>" : ""}`;
 }
 
+let servers: RunningServer[] = [];
+
 describe("TLS differential: memcached -Z vs wasmcached -Z", function () {
   this.timeout(60000);
   let certs: TestCertificates;
   let cert: string;
   let key: string;
-  let servers: RunningServer[] = [];
 
   before(async () => {
     certs = makeTestCertificates();
@@ -125,7 +94,7 @@ describe("TLS differential: memcached -Z vs wasmcached -Z", function () {
   for (const c of CASES) {
     it(c.name, async () => {
       const input = typeof c.send === "string" ? toBuffer(c.send) : c.send;
-      const [reference, candidate] = await Promise.all(servers.map((s) => tlsExchange(s.port, input, c.bytewise)));
+      const [reference, candidate] = await tlsExchange(input, c, (r, cand) => (r.data.length > 0 || r.closed) && shown(cand, c) === shown(r, c));
       expect(reference.data.length > 0 || reference.closed, "memcached answered").to.equal(true);
       expect(shown(candidate, c)).to.equal(shown(reference, c));
     });
@@ -149,7 +118,7 @@ describe("TLS differential: memcached -Z vs wasmcached -Z", function () {
     rmSync(cert);
     try {
       const input = toBuffer("refresh_certs\r\nversion\r\n");
-      const [reference, candidate] = await Promise.all(servers.map((s) => tlsExchange(s.port, input)));
+      const [reference, candidate] = await tlsExchange(input, undefined, (r, cand) => r.data.includes("VERSION ") && cand.data.equals(r.data));
       expect(reference.data.toString()).to.match(/^Error loading the certificate chain: /);
       expect(candidate.data.toString()).to.equal(reference.data.toString());
     } finally {

@@ -29,6 +29,9 @@ const JOBS = 3;
 // 2 s to write its port file, which a Node process starting beside other test files on 2 busy
 // cores once missed. They run after the others, one at a time.
 const ALONE = new Set(["issue_67.t"]);
+// memcached's TLS files skip themselves unless SSL_TEST is set, which makes every connection of
+// a file TLS: they run as a group of their own with it (the rest of the suite over plain TCP).
+const isTlsFile = (f: string) => f.startsWith("ssl_");
 
 interface Listing {
   run: string[];
@@ -101,10 +104,15 @@ function main(): number {
   if (server === "memcached") env.TSUITE_MEMCACHED = MEMCACHED_BIN;
   else delete env.TSUITE_MEMCACHED;
   process.stderr.write(`memcached's t/ suite: ${chosen.length} files on ${server}\n`);
-  const side = chosen.filter((f) => !ALONE.has(f));
+  const side = chosen.filter((f) => !ALONE.has(f) && !isTlsFile(f));
+  const tls = chosen.filter(isTlsFile);
   const alone = chosen.filter((f) => ALONE.has(f));
-  const statuses = [side, alone].filter((files) => files.length > 0)
-    .map((files) => prove(files, files === alone ? 1 : JOBS, dir, env));
+  const groups = [
+    { files: side, jobs: JOBS, env },
+    { files: tls, jobs: JOBS, env: { ...env, SSL_TEST: "1" } },
+    { files: alone, jobs: 1, env },
+  ];
+  const statuses = groups.filter((g) => g.files.length > 0).map((g) => prove(g.files, g.jobs, dir, g.env));
   return statuses.find((s) => s !== 0) ?? 0;
 }
 

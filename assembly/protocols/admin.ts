@@ -1,5 +1,6 @@
-// Operator commands of the text protocol: lru_crawler, lru, slabs, watch, refresh_certs, and the stats
-// families that take arguments (cachedump). memcached's proto_text.c handles the same words.
+// Operator commands of the text protocol: lru_crawler, lru, slabs, watch, refresh_certs, and
+// the stats families that take arguments (cachedump). memcached's proto_text.c handles the same
+// words.
 import { settingOn, setSetting, Global, global32, setGlobal32 } from "../memory/layout";
 import { Setting } from "../abi/settings";
 import { ProcFlag } from "../abi/proc_flags";
@@ -272,8 +273,8 @@ function watchType(i: u32): u32 {
 }
 
 // ── refresh_certs ──────────────────────────────────────────────────────────────────────
-// TLS is the host's: it reloads the certificate and key, then answers OK (unless noreply,
-// PROC_NEED 1) or the reason. memcached sends its error text even with noreply.
+// TLS is the host's: it reloads the certificate and key, then answers OK (unless noreply:
+// procNeed() 1) or the reason. memcached sends its error text even with noreply.
 
 export function execRefreshCerts(ntokens: u32): i64 {
   if (!settingOn(Setting.SSL_ENABLED)) {

@@ -15,7 +15,7 @@ import { ProcFlag } from "./abi/proc_flags";
 import {
   STATE_BASE, STATE_END, SETTINGS, PAGE_SIZE, WASM_PAGE, HOST_VERSION, SETTINGS_DESC, GLOBALS,
   AUTOMOVE, AUTOMOVE_SIZE, LOCKS, LOCKS_SIZE, Global, global32, setGlobal32, setGlobal64, global64,
-  settingU32, alignUp, setSetting,
+  setting, settingU32, alignUp, setSetting,
 } from "./layout/layout";
 import { inputAreaSize, outputAreaSize } from "./abi/limits";
 import { Setting } from "./abi/settings";
@@ -23,7 +23,7 @@ import { StoreOp, ArithResult, InitError } from "./abi/results";
 import { locksInit, lockTotal, holdsNoLock } from "./locks/locks";
 import { recoveryBegin as raiseRecovery, recoveryEnd as endRecovery } from "./locks/recovery";
 import { slabsInit } from "./memory/slabs";
-import { updateCap } from "./memory/memlimit";
+import { updateCap, itemCeiling } from "./memory/memlimit";
 import { assocInit } from "./cache/assoc";
 import { clockInit, clockSet as setClock, realtime } from "./cache/clock";
 import { itNbytes, itClientFlags, itCas, itData, hasFlag, ITEM_CHUNKED } from "./cache/item";
@@ -42,8 +42,9 @@ import { storeCommand } from "./operations/storage";
 import { arithCommand, countArithMiss } from "./operations/arith";
 import { itemRelease } from "./operations/hold";
 import { resultCas, resultNumber, setResultCas, setResultValue } from "./operations/result";
-import { CONN_SIZE, connAddr, connReset, connValid, connDumping, setConnDumping } from "./session/conn";
-import { endTurn } from "./session/gate";
+import { CONN_SIZE, connAddr, connReset, connValid, connDumping, setConnDumping, connResume } from "./session/conn";
+import { endTurn, endTurnDry } from "./session/gate";
+import { respReset } from "./session/responses";
 import { outReset, outLen, outStr } from "./session/output";
 import { renderStats as render, StatsGroup } from "./stats/render";
 import { processInput } from "./protocols/negotiate";
@@ -59,6 +60,7 @@ export function valueAddr(): usize { return thread32(ThreadGlobal.VALBUF); }
 export function valueCapacity(): u32 { return thread32(ThreadGlobal.VALBUF_SIZE); }
 export function outAddr(): usize { return thread32(ThreadGlobal.OUTBUF); }
 export function memoryCap(): f64 { return <f64>global64(Global.MEM_CAP); }
+export function memoryCeiling(): f64 { return <f64>itemCeiling(); }
 
 const AREA_ALIGN: usize = 64;
 
@@ -121,7 +123,10 @@ export function init(unixNow: u32): u32 {
 function setUpCache(arenaBase: usize, unixNow: u32): u32 {
   setGlobal64(Global.ARENA_BASE, arenaBase);
   setGlobal64(Global.FRONTIER, arenaBase);
-  if (!updateCap()) return InitError.MEMORY_TOO_LARGE;
+  setGlobal64(Global.MEM_MALLOCED, <u64>setting(Setting.INITIAL_MALLOCED));
+  // memcached takes any -m and allocates only what it uses: past what one wasm32 memory
+  // holds, the cap stays at 4 GiB and the cache evicts there (the host warns at start-up).
+  updateCap();
   // All the memory the cap allows, at once: every later memory.grow would make V8 re-take its
   // buffer and run a full GC (1-25 ms measured). Pages never touched stay out of RSS.
   const have = <u64>memory.size() * WASM_PAGE;
@@ -237,6 +242,13 @@ export function procFlags(): u32 { return thread32(ThreadGlobal.PROC_FLAGS); }
 export function procNeed(): u32 { return thread32(ThreadGlobal.PROC_NEED); }
 export function procWatchMask(): u32 { return thread32(ThreadGlobal.PROC_WATCH_MASK); }
 
+// read_buf_mem_limit: how many response objects each connection this thread serves may stack
+// now (the host's share of the limit, less its read buffers); UNLIMITED: no limit.
+export function setResponseLimit(n: f64): void {
+  setThread32(ThreadGlobal.RESPONSE_LIMIT, n >= <f64>U32_MAX ? 0 : <u32>n + 1);
+}
+const U32_MAX: u32 = 0xffffffff;
+
 // The host closed connection `id`: a metadump streaming to it stops.
 export function connClose(id: u32): void {
   if (!connValid(id)) return;
@@ -269,10 +281,14 @@ export function process(id: u32, len: u32): u32 {
     setConnDumping(c, false);
   }
   if (len == 0) return 0;
+  if (!connResume(c)) respReset(c);
   const consumed = processInput(c, <usize>thread32(ThreadGlobal.INBUF), len);
   // Input used up, or a data block still to come: the next read is a new turn. A call that
   // stopped with input left (-R, mn, a full reply area) is resumed within the same turn.
-  if (consumed == len || (thread32(ThreadGlobal.PROC_FLAGS) & ProcFlag.NEED_MORE)) endTurn(c);
+  const flags = thread32(ThreadGlobal.PROC_FLAGS);
+  if (flags & ProcFlag.NEED_MORE) endTurn(c);
+  else if (consumed == len && !(flags & (ProcFlag.YIELD | ProcFlag.CLOSE | ProcFlag.CLOSE_NOW))) endTurnDry(c);
+  else if (consumed == len) endTurn(c);
   if (!ASC_NO_ASSERT) assert(holdsNoLock(), "a lock is still held after a call");
   return consumed;
 }

@@ -147,7 +147,7 @@ export function engineGcTimeline(e: EngineSection, items: number): string {
 
 export function serverThroughput(s: ServerSection): string {
   return barChart({
-    id: "server-throughput", title: "Servers over TCP: throughput", yLabel: "requests/s",
+    id: "server-throughput", title: `Servers over ${s.config.tls ? "TLS" : "TCP"}: throughput`, yLabel: "requests/s",
     categories: s.workloads.map((w) => w.name), format: fmtRate,
     series: s.targets.map((t, i) => ({
       name: t.name, color: color(t.name, i),

@@ -5,13 +5,19 @@
  * measure 16-deep pipelining. One thread with epoll keeps the generator's own cost predictable: on a
  * 2-core machine it takes one core and leaves the other to the server under test.
  *
- *   loadgen -p PORT [-H 127.0.0.1] [-c 32] [-d 1] [-m mix|multiget|preload] [-t 5] [-w 1]
- *           [-k 10000] [-v 100 | -v MIN-MAX] [-s 10] [-g 10] [-n MAX_REQUESTS] [-S SEED] [-i MS]
+ *   loadgen -p PORT [-H 127.0.0.1] [-c 32] [-d 1] [-m mix|multiget|preload|handshake] [-t 5] [-w 1]
+ *           [-k 10000] [-v 100 | -v MIN-MAX] [-s 10] [-g 10] [-n MAX_REQUESTS] [-S SEED] [-i MS] [-T]
  *
  * -v MIN-MAX (powers of two) gives key k a value length that depends only on k, spread evenly over
  * the octaves between MIN and MAX (bench/value-sizes.ts computes the same lengths). -i MS adds a
  * latency histogram per MS-millisecond interval of the measured time (the timeline). In preload
  * mode -t is the time limit (default 30 s).
+ *
+ * -T speaks TLS (OpenSSL; the server's certificate is not checked: only loopback is allowed).
+ * Every read drains what OpenSSL holds before waiting on the socket again, since data it has
+ * already decrypted no longer shows as readable. -m handshake (with -T) measures connection
+ * set-up: each connection in turn connects, completes a full handshake (no session
+ * resumption), sends `version`, reads the reply and closes; a "request" is that whole cycle.
  *
  * Prints one JSON object on stdout, latencies as histogram buckets [upper edge ns, count] for the
  * caller to turn into percentiles. Exit status: 0 ok; 1 usage or connect failure; 2 the server
@@ -37,6 +43,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 enum {
     KEY_LEN = 16,                /* fixed-width keys keep request sizes identical across runs */
     MAX_DEPTH = 256,
@@ -61,7 +70,7 @@ enum {
 #define NS_PER_MS 1000000LL
 #define DEFAULT_MAX_REQUESTS 1000000000ULL /* hard count bound even if the clock misbehaves */
 
-typedef enum { MODE_MIX, MODE_MULTIGET, MODE_PRELOAD } load_mode;
+typedef enum { MODE_MIX, MODE_MULTIGET, MODE_PRELOAD, MODE_HANDSHAKE } load_mode;
 typedef enum { REQ_GET, REQ_SET } req_kind;
 typedef enum { PHASE_WARMUP, PHASE_MEASURE, PHASE_DRAIN, PHASE_DONE } phase_t;
 /* Where the reply parser is: reading a line, streaming VALUE data, or expecting the CRLF after it. */
@@ -78,6 +87,7 @@ typedef struct {
     uint64_t max_requests;
     uint64_t seed;
     load_mode mode;
+    int tls;
 } config;
 
 typedef struct {
@@ -87,6 +97,7 @@ typedef struct {
 
 typedef struct {
     int fd;
+    SSL *ssl;                    /* -T */
     int alive;
     uint64_t rng;
     /* in-flight requests, oldest first: replies arrive in request order */
@@ -124,6 +135,8 @@ static uint64_t requests_sent;
 /* kept apart from error replies: these mean the reply stream itself is broken or cut */
 static uint64_t bad_replies, failed_connections, errors_shown;
 static int epfd;
+static SSL_CTX *tls_ctx;
+static const struct addrinfo *target;
 static char value_buf[MAX_VALUE];
 
 static void die(const char *fmt, ...) {
@@ -317,6 +330,8 @@ static int queue_one(conn *c, int64_t t) {
             push_inflight(c, REQ_GET, t);
         }
         return 1;
+    case MODE_HANDSHAKE: /* a cycle of its own: hs_start */
+        return 0;
     }
     return 0;
 }
@@ -348,18 +363,62 @@ static void conn_fail(conn *c, const char *why) {
     failed_connections++;
     c->alive = 0;
     epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    if (c->ssl) SSL_free(c->ssl);
+    c->ssl = NULL;
     close(c->fd);
+}
+
+/* ---------- TLS ---------- */
+
+/* What the last TLS call on c means for the caller: 1 wait for the socket, 0 the connection failed. */
+static int tls_wait(conn *c, int rc) {
+    int err = SSL_get_error(c->ssl, rc);
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+        set_epoll(c, err == SSL_ERROR_WANT_WRITE);
+        return 1;
+    }
+    unsigned long e = ERR_get_error();
+    char why[256];
+    if (err == SSL_ERROR_ZERO_RETURN || (err == SSL_ERROR_SYSCALL && e == 0)) snprintf(why, sizeof why, "server closed the connection");
+    else ERR_error_string_n(e, why, sizeof why);
+    conn_fail(c, why);
+    return 0;
+}
+
+/* send(2) or SSL_write: bytes taken, or -1 with errno EAGAIN when the socket is full. */
+static ssize_t conn_send(conn *c, const char *p, size_t n) {
+    if (!c->ssl) return send(c->fd, p, n, MSG_NOSIGNAL);
+    int rc = SSL_write(c->ssl, p, (int)n);
+    if (rc > 0) return rc;
+    if (tls_wait(c, rc)) errno = EAGAIN;
+    else errno = EPIPE;
+    return -1;
+}
+
+/* recv(2) or SSL_read: bytes read, 0 at the server's close, -1 with errno EAGAIN when nothing is left. */
+static ssize_t conn_recv(conn *c, char *p, size_t n) {
+    if (!c->ssl) return recv(c->fd, p, n, 0);
+    int rc = SSL_read(c->ssl, p, (int)n);
+    if (rc > 0) return rc;
+    int err = SSL_get_error(c->ssl, rc);
+    if (err == SSL_ERROR_ZERO_RETURN || (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)) return 0;
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+        errno = EAGAIN;
+        return -1;
+    }
+    errno = EPROTO;
+    return -1;
 }
 
 static void flush_out(conn *c) {
     while (c->alive && c->out_off < c->out_len) {
-        ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+        ssize_t n = conn_send(c, c->out + c->out_off, c->out_len - c->out_off);
         if (n > 0) {
             c->out_off += (size_t)n;
         } else if (n < 0 && errno == EINTR) {
             continue;
         } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            set_epoll(c, 1);
+            if (!c->ssl) set_epoll(c, 1);
             return;
         } else {
             conn_fail(c, n == 0 ? "send returned 0" : strerror(errno));
@@ -534,7 +593,7 @@ static int parse_input(conn *c, int64_t t) {
 
 static void on_readable(conn *c) {
     for (;;) {
-        ssize_t n = recv(c->fd, c->in + c->in_len, IN_BUF - c->in_len, 0);
+        ssize_t n = conn_recv(c, c->in + c->in_len, IN_BUF - c->in_len);
         if (n > 0) {
             c->in_len += (size_t)n;
             if (!parse_input(c, now_ns())) {
@@ -542,7 +601,8 @@ static void on_readable(conn *c) {
                 conn_fail(c, "protocol error");
                 return;
             }
-            if ((size_t)n < IN_BUF) break;   /* drained what the kernel had (usually) */
+            /* drained what the kernel had (usually); OpenSSL may hold more */
+            if ((size_t)n < IN_BUF && !c->ssl) break;
         } else if (n < 0 && errno == EINTR) {
             continue;
         } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -578,19 +638,107 @@ static struct addrinfo *resolve(void) {
     return ai;
 }
 
-/* Blocking connect with a timeout, then non-blocking for the run. */
-static int connect_one(const struct addrinfo *ai) {
+static SSL *tls_new(int fd) {
+    SSL *ssl = SSL_new(tls_ctx);
+    if (!ssl || !SSL_set_fd(ssl, fd)) die("SSL_new: %s", ERR_error_string(ERR_get_error(), NULL));
+    /* the unsent part of a request batch is retried from wherever out_off has moved */
+    SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    return ssl;
+}
+
+/* Blocking connect (and TLS handshake) with a timeout, then non-blocking for the run. */
+static void connect_one(conn *c, const struct addrinfo *ai) {
     int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
     if (fd < 0) die("socket: %s", strerror(errno));
     struct timeval tv = { .tv_sec = CONNECT_TIMEOUT_MS / 1000, .tv_usec = 0 };
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0)
         die("connect to %s:%d: %s", cfg.host, cfg.port, strerror(errno));
     int one = 1;
     /* Nagle would hold back the next pipelined batch waiting for an ACK */
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (cfg.tls) {
+        c->ssl = tls_new(fd);
+        if (SSL_connect(c->ssl) != 1) die("TLS handshake with %s:%d: %s", cfg.host, cfg.port, ERR_error_string(ERR_get_error(), NULL));
+    }
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-    return fd;
+    c->fd = fd;
+}
+
+/* ---------- handshake mode: connect, handshake, `version`, close, again ---------- */
+
+static const char VERSION_REQUEST[] = "version\r\n";
+static const char VERSION_REPLY[] = "VERSION ";
+
+/* Starts the next cycle on c, or retires it when the run no longer sends. */
+static void hs_start(conn *c, int64_t t) {
+    if (!sending_allowed()) {
+        c->alive = 0;
+        return;
+    }
+    int fd = socket(target->ai_family, target->ai_socktype | SOCK_NONBLOCK, target->ai_protocol);
+    if (fd < 0) die("socket: %s", strerror(errno));
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (connect(fd, target->ai_addr, target->ai_addrlen) < 0 && errno != EINPROGRESS)
+        die("connect to %s:%d: %s", cfg.host, cfg.port, strerror(errno));
+    c->fd = fd;
+    c->ssl = tls_new(fd);
+    SSL_set_connect_state(c->ssl);
+    c->alive = 1;
+    c->in_len = 0;
+    c->out_len = 0;
+    c->want_write = 1;
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT, .data.ptr = c };
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) die("epoll_ctl: %s", strerror(errno));
+    push_inflight(c, REQ_GET, t);
+}
+
+static void hs_finish(conn *c) {
+    count_reply(c, now_ns(), 1, 0);
+    epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    SSL_free(c->ssl);
+    c->ssl = NULL;
+    close(c->fd);
+    hs_start(c, now_ns());
+}
+
+/* Moves c's cycle on as far as the socket allows. */
+static void hs_step(conn *c) {
+    if (!SSL_is_init_finished(c->ssl)) {
+        int rc = SSL_do_handshake(c->ssl);
+        if (rc != 1) {
+            tls_wait(c, rc);
+            return;
+        }
+    }
+    if (c->out_len == 0) {
+        if (conn_send(c, VERSION_REQUEST, sizeof VERSION_REQUEST - 1) != (ssize_t)(sizeof VERSION_REQUEST - 1)) {
+            if (c->alive) conn_fail(c, "could not send the request");
+            return;
+        }
+        c->out_len = sizeof VERSION_REQUEST - 1;
+        set_epoll(c, 0);
+    }
+    for (;;) {
+        ssize_t n = conn_recv(c, c->in + c->in_len, MAX_LINE - c->in_len);
+        if (n < 0 && errno == EAGAIN) return;
+        if (n <= 0) {
+            if (c->alive) conn_fail(c, n == 0 ? "server closed the connection" : "TLS error");
+            return;
+        }
+        c->in_len += (size_t)n;
+        char *nl = memchr(c->in, '\n', c->in_len);
+        if (!nl && c->in_len < MAX_LINE) continue;
+        if (!nl || strncmp(c->in, VERSION_REPLY, sizeof VERSION_REPLY - 1) != 0) {
+            bad_replies++;
+            conn_fail(c, "not a version reply");
+            return;
+        }
+        hs_finish(c);
+        return;
+    }
 }
 
 static void open_connections(void) {
@@ -600,21 +748,22 @@ static void open_connections(void) {
     conns = calloc((size_t)cfg.conns, sizeof *conns);
     size_t max_req = 64 + KEY_LEN + (size_t)cfg.value_max + (size_t)cfg.multiget_keys * (KEY_LEN + 1);
     long per_conn = (cfg.keys + cfg.conns - 1) / cfg.conns;
+    target = ai;
     for (int i = 0; i < cfg.conns; i++) {
         conn *c = &conns[i];
-        c->fd = connect_one(ai);
+        c->in = malloc(IN_BUF);
+        if (cfg.mode == MODE_HANDSHAKE) continue; /* started by start_all */
+        connect_one(c, ai);
         c->alive = 1;
         c->rng = cfg.seed * 0x9E3779B97F4A7C15ULL + (uint64_t)i + 1;
         c->out_cap = max_req * (size_t)cfg.depth;
         c->out = malloc(c->out_cap);
-        c->in = malloc(IN_BUF);
         if (!c->out || !c->in) die("out of memory");
         c->next_preload_key = i * per_conn;
         c->preload_end = c->next_preload_key + per_conn < cfg.keys ? c->next_preload_key + per_conn : cfg.keys;
         struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
         if (epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) die("epoll_ctl: %s", strerror(errno));
     }
-    freeaddrinfo(ai);
 }
 
 /* ---------- main loop ---------- */
@@ -636,6 +785,10 @@ static void poll_once(void) {
     if (n < 0 && errno != EINTR) die("epoll_wait: %s", strerror(errno));
     for (int i = 0; i < n; i++) {
         conn *c = evs[i].data.ptr;
+        if (cfg.mode == MODE_HANDSHAKE) {
+            if (c->alive) hs_step(c);
+            continue;
+        }
         if (c->alive && (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))) on_readable(c);
         if (c->alive && (evs[i].events & EPOLLOUT)) flush_out(c);
     }
@@ -644,6 +797,10 @@ static void poll_once(void) {
 static void start_all(void) {
     int64_t t = now_ns();
     for (int i = 0; i < cfg.conns; i++) {
+        if (cfg.mode == MODE_HANDSHAKE) {
+            hs_start(&conns[i], t);
+            continue;
+        }
         top_up(&conns[i], t);
         flush_out(&conns[i]);
     }
@@ -695,7 +852,7 @@ static double run_preload(void) {
 }
 
 static const char *mode_name(load_mode m) {
-    return m == MODE_MIX ? "mix" : m == MODE_MULTIGET ? "multiget" : "preload";
+    return m == MODE_MIX ? "mix" : m == MODE_MULTIGET ? "multiget" : m == MODE_PRELOAD ? "preload" : "handshake";
 }
 
 static void print_timeline(void) {
@@ -736,9 +893,9 @@ static void print_json(double seconds) {
 
 static void usage(void) {
     fprintf(stderr,
-            "usage: loadgen -p PORT [-H host] [-c conns] [-d depth] [-m mix|multiget|preload]\n"
+            "usage: loadgen -p PORT [-H host] [-c conns] [-d depth] [-m mix|multiget|preload|handshake]\n"
             "               [-t seconds] [-w warmup_seconds] [-k keys] [-v value_len | -v MIN-MAX]\n"
-            "               [-s set_pct] [-g multiget_keys] [-n max_requests] [-S seed] [-i interval_ms]\n");
+            "               [-s set_pct] [-g multiget_keys] [-n max_requests] [-S seed] [-i interval_ms] [-T]\n");
     exit(1);
 }
 
@@ -781,7 +938,7 @@ static void parse_args(int argc, char **argv) {
                     .value_min = 100, .value_max = 100, .keys = 10000, .duration_s = 5, .warmup_s = 1,
                     .max_requests = DEFAULT_MAX_REQUESTS, .seed = 1, .mode = MODE_MIX };
     int opt;
-    while ((opt = getopt(argc, argv, "H:p:c:d:m:t:w:k:v:s:g:n:S:i:")) != -1) {
+    while ((opt = getopt(argc, argv, "H:p:c:d:m:t:w:k:v:s:g:n:S:i:T")) != -1) {
         switch (opt) {
         case 'H': cfg.host = optarg; break;
         case 'p': cfg.port = (int)parse_long(optarg, 1, 65535, "port"); break;
@@ -796,10 +953,12 @@ static void parse_args(int argc, char **argv) {
         case 'g': cfg.multiget_keys = (int)parse_long(optarg, 1, MAX_MULTIGET, "multiget keys"); break;
         case 'n': cfg.max_requests = (uint64_t)parse_long(optarg, 1, 1L << 62, "max requests"); break;
         case 'S': cfg.seed = (uint64_t)parse_long(optarg, 0, 1L << 62, "seed"); break;
+        case 'T': cfg.tls = 1; break;
         case 'm':
             if (!strcmp(optarg, "mix")) cfg.mode = MODE_MIX;
             else if (!strcmp(optarg, "multiget")) cfg.mode = MODE_MULTIGET;
             else if (!strcmp(optarg, "preload")) cfg.mode = MODE_PRELOAD;
+            else if (!strcmp(optarg, "handshake")) cfg.mode = MODE_HANDSHAKE;
             else usage();
             break;
         default: usage();
@@ -807,6 +966,14 @@ static void parse_args(int argc, char **argv) {
     }
     if (cfg.port == 0 || optind != argc) usage();
     if (cfg.mode == MODE_PRELOAD && !cfg.duration_given) cfg.duration_s = PRELOAD_TIMEOUT_S;
+    if (cfg.mode == MODE_HANDSHAKE && !cfg.tls) die("-m handshake needs -T");
+}
+
+static void tls_init(void) {
+    if (!cfg.tls) return;
+    tls_ctx = SSL_CTX_new(TLS_client_method());
+    if (!tls_ctx) die("SSL_CTX_new: %s", ERR_error_string(ERR_get_error(), NULL));
+    SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_NONE, NULL);
 }
 
 /* Enough intervals for the whole measured time and the drain after it. */
@@ -824,6 +991,7 @@ int main(int argc, char **argv) {
     /* printable, recognisable payload: a corrupted value is easy to spot in a packet dump */
     for (int i = 0; i < MAX_VALUE; i++) value_buf[i] = (char)('a' + i % 26);
     alloc_timeline();
+    tls_init();
     build_key_table();
     open_connections();
     double seconds = cfg.mode == MODE_PRELOAD ? run_preload() : run_timed();

@@ -14,7 +14,7 @@ const LOADGEN_SLACK_MS = 15_000;
 const STDERR_KEEP = 4_000;
 const STDERR_LINES_SHOWN = 5;
 
-export type LoadMode = "mix" | "multiget" | "preload";
+export type LoadMode = "mix" | "multiget" | "preload" | "handshake";
 
 export interface LoadSpec {
   port: number;
@@ -30,6 +30,8 @@ export interface LoadSpec {
   multigetKeys?: number;
   /** a latency histogram per interval of this many ms (the timeline) */
   intervalMs?: number;
+  /** speak TLS (the server runs with -Z) */
+  tls?: boolean;
 }
 
 export interface LoadgenInterval {
@@ -66,7 +68,7 @@ export interface LoadgenRun {
 
 export function compileLoadgen(): void {
   fs.mkdirSync(path.dirname(LOADGEN_BIN), { recursive: true });
-  const r = spawnSync("gcc", ["-O2", "-Wall", "-Wextra", "-o", LOADGEN_BIN, LOADGEN_SRC], { encoding: "utf8" });
+  const r = spawnSync("gcc", ["-O2", "-Wall", "-Wextra", "-o", LOADGEN_BIN, LOADGEN_SRC, "-lssl", "-lcrypto"], { encoding: "utf8" });
   if (r.error) throw new Error(`gcc could not be run: ${r.error.message}`);
   if (r.status !== 0) throw new Error(`compiling ${LOADGEN_SRC} failed:\n${r.stderr}`);
 }
@@ -78,6 +80,7 @@ function argsFor(s: LoadSpec): string[] {
   if (s.setPct !== undefined) a.push("-s", String(s.setPct));
   if (s.multigetKeys !== undefined) a.push("-g", String(s.multigetKeys));
   if (s.intervalMs !== undefined) a.push("-i", String(s.intervalMs));
+  if (s.tls) a.push("-T");
   return a;
 }
 

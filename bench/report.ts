@@ -59,7 +59,7 @@ ${htmlTable(engineTable(e))}`;
 function serverHtml(r: Results): string {
   const s = r.server;
   if (!s) return "";
-  return `<h2>2. Servers over TCP</h2>
+  return `<h2>2. Servers over ${s.config.tls ? "TLS" : "TCP"}</h2>
 <p>${s.config.connections} connections, ${fmtCount(s.config.keys)} keys of ${s.config.valueLength} B, ${s.config.rounds} round(s) of
 ${s.config.warmupS} s warm-up + ${s.config.durationS} s per workload and target, targets taking turns. Throughput is the median over
 rounds; latencies are over all rounds' requests; "vs ${escapeXml(s.baseline)}" is the median of per-round ratios.</p>
@@ -124,7 +124,7 @@ export function summaryMarkdown(r: Results): string {
     "", "## Targets", "", mdTable(goalsTable(r.goals)),
   ];
   if (r.engine) parts.push("", "## Engines in process", "", mdTable(engineTable(r.engine)));
-  if (r.server) parts.push("", "## Servers over TCP", "", mdTable(serverTable(r.server)));
+  if (r.server) parts.push("", `## Servers over ${r.server.config.tls ? "TLS" : "TCP"}`, "", mdTable(serverTable(r.server)));
   if (r.timeline) parts.push("", "## Latency timeline with a full cache", "", mdTable(timelineTable(r.timeline)));
   if (r.memory) parts.push("", "## Memory per item", "", mdTable(memoryTable(r.memory)));
   return parts.join("\n") + "\n";

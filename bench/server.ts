@@ -1,6 +1,8 @@
 // Part 2, the servers over TCP: the same load generator against every target (wasmcached on
 // the WASM engine, on the JS engine, Debian's memcached -t 1; Deno and Bun on request) in one
-// run, for each workload: 90/10 get/set at depth 1 and 16-deep, and 10-key multi-gets.
+// run, for each workload: 90/10 get/set at depth 1 and 16-deep, and 10-key multi-gets. With
+// --tls every server runs with -Z and the load generator speaks TLS, and one more workload
+// counts connection set-ups (full handshakes) per second.
 //
 // The machine is shared and noisy, so the targets take turns within each round (which goes
 // first rotates by round and workload), and each comparison is the median over rounds of the
@@ -13,6 +15,7 @@ import {
   type TargetStatus, failTarget,
 } from "./servers.js";
 import { FIXED } from "./value-sizes.js";
+import { makeBenchCert } from "./tls-cert.js";
 import { fmtRate, fmtUs, median } from "./format.js";
 import type { Progress } from "./progress.js";
 
@@ -30,16 +33,20 @@ const NS_PER_US = 1000;
 export interface Workload {
   name: string;
   label: string;
-  mode: "mix" | "multiget";
+  mode: "mix" | "multiget" | "handshake";
   depth: number;
-  /** issue 3's target for wasmcached / memcached */
+  /** issue 3's target for wasmcached / memcached (over plain TCP) */
   minRatio: number;
+  /** only with --tls */
+  tlsOnly?: boolean;
 }
 
 export const WORKLOADS: Workload[] = [
   { name: "depth1", label: "90% get / 10% set, depth 1", mode: "mix", depth: 1, minRatio: 0.8 },
   { name: "pipeline16", label: `90% get / 10% set, ${PIPELINE_DEPTH}-deep pipeline`, mode: "mix", depth: PIPELINE_DEPTH, minRatio: 4.0 },
   { name: "multiget10", label: `${MULTIGET_KEYS}-key multi-get, depth 1`, mode: "multiget", depth: 1, minRatio: 1.0 },
+  { name: "handshake", label: "TLS connection set-up: connect, full handshake, version, close", mode: "handshake", depth: 1,
+    minRatio: 0, tlsOnly: true },
 ];
 
 export interface ServerConfig {
@@ -52,6 +59,8 @@ export interface ServerConfig {
   wasmcachedCmd: string;
   /** the checkout the wasmcached-base target runs */
   baseDir?: string;
+  /** every target serves TLS (-Z) and the load generator speaks it */
+  tls?: boolean;
 }
 
 export const SERVER_FULL = { rounds: 3, warmupS: 0.5, durationS: 2 };
@@ -126,14 +135,14 @@ export function targetInfo(t: Target): TargetInfo {
   return { name: t.name, command: t.command.join(" "), status: t.status, error: t.error };
 }
 
-async function startAll(cfg: ServerConfig, progress: Progress): Promise<Target[]> {
-  const opts: TargetOptions = { memoryMb: MEMORY_MB, wasmcachedCmd: cfg.wasmcachedCmd, baseDir: cfg.baseDir };
+async function startAll(cfg: ServerConfig, progress: Progress, extraArgs: string[]): Promise<Target[]> {
+  const opts: TargetOptions = { memoryMb: MEMORY_MB, wasmcachedCmd: cfg.wasmcachedCmd, baseDir: cfg.baseDir, extraArgs };
   const targets: Target[] = [];
   for (const name of cfg.targets) {
     const t = await startTarget(name, opts);
     if (t.status === "ok") {
       const p = await runLoadgen({ port: t.port, mode: "preload", connections: CONNECTIONS, depth: PRELOAD_DEPTH,
-        keys: KEYS, values: FIXED, durationS: PRELOAD_LIMIT_S });
+        keys: KEYS, values: FIXED, durationS: PRELOAD_LIMIT_S, tls: cfg.tls });
       if (!p.ok) failTarget(t, `preload of ${KEYS} keys failed: ${p.error}`);
     }
     progress.line(t.status === "ok" ? `server ${name}: ${t.command.join(" ")} (port ${t.port}, ${KEYS} keys preloaded)`
@@ -150,7 +159,7 @@ async function measure(t: Target, w: Workload, cfg: ServerConfig, round: number)
   const r = await runLoadgen({
     port: t.port, mode: w.mode, connections: CONNECTIONS, depth: w.depth, keys: KEYS, values: FIXED,
     durationS: cfg.durationS, warmupS: cfg.warmupS, setPct: w.mode === "mix" ? SET_PCT : undefined,
-    multigetKeys: w.mode === "multiget" ? MULTIGET_KEYS : undefined,
+    multigetKeys: w.mode === "multiget" ? MULTIGET_KEYS : undefined, tls: cfg.tls,
   });
   const cpu = groupCpuSeconds(t.child?.pid) - cpu0;
   const wall = (Date.now() - wall0) / 1000;
@@ -235,7 +244,8 @@ async function runWorkload(w: Workload, idx: number, live: Target[], baseline: s
 
 export async function runServerPart(cfg: ServerConfig, progress: Progress): Promise<ServerSection> {
   const baseline = cfg.targets[cfg.targets.length - 1];
-  const all = await startAll(cfg, progress);
+  const cert = cfg.tls ? makeBenchCert() : undefined;
+  const all = await startAll(cfg, progress, cert?.serverArgs ?? []);
   try {
     const live = all.filter((t) => t.status === "ok");
     const workloads: WorkloadResult[] = [];
@@ -249,6 +259,7 @@ export async function runServerPart(cfg: ServerConfig, progress: Progress): Prom
     };
   } finally {
     await Promise.all(all.map(stopTarget));
+    cert?.remove();
   }
 }
 

@@ -49,6 +49,8 @@ export interface TargetOptions {
   gcLog?: string;
   /** the checkout the "wasmcached-base" target runs */
   baseDir?: string;
+  /** more server flags, the same for every target (--tls: -Z and its certificate) */
+  extraArgs?: string[];
 }
 
 export type TargetStatus = "ok" | "failed";
@@ -88,14 +90,15 @@ function commandFor(name: string, port: number, o: TargetOptions): string[] {
   const user = process.getuid?.() === 0 ? ["-u", RUN_AS] : [];
   const { server, threads } = targetThreads(name);
   const t = ["-t", String(threads)];
+  const extra = o.extraArgs ?? [];
   if (isMemcached(server)) {
-    return ["memcached", ...user, ...t, "-U", "0", "-l", HOST, "-p", String(port), "-m", String(o.memoryMb)];
+    return ["memcached", ...user, ...t, "-U", "0", "-l", HOST, "-p", String(port), "-m", String(o.memoryMb), ...extra];
   }
   if (server === "wasmcached-base" && !o.baseDir) throw new Error("the wasmcached-base target needs --base-dir");
   const template = server === WASMCACHED ? o.wasmcachedCmd : OTHER_WASMCACHED[server];
-  const argv = [...template.replaceAll("{port}", String(port)).replaceAll("{mb}", String(o.memoryMb))
-    .replaceAll("{user}", user.join(" ")).replaceAll("{base}", o.baseDir ?? "").split(/\s+/).filter(Boolean), ...t];
-  return o.gcLog && runsOnNode(argv) ? [argv[0], "--import", GC_PROBE, ...argv.slice(1)] : argv;
+  const argv = template.replaceAll("{port}", String(port)).replaceAll("{mb}", String(o.memoryMb))
+    .replaceAll("{user}", user.join(" ")).replaceAll("{base}", o.baseDir ?? "").split(/\s+/).filter(Boolean);
+  return [...(o.gcLog && runsOnNode(argv) ? [argv[0], "--import", GC_PROBE, ...argv.slice(1)] : argv), ...t, ...extra];
 }
 
 const started: Target[] = [];

@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   }
   const exact = spreads.filter((s) => s === 0).length;
   process.stdout.write([
-    `${rt.version}, ${rt.reusePort ? "SO_REUSEPORT" : "one listening fd"}: ${CONNECTIONS} connections to -t ${THREADS}, ${ROUNDS} rounds`,
+    `${rt.version}, ${rt.share.tcp === "fd" ? "one listening fd" : "SO_REUSEPORT"}: ${CONNECTIONS} connections to -t ${THREADS}, ${ROUNDS} rounds`,
     `connections per worker: ${lines.join(" | ")}`,
     `most minus fewest: ${spreads.join(" ")}; ${exact} of ${ROUNDS} rounds exactly even, worst ${Math.max(...spreads)}`,
     "",

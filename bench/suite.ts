@@ -47,13 +47,16 @@ server and timeline parts (over TCP)
                         any name starting with "memcached" (its own memcached: memcached2,memcached
                         checks the harness); a name ending in @tN runs N worker threads
                         (wasmcached@t4,memcached@t4), one without it
-  --workloads LIST      ${WORKLOADS.map((w) => w.name).join(",")} (default all)
+  --workloads LIST      ${WORKLOADS.map((w) => w.name).join(",")} (default all; handshake needs --tls)
   --rounds N            rounds per workload (default ${SERVER_FULL.rounds})
   --duration S          measured seconds per run (default ${SERVER_FULL.durationS})
   --warmup S            unmeasured seconds before each run (default ${SERVER_FULL.warmupS})
   --wasmcached-cmd CMD  the Node wasmcached command; {port}, {mb} and {user} are filled in
                         (default: ${DEFAULT_WASMCACHED_CMD}; also $WASMCACHED_CMD)
   --base-dir DIR        a built checkout of another commit, for the wasmcached-base target
+  --tls                 the server part over TLS: every target with -Z (a fresh self-signed
+                        RSA 2048 certificate), the load generator with -T, plus the handshake
+                        workload
 
 Exit status 1 when the harness failed (memcached or the WASM engine did not run cleanly);
 missed targets are findings in the report, never a failure.`;
@@ -76,6 +79,7 @@ interface Options {
   warmupS?: number;
   wasmcachedCmd: string;
   baseDir?: string;
+  tls: boolean;
 }
 
 function list<T extends string>(text: string | undefined, known: readonly T[], what: string): T[] | undefined {
@@ -100,7 +104,8 @@ function parseOptions(argv: string[]): Options {
       engines: { type: "string" }, sizes: { type: "string" }, "mixed-items": { type: "string" }, ops: { type: "string" },
       "engine-timeout": { type: "string" }, "heap-mb": { type: "string" }, seed: { type: "string" }, targets: { type: "string" },
       workloads: { type: "string" }, rounds: { type: "string" }, duration: { type: "string" }, warmup: { type: "string" },
-      "wasmcached-cmd": { type: "string" }, "base-dir": { type: "string" }, help: { type: "boolean", short: "h", default: false },
+      "wasmcached-cmd": { type: "string" }, "base-dir": { type: "string" }, tls: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
     },
   });
   if (v.help) {
@@ -119,11 +124,21 @@ function parseOptions(argv: string[]): Options {
     ops: v.ops ? parseCount(v.ops) : undefined, engineTimeoutS: positive(v["engine-timeout"], "--engine-timeout"),
     heapMb: positive(v["heap-mb"], "--heap-mb"),
     seed: v.seed ? Number(v.seed) : 1, targets,
-    workloads: list(v.workloads, WORKLOADS.map((w) => w.name), "workload") ?? WORKLOADS.map((w) => w.name),
+    workloads: workloadsFor(v.workloads, v.tls!),
     rounds: positive(v.rounds, "--rounds"), durationS: positive(v.duration, "--duration"), warmupS: warmup,
     wasmcachedCmd: v["wasmcached-cmd"] ?? process.env.WASMCACHED_CMD ?? DEFAULT_WASMCACHED_CMD,
     baseDir: v["base-dir"] === undefined ? undefined : path.resolve(v["base-dir"]),
+    tls: v.tls!,
   };
+}
+
+function workloadsFor(text: string | undefined, tls: boolean): string[] {
+  const chosen = list(text, WORKLOADS.map((w) => w.name), "workload");
+  const tlsOnly = WORKLOADS.filter((w) => w.tlsOnly).map((w) => w.name);
+  if (!chosen) return WORKLOADS.filter((w) => tls || !w.tlsOnly).map((w) => w.name);
+  const needTls = chosen.filter((w) => tlsOnly.includes(w));
+  if (needTls.length && !tls) throw new Error(`workload ${needTls.join(", ")} needs --tls`);
+  return chosen;
 }
 
 function commandLine(argv: string[]): string {
@@ -155,7 +170,7 @@ async function runParts(o: Options, progress: Progress, seconds: Results["second
   }, progress));
   const server = await timed("server", o, seconds, progress, () => runServerPart({
     targets: o.targets, workloads: o.workloads, rounds: o.rounds ?? s.rounds, durationS: o.durationS ?? s.durationS,
-    warmupS: o.warmupS ?? s.warmupS, wasmcachedCmd: o.wasmcachedCmd, baseDir: o.baseDir,
+    warmupS: o.warmupS ?? s.warmupS, wasmcachedCmd: o.wasmcachedCmd, baseDir: o.baseDir, tls: o.tls,
   }, progress));
   const timeline = await timed("timeline", o, seconds, progress, () => runTimelinePart({
     ...(o.quick ? TIMELINE_QUICK : TIMELINE_FULL), targets: o.targets, wasmcachedCmd: o.wasmcachedCmd,

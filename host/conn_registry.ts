@@ -3,6 +3,10 @@
 // threads the table lives in shared memory (host/threads/shared_host.ts), so -c counts every
 // connection and any thread can list them all.
 
+/** The states `stats conns` shows for a connection between calls (memcached's names). */
+export const CONN_STATES = ["conn_read", "conn_nread", "conn_swallow"] as const;
+export type ConnState = typeof CONN_STATES[number];
+
 /** One line group of `stats conns`. */
 export interface ConnEntry {
   id: number;
@@ -10,6 +14,7 @@ export interface ConnEntry {
   listenAddr: string;
   /** Date.now() of the connection's last activity. */
   lastActiveMs: number;
+  state: ConnState;
 }
 
 export interface ConnRegistry {
@@ -21,6 +26,8 @@ export interface ConnRegistry {
   describe(id: number, addr: string, listenAddr: string, nowMs: number): void;
   /** The connection was active (a read arrived). */
   touch(id: number, nowMs: number): void;
+  /** Where the connection stands after a call. */
+  setState(id: number, state: ConnState): void;
   /** Every connection of the server, in id order. */
   entries(): ConnEntry[];
 }
@@ -42,12 +49,17 @@ export class LocalConnRegistry implements ConnRegistry {
   }
 
   describe(id: number, addr: string, listenAddr: string, nowMs: number): void {
-    this.live.set(id, { id, addr, listenAddr, lastActiveMs: nowMs });
+    this.live.set(id, { id, addr, listenAddr, lastActiveMs: nowMs, state: CONN_STATES[0] });
   }
 
   touch(id: number, nowMs: number): void {
     const e = this.live.get(id);
     if (e) e.lastActiveMs = nowMs;
+  }
+
+  setState(id: number, state: ConnState): void {
+    const e = this.live.get(id);
+    if (e) e.state = state;
   }
 
   entries(): ConnEntry[] { return [...this.live.values()].sort((a, b) => a.id - b.id); }

@@ -30,6 +30,7 @@ import { trapReport } from "./trap_report.js";
 import { InputBuffer } from "./input_buffer.js";
 import { ConnRegistry, LocalConnRegistry } from "./conn_registry.js";
 import { RecoveryPending } from "./threads/recovery.js";
+import { WorkerBuffers } from "./worker_buffers.js";
 
 /** What an adapter provides for one accepted socket. */
 export interface Transport {
@@ -48,7 +49,12 @@ export interface Transport {
   /** memcached's `stats conns` addresses: "tcp:<ip>:<port>" of the peer and of the listener. */
   addr(): string;
   listenAddr(): string;
+  /** memcached's transport name in connection events: "tcp", or "local" for a UNIX socket. */
+  readonly kind?: "tcp" | "local";
 }
+
+/** Why a connection closed, as memcached's conn_close watch events name it. */
+export type CloseReason = "error" | "normal" | "idle_timeout" | "shutdown";
 
 export interface DriverOptions {
   maxConns: number;
@@ -71,6 +77,12 @@ export interface DriverOptions {
   /** A connection was taken / let go (worker threads balance their accepts on it). */
   onAccepted?: () => void;
   onReleased?: () => void;
+  /** watcher_logbuf_size in bytes: what a watcher may have unsent before its lines are skipped. */
+  watcherBufferBytes?: number;
+  /** This worker's share of read_buf_mem_limit (default: no limit). */
+  buffers?: WorkerBuffers;
+  /** refresh_certs (-Z): reloads the certificates; null, or the line saying why not. */
+  refreshCerts?: () => string | null;
 }
 
 /** Log lines for `watch` connections on other threads (host/threads/shared_host.ts). */
@@ -98,6 +110,11 @@ export interface TrapSource {
 export const OUTPUT_HIGH_WATER = 4 * 1024 * 1024;
 const encoder = new TextEncoder();
 const TOO_MANY = encoder.encode("ERROR Too many open connections\r\n");
+// memcached's watcher_logbuf_size default, and the room a line needs beyond its own length
+// there (for the "skipped=N" notice that may have to go first).
+const DEFAULT_WATCHER_BUFFER = 256 * 1024;
+const SKIP_NOTICE_ROOM = 128;
+const OK = encoder.encode("OK\r\n");
 // The largest chunk a socket read hands over (libuv's 64 KiB).
 export const READ_CHUNK_MAX = 64 * 1024;
 // Input buffered beyond what the core asked for (a value's or a line's bytes), after which the
@@ -118,12 +135,17 @@ export class Driver {
   private readonly conns = new Set<Connection>();
   private readonly defer: (fn: () => void) => void;
   private peakConns = 0;
+  readonly buffers: WorkerBuffers;
+  private responseObjects: number;
 
   constructor(engine: ProtocolEngine, opts: DriverOptions) {
     this.engine = engine;
     this.opts = opts;
     this.registry = opts.registry ?? new LocalConnRegistry(opts.maxConns);
     this.fanout = opts.fanout ?? NO_FANOUT;
+    this.buffers = opts.buffers ?? new WorkerBuffers(0, 1);
+    this.responseObjects = this.buffers.responseObjects();
+    engine.setResponseLimit(this.responseObjects);
     const g = globalThis as { setImmediate?: (fn: () => void) => void };
     this.defer = opts.defer ?? (g.setImmediate ? (fn) => g.setImmediate!(fn) : (fn) => { setTimeout(fn, 0); });
     engine.onLog = (entries) => this.deliverLog(entries);
@@ -163,7 +185,7 @@ export class Driver {
     let closed = 0;
     const culprit = source.conn;
     if (culprit && !culprit.isClosed()) {
-      culprit.close(true);
+      culprit.close(true, "error");
       closed++;
     }
     const after = recovery.outcome === "reset" ? this.reconcile() : { closed: 0, reopened: 0 };
@@ -185,7 +207,7 @@ export class Driver {
         reopened++;
         continue;
       }
-      c.close(true);
+      c.close(true, "error");
       closed++;
     }
     return { closed, reopened };
@@ -223,6 +245,7 @@ export class Driver {
   }
 
   private updateWatchMask(): void {
+    this.setStat(HostStat.LOG_WATCHERS, this.watchers.size);
     let mask = 0;
     for (const w of this.watchers) mask |= w.watchMask;
     this.engine.setSetting(Setting.WATCH_MASK, this.fanout.setWatchMask(mask));
@@ -252,19 +275,23 @@ export class Driver {
 
   /** A watcher line, from this thread or another. */
   deliverLine(type: number, line: Uint8Array): void {
-    for (const w of this.watchers) if (w.watchMask & type) w.sendLog(line);
+    for (const w of this.watchers) if (w.watchMask & type) w.sendLog(line, this.watcherBuffer);
   }
 
+  private get watcherBuffer(): number { return this.opts.watcherBufferBytes ?? DEFAULT_WATCHER_BUFFER; }
+
   /** connevents, which only the host sees. */
-  connEvent(c: Connection, opened: boolean): void {
+  connEvent(c: Connection, opened: boolean, reason: CloseReason = "normal"): void {
     if (this.opts.verbose > 1) {
       this.opts.trace?.(opened ? `<${c.fd()} new auto-negotiating client connection` : `<${c.fd()} connection closed.`);
     }
     if (!((this.fanout.watchMask() | this.localWatchMask()) & LogType.CONNEVENTS)) return;
-    const [ip, port] = splitAddr(c.addr());
+    // memcached names a UNIX socket's peer "unix", port 0.
+    const [ip, port] = c.kind === "local" ? ["unix", "0"] : splitAddr(c.addr());
+    const where = `rip=${ip} rport=${port} transport=${c.kind}`;
     const text = opened
-      ? `type=conn_new rip=${ip} rport=${port} transport=tcp cfd=${c.fd()}`
-      : `type=conn_close rip=${ip} rport=${port} transport=tcp reason=normal cfd=${c.fd()}`;
+      ? `type=conn_new ${where} cfd=${c.fd()}`
+      : `type=conn_close ${where} reason=${reason} cfd=${c.fd()}`;
     this.sendToWatchers(LogType.CONNEVENTS, this.engine.nextLogGid(), text);
   }
 
@@ -305,14 +332,14 @@ export class Driver {
   }
 
   /** Releases a closed connection's slot. */
-  release(c: Connection): void {
+  release(c: Connection, reason: CloseReason): void {
     if (!this.conns.delete(c)) return;
     try {
       this.whenNoRecovery(() => this.engine.connClose(c.id));
     } catch (err) {
       this.trapped(err, "connClose", { peer: c.addr() });
     }
-    this.connEvent(c, false);
+    this.connEvent(c, false, reason);
     if (this.watchers.delete(c)) this.updateWatchMask();
     this.registry.give(c.id);
     this.count(HostStat.CURR_CONNECTIONS, -1);
@@ -329,21 +356,38 @@ export class Driver {
 
   shutdown(): void { this.opts.onShutdown(); }
 
-  /** Listener addresses ("tcp:<ip>:<port>"), set by the adapter, for `stats conns`. */
-  listeners: string[] = [];
+  /** Before a process() call: the response objects the worker's buffers leave a connection. */
+  updateResponseObjects(): void {
+    const n = this.buffers.responseObjects();
+    if (n === this.responseObjects) return;
+    this.responseObjects = n;
+    this.engine.setResponseLimit(n);
+  }
 
-  // memcached's `stats conns`: listeners first, then each client; `asking` is the
-  // connection running the command. Lines are keyed by a slot number standing in for the fd.
+  /**
+   * Listener addresses ("tcp:<ip>:<port>", "udp:<ip>:<port>", "unix:<path>"), set by the
+   * adapters, for `stats conns`.
+   */
+  listeners: string[] = [];
+  private readonly startedMs = Date.now();
+
+  // memcached's `stats conns`: listeners first (a UDP one is a connection waiting to read, and
+  // says so), then each client; `asking` is the connection running the command. Lines are
+  // keyed by a slot number standing in for the fd.
   renderConns(asking: Connection, nowMs: number): Uint8Array {
     const lines: string[] = [];
+    const listening = Math.floor((nowMs - this.startedMs) / 1000);
     this.listeners.forEach((addr, i) => {
-      lines.push(`STAT ${i}:addr ${addr}`, `STAT ${i}:state conn_listening`, `STAT ${i}:secs_since_last_cmd 0`);
+      const udp = addr.startsWith("udp");
+      if (udp) lines.push(`STAT ${i}:UDP UDP`);
+      lines.push(`STAT ${i}:addr ${addr}`, `STAT ${i}:state ${udp ? "conn_read" : "conn_listening"}`,
+        `STAT ${i}:secs_since_last_cmd ${listening}`);
     });
     const base = this.fdBase();
     for (const e of this.registry.entries()) {
       const fd = base + e.id;
       lines.push(`STAT ${fd}:addr ${e.addr}`, `STAT ${fd}:listen_addr ${e.listenAddr}`,
-        `STAT ${fd}:state ${e.id === asking.id ? "conn_parse_cmd" : "conn_read"}`,
+        `STAT ${fd}:state ${e.id === asking.id ? "conn_parse_cmd" : e.state}`,
         `STAT ${fd}:secs_since_last_cmd ${Math.floor((nowMs - e.lastActiveMs) / 1000)}`);
     }
     lines.push("END", "");
@@ -354,6 +398,13 @@ export class Driver {
   /** A read arrived on connection `id`. */
   touched(id: number, nowMs: number): void { this.registry.touch(id, nowMs); }
 
+  /** refresh_certs' reply: OK (nothing with noreply) or why not, which memcached sends regardless. */
+  refreshCerts(noreply: boolean): Uint8Array | null {
+    const problem = this.opts.refreshCerts ? this.opts.refreshCerts() : "Error TLS not enabled";
+    if (problem !== null) return encoder.encode(`${problem}\r\n`);
+    return noreply ? null : OK;
+  }
+
   /** Closes connections idle longer than -o idle_timeout (memcached's idle kicker). */
   kickIdle(nowMs: number): void {
     const limit = this.opts.idleTimeout * 1000;
@@ -361,13 +412,13 @@ export class Driver {
     for (const c of this.conns) {
       if (c.idleSince(nowMs) > limit) {
         this.count(HostStat.IDLE_KICKS, 1);
-        c.close(true);
+        c.close(true, "idle_timeout");
       }
     }
   }
 
   closeAll(): void {
-    for (const c of [...this.conns]) c.close(true);
+    for (const c of [...this.conns]) c.close(true, "shutdown");
   }
 }
 
@@ -390,6 +441,9 @@ export class Connection {
   private yielding = false;
   // The client has half-closed: memcached still answers what it had read, then closes.
   private eof = false;
+  // It holds one of the worker's read buffers: it has input not yet processed (memcached's
+  // rbuf, taken before a read and given back once the input is used up).
+  private readBuffer = false;
   // The engine is discarding a refused data block for us (ProcFlag.SWALLOW): its count lives there.
   private swallowing = false;
   // Replies held back while the core swallows a refused data block (ProcFlag.SWALLOW).
@@ -414,6 +468,14 @@ export class Connection {
     if (this.closed || this.watchMask) return; // a watcher's input is ignored, as memcached's
     this.lastActive = Date.now();
     this.d.touched(this.id, this.lastActive);
+    if (!this.readBuffer) {
+      if (!this.d.buffers.takeReadBuffer()) {
+        this.d.count(HostStat.READ_BUF_OOM, 1);
+        this.close(true, "error");
+        return;
+      }
+      this.readBuffer = true;
+    }
     this.d.count(HostStat.BYTES_READ, chunk.length);
     this.input.append(chunk);
     if (this.input.length >= this.need) this.run();
@@ -442,9 +504,11 @@ export class Connection {
   }
 
   onClose(): void {
+    if (this.closed) return;
     this.closed = true;
+    this.returnReadBuffer();
     this.input.clear();
-    this.d.release(this);
+    this.d.release(this, "normal");
   }
 
   isClosed(): boolean { return this.closed; }
@@ -465,25 +529,47 @@ export class Connection {
   /** Serves what is buffered again (its last call was kept out by a recovery). */
   retry(): void { this.run(); }
   addr(): string { return this.peer; }
+  get kind(): "tcp" | "local" { return this.t.kind ?? "tcp"; }
+
+  /** memcached's state name for a connection not running a command. */
+  state(): string {
+    if (this.swallowing) return "conn_swallow";
+    return this.need > 0 ? "conn_nread" : "conn_read";
+  }
   fd(): number { return this.d.fdBase() + this.id; }
 
   /** Event types this connection watches (0: not a watcher). */
   watchMask = 0;
 
-  sendLog(line: Uint8Array): void {
+  // Lines skipped since the last one sent (memcached's per-watcher count).
+  private skipped = 0;
+
+  // memcached's watcher buffer: a line goes out only while what is unsent leaves room for it
+  // and a "skipped=N" notice; otherwise it is skipped and counted, and the notice goes out
+  // ahead of the next line that fits, so a watcher that stops reading loses lines, not memory.
+  sendLog(line: Uint8Array, bufferBytes: number): void {
     if (this.closed) return;
-    // A watcher that stops reading loses lines rather than growing the server.
-    if (this.t.pendingBytes() > OUTPUT_HIGH_WATER) return;
+    if (this.t.pendingBytes() + line.length + SKIP_NOTICE_ROOM > bufferBytes) {
+      this.skipped++;
+      this.d.count(HostStat.LOG_WATCHER_SKIPPED, 1);
+      return;
+    }
+    if (this.skipped > 0) {
+      this.t.write(encoder.encode(`skipped=${this.skipped}\n`));
+      this.skipped = 0;
+    }
     this.t.write(line);
+    this.d.count(HostStat.LOG_WATCHER_SENT, 1);
   }
   listenAddr(): string { return this.t.listenAddr(); }
 
-  close(now: boolean): void {
+  close(now: boolean, reason: CloseReason): void {
     if (this.closed) return;
     this.closed = true;
+    this.returnReadBuffer();
     if (now) this.t.destroy();
     else this.t.end();
-    this.d.release(this);
+    this.d.release(this, reason);
   }
 
   // Feeds pending bytes to the core until it has consumed what it can.
@@ -499,15 +585,17 @@ export class Connection {
     } finally {
       this.running = false;
     }
+    if (this.input.length === 0) this.returnReadBuffer();
     this.updateReading();
     // After EOF nothing more can arrive: whatever is left is an incomplete command.
-    if (this.eof && !this.closed && !this.paused && !this.yielding) this.close(false);
+    if (this.eof && !this.closed && !this.paused && !this.yielding) this.close(false, "normal");
   }
 
   // One process() call. Returns true when calling again right away can make progress.
   private step(): boolean {
     const e = this.d.engine;
     const len = this.fillInput(e);
+    this.d.updateResponseObjects();
     const consumed = e.process(this.id, len);
     const flags = e.procFlags();
     this.again = (flags & ProcFlag.AGAIN) !== 0;
@@ -517,6 +605,7 @@ export class Connection {
     if (!(flags & ProcFlag.CLOSE_NOW)) this.flushOutput(e, (flags & ProcFlag.SWALLOW) !== 0);
     this.input.drop(consumed);
     if (flags & ProcFlag.STATS_CONNS) this.t.write(this.d.renderConns(this, Date.now()));
+    if (flags & ProcFlag.REFRESH_CERTS) this.refreshCerts(e.procNeed() !== 0);
     e.drainLog();
     if (flags & ProcFlag.WATCH) {
       this.watchMask = e.procWatchMask();
@@ -526,11 +615,11 @@ export class Connection {
     }
     if (flags & ProcFlag.SHUTDOWN) this.d.shutdown();
     if (flags & ProcFlag.CLOSE_NOW) {
-      this.close(true);
+      this.close(true, "error");
       return false;
     }
     if (flags & ProcFlag.CLOSE) {
-      this.close(false);
+      this.close(false, "normal");
       return false;
     }
     if (this.t.pendingBytes() > OUTPUT_HIGH_WATER) {
@@ -552,6 +641,12 @@ export class Connection {
       return false;
     }
     return (flags & ProcFlag.AGAIN) !== 0 || consumed > 0;
+  }
+
+  private returnReadBuffer(): void {
+    if (!this.readBuffer) return;
+    this.readBuffer = false;
+    this.d.buffers.returnReadBuffer();
   }
 
   // Copies up to the input area's size of the buffered bytes into it.
@@ -580,6 +675,11 @@ export class Connection {
     // The reply area is reused by the next call: the adapter copies, with its cheapest copy.
     if (this.t.writeCopyOf) this.t.writeCopyOf(view);
     else this.t.write(view.slice());
+  }
+
+  private refreshCerts(noreply: boolean): void {
+    const reply = this.d.refreshCerts(noreply);
+    if (reply) this.write(reply);
   }
 
   private releaseHeld(): void {

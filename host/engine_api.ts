@@ -49,6 +49,8 @@ export interface ProtocolEngine {
   procNeed(): number;
   /** With ProcFlag.WATCH: the LogType bits the new watcher asked for. */
   procWatchMask(): number;
+  /** read_buf_mem_limit: response objects each of this thread's connections may stack now. */
+  setResponseLimit(n: number): void;
   outLength(): number;
   onLog: ((entries: LogEntry[]) => void) | undefined;
   drainLog(): void;

@@ -35,7 +35,10 @@ export interface EngineOptions {
   idleTimeout: number;
   slabAutomove: number;
   slabAutomoveRatio: number;
+  slabAutomoveWindow: number;
   lruCrawlerSleep: number;
+  /** The T_MEMD_INITIAL_MALLOC test hook: slab bytes counted as allocated at start-up. */
+  initialMalloced: number;
   dumpEnabled: boolean;
   watchEnabled: boolean;
   detailEnabled: boolean;
@@ -44,6 +47,14 @@ export interface EngineOptions {
 
 export interface ServerOptions extends EngineOptions {
   listen: string[];
+  /** -s: a UNIX socket to listen on instead of TCP and UDP. */
+  unixSocket: string;
+  /** -a: the UNIX socket's access mask. */
+  unixMask: number;
+  /** read_buf_mem_limit in megabytes, split over the -t worker threads (0: no limit). */
+  readBufMemLimit: number;
+  /** watcher_logbuf_size in kilobytes: what a watcher may have unsent before lines are skipped. */
+  watcherLogbufSize: number;
   bindingProtocol: "auto" | "ascii" | "binary";
   backlog: number;
   user: string;
@@ -56,6 +67,18 @@ export interface ServerOptions extends EngineOptions {
   saslPwdb: string;
   /** The engine behind the protocol: the WASM core, or the pure-JS twin (host/js/). */
   engine: "wasm" | "js";
+  sslEnabled: boolean;
+  sslChainCert: string;
+  sslKey: string;
+  sslKeyformat: number;
+  sslVerifyMode: number;
+  sslCiphers: string;
+  sslCaCert: string;
+  /** KiB, as given */
+  sslWbufSize: number;
+  sslSessionCache: boolean;
+  sslKernelTls: boolean;
+  sslMinVersion: number;
 }
 
 type Value = number | boolean | string | string[];
@@ -66,18 +89,41 @@ export interface OptionSpec {
   short?: string;
   /** the long flag; an option with neither short flag nor -o name has only this one */
   long?: string;
-  /** -o suboption name; a boolean also accepts no_<sub> */
+  /** -o suboption that sets it (memcached's name), with `=value` unless `bare` applies */
   sub?: string;
-  arg?: "num" | "size" | "float" | "text" | "list";
+  /** -o suboption that turns it off (memcached's no_ form) */
+  noSub?: string;
+  /** What `sub` without `=value` sets (memcached's slab_automove alone means 1); booleans: true */
+  bare?: Value;
+  /** memcached's message when `sub` needs a value and has none (default: "Missing <sub> argument") */
+  missing?: string;
+  arg?: "num" | "size" | "float" | "text" | "list" | "octal";
   default: Value;
   setting?: Setting;
   toCore?: (o: ServerOptions) => number;
+  /**
+   * Parsed as memcached parses its TLS suboptions, with its messages (exit 1): "Missing <sub>
+   * argument"; for numbers "could not parse argument to <sub>" (negative too, if unsigned) and,
+   * outside `choices`, "Invalid <sub>. Use help to see valid options."
+   */
+  checked?: { choices?: readonly number[]; unsigned?: boolean };
   help: string;
 }
 
-const MB = 1024 * 1024;
+const KB = 1024;
+const MB = 1024 * KB;
 const BINDING_PROTOCOLS = { auto: BindingProtocol.AUTO, ascii: BindingProtocol.ASCII, binary: BindingProtocol.BINARY };
 const SLAB_PAGE_SIZE = MB;
+
+// ssl_min_version's values as memcached numbers them, by the names `stats settings` prints.
+export const TLS_VERSION_NAMES = ["tlsv1.0", "tlsv1.1", "tlsv1.2", "tlsv1.3"] as const;
+// ssl_verify_mode's values (none, request, require, once) as the OpenSSL SSL_VERIFY_* bits
+// `stats settings` prints.
+export const TLS_VERIFY_BITS = [0, 1, 3, 7] as const;
+export enum TlsVerify { NONE = 0, REQUEST = 1, REQUIRE = 2, ONCE = 3 }
+// ssl_keyformat: OpenSSL's SSL_FILETYPE_PEM and SSL_FILETYPE_ASN1 (DER).
+export enum KeyFormat { PEM = 1, DER = 2 }
+const KIB = 1024;
 
 export const OPTIONS: readonly OptionSpec[] = [
   { key: "port", short: "p", long: "port", arg: "num", default: 11211, setting: Setting.TCP_PORT,
@@ -85,6 +131,10 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: "udpPort", short: "U", long: "udp-port", arg: "num", default: 0, setting: Setting.UDP_PORT, help: "UDP port to listen on (0 = off)" },
   { key: "listen", short: "l", long: "listen", arg: "list", default: ["127.0.0.1"],
     help: "interfaces to listen on (default: 127.0.0.1, loopback only)" },
+  { key: "unixSocket", short: "s", long: "unix-socket", arg: "text", default: "",
+    help: "UNIX socket to listen on (turns TCP and UDP off)" },
+  { key: "unixMask", short: "a", long: "unix-mask", arg: "octal", default: 0o700,
+    help: "access mask for the UNIX socket, in octal (default: 700)" },
   { key: "memoryLimitMb", short: "m", long: "memory-limit", arg: "num", default: 64, setting: Setting.MAXBYTES,
     toCore: (o) => o.memoryLimitMb * MB, help: "item memory in megabytes" },
   { key: "evictions", short: "M", long: "disable-evictions", default: true, setting: Setting.EVICT_TO_FREE, help: "return errors when memory is exhausted instead of evicting" },
@@ -126,12 +176,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     setting: Setting.DETAIL_DELIMITER, toCore: (o) => o.statKeyPrefix.charCodeAt(0) || 0,
     help: "delimiter between key prefixes and ids for stats detail; turns detail on" },
   { key: "detailEnabled", default: false, setting: Setting.DETAIL_ENABLED, help: "per-prefix stats (stats detail on|off)" },
-  { key: "hashpower", sub: "hashpower", arg: "num", default: 0, setting: Setting.HASHPOWER_INIT, help: "log2 of the initial hash table size" },
-  { key: "hashExpand", sub: "hashexpand", default: true, setting: Setting.HASH_EXPAND,
-    help: "grow the hash table as items are added (no_hashexpand turns it off)" },
+  { key: "hashpower", sub: "hashpower", arg: "num", default: 0, setting: Setting.HASHPOWER_INIT,
+    missing: "Missing numeric argument for hashpower", help: "log2 of the initial hash table size (grows at run time)" },
+  { key: "hashExpand", noSub: "no_hashexpand", default: true, setting: Setting.HASH_EXPAND,
+    help: "grow the hash table as items are added" },
   { key: "slabChunkMax", sub: "slab_chunk_max", arg: "num", default: SLAB_PAGE_SIZE / 2, setting: Setting.SLAB_CHUNK_MAX, help: "largest slab chunk in bytes" },
-  { key: "lruMaintainer", sub: "lru_maintainer", default: true, setting: Setting.MAINTAINER, help: "run the LRU maintainer" },
-  { key: "lruSegmented", sub: "lru_segmented", default: true, setting: Setting.LRU_SEGMENTED,
+  { key: "lruMaintainer", sub: "lru_maintainer", noSub: "no_lru_maintainer", default: true, setting: Setting.MAINTAINER,
+    help: "run the LRU maintainer (and the segmented LRU)" },
+  // No suboption of its own: lru_maintainer and no_modern set it, as in memcached.
+  { key: "lruSegmented", default: true, setting: Setting.LRU_SEGMENTED,
     toCore: (o) => Number(o.lruSegmented && o.lruMaintainer), help: "segmented HOT/WARM/COLD LRU" },
   { key: "temporaryTtl", sub: "temporary_ttl", arg: "num", default: 61, setting: Setting.TEMPORARY_TTL,
     help: "items with at most this TTL go to the TEMP LRU (giving it turns the TEMP LRU on)" },
@@ -141,30 +194,78 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: "warmLruPct", sub: "warm_lru_pct", arg: "num", default: 40, setting: Setting.WARM_LRU_PCT, help: "share of a class's bytes WARM may hold" },
   { key: "hotMaxFactor", sub: "hot_max_factor", arg: "float", default: 0.2, setting: Setting.HOT_MAX_FACTOR, help: "HOT tail may be this times COLD's age" },
   { key: "warmMaxFactor", sub: "warm_max_factor", arg: "float", default: 2.0, setting: Setting.WARM_MAX_FACTOR, help: "WARM tail may be this times COLD's age" },
-  { key: "lruCrawler", sub: "lru_crawler", default: true, setting: Setting.LRU_CRAWLER, help: "reclaim expired items in the background" },
-  { key: "lruCrawlerTocrawl", sub: "lru_crawler_tocrawl", arg: "num", default: 0, setting: Setting.CRAWLER_TOCRAWL, help: "items checked per LRU per crawl, 0 = all" },
+  { key: "lruCrawler", sub: "lru_crawler", noSub: "no_lru_crawler", default: true, setting: Setting.LRU_CRAWLER, help: "reclaim expired items in the background" },
+  { key: "lruCrawlerTocrawl", sub: "lru_crawler_tocrawl", arg: "num", default: 0, setting: Setting.CRAWLER_TOCRAWL,
+    missing: "Missing lru_crawler_tocrawl value", help: "items checked per LRU per crawl, 0 = all" },
   { key: "idleTimeout", sub: "idle_timeout", arg: "num", default: 0, setting: Setting.IDLE_TIMEOUT,
+    missing: "Missing numeric argument for idle_timeout",
     help: "close connections idle this many seconds (0 = never)" },
-  { key: "slabAutomove", sub: "slab_automove", arg: "num", default: 1, setting: Setting.SLAB_AUTOMOVE,
+  { key: "slabAutomove", sub: "slab_automove", noSub: "no_slab_automove", bare: 1, arg: "num", default: 1,
+    setting: Setting.SLAB_AUTOMOVE,
     help: "0 off, 1 move pages between classes by age, 2 move a page on every eviction" },
+  { key: "slabAutomoveWindow", sub: "slab_automove_window", arg: "num", default: 30, setting: Setting.SLAB_AUTOMOVE_WINDOW,
+    help: "seconds of history automove decides on (at most 30 are kept)" },
   { key: "slabAutomoveRatio", sub: "slab_automove_ratio", arg: "float", default: 0.8, setting: Setting.SLAB_AUTOMOVE_RATIO,
     help: "age ratio below which automove takes a page from the oldest class" },
   { key: "lruCrawlerSleep", sub: "lru_crawler_sleep", arg: "num", default: 100, setting: Setting.CRAWLER_SLEEP,
+    missing: "Missing lru_crawler_sleep value",
     help: "microseconds the crawler pauses between batches" },
   { key: "trackSizes", sub: "track_sizes", default: false, setting: Setting.TRACK_SIZES,
     help: "keep the item size histogram for stats sizes" },
-  // Shown by `stats settings` only: the core has no setting slot for it yet, so `slabs
-  { key: "slabReassign", sub: "slab_reassign", default: true, setting: Setting.SLAB_REASSIGN,
-    help: "allow moving slab pages between classes (no_slab_reassign turns it off)" },
+  { key: "sslEnabled", short: "Z", long: "enable-ssl", default: false, setting: Setting.SSL_ENABLED,
+    help: "enable TLS/SSL (needs -o ssl_chain_cert=<file>,ssl_key=<file>)" },
+  { key: "sslChainCert", sub: "ssl_chain_cert", arg: "text", default: "", checked: {},
+    help: "certificate chain file in PEM format" },
+  { key: "sslKey", sub: "ssl_key", arg: "text", default: "", checked: {},
+    help: "private key file, if not part of ssl_chain_cert" },
+  { key: "sslKeyformat", sub: "ssl_keyformat", arg: "num", default: KeyFormat.PEM, checked: {},
+    help: "private key format: 1 PEM, 2 DER" },
+  { key: "sslVerifyMode", sub: "ssl_verify_mode", arg: "num", default: TlsVerify.NONE, checked: { choices: [0, 1, 2, 3] },
+    help: "client certificates: 0 not asked for, 1 checked if sent, 2 required, 3 required once" },
+  { key: "sslCiphers", sub: "ssl_ciphers", arg: "text", default: "", checked: {}, help: "OpenSSL cipher list (TLS 1.2 and below)" },
+  { key: "sslCaCert", sub: "ssl_ca_cert", arg: "text", default: "", checked: {},
+    help: "PEM file of the CAs client certificates are checked against" },
+  { key: "sslWbufSize", sub: "ssl_wbuf_size", arg: "num", default: 16, checked: { unsigned: true },
+    help: "per-connection TLS output buffer in KiB (accepted; the runtime sizes its own records)" },
+  { key: "sslSessionCache", sub: "ssl_session_cache", default: false, setting: Setting.SSL_SESSION_CACHE,
+    help: "cache TLS sessions on the server for resumption by session id" },
+  { key: "sslKernelTls", sub: "ssl_kernel_tls", default: false,
+    help: "kernel TLS offload (accepted; the runtime's TLS runs in user space)" },
+  { key: "sslMinVersion", sub: "ssl_min_version", arg: "num", default: 2, checked: { choices: [0, 1, 2, 3] },
+    help: "oldest TLS version accepted: 0 1.0, 1 1.1, 2 1.2, 3 1.3" },
+  { key: "slabReassign", sub: "slab_reassign", noSub: "no_slab_reassign", default: true, setting: Setting.SLAB_REASSIGN,
+    help: "allow moving slab pages between classes" },
+  // Each serving thread's driver tells its core instance its share (host/worker_buffers.ts).
+  { key: "readBufMemLimit", sub: "read_buf_mem_limit", arg: "num", default: 0,
+    help: "megabytes of connection read and reply buffers, split over the -t threads (0 = no limit)" },
+  { key: "watcherLogbufSize", sub: "watcher_logbuf_size", arg: "num", default: 256,
+    help: "kilobytes a watcher may have unsent before lines are skipped" },
+  // memcached's test hook (slabs.c), an environment variable rather than a flag: -m 4098 can be
+  // tried without 4 GiB of pages.
+  { key: "initialMalloced", default: 0, setting: Setting.INITIAL_MALLOCED,
+    help: "slab bytes counted as allocated at start-up (T_MEMD_INITIAL_MALLOC)" },
 ];
+
+/**
+ * -o suboptions that set several options at once. no_modern: memcached 1.4's defaults, as far
+ * as they change behaviour here (a slab_chunk_max given anywhere on the line wins over its
+ * 1 MiB); no_chunked_items: items in one chunk, however large.
+ */
+export const SUBOPTION_PRESETS: Record<string, Partial<ServerOptions>> = {
+  no_modern: {
+    slabChunkMax: SLAB_PAGE_SIZE, slabReassign: false, slabAutomove: 0, lruSegmented: false,
+    lruCrawler: false, lruMaintainer: false,
+  },
+  no_chunked_items: { slabChunkMax: SLAB_PAGE_SIZE },
+};
 
 // -o suboptions memcached accepts that change nothing here (its defaults are ours already, or
 // they tune machinery a single-threaded core does not have).
 export const ACCEPTED_NOOP_SUBOPTIONS = new Set([
   "maxconns_fast", "no_maxconns_fast", "modern",
-  "slab_automove_window", "tail_repair_time", "hash_algorithm", "watcher_logbuf_size",
-  "worker_logbuf_size", "read_buf_mem_limit", "inline_ascii_resp", "no_inline_ascii_resp",
-  "resp_obj_mem_limit", "drop_privileges", "no_drop_privileges", "no_chunked_items", "sock_cookie_id",
+  "tail_repair_time", "hash_algorithm",
+  "worker_logbuf_size", "inline_ascii_resp", "no_inline_ascii_resp",
+  "resp_obj_mem_limit", "drop_privileges", "no_drop_privileges", "sock_cookie_id",
 ]);
 
 export function defaultServerOptions(): ServerOptions {
@@ -228,6 +329,8 @@ export function checkEngineOptions(o: EngineOptions): OptionProblem | null {
     'Choose a value based on "STAT hash_power_level" from a running instance');
   if (!(o.hotMaxFactor > 0)) return failure("hot_max_factor must be > 0");
   if (!(o.warmMaxFactor > 0)) return failure("warm_max_factor must be > 0");
+  if (!(o.slabAutomove >= 0 && o.slabAutomove <= 2)) return failure("slab_automove must be between 0 and 2");
+  if (!(o.slabAutomoveWindow > 2)) return failure("slab_automove_window must be > 2");
   if (o.itemSizeMax < ITEM_SIZE_MIN) return usage("Item max size cannot be less than 1024 bytes.");
   if (o.itemSizeMax > o.memoryLimitMb * MB / 2) return usage("Cannot set item size limit higher than 1/2 of memory max.");
   if (o.itemSizeMax > ITEM_SIZE_LIMIT) return usage("Cannot set item size limit higher than a gigabyte.");
@@ -256,8 +359,8 @@ export function checkEngineOptions(o: EngineOptions): OptionProblem | null {
 const DEFAULT_THREADS = 4;
 
 // ── `stats settings` ───────────────────────────────────────────────────────────────────
-// The lines in memcached 1.6.18's order, as Debian's build prints them (its extstore and TLS
-// lines included, showing those features off). A line either reads a core setting slot, so
+// The lines in memcached 1.6.18's order, as Debian's build prints them (its extstore lines
+// included, showing that feature off). A line either reads a core setting slot, so
 // commands that change a setting (verbosity, lru tune, cache_memlimit…) show at once, or is
 // text fixed at start-up.
 
@@ -276,8 +379,8 @@ export const STATS_SETTINGS: readonly SettingLine[] = [
   ["verbosity", SettingFormat.INT, Setting.VERBOSE],
   ["oldest", SettingFormat.OLDEST, null],
   ["evictions", SettingFormat.ONOFF, Setting.EVICT_TO_FREE],
-  ["domain_socket", SettingFormat.TEXT, text("NULL")],
-  ["umask", SettingFormat.TEXT, text(700)],
+  ["domain_socket", SettingFormat.TEXT, (o) => o.unixSocket || "NULL"],
+  ["umask", SettingFormat.TEXT, (o) => o.unixMask.toString(8)],
   ["shutdown_command", SettingFormat.YESNO, Setting.SHUTDOWN_COMMAND],
   ["growth_factor", SettingFormat.FLOAT2, Setting.GROWTH_FACTOR],
   ["chunk_size", SettingFormat.INT, Setting.CHUNK_SIZE],
@@ -297,7 +400,7 @@ export const STATS_SETTINGS: readonly SettingLine[] = [
   ["slab_reassign", SettingFormat.TEXT, (o) => (o.slabReassign ? "yes" : "no")],
   ["slab_automove", SettingFormat.INT, Setting.SLAB_AUTOMOVE],
   ["slab_automove_ratio", SettingFormat.FLOAT2, Setting.SLAB_AUTOMOVE_RATIO],
-  ["slab_automove_window", SettingFormat.TEXT, text(30)],
+  ["slab_automove_window", SettingFormat.INT, Setting.SLAB_AUTOMOVE_WINDOW],
   ["slab_chunk_max", SettingFormat.INT, Setting.SLAB_CHUNK_MAX],
   ["lru_crawler", SettingFormat.YESNO, Setting.LRU_CRAWLER],
   ["lru_crawler_sleep", SettingFormat.INT, Setting.CRAWLER_SLEEP],
@@ -315,9 +418,9 @@ export const STATS_SETTINGS: readonly SettingLine[] = [
   ["temp_lru", SettingFormat.YESNO, Setting.TEMP_LRU],
   ["temporary_ttl", SettingFormat.INT, Setting.TEMPORARY_TTL],
   ["idle_timeout", SettingFormat.INT, Setting.IDLE_TIMEOUT],
-  ["watcher_logbuf_size", SettingFormat.TEXT, text(262144)],
+  ["watcher_logbuf_size", SettingFormat.TEXT, (o) => String(o.watcherLogbufSize * KB)],
   ["worker_logbuf_size", SettingFormat.TEXT, text(65536)],
-  ["read_buf_mem_limit", SettingFormat.TEXT, text(0)],
+  ["read_buf_mem_limit", SettingFormat.TEXT, (o) => String(o.readBufMemLimit * MB)],
   ["track_sizes", SettingFormat.YESNO, Setting.TRACK_SIZES],
   ["inline_ascii_response", SettingFormat.TEXT, text("no")],
   ["ext_item_size", SettingFormat.TEXT, text(512)],
@@ -331,17 +434,18 @@ export const STATS_SETTINGS: readonly SettingLine[] = [
   ["ext_max_frag", SettingFormat.TEXT, text("0.80")],
   ["slab_automove_freeratio", SettingFormat.TEXT, text("0.010")],
   ["ext_drop_unread", SettingFormat.TEXT, text("no")],
-  ["ssl_enabled", SettingFormat.TEXT, text("no")],
-  ["ssl_chain_cert", SettingFormat.TEXT, text("(null)")],
-  ["ssl_key", SettingFormat.TEXT, text("(null)")],
-  ["ssl_verify_mode", SettingFormat.TEXT, text(0)],
-  ["ssl_keyformat", SettingFormat.TEXT, text(1)],
-  ["ssl_ciphers", SettingFormat.TEXT, text("NULL")],
-  ["ssl_ca_cert", SettingFormat.TEXT, text("NULL")],
-  ["ssl_wbuf_size", SettingFormat.TEXT, text(16384)],
-  ["ssl_session_cache", SettingFormat.TEXT, text("no")],
-  ["ssl_kernel_tls", SettingFormat.TEXT, text("no")],
-  ["ssl_min_version", SettingFormat.TEXT, text("tlsv1.2")],
+  ["ssl_enabled", SettingFormat.YESNO, Setting.SSL_ENABLED],
+  ["ssl_chain_cert", SettingFormat.TEXT, (o) => o.sslChainCert || "(null)"],
+  ["ssl_key", SettingFormat.TEXT, (o) => o.sslKey || "(null)"],
+  ["ssl_verify_mode", SettingFormat.TEXT, (o) => String(TLS_VERIFY_BITS[o.sslVerifyMode])],
+  ["ssl_keyformat", SettingFormat.TEXT, (o) => String(o.sslKeyformat)],
+  ["ssl_ciphers", SettingFormat.TEXT, (o) => o.sslCiphers || "NULL"],
+  ["ssl_ca_cert", SettingFormat.TEXT, (o) => o.sslCaCert || "NULL"],
+  // memcached keeps the size in an unsigned int
+  ["ssl_wbuf_size", SettingFormat.TEXT, (o) => String((o.sslWbufSize * KIB) >>> 0)],
+  ["ssl_session_cache", SettingFormat.YESNO, Setting.SSL_SESSION_CACHE],
+  ["ssl_kernel_tls", SettingFormat.TEXT, (o) => (o.sslKernelTls ? "yes" : "no")],
+  ["ssl_min_version", SettingFormat.TEXT, (o) => TLS_VERSION_NAMES[o.sslMinVersion]],
   ["num_napi_ids", SettingFormat.TEXT, text("(null)")],
   ["memory_file", SettingFormat.TEXT, text("(null)")],
 ];

@@ -17,7 +17,12 @@ export interface UdpOptions {
   onShutdown: () => void;
   /** Called when the engine threw serving a datagram (the driver recovers it); nothing more is sent for it. */
   onTrap: (err: unknown, datagram: Uint8Array, peer: string) => void;
+  /** refresh_certs (-Z): its reply line, or null for none (Driver.refreshCerts). */
+  refreshCerts?: (noreply: boolean) => Uint8Array | null;
 }
+
+// A reply of its own: the request's id, sequence 0 of 1 (memcached's UDP frame header).
+const UDP_SEQ_TOTAL_ONE = Uint8Array.of(0, 0, 0, 1, 0, 0);
 
 export class UdpEndpoint {
   constructor(private readonly engine: Engine, private readonly opts: UdpOptions) {}
@@ -45,8 +50,10 @@ export class UdpEndpoint {
       this.sendReplies(reply);
       e.drainLog();
       if (flags & ProcFlag.SHUTDOWN) this.opts.onShutdown();
-      if (!(flags & ProcFlag.AGAIN)) return;
-      // The output area filled up: the rest of the payload goes in behind the same header.
+      if (flags & ProcFlag.REFRESH_CERTS) this.refreshCerts(input, e.procNeed() !== 0, reply);
+      if (!(flags & (ProcFlag.AGAIN | ProcFlag.REFRESH_CERTS))) return;
+      // The output area filled up, or the host had a command to answer: the rest of the
+      // payload goes in behind the same header.
       const rest = input.subarray(UDP_HEADER_LEN + consumed);
       const next = new Uint8Array(UDP_HEADER_LEN + rest.length);
       next.set(input.subarray(0, UDP_HEADER_LEN));
@@ -54,6 +61,13 @@ export class UdpEndpoint {
       input = next;
       fresh = false;
     }
+  }
+
+  private refreshCerts(request: Uint8Array, noreply: boolean, reply: DatagramReply): void {
+    const line = this.opts.refreshCerts?.(noreply);
+    if (!line) return;
+    this.engine.addHostStat(HostStat.BYTES_WRITTEN, UDP_HEADER_LEN + line.length);
+    reply([request.slice(0, 2), UDP_SEQ_TOTAL_ONE, line]);
   }
 
   private sendReplies(reply: DatagramReply): void {

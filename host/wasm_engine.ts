@@ -32,7 +32,6 @@ export type ArithError = Exclude<keyof typeof ArithCode, "OK">;
 const INIT_ERRORS: Record<InitError, string> = {
   [InitError.OK]: "",
   [InitError.STATIC_OVERLAP]: "the core's static data overlaps its state block (a build problem)",
-  [InitError.MEMORY_TOO_LARGE]: "this memory limit cannot fit one WebAssembly memory (4 GiB including the hash table); choose a smaller -m",
   [InitError.OUT_OF_MEMORY]: "the WebAssembly memory could not grow to its initial size",
 };
 
@@ -79,6 +78,7 @@ export interface CoreExports {
   valueCapacity(): number;
   outAddr(): number;
   memoryCap(): number;
+  memoryCeiling(): number;
   clockSet(now: number): void;
   currentTime(): number;
   get(nkey: number, touch: number, exptime: number): number;
@@ -102,6 +102,7 @@ export interface CoreExports {
   procFlags(): number;
   procNeed(): number;
   procWatchMask(): number;
+  setResponseLimit(n: number): void;
   connOpen(id: number): number;
   logAddr(): number;
   logLength(): number;
@@ -547,6 +548,7 @@ export class Engine implements CacheEngine, ProtocolEngine {
   procFlags(): number { return this.x.procFlags(); }
   procNeed(): number { return this.x.procNeed(); }
   procWatchMask(): number { return this.x.procWatchMask(); }
+  setResponseLimit(n: number): void { this.x.setResponseLimit(n); }
   outLength(): number { return this.x.outLength(); }
 
   /**
@@ -598,6 +600,8 @@ export class Engine implements CacheEngine, ProtocolEngine {
   /** Linear memory in bytes, and the most it may grow to. */
   memoryBytes(): number { return this.blueprint.memory.buffer.byteLength; }
   memoryCap(): number { return this.x.memoryCap(); }
+  /** The largest -m whose items, hash table and buffers fit one WebAssembly memory. */
+  itemCeiling(): number { return this.x.memoryCeiling(); }
 
   // ── after a trap ──────────────────────────────────────────────────────────────────────
 

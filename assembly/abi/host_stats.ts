@@ -17,5 +17,13 @@ export enum HostStat {
   CONN_YIELDS,
   IDLE_KICKS,
   THREADS,
+  RESPONSE_OBJ_OOM,
+  READ_BUF_OOM,
+  LOG_WATCHER_SKIPPED,
+  LOG_WATCHER_SENT,
+  LOG_WATCHERS,
+  SSL_NEW_SESSIONS,
+  SSL_HANDSHAKE_ERRORS,
+  SSL_CERT_REFRESH_TIME, // the core's current_time when the certificates were last loaded
   COUNT,
 }

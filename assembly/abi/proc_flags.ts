@@ -10,4 +10,5 @@ export enum ProcFlag {
   STATS_CONNS = 64,  // `stats conns`: the host appends its connection lines
   SWALLOW = 128,     // a refused data block is still arriving: hold the replies
   WATCH = 256,       // `watch`: this connection now receives log lines (procWatchMask() says which)
+  REFRESH_CERTS = 512, // `refresh_certs`: the host reloads the certificates and answers (procNeed() 1: noreply)
 }

@@ -13,7 +13,8 @@ export enum ArithResult { OK = 0, NOT_FOUND = 1, NON_NUMERIC = 2, NO_MEMORY = 3,
 export enum CrawlStart { OK = 0, BUSY = 1, BADCLASS = 2, NOTSTARTED = 3 }
 
 // init()'s answer.
-export enum InitError { OK = 0, STATIC_OVERLAP = 1, MEMORY_TOO_LARGE = 2, OUT_OF_MEMORY = 3 }
+// Any -m is taken (memory/memlimit.ts caps what a wasm32 memory cannot hold), so no limit is refused.
+export enum InitError { OK = 0, STATIC_OVERLAP = 1, OUT_OF_MEMORY = 2 }
 
 // The RESULT block, byte offsets (64-bit values are passed here: an i64 crossing to JS would
 // become a BigInt):

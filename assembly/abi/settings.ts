@@ -47,9 +47,13 @@ export enum Setting {
   SASL = 38,             // auth_enabled_sasl (-S): binary SASL PLAIN required
   ASCII_AUTH = 39,       // auth_enabled_ascii (-Y): text clients log in with a `set` first
   SLAB_REASSIGN = 40,    // slab_reassign (-o no_slab_reassign turns it off)
-  THREAD_BLOCKS = 41,    // instances that will attach to the memory (workers + control + background)
-  ITEM_LOCK_POWER = 42,  // log2 of the item lock count (memcached's item_lock_hashpower, from -t)
-  COUNT = 43,
+  INITIAL_MALLOCED = 41, // T_MEMD_INITIAL_MALLOC: slab bytes counted as allocated at start-up
+  SLAB_AUTOMOVE_WINDOW = 42, // slab_automove_window: seconds of samples automove decides on
+  SSL_ENABLED = 43,      // ssl_enabled (-Z): TLS lines in `stats`, refresh_certs served
+  SSL_SESSION_CACHE = 44, // ssl_session_cache: `stats` shows ssl_new_sessions
+  THREAD_BLOCKS = 45,    // instances that will attach to the memory (workers + control + background)
+  ITEM_LOCK_POWER = 46,  // log2 of the item lock count (memcached's item_lock_hashpower, from -t)
+  COUNT = 47,
 }
 
 // Setting.BINDING_PROTOCOL values: -B auto decides per connection on its first byte.

@@ -1,6 +1,7 @@
 // Slab automove (memcached's slab_automove.c), run once a second by the maintenance step.
 //
-// slab_automove=1: each class keeps a window of the last 30 one-second samples: its COLD age,
+// slab_automove=1: each class keeps a window of the last slab_automove_window (default 30, at
+// most WINDOW_MAX) one-second samples: its COLD age,
 // whether it evicted (and its share of all evictions), whether it ran out of memory or took a
 // page ("dirty"), and whether it had more than 2.5 pages of free chunks. A class with that much
 // free memory and a clean window gives a page back to the global pool. Otherwise, once the
@@ -13,7 +14,7 @@
 //   8   outofmemory  u64
 //   16  pages        u32
 //   20  (pad)
-//   24  samples[30]        each 16 bytes: age u32, evicted_ratio f32, dirty u8,
+//   24  samples[WINDOW_MAX] each 16 bytes: age u32, evicted_ratio f32, dirty u8,
 //                          evicted_seen u8, excess_free u8
 import { AUTOMOVE, Global, global32, setGlobal32, setting, settingU32, settingOn } from "../layout/layout";
 import { Setting } from "../abi/settings";
@@ -24,7 +25,8 @@ import { currentTime } from "../cache/clock";
 import { LruStat, lruStat } from "../counters/counters";
 import { slabsReassign } from "./slab_mover";
 
-const WINDOW: u32 = 30;
+// The record's room for samples: (RECORD - SAMPLES) / SAMPLE_SIZE.
+const WINDOW_MAX: u32 = 30;
 const RECORD: usize = 512;
 const SAMPLES: usize = 24;
 const SAMPLE_SIZE: usize = 16;
@@ -39,7 +41,8 @@ const EVICTING_SHARE: f32 = 0.25;
 const GLOBAL_POOL: i32 = 0;
 
 @inline function rec(c: u32): usize { return AUTOMOVE + <usize>c * RECORD; }
-@inline function sample(c: u32, i: u32): usize { return rec(c) + SAMPLES + <usize>(i % WINDOW) * SAMPLE_SIZE; }
+@inline function windowSize(): u32 { return min<u32>(settingU32(Setting.SLAB_AUTOMOVE_WINDOW), WINDOW_MAX); }
+@inline function sample(c: u32, i: u32): usize { return rec(c) + SAMPLES + <usize>(i % windowSize()) * SAMPLE_SIZE; }
 
 function evictions(c: u32): u64 {
   return lruStat(c | HOT_LRU, LruStat.EVICTED) + lruStat(c | WARM_LRU, LruStat.EVICTED) +
@@ -59,12 +62,15 @@ export function automoveStep(): void {
   }
   const now = currentTime();
   if (mode != 1 || now == global32(Global.AUTOMOVE_LAST)) return;
-  setGlobal32(Global.AUTOMOVE_LAST, now);
-  decide();
+  // Like memcached's maintainer, a page given back to the global pool is followed by another
+  // decision at the next step rather than the next second: freeing memory goes fast.
+  if (!decide()) setGlobal32(Global.AUTOMOVE_LAST, now);
 }
 
-function decide(): void {
+// True when a page went back to the global pool.
+function decide(): bool {
   const largest = powerLargest();
+  const window = windowSize();
   const round = global32(Global.AUTOMOVE_WINDOWS);
   setGlobal32(Global.AUTOMOVE_WINDOWS, round + 1);
   let evictedTotal: u64 = 0;
@@ -91,30 +97,31 @@ function decide(): void {
     let ageSum: u64 = 0;
     let dirtySum: u32 = 0;
     let evictedSeen: u32 = 0;
-    for (let i: u32 = 0; i < WINDOW; i++) {
+    for (let i: u32 = 0; i < window; i++) {
       const w = sample(c, i);
       ageSum += load<u32>(w, S_AGE);
       dirtySum += load<u8>(w, S_DIRTY);
       evictedSeen += load<u8>(w, S_EVICTED_SEEN);
     }
-    const age = ageSum / WINDOW;
+    const age = ageSum / window;
     // Small-chunk classes with plenty free and a quiet window give a page back.
     if (excessFree && dirtySum == 0 && classSize(c) < settingU32(Setting.ITEM_SIZE_MAX) / 2) {
       slabsReassign(<i32>c, GLOBAL_POOL);
-      return;
+      return true;
     }
     if (age > oldestAge && classPages(c) > MIN_PAGES_FOR_SOURCE) {
       oldest = <i32>c;
       oldestAge = age;
     }
-    if (age < youngestAge && (evictedSeen > WINDOW / 2 || load<f32>(s, S_RATIO) > EVICTING_SHARE)) {
+    if (age < youngestAge && (evictedSeen > window / 2 || load<f32>(s, S_RATIO) > EVICTING_SHARE)) {
       youngest = <i32>c;
       youngestAge = age;
       youngestEvicting = evictedSeen > 0;
     }
   }
-  if (youngest == -1 || oldest == -1 || round < WINDOW) return;
+  if (youngest == -1 || oldest == -1 || round < window) return false;
   if (youngestEvicting && <f64>youngestAge < <f64>oldestAge * setting(Setting.SLAB_AUTOMOVE_RATIO)) {
     slabsReassign(oldest, youngest);
   }
+  return false;
 }

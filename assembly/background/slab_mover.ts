@@ -34,6 +34,7 @@ import { Stat, statIncr } from "../counters/counters";
 import {
   GlobalLock, globalTrylock, globalUnlock, itemTrylock, itemUnlock, lruLock, lruUnlock,
 } from "../locks/locks";
+import { doMemoryRelease } from "../memory/memlimit";
 
 export enum ReassignResult { OK = 0, RUNNING = 1, BADCLASS = 2, NOSPARE = 3, SAME = 4 }
 
@@ -99,8 +100,10 @@ function movePage(src: u32, dst: u32): void {
   slabsLock();
   if (src != SLAB_GLOBAL_PAGE_POOL) doDropPage(src, page);
   setGlobal32(Global.REASSIGN_PAGE, 0);
-  if (dst == SLAB_GLOBAL_PAGE_POOL) doPoolPut(page);
-  else doAdoptPage(dst, page);
+  if (dst == SLAB_GLOBAL_PAGE_POOL) {
+    doPoolPut(page);
+    doMemoryRelease();
+  } else doAdoptPage(dst, page);
   slabsUnlock();
   statIncr(Stat.SLABS_MOVED);
 }

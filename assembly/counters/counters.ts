@@ -159,10 +159,21 @@ export function hostStat(s: HostStat): u64 {
   return <u64>total;
 }
 
-// The host's counters reset with the core's (its gauges, like curr_connections, do not).
+// The largest value of a host_stats.ts slot over every thread: a time each thread sets when
+// it does something (each worker reloads its own certificates).
+export function hostStatLatest(s: HostStat): u64 {
+  let latest: f64 = 0;
+  for (let t: u32 = 0, n = blocks(); t < n; t++) latest = max(latest, load<f64>(threadBlock(t) + T_HOSTSTATS + (<usize>s << 3)));
+  return <u64>latest;
+}
+
+// The host's counters reset with the core's, as memcached's `stats` struct and thread stats
+// do (its gauges, like curr_connections, do not).
 const HOST_COUNTERS: StaticArray<HostStat> = [
   HostStat.TOTAL_CONNECTIONS, HostStat.REJECTED_CONNECTIONS, HostStat.BYTES_READ,
-  HostStat.BYTES_WRITTEN, HostStat.CONN_YIELDS, HostStat.IDLE_KICKS,
+  HostStat.BYTES_WRITTEN, HostStat.CONN_YIELDS, HostStat.IDLE_KICKS, HostStat.RESPONSE_OBJ_OOM,
+  HostStat.READ_BUF_OOM, HostStat.LOG_WATCHER_SKIPPED, HostStat.LOG_WATCHER_SENT,
+  HostStat.SSL_HANDSHAKE_ERRORS, HostStat.SSL_NEW_SESSIONS,
 ];
 
 // `stats reset`: counters go to zero in every block; item and byte counts are state, not

@@ -53,6 +53,8 @@ export enum ThreadGlobal {
   HELD_ITEM,            // 1 while an operation's item is handed to the caller, locked
   HELD_ITEM_HV,         //   and the hash value whose item lock it holds (operations/hold.ts)
   INDEX,                // this block's thread number
+  RESPONSE_LIMIT,       // response objects a connection of this thread may stack, plus one; 0:
+                        //   no limit (read_buf_mem_limit: the host keeps its worker's share here)
   COUNT,
 }
 

@@ -3,7 +3,8 @@
 // Linear memory never grows past MEM_CAP: the fixed areas, -m of slab pages, one first page
 // per class (memcached lets every class have one whatever the limit), and the two hash tables
 // that exist at the end of the last expansion -m can cause. A limit whose cap cannot fit one
-// wasm32 memory is refused up front, so running out of address space is never a later trap.
+// wasm32 memory leaves the cap at 4 GiB: slab allocation then fails where memory can grow no
+// further and the cache evicts, so running out of address space is never a trap.
 import { Global, global64, setGlobal64, setting, settingU32, SETTINGS, PAGE_SIZE, PAGE_SHIFT, MEMORY_MAX, WASM_PAGE } from "../layout/layout";
 import { Setting } from "../abi/settings";
 import { powerLargest, classPages, SLAB_GLOBAL_PAGE_POOL, doPoolTakePage, doReleasePages, slabsLock, slabsUnlock } from "./slabs";
@@ -41,6 +42,19 @@ export function memoryNeeded(limit: u64): u64 {
   return global64(Global.ARENA_BASE) + limit + firstPages + hashBytes + histogram;
 }
 
+// The largest item limit whose memory fits one wasm32 memory, in whole pages: where a larger -m
+// evicts (the hash table the items would need grows with the limit, hence the search).
+export function itemCeiling(): u64 {
+  let lo: u64 = 0;
+  let hi: u64 = MEMORY_MAX / PAGE_SIZE;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (alignWasmPage(memoryNeeded(mid * PAGE_SIZE)) <= MEMORY_MAX) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo * PAGE_SIZE;
+}
+
 // Sets MEM_CAP for the current limit; false if it cannot fit one wasm32 memory.
 export function updateCap(): bool {
   const need = alignWasmPage(memoryNeeded(<u64>setting(Setting.MAXBYTES)));
@@ -50,15 +64,28 @@ export function updateCap(): bool {
 
 // cache_memlimit: a new limit in bytes. memcached accepts any limit here, so do we: a limit
 // beyond what one wasm32 memory holds leaves the cap at 4 GiB, and the cache then evicts when
-// memory can grow no further. Lowering it hands global-pool pages back (the memory stays
-// committed, as wasm memory cannot shrink, and later slab pages reuse it).
+// memory can grow no further.
 export function adjustMemLimit(bytes: u64): void {
   store<f64>(SETTINGS + (<usize>Setting.MAXBYTES << 3), <f64>bytes);
   updateCap();
+  memoryRelease();
+}
+
+// memcached's memory_release: while more is allocated than the limit allows, global-pool pages
+// are handed back and total_malloced drops (the memory stays committed, as wasm memory cannot
+// shrink, and later slab pages reuse it). Runs when the limit drops and whenever the page
+// mover brings a page to the pool.
+export function memoryRelease(): void {
   slabsLock();
-  while (global64(Global.MEM_MALLOCED) > bytes && classPages(SLAB_GLOBAL_PAGE_POOL) > 0) {
+  doMemoryRelease();
+  slabsUnlock();
+}
+
+// The slabs lock held.
+export function doMemoryRelease(): void {
+  const limit = <u64>setting(Setting.MAXBYTES);
+  while (global64(Global.MEM_MALLOCED) > limit && classPages(SLAB_GLOBAL_PAGE_POOL) > 0) {
     doReleasePages(doPoolTakePage(), 1);
     setGlobal64(Global.MEM_MALLOCED, global64(Global.MEM_MALLOCED) - PAGE_SIZE);
   }
-  slabsUnlock();
 }

@@ -1,5 +1,6 @@
-// Operator commands of the text protocol: lru_crawler, lru, slabs, watch, and the stats
-// families that take arguments (cachedump). memcached's proto_text.c handles the same words.
+// Operator commands of the text protocol: lru_crawler, lru, slabs, watch, refresh_certs, and
+// the stats families that take arguments (cachedump). memcached's proto_text.c handles the same
+// words.
 import { thread32, setThread32, ThreadGlobal } from "../layout/thread";
 import { settingOn, setSetting, Global, global32, setGlobal32 } from "../layout/layout";
 import { Setting } from "../abi/settings";
@@ -7,7 +8,7 @@ import { ProcFlag } from "../abi/proc_flags";
 import { LogType } from "../abi/log";
 import { CrawlStart } from "../abi/results";
 import { crawlerStart, crawlerStartMetadump, slabsReassign, ReassignResult } from "../operations/admin";
-import { outLen } from "../session/output";
+import { outLen, outLine } from "../session/output";
 import { connAddr, setConnDumping } from "../session/conn";
 import { procFlag } from "../session/call";
 import { renderCachedump } from "../stats/cachedump";
@@ -270,4 +271,18 @@ function watchType(i: u32): u32 {
   if (tokIs(i, "rawcmds") || tokIs(i, "sysevents") || tokIs(i, "proxyreqs") ||
       tokIs(i, "proxyevents") || tokIs(i, "proxyuser")) return LogType.QUIET;
   return 0;
+}
+
+// ── refresh_certs ──────────────────────────────────────────────────────────────────────
+// TLS is the host's: it reloads the certificate and key, then answers OK (unless noreply:
+// procNeed() 1) or the reason. memcached sends its error text even with noreply.
+
+export function execRefreshCerts(ntokens: u32): i64 {
+  if (!settingOn(Setting.SSL_ENABLED)) {
+    outLine("Error TLS not enabled");
+    return 0;
+  }
+  procFlag(ProcFlag.REFRESH_CERTS);
+  setThread32(ThreadGlobal.PROC_NEED, setNoreplyMaybe(ntokens) ? 1 : 0);
+  return EXEC_STOP_AFTER;
 }

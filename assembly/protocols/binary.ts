@@ -44,6 +44,7 @@ import { prefixRecordGet, prefixRecordSet, prefixRecordDelete } from "../counter
 import { outReserve, outBytes, outStr, outLen, outFree, outSize, outAt, outTruncate } from "../session/output";
 import { connSwallow, setConnSwallow, countServed } from "../session/conn";
 import { commandGate, GATE_STOP } from "../session/gate";
+import { commandResponse } from "../session/responses";
 import { procFlag, needBytes, waitFor } from "../session/call";
 import { renderStats, StatsGroup } from "../stats/render";
 import { renderSizes } from "../stats/sizes";
@@ -141,6 +142,7 @@ export function processBinary(c: usize, base: usize, len: u32): u32 {
     }
     const headLen = HEADER_LEN + <u32>load<u8>(pos, 4) + be16(pos + 2);
     if (avail < headLen) return waitFor(base, pos, headLen);
+    if (!commandResponse(c)) break;
     const r = execPacket(c, pos, avail - headLen);
     if (r == BIN_NEED_MORE) return <u32>(pos - base);
     if (r == BIN_AGAIN) break;

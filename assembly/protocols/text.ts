@@ -34,6 +34,7 @@ import {
 } from "../session/output";
 import { connSwallow, connResume, setConnResume, countServed } from "../session/conn";
 import { commandGate, GATE_STOP } from "../session/gate";
+import { commandResponse, respStart, respReset } from "../session/responses";
 import { procFlag, needBytes, waitFor } from "../session/call";
 import { renderStats, StatsGroup } from "../stats/render";
 import { renderSizes } from "../stats/sizes";
@@ -43,7 +44,7 @@ import {
   EXEC_NEED_MORE, EXEC_STOP, EXEC_STOP_AFTER,
 } from "./replies";
 import { execMeta } from "./meta";
-import { execLruCrawler, execLru, execSlabs, execCachedump, execWatch } from "./admin";
+import { execLruCrawler, execLru, execSlabs, execCachedump, execWatch, execRefreshCerts } from "./admin";
 import { udpRespEnd, udpNextKey, udpFlushAfter } from "./udp";
 
 const NL: u8 = 0x0a;
@@ -146,6 +147,7 @@ export function processText(c: usize, base: usize, len: u32): u32 {
     let lineEnd = nl;
     if (nl - pos > 1 && load<u8>(nl - 1) == CR) lineEnd = nl - 1;
     lineEnd = cutAtNul(pos, lineEnd);
+    if (!commandResponse(c)) break;
     setNoreply(false);
     if (logWanted(LogType.VERBOSE)) traceLine(pos, lineEnd);
     const r = execLine(c, pos, lineEnd, nl + 1, <u32>(end - nl - 1));
@@ -222,6 +224,7 @@ function execLine(c: usize, line: usize, lineEnd: usize, data: usize, dataAvail:
   if (tokIs(0, "verbosity")) return execVerbosity(ntokens);
   if (tokIs(0, "lru")) return execLru(ntokens);
   if (tokIs(0, "watch")) return execWatch(ntokens);
+  if (tokIs(0, "refresh_certs")) return execRefreshCerts(ntokens);
   // memcached's guard against HTTP clients: close without a word.
   if (tokStartsWith(ntokens - 2, "HTTP/")) {
     procFlag(ProcFlag.CLOSE_NOW);
@@ -266,6 +269,8 @@ function execGet(c: usize, ntokens: u32, withCas: bool, touch: bool, line: usize
   const resume = connResume(c);
   const worst = settingU32(Setting.ITEM_SIZE_MAX) + VALUE_LINE_MAX + END_LEN;
   let n = ntokens;
+  // The command's own response object serves its first key.
+  let first = !resume;
   while (true) {
     for (; k < n - 1; k++) {
       const key = tokAt(k);
@@ -283,6 +288,15 @@ function execGet(c: usize, ntokens: u32, withCas: bool, touch: bool, line: usize
         procFlag(ProcFlag.AGAIN);
         return EXEC_STOP;
       }
+      // Every key after the first needs a response object of its own, as in memcached; with
+      // none left the unsent replies are dropped for memcached's error.
+      if (!first && !respStart(c)) {
+        outTruncate(outSent());
+        setConnResume(c, 0);
+        outLine("SERVER_ERROR out of memory writing get response");
+        return 0;
+      }
+      first = false;
       udpNextKey(); // over UDP each key is a response object of its own, as in memcached
       const it = getCommand(key, nkey, touch, exptime);
       if (it) {
@@ -302,6 +316,7 @@ function execGet(c: usize, ntokens: u32, withCas: bool, touch: bool, line: usize
   outStr("END");
   outCrlf();
   outMarkSent();
+  respReset(c);
   udpFlushAfter();
   return 0;
 }

@@ -146,8 +146,8 @@ export function udpFlushAfter(): void {
 
 // Serves the datagram in INBUF[0, len) (`fresh`), or what is left of it after a call that ended
 // with ProcFlag.AGAIN (fresh = 0: the same header, then the unconsumed payload). Returns payload
-// bytes consumed; then udpNext() until it returns -1. ProcFlag.AGAIN and ProcFlag.SHUTDOWN are the only
-// flags left for the host.
+// bytes consumed; then udpNext() until it returns -1. ProcFlag.AGAIN, ProcFlag.SHUTDOWN and
+// ProcFlag.REFRESH_CERTS are the only flags left for the host.
 export function udpProcess(len: u32, fresh: bool): u32 {
   setThread32(ThreadGlobal.PROC_FLAGS, 0);
   setThread32(ThreadGlobal.PROC_NEED, 0);
@@ -186,7 +186,7 @@ export function udpProcess(len: u32, fresh: bool): u32 {
 // What a connection's flags mean for a datagram. Returns the payload position reached.
 function settle(c: usize, id: u32, pos: u32, len: u32): u32 {
   const flags = thread32(ThreadGlobal.PROC_FLAGS);
-  let keep = flags & (ProcFlag.AGAIN | ProcFlag.SHUTDOWN);
+  let keep = flags & (ProcFlag.AGAIN | ProcFlag.SHUTDOWN | ProcFlag.REFRESH_CERTS);
   if (flags & ProcFlag.CLOSE_NOW) {
     outReset(); // memcached drops the datagram's queued replies with the connection state
     store<u32>(u(U_MARKS), 0);

@@ -14,7 +14,9 @@
 //  16  served   u32   commands served this turn (memcached's nreqs): a turn spans every call
 //                     until the input runs dry or -R yields, so an `mn` or a full reply area
 //                     that ends a call does not restart the count
-//  20  (12 bytes free)
+//  20  replies  u32   response objects stacked since the replies last went out (memcached's
+//                     resp_start), held against the thread's RESPONSE_LIMIT (session/responses.ts)
+//  24  (8 bytes free)
 import { Global, global32, settingU32 } from "../layout/layout";
 import { Setting } from "../abi/settings";
 
@@ -27,6 +29,7 @@ const C_SWALLOW: usize = 4;
 const C_RESUME: usize = 8;
 const C_LOGIN: usize = 12;
 const C_SERVED: usize = 16;
+const C_REPLIES: usize = 20;
 
 // C_AUTH bits (memcached's c->authenticated and c->sasl_started).
 export const AUTH_OK: u8 = 1;          // may run commands
@@ -67,3 +70,5 @@ export function connReset(id: u32): void {
 @inline export function resetServed(c: usize): void { store<u32>(c, 0, C_SERVED); }
 @inline export function connLogin(c: usize): u32 { return load<u32>(c, C_LOGIN); }
 @inline export function setConnLogin(c: usize, n: u32): void { store<u32>(c, n, C_LOGIN); }
+@inline export function connReplies(c: usize): u32 { return load<u32>(c, C_REPLIES); }
+@inline export function setConnReplies(c: usize, n: u32): void { store<u32>(c, n, C_REPLIES); }

@@ -4,7 +4,7 @@ import { settingU32, OUT_RESERVE } from "../layout/layout";
 import { Setting } from "../abi/settings";
 import { ProcFlag } from "../abi/proc_flags";
 import { connSwallow, setConnSwallow, connYielded, setConnYielded, connServed, resetServed } from "./conn";
-import { outFree } from "./output";
+import { outFree, outLen, outSent } from "./output";
 import { procFlag } from "./call";
 
 // Before each command, in both protocols: discard what a refused data block still owes,
@@ -19,10 +19,7 @@ export function commandGate(c: usize, pos: usize, end: usize): i64 {
     setConnSwallow(c, swallow - n);
     return n;
   }
-  // memcached counts -R down before every command but the first of a read, so a read is
-  // served reqs_per_event + 1 commands and each turn after a yield reqs_per_event.
-  const budget = settingU32(Setting.REQS_PER_EVENT) + (connYielded(c) ? 0 : 1);
-  if (connServed(c) >= budget) {
+  if (connServed(c) >= turnBudget(c)) {
     setConnYielded(c, true);
     resetServed(c);
     procFlag(ProcFlag.YIELD);
@@ -35,8 +32,32 @@ export function commandGate(c: usize, pos: usize, end: usize): i64 {
   return GATE_OPEN;
 }
 
+// memcached counts -R down before every command but the first of a read, so a read is served
+// reqs_per_event + 1 commands and each turn after a yield reqs_per_event.
+function turnBudget(c: usize): u32 {
+  return settingU32(Setting.REQS_PER_EVENT) + (connYielded(c) ? 0 : 1);
+}
+
 // The input ran dry: the next read starts a new turn with memcached's extra first command.
 export function endTurn(c: usize): void {
   resetServed(c);
   setConnYielded(c, false);
+}
+
+// The input ran dry with every command answered. memcached counts -R down once per command and
+// once more for flushing replies still queued, and yields whenever the count goes below zero,
+// input left or not: so a turn that served its whole budget, or all but one command with
+// replies unsent, ends in a yield (conn_yields), and the next read continues that turn's
+// successor, without the extra first command.
+export function endTurnDry(c: usize): void {
+  const budget = turnBudget(c);
+  const served = connServed(c);
+  const unsent = outLen() > outSent();
+  if (served < budget && (served + 1 < budget || !unsent)) {
+    endTurn(c);
+    return;
+  }
+  resetServed(c);
+  setConnYielded(c, true);
+  procFlag(ProcFlag.YIELD);
 }

@@ -8,7 +8,7 @@ import { MEMCACHED_VERSION } from "../abi/version";
 import { setting, settingOn, settingU32, HOST_VERSION, Global, global32 } from "../layout/layout";
 import { classPages, SLAB_GLOBAL_PAGE_POOL } from "../memory/slabs";
 import { outStr, outBytes, outCrlf } from "../session/output";
-import { Stat, stat, SlabStat, slabStatTotal, LruStat, lruStatTotal, hostStat } from "../counters/counters";
+import { Stat, stat, SlabStat, slabStatTotal, LruStat, lruStatTotal, hostStat, hostStatLatest } from "../counters/counters";
 import { hashpower, hashBytes, hashExpanding } from "../cache/assoc";
 import { currentTime, processStarted } from "../cache/clock";
 import { crawlerRunning } from "../background/crawler";
@@ -35,13 +35,13 @@ export function renderGeneral(): void {
   line("total_connections", hostStat(HostStat.TOTAL_CONNECTIONS));
   line("rejected_connections", hostStat(HostStat.REJECTED_CONNECTIONS));
   line("connection_structures", hostStat(HostStat.CONNECTION_STRUCTURES));
-  line("response_obj_oom", 0);
+  line("response_obj_oom", hostStat(HostStat.RESPONSE_OBJ_OOM));
   line("response_obj_count", hostStat(HostStat.CURR_CONNECTIONS));
   line("response_obj_bytes", <u64>thread32(ThreadGlobal.OUTBUF_SIZE));
   line("read_buf_count", hostStat(HostStat.READ_BUF_COUNT));
   line("read_buf_bytes", hostStat(HostStat.READ_BUF_BYTES));
   line("read_buf_bytes_free", 0);
-  line("read_buf_oom", 0);
+  line("read_buf_oom", hostStat(HostStat.READ_BUF_OOM));
   line("reserved_fds", RESERVED_FDS);
   renderGeneralCounters();
   line("auth_cmds", stat(Stat.AUTH_CMDS));
@@ -67,12 +67,20 @@ export function renderGeneral(): void {
   line("malloc_fails", 0); // item memory comes from the reserved arena, never malloc
   line("log_worker_dropped", 0);
   line("log_worker_written", 0);
-  line("log_watcher_skipped", 0);
-  line("log_watcher_sent", 0);
-  line("log_watchers", 0);
+  line("log_watcher_skipped", hostStat(HostStat.LOG_WATCHER_SKIPPED));
+  line("log_watcher_sent", hostStat(HostStat.LOG_WATCHER_SENT));
+  line("log_watchers", hostStat(HostStat.LOG_WATCHERS));
+  if (settingOn(Setting.SSL_ENABLED)) renderTls(now);
   line("unexpected_napi_ids", 0);
   line("round_robin_fallback", 0);
   renderGeneralItems();
+}
+
+// TLS lives in the host's socket adapters; it keeps these counts.
+function renderTls(now: u32): void {
+  if (settingOn(Setting.SSL_SESSION_CACHE)) line("ssl_new_sessions", hostStat(HostStat.SSL_NEW_SESSIONS));
+  line("ssl_handshake_errors", hostStat(HostStat.SSL_HANDSHAKE_ERRORS));
+  line("time_since_server_cert_refresh", <u64>(now - <u32>hostStatLatest(HostStat.SSL_CERT_REFRESH_TIME)));
 }
 
 // memcached keeps this many descriptors back for listeners and internal pipes.

@@ -3,7 +3,9 @@
 // Bun's socket.write() sends what the kernel takes now and drops the rest, so this side keeps
 // the write queue (flushed from the drain handler) that node:net gives the Node adapter.
 import type { Connection, Driver, Transport } from "../driver.js";
-import type { Listener, ShareSpec } from "../node/listen.js";
+import { bindAll, type BoundSocket, type Listener, type ShareSpec } from "../node/listen.js";
+import type { ListenAddress } from "../listen_address.js";
+import type { BunTls, BunTlsOptions } from "./tls.js";
 
 // The part of Bun's API used here: the project compiles against Node's types only.
 interface BunSocket {
@@ -21,6 +23,9 @@ interface BunSocket {
   pause(): void;
   resume(): void;
   setNoDelay(on: boolean): boolean;
+  getPeerCertificate(): object | null | undefined;
+  /** Server side (isServer): TLS over this socket from now on, served by `socket`. */
+  upgradeTLS(o: { tls: BunTlsOptions; socket: SocketHandler; isServer: boolean }): unknown;
 }
 interface SocketHandler {
   open(s: BunSocket): void;
@@ -29,10 +34,18 @@ interface SocketHandler {
   end(s: BunSocket): void;
   close(s: BunSocket): void;
   error(s: BunSocket, err: Error): void;
+  handshake?(s: BunSocket, ok: boolean, err: Error | null): void;
 }
 interface TcpListener { readonly port: number; readonly hostname: string; stop(closeActive?: boolean): void }
+interface ListenOptions {
+  hostname: string;
+  port: number;
+  allowHalfOpen: boolean;
+  reusePort?: boolean;
+  socket: SocketHandler;
+}
 interface BunNet {
-  listen(o: { hostname: string; port: number; allowHalfOpen: boolean; reusePort: boolean; socket: SocketHandler }): TcpListener;
+  listen(o: ListenOptions): TcpListener;
 }
 
 const bun = (): BunNet => (globalThis as unknown as { Bun: BunNet }).Bun;
@@ -134,8 +147,8 @@ class BunTransport implements Transport {
   }
 }
 
-function handlers(driver: Driver): SocketHandler {
-  return {
+function handlers(driver: Driver, tls?: BunTls): SocketHandler {
+  const h: SocketHandler = {
     open(s) {
       s.setNoDelay(true);
       s.data = new BunTransport(s);
@@ -148,32 +161,39 @@ function handlers(driver: Driver): SocketHandler {
     close: (s) => s.data.onClose(),
     error: (s) => s.data.destroy(),
   };
+  if (tls) h.handshake = (s, ok, err) => {
+    if (!tls.handshake(s, ok, err)) s.data.destroy();
+  };
+  return h;
 }
 
 // Bun.listen takes no backlog (it always asks for 512): `backlog` is accepted and not used.
-// Worker threads each bind the port with reusePort.
-export async function listenTcp(driver: Driver, hosts: string[], port: number, _backlog: number, share: ShareSpec = {}): Promise<Listener> {
-  const listeners: TcpListener[] = [];
-  const ports: number[] = [];
-  let chosen = port < 0 ? 0 : port;
-  try {
-    for (const host of hosts) {
-      // Half-open, as Node's listener: the driver ends our side once every reply is out.
-      const l = bun().listen({ hostname: host, port: chosen, allowHalfOpen: true, reusePort: share.reusePort === true, socket: handlers(driver) });
-      listeners.push(l);
-      chosen = l.port; // every interface shares the port an ephemeral request got first
-      driver.listeners.push(tcpAddr(l.hostname, chosen));
-      ports.push(chosen);
-    }
-  } catch (err) {
-    for (const l of listeners) l.stop(true);
-    throw err;
-  }
-  return {
-    ports,
-    fds: [],
-    close: async () => {
-      for (const l of listeners) l.stop();
+// Worker threads each bind the port with SO_REUSEPORT (`reusePort`): Bun.listen cannot listen
+// on another socket's descriptor.
+function listenBun(driver: Driver, host: string, port: number, reusePort: boolean): BoundSocket {
+  // Half-open, as Node's listener: the driver ends our side once every reply is out.
+  const l = bun().listen({ hostname: host || "0.0.0.0", port, allowHalfOpen: true, reusePort, socket: handlers(driver) });
+  driver.listeners.push(tcpAddr(l.hostname, l.port));
+  return { port: l.port, fd: -1, close: async () => l.stop() };
+}
+
+// A TLS listener: each accepted socket is upgraded in place with the certificates of the moment,
+// so refresh_certs needs no new listener.
+function listenBunTls(driver: Driver, host: string, port: number, reusePort: boolean, tls: BunTls): BoundSocket {
+  const secure = handlers(driver, tls);
+  const ignore = () => undefined;
+  const l = bun().listen({
+    hostname: host || "0.0.0.0", port, allowHalfOpen: true, reusePort,
+    socket: {
+      open: (raw) => { raw.upgradeTLS({ tls: tls.tlsOptions, socket: secure, isServer: true }); },
+      data: ignore, drain: ignore, end: ignore, close: ignore, error: ignore,
     },
-  };
+  });
+  driver.listeners.push(tcpAddr(l.hostname, l.port));
+  return { port: l.port, fd: -1, close: async () => l.stop() };
+}
+
+export function listenTcp(driver: Driver, addresses: ListenAddress[], _backlog: number, tls?: BunTls, share: ShareSpec = {}): Promise<Listener> {
+  const reusePort = share.reusePort === true;
+  return bindAll(addresses, async (a, port) => (a.tls ? listenBunTls(driver, a.host, port, reusePort, tls!) : listenBun(driver, a.host, port, reusePort)));
 }

@@ -89,18 +89,31 @@ export class JsTextProtocol implements ProtocolEngine {
     }
     const consumed = processText(ctx, conn, this.host, this.inAddr, len, this.inSize);
     // Input used up, or a data block still to come: the next read is a new turn. A call that
-    // stopped with input left (-R, a full output area) is resumed within the same turn.
-    if (consumed === len || (ctx.flags & ProcFlag.NEED_MORE)) {
+    // stopped with input left (-R, a full output area) is resumed within the same turn. Input
+    // used up at the end of the budget still yields, as endTurnDry (assembly/session/gate.ts) explains.
+    const dry = consumed === len && !(ctx.flags & (ProcFlag.NEED_MORE | ProcFlag.YIELD | ProcFlag.CLOSE | ProcFlag.CLOSE_NOW));
+    if (dry && this.budgetSpent(conn)) {
+      conn.served = 0;
+      conn.yielded = true;
+      ctx.procFlag(ProcFlag.YIELD);
+    } else if (consumed === len || (ctx.flags & ProcFlag.NEED_MORE)) {
       conn.served = 0;
       conn.yielded = false;
     }
     return consumed;
   }
 
+  private budgetSpent(conn: Conn): boolean {
+    const budget = this.ctx.settings[Setting.REQS_PER_EVENT] + (conn.yielded ? 0 : 1);
+    return conn.served >= budget || (conn.served + 1 === budget && this.ctx.out.length > this.ctx.out.sent);
+  }
+
   procFlags(): number { return this.ctx.flags; }
   procNeed(): number { return this.ctx.need; }
   // The twin serves no `watch` (host/README.md): no call ever asks for a watcher.
   procWatchMask(): number { return 0; }
+  // The twin counts no response objects (README.md, "The pure-JS twin").
+  setResponseLimit(): void {}
   outLength(): number { return this.ctx.out.length; }
 
   drainLog(): void {

@@ -55,7 +55,7 @@ const GENERAL: readonly [string, Source][] = [
   ["read_buf_count", host(HostStat.READ_BUF_COUNT)],
   ["read_buf_bytes", host(HostStat.READ_BUF_BYTES)],
   ["read_buf_bytes_free", zero],
-  ["read_buf_oom", zero],
+  ["read_buf_oom", host(HostStat.READ_BUF_OOM)],
   ["reserved_fds", () => RESERVED_FDS],
   ["cmd_get", ENGINE],
   ["cmd_set", ENGINE],

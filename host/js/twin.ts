@@ -22,6 +22,7 @@ export function jsTwinRefusal(o: ServerOptions): string | null {
   if (o.bindingProtocol === "binary") return refuse("-B binary (the binary protocol)");
   if (o.authFile) return refuse("-Y (text protocol authentication)");
   if (o.udpPort !== 0) return refuse("-U (UDP)");
+  if (o.sslEnabled) return refuse("-Z (TLS)");
   return null;
 }
 

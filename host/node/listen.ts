@@ -1,6 +1,12 @@
-// The Node socket adapter: node:net listeners feeding the runtime-agnostic driver.
+// The Node socket adapter: node:net listeners (TCP, and a UNIX socket for -s) feeding the
+// runtime-agnostic driver. A TLS listener (-Z, node/tls.ts) puts each accepted socket through
+// the handshake first; the driver sees the same plain bytes either way.
 import net from "node:net";
-import { Driver, Transport } from "../driver.js";
+import { chmodSync, lstatSync, unlinkSync } from "node:fs";
+import { Connection, Driver, Transport } from "../driver.js";
+import { ListenError, type ListenAddress } from "../listen_address.js";
+import { strerror } from "../system_error.js";
+import type { NodeTls } from "./tls.js";
 
 export interface Listener {
   /** The bound TCP ports, in -l order. */
@@ -24,69 +30,170 @@ function tcpAddr(ip: string | undefined, port: number | undefined): string {
   return ip.includes(":") ? `tcp6:[${ip}]:${port}` : `tcp:${ip}:${port}`;
 }
 
-function transportFor(s: net.Socket): Transport {
-  return {
-    write: (bytes) => { s.write(bytes); },
-    // Buffer.allocUnsafe carves small replies out of Node's shared pool: no ArrayBuffer per
-    // reply, which a Uint8Array slice would cost.
-    writeCopyOf: (view) => {
-      const copy = Buffer.allocUnsafe(view.length);
-      copy.set(view);
-      s.write(copy);
-    },
-    pendingBytes: () => s.writableLength,
-    end: () => { s.end(); },
-    destroy: () => { s.destroy(); },
-    pause: () => { s.pause(); },
-    resume: () => { s.resume(); },
-    addr: () => tcpAddr(s.remoteAddress, s.remotePort),
-    listenAddr: () => tcpAddr(s.localAddress, s.localPort),
-  };
+// A UNIX socket's client has no address: memcached prints its zeroed peer address this way.
+const UNIX_PEER = "?:<AF 0>";
+// memcached reads a listener's own address into a sockaddr_in6 (28 bytes), so `stats conns`
+// shows only the first 26 bytes of its socket path (its clients' listen_addr, read into a
+// sockaddr_storage, show it whole).
+const LISTENER_PATH_MAX = 26;
+
+// The accepted socket, then (TLS) the socket its handshake produced. `unixPath`: accepted on
+// the -s socket.
+class SocketTransport implements Transport {
+  readonly kind: "tcp" | "local";
+
+  constructor(public s: net.Socket, private readonly unixPath?: string) {
+    this.kind = unixPath === undefined ? "tcp" : "local";
+  }
+
+  write(bytes: Uint8Array): void { this.s.write(bytes); }
+  // Buffer.allocUnsafe carves small replies out of Node's shared pool: no ArrayBuffer per
+  // reply, which a Uint8Array slice would cost.
+  writeCopyOf(view: Uint8Array): void {
+    const copy = Buffer.allocUnsafe(view.length);
+    copy.set(view);
+    this.s.write(copy);
+  }
+  pendingBytes(): number { return this.s.writableLength; }
+  end(): void { this.s.end(); }
+  destroy(): void { this.s.destroy(); }
+  pause(): void { this.s.pause(); }
+  resume(): void { this.s.resume(); }
+  addr(): string { return this.unixPath === undefined ? tcpAddr(this.s.remoteAddress, this.s.remotePort) : UNIX_PEER; }
+  listenAddr(): string {
+    return this.unixPath === undefined ? tcpAddr(this.s.localAddress, this.s.localPort) : `unix:${this.unixPath}`;
+  }
 }
 
-function serve(driver: Driver, s: net.Socket): void {
-  s.setNoDelay(true);
-  const c = driver.accept(transportFor(s));
-  s.on("error", () => s.destroy());
-  if (!c) {
-    // Refused: nothing is read from it, so close fully once the refusal is sent.
-    s.once("finish", () => s.destroy());
-    return;
-  }
+function attach(c: Connection, s: net.Socket): void {
   s.on("data", (chunk: Buffer) => c.onData(chunk));
   s.on("drain", () => c.onDrain());
   s.on("close", () => c.onClose());
   s.on("end", () => c.onEnd());
 }
 
-export async function listenTcp(driver: Driver, hosts: string[], port: number, backlog: number, share: ShareSpec = {}): Promise<Listener> {
-  const servers: net.Server[] = [];
-  const ports: number[] = [];
-  let chosen = port < 0 ? 0 : port;
-  for (const [i, host] of hosts.entries()) {
-    // Half-open: a client that pipelines commands and then shuts its write side down
-    // (`printf ... | nc`) still gets every reply; the driver ends our side when done.
-    const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (s) => serve(driver, s));
-    const at = share.fds ? { fd: share.fds[i] } : { host, port: chosen, backlog, ...(share.reusePort ? { reusePort: true } : {}) };
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(at, () => resolve());
-    });
-    const address = server.address() as net.AddressInfo;
-    const bound = address.port;
-    driver.listeners.push(tcpAddr(address.address, bound));
-    chosen = bound; // every interface shares the port an ephemeral request got first
-    servers.push(server);
-    ports.push(bound);
+function serve(driver: Driver, s: net.Socket, tls: NodeTls | undefined, unixPath?: string): void {
+  if (unixPath === undefined) s.setNoDelay(true);
+  const t = new SocketTransport(s, unixPath);
+  // A connection over -c is refused before any handshake, in plain text, as memcached does.
+  const c = driver.accept(t);
+  s.on("error", () => s.destroy());
+  if (!c) {
+    // Refused: nothing is read from it, so close fully once the refusal is sent.
+    s.once("finish", () => s.destroy());
+    return;
   }
-  return {
-    ports,
-    fds: servers.map(descriptorOf),
-    close: () => Promise.all(servers.map((sv) => new Promise<void>((r) => sv.close(() => r())))).then(() => undefined),
-  };
+  if (!tls) {
+    attach(c, s);
+    return;
+  }
+  // Until the handshake is done, only closing concerns the driver (failure, idle timeout), and
+  // a client that stops sending mid-handshake is done: half-open applies from then on.
+  s.on("close", () => c.onClose());
+  s.allowHalfOpen = false;
+  tls.handshake(s, (secure) => {
+    t.s = secure;
+    secure.allowHalfOpen = true;
+    secure.on("error", () => secure.destroy());
+    attach(c, secure);
+  });
 }
 
 // Node keeps a listening socket's descriptor on its handle (not public API, stable since v0.x).
 function descriptorOf(server: net.Server): number {
   return (server as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
+}
+
+// Node's listen() takes { fd } too (a handle another thread bound); its types do not say so.
+type ListenAt = net.ListenOptions | { fd: number };
+
+function listening(server: net.Server, at: ListenAt, fail: (err: Error) => Error = (e) => e): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once("error", (err) => reject(fail(err)));
+    server.listen(at as net.ListenOptions, () => resolve());
+  });
+}
+
+// -s: memcached removes a socket file left behind by an earlier run (never any other kind of
+// file) and binds under a umask that gives the socket file the -a mode from its creation, so no
+// client ever finds it with another mode. Node binds a path synchronously inside listen(); the
+// chmod afterwards covers a runtime that does not. memcached serves no TLS on it. With `fd`, a
+// worker thread listens on the socket another thread bound.
+export async function listenUnix(driver: Driver, path: string, mask: number, backlog: number, fd?: number): Promise<Listener> {
+  const server = net.createServer({ allowHalfOpen: true }, (s) => serve(driver, s, undefined, path));
+  if (fd !== undefined) {
+    await listening(server, { fd });
+  } else {
+    try {
+      if (lstatSync(path).isSocket()) unlinkSync(path);
+    } catch {
+      // nothing there
+    }
+    const umask = process.umask(~mask & 0o777);
+    try {
+      await listening(server, { path, backlog }, (err) => new ListenError(`bind(): ${strerror(err)}\nfailed to listen on UNIX socket: ${path}`));
+    } finally {
+      process.umask(umask);
+    }
+    chmodSync(path, mask & 0o777);
+  }
+  driver.listeners.push(`unix:${Buffer.from(path).subarray(0, LISTENER_PATH_MAX).toString()}`);
+  return { ports: [], fds: [descriptorOf(server)], close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+/** One bound listener. */
+export interface BoundSocket {
+  port: number;
+  /** Its descriptor, for other threads to listen on (-1 where the runtime does not say). */
+  fd: number;
+  close(): Promise<void>;
+}
+
+/** How one listener is shared with other threads: another's descriptor, or SO_REUSEPORT. */
+export interface SocketShare {
+  fd?: number;
+  reusePort?: boolean;
+}
+
+/** A node:net listener on `host` ("": every interface) and `port` (0: any free one). */
+export async function listenNet(
+  driver: Driver, host: string, port: number, backlog: number, tls?: NodeTls, share: SocketShare = {},
+): Promise<BoundSocket> {
+  // Half-open: a client that pipelines commands and then shuts its write side down
+  // (`printf ... | nc`) still gets every reply; the driver ends our side when done.
+  const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (s) => serve(driver, s, tls));
+  const at: ListenAt = share.fd !== undefined ? { fd: share.fd }
+    : { host: host || undefined, port, backlog, ...(share.reusePort ? { reusePort: true } : {}) };
+  await listening(server, at);
+  const address = server.address() as net.AddressInfo;
+  driver.listeners.push(tcpAddr(address.address, address.port));
+  return { port: address.port, fd: descriptorOf(server), close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+/** Binds each address in order; those asking for any free port share the one the first got. */
+export async function bindAll(
+  addresses: ListenAddress[], bind: (a: ListenAddress, port: number, i: number) => Promise<BoundSocket>,
+): Promise<Listener> {
+  const bound: BoundSocket[] = [];
+  let ephemeral = 0;
+  try {
+    for (const [i, a] of addresses.entries()) {
+      const b = await bind(a, a.port < 0 ? ephemeral : a.port, i);
+      if (a.port < 0) ephemeral = b.port;
+      bound.push(b);
+    }
+  } catch (err) {
+    await Promise.all(bound.map((b) => b.close()));
+    throw err;
+  }
+  return {
+    ports: bound.map((b) => b.port),
+    fds: bound.map((b) => b.fd),
+    close: () => Promise.all(bound.map((b) => b.close())).then(() => undefined),
+  };
+}
+
+export function listenTcp(driver: Driver, addresses: ListenAddress[], backlog: number, tls?: NodeTls, share: ShareSpec = {}): Promise<Listener> {
+  return bindAll(addresses, (a, port, i) => listenNet(driver, a.host, port, backlog, a.tls ? tls : undefined,
+    { fd: share.fds?.[i], reusePort: share.reusePort }));
 }

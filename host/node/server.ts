@@ -3,19 +3,22 @@
 // Deno and Bun run it as well (they provide node:fs, node:dgram and process) with
 // their own TCP listener: see Runtime.
 import { readFileSync } from "node:fs";
+import { setFlagsFromString } from "node:v8";
 import { Engine, compileCore } from "../wasm_engine.js";
 import type { CacheEngine, ProtocolEngine } from "../engine_api.js";
-import { Driver } from "../driver.js";
-import { listenTcp, Listener } from "./listen.js";
-import { listenUdp, UdpListener } from "./udp.js";
-import { UdpEndpoint } from "../udp.js";
+import type { Driver } from "../driver.js";
+import { listenTcp, type Listener, type ShareSpec } from "./listen.js";
+import { NodeTls } from "./tls.js";
+import type { ListenAddress } from "../listen_address.js";
+import type { TlsConfig, TlsContext, TlsEvents, TlsMaterial } from "../tls.js";
 import { ServerOptions, defaultServerOptions, validateEngineOptions } from "../options.js";
 import { readCoreWasm, type CoreBuild } from "../wasm.js";
 import { HostStat } from "../../assembly/abi/host_stats.js";
 import { Setting } from "../../assembly/abi/settings.js";
 import { createJsTwin, jsTwinRefusal } from "../js/twin.js";
 import { startThreadedServer, type ThreadedRuntime } from "../threads/control.js";
-import { setFlagsFromString } from "node:v8";
+import { startServing } from "./serving.js";
+import { strerror } from "../system_error.js";
 
 export interface RunningServer<E extends CacheEngine = Engine> {
   /** The storage: the WASM core's wrapper, or with `engine: "js"` the JS twin's storage engine.
@@ -35,12 +38,18 @@ export interface RunningServer<E extends CacheEngine = Engine> {
 }
 
 const ONE_SECOND = 1000;
+const KB = 1024;
+const MB = 1024 * KB;
 
 /** What differs between the runtimes that run startServer. */
 export interface Runtime extends ThreadedRuntime {
   /** What `stats` shows as `libevent`, e.g. "node-20.20.2". */
   version: string;
-  listenTcp(driver: Driver, hosts: string[], port: number, backlog: number): Promise<Listener>;
+  /** The runtime's TLS (-Z), for its TLS listeners; throws if the runtime refuses the ciphers. */
+  createTls(config: TlsConfig, material: TlsMaterial, events: TlsEvents): TlsContext;
+  /** `tls`: what createTls made, for the addresses that serve TLS; `share`: sockets another
+   * worker thread bound (serving.ts). */
+  listenTcp(driver: Driver, addresses: ListenAddress[], backlog: number, tls?: TlsContext, share?: ShareSpec): Promise<Listener>;
 }
 
 const NODE_MAJOR = Number(process.versions.node.split(".")[0]);
@@ -49,11 +58,12 @@ const NODE_LIFTOFF_BUG_MAJOR = 20;
 export const NODE_RUNTIME: Runtime = {
   name: "node",
   version: `node-${process.versions.node}`,
-  listenTcp,
-  // Every worker listens on the first one's descriptor, on every Node version: one accept queue
-  // the workers take turns at spreads connections evenly, where SO_REUSEPORT (Node ≥ 22.12)
-  // hashes them to a queue per worker (bench/spread.ts, host/README.md "Threads").
-  reusePort: false,
+  createTls: (config, material, events) => new NodeTls(config, material, events),
+  listenTcp: listenTcp as Runtime["listenTcp"],
+  // Every worker listens on the first one's descriptors, on every Node version: one accept
+  // queue the workers take turns at spreads connections evenly, where SO_REUSEPORT (Node ≥
+  // 22.12) hashes them to a queue per worker (bench/spread.ts, host/README.md "Threads").
+  share: { tcp: "fd", udp: "fd", unix: "fd" },
   // Node 20's baseline compiler mishandles values kept across memory.atomic.wait32
   // (wasm-host-notes.md): compile the threaded core with TurboFan only.
   async compile(bytes) {
@@ -78,8 +88,19 @@ async function createEngines(opts: ServerOptions, build: CoreBuild): Promise<Eng
     return { engine: twin.storage, protocol: twin.protocol };
   }
   const core = await Engine.create(readCoreWasm(build), opts);
+  warnMemoryCeiling(core, opts);
   loadCredentials(core, opts);
   return { engine: core, protocol: core, core };
+}
+
+// memcached takes any -m and allocates only what it uses; one wasm32 memory holds 4 GiB, so a
+// limit past that is taken too (limit_maxbytes shows it) and the cache evicts at the ceiling.
+function warnMemoryCeiling(core: Engine, opts: ServerOptions): void {
+  const ceiling = core.itemCeiling();
+  if (opts.memoryLimitMb * MB <= ceiling) return;
+  const itemsMb = Math.floor(ceiling / MB);
+  process.stderr.write(`wasmcached: -m ${opts.memoryLimitMb} is more than one WebAssembly memory (4 GiB) can hold ` +
+    `with the hash table and buffers: items are evicted at about ${itemsMb} MB\n`);
 }
 
 /** `build`: the checked core ("debug") lets tests run the server with its assertions on. */
@@ -95,18 +116,14 @@ export async function startServer(
   const { engine, protocol, core } = await createEngines(opts, build);
   protocol.setHostVersion(runtime.version);
   let closing: Promise<void> | undefined;
-  const driver = new Driver(protocol, {
-    maxConns: opts.maxConns,
-    idleTimeout: opts.idleTimeout,
-    verbose: opts.verbose,
-    trace: (line) => process.stderr.write(line + "\n"),
-    log: (line) => process.stderr.write(line + "\n"),
-    loginRequired: opts.sasl || opts.authFile !== "",
-    onShutdown: () => (onShutdown ? onShutdown() : void server.close()),
+  const serving = await startServing({
+    opts, runtime, protocol, core, onShutdown: () => (onShutdown ? onShutdown() : void server.close()),
   });
+  const driver = serving.driver;
   driver.setStat(HostStat.PID, process.pid);
   driver.setStat(HostStat.THREADS, opts.threads);
   driver.setStat(HostStat.ACCEPTING_CONNS, 1);
+  protocol.setSetting(Setting.CONN_FD_BASE, driver.fdBase());
   engine.start();
   const tick = setInterval(() => {
     const cpu = process.cpuUsage();
@@ -115,31 +132,18 @@ export async function startServer(
     driver.kickIdle(Date.now());
   }, ONE_SECOND);
   tick.unref();
-  let listener: Listener | undefined;
-  if (opts.port !== 0) listener = await runtime.listenTcp(driver, opts.listen, opts.port, opts.backlog);
-  protocol.setSetting(Setting.CONN_FD_BASE, driver.fdBase());
-  let udp: UdpListener | undefined;
-  if (core && opts.udpPort !== 0) {
-    const endpoint = new UdpEndpoint(core, {
-      onShutdown: () => (onShutdown ? onShutdown() : void server.close()),
-      onTrap: (err, datagram, peer) => driver.trapped(err, "udp", { peer, input: datagram }),
-    });
-    udp = await listenUdp(endpoint, opts.listen, opts.udpPort);
-  }
   const server: RunningServer<CacheEngine> = {
     engine,
     protocol,
     driver,
-    ports: listener?.ports ?? [],
-    udpPorts: udp?.ports ?? [],
+    ports: serving.sockets.tcpPorts,
+    udpPorts: serving.sockets.udpPorts,
     close() {
       closing ??= (async () => {
         clearInterval(tick);
         engine.stop();
         driver.setStat(HostStat.ACCEPTING_CONNS, 0);
-        const done = listener?.close();
-        driver.closeAll();
-        await Promise.all([done, udp?.close()]);
+        await serving.close();
       })();
       return closing;
     },
@@ -154,13 +158,6 @@ export class CredentialsError extends Error {
   }
 }
 
-// strerror() texts for what opening a file commonly fails with.
-const STRERROR: Record<string, string> = {
-  ENOENT: "No such file or directory",
-  EACCES: "Permission denied",
-  EISDIR: "Is a directory",
-  ENOTDIR: "Not a directory",
-};
 
 /** The SASL password file: -o sasl_pwdb, else $MEMCACHED_SASL_PWDB (as memcached's pwdb builds). */
 export function saslPasswordFile(opts: ServerOptions): string {
@@ -176,7 +173,7 @@ function loadCredentials(engine: Engine, opts: ServerOptions): void {
   try {
     bytes = readFileSync(file);
   } catch (err) {
-    const why = STRERROR[(err as NodeJS.ErrnoException).code ?? ""] ?? (err as Error).message;
+    const why = strerror(err);
     // memcached's vperror repeats strerror after its own message.
     throw new CredentialsError(`Could not open authfile [${file}] for reading, error ${why}: ${why}`);
   }
@@ -192,6 +189,7 @@ async function startWithThreads(
 ): Promise<RunningServer> {
   let server: RunningServer | undefined;
   const threaded = await startThreadedServer(opts, readCoreWasm(build), runtime, (engine) => {
+    warnMemoryCeiling(engine, opts);
     loadCredentials(engine, opts);
     engine.setHostVersion(runtime.version);
   }, () => (onShutdown ? onShutdown() : void server?.close()));

@@ -12,13 +12,13 @@ import { Setting } from "../../assembly/abi/settings.js";
 import { createSharedHost, SharedHost, CONTROL_THREAD, FIRST_WORKER, threadBlocksFor } from "./shared_host.js";
 import { gateFor } from "./gate.js";
 import type { FromWorker, ThreadStart, WorkerReady, WorkerStart } from "./messages.js";
-import type { ShareSpec } from "../node/listen.js";
+import type { ShareModes } from "../node/serving.js";
 
 export interface ThreadedRuntime {
   /** "node", "deno" or "bun". */
   name: string;
-  /** How workers share a port: SO_REUSEPORT, or the first worker's descriptors. */
-  reusePort: boolean;
+  /** How workers after the first share its sockets, per kind (node/serving.ts). */
+  share: ShareModes;
   /** Compiles the core, with whatever the runtime needs for threads (Node 20: no Liftoff). */
   compile(bytes: Uint8Array): Promise<CompiledCore>;
 }
@@ -69,24 +69,30 @@ export async function startThreadedServer(
   const base: ThreadStart = { share, shared: sharedInit, thread: 0, runtime: runtime.name };
 
   const bg = new Worker(BACKGROUND_URL, { workerData: { ...base, thread: background } });
-  // With SO_REUSEPORT every worker's socket has it, the first one's too.
-  const first = await startWorker({ ...base, thread: FIRST_WORKER, tcpShare: runtime.reusePort ? { reusePort: true } : undefined });
-  const tcpShare: ShareSpec = runtime.reusePort ? { reusePort: true } : { fds: first.ready.fds };
-  const rest = await Promise.all(Array.from({ length: workers - 1 }, (_, i) => startWorker({
-    ...base, thread: FIRST_WORKER + 1 + i, port: first.ready.ports[0], tcpShare,
-    udpPort: first.ready.udpPorts[0], udpFds: first.ready.udpFds,
-  })));
-  const all = [first, ...rest];
+  const started: Worker[] = [bg];
+  let all: Started[];
+  try {
+    const first = await startWorker({ ...base, thread: FIRST_WORKER }, started);
+    all = [first, ...await Promise.all(Array.from({ length: workers - 1 }, (_, i) => startWorker({
+      ...base, thread: FIRST_WORKER + 1 + i, first: first.ready.sockets,
+    }, started)))];
+  } catch (err) {
+    // A worker that cannot bind (the port is taken) fails the start: none may outlive it.
+    await Promise.all(started.map((w) => w.terminate()));
+    shared.close();
+    throw err;
+  }
+  const sockets = all[0].ready.sockets;
   // Listeners come first where memcached prints file descriptors (`stats conns`, watch cfd).
-  engine.setSetting(Setting.CONN_FD_BASE, opts.listen.length * Number(opts.port !== 0));
+  engine.setSetting(Setting.CONN_FD_BASE, sockets.listeners.length);
   for (const { worker } of all) worker.on("message", (m: FromWorker) => { if (m.kind === "shutdown") onShutdown(); });
 
   let closing: Promise<void> | undefined;
   return {
     engine,
     connectionsPerWorker: () => Array.from({ length: workers }, (_, i) => shared.connectionsOf(FIRST_WORKER + i)),
-    ports: first.ready.ports,
-    udpPorts: first.ready.udpPorts,
+    ports: sockets.tcpPorts,
+    udpPorts: sockets.udpPorts,
     close() {
       closing ??= (async () => {
         engine.setHostStat(HostStat.ACCEPTING_CONNS, 0);
@@ -105,8 +111,9 @@ export async function startThreadedServer(
   };
 }
 
-async function startWorker(start: WorkerStart): Promise<Started> {
+async function startWorker(start: WorkerStart, started: Worker[]): Promise<Started> {
   const worker = new Worker(WORKER_URL, { workerData: start });
+  started.push(worker);
   const ready = await waitFor(worker, "ready");
   return { worker, ready };
 }

@@ -16,9 +16,9 @@
 //     16+2T CONNS[T]     connections thread t serves
 //     16+3T SLOT[maxConns]  connection id → 0 free, else the serving thread + 1
 //   then per connection id, 8-aligned: lastActive f64, addr[64], listenAddr[64] (length byte
-//   first), for `stats conns`.
+//   first), state u8 (an index into CONN_STATES), padded to 8: for `stats conns`.
 import { BroadcastChannel } from "node:worker_threads";
-import type { ConnEntry, ConnRegistry } from "../conn_registry.js";
+import { CONN_STATES, type ConnEntry, type ConnRegistry, type ConnState } from "../conn_registry.js";
 import type { LogFanout } from "../driver.js";
 
 export enum Word { EPOCH = 0, OUTCOME = 1, MASK_LOCK = 2, HINT = 3, STOP = 4, PAUSE = 5 }
@@ -32,7 +32,8 @@ export function threadBlocksFor(threads: number): number {
   return threads > 1 ? threads + 2 : 1;
 }
 const ADDR_FIELD = 64;
-const ENTRY_BYTES = 8 + 2 * ADDR_FIELD;
+const STATE_AT = 8 + 2 * ADDR_FIELD;
+const ENTRY_BYTES = STATE_AT + 8;
 
 export interface SharedHostInit {
   sab: SharedArrayBuffer;
@@ -41,6 +42,9 @@ export interface SharedHostInit {
   /** The BroadcastChannel name log lines travel on (one per server). */
   channel: string;
 }
+
+// What travels between threads on the channel: a watcher line, or news of refresh_certs.
+type Broadcast = { type: number; line: Uint8Array } | { refreshCerts: true };
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -96,6 +100,11 @@ export class SharedHost implements ConnRegistry, LogFanout {
     this.f64[at / 8] = nowMs;
     this.writeField(at + 8, addr);
     this.writeField(at + 8 + ADDR_FIELD, listenAddr);
+    this.u8[at + STATE_AT] = 0;
+  }
+
+  setState(id: number, state: ConnState): void {
+    this.u8[this.entriesAt + id * ENTRY_BYTES + STATE_AT] = CONN_STATES.indexOf(state);
   }
 
   touch(id: number, nowMs: number): void { this.f64[(this.entriesAt + id * ENTRY_BYTES) / 8] = nowMs; }
@@ -105,7 +114,10 @@ export class SharedHost implements ConnRegistry, LogFanout {
     for (let id = 0; id < this.maxConns; id++) {
       if (Atomics.load(this.i32, this.slots + id) === 0) continue;
       const at = this.entriesAt + id * ENTRY_BYTES;
-      out.push({ id, lastActiveMs: this.f64[at / 8], addr: this.readField(at + 8), listenAddr: this.readField(at + 8 + ADDR_FIELD) });
+      out.push({
+        id, lastActiveMs: this.f64[at / 8], addr: this.readField(at + 8), listenAddr: this.readField(at + 8 + ADDR_FIELD),
+        state: CONN_STATES[this.u8[at + STATE_AT]] ?? CONN_STATES[0],
+      });
     }
     return out;
   }
@@ -162,15 +174,22 @@ export class SharedHost implements ConnRegistry, LogFanout {
 
   publish(type: number, line: Uint8Array): void {
     this.channel ??= new BroadcastChannel(this.init.channel);
-    this.channel.postMessage({ type, line });
+    this.channel.postMessage({ type, line } satisfies Broadcast);
   }
 
-  /** Lines other threads publish, for this thread's watchers. */
-  subscribe(deliver: (type: number, line: Uint8Array) => void): void {
+  /** refresh_certs succeeded on this thread: every other one reloads its certificates too. */
+  certsRefreshed(): void {
+    this.channel ??= new BroadcastChannel(this.init.channel);
+    this.channel.postMessage({ refreshCerts: true } satisfies Broadcast);
+  }
+
+  /** Lines other threads publish, for this thread's watchers; their refresh_certs. */
+  subscribe(deliver: (type: number, line: Uint8Array) => void, reloadCerts: () => void): void {
     this.channel ??= new BroadcastChannel(this.init.channel);
     this.channel.onmessage = (e) => {
-      const { type, line } = (e as { data: { type: number; line: Uint8Array } }).data;
-      deliver(type, line);
+      const m = (e as { data: Broadcast }).data;
+      if ("refreshCerts" in m) reloadCerts();
+      else deliver(m.type, m.line);
     };
   }
 

@@ -1,6 +1,7 @@
 // The operator commands against Debian's memcached 1.6.18 (reference §1.5): lru_crawler, lru,
 // slabs reassign/automove, verbosity, cache_memlimit and watch errors, each reply byte for byte.
-import { describeMetaCorpus, normalisedText, type MetaCase } from "../helpers/meta-differential.js";
+import { describeCorpus, META, type Case } from "../helpers/differential.js";
+import { normalisedText } from "../helpers/normal-form.js";
 
 const BAD_FORMAT = "CLIENT_ERROR bad command line format\r\n";
 const BADCLASS_CRAWL = "BADCLASS invalid class id\r\n";
@@ -19,7 +20,7 @@ const fillClass1 = (prefix: string) => {
   return s;
 };
 
-const crawler: MetaCase[] = [
+const crawler: Case[] = [
   { name: "lru_crawler word counts", send: "lru_crawler\r\nlru_crawler crawl\r\nlru_crawler bogus\r\nlru_crawler enable x\r\nlru_crawler noreply\r\nlru_crawler crawl all noreply\r\nlru_crawler metadump all x\r\nlru_crawler tocrawl\r\nlru_crawler tocrawl 1 2\r\n", expect: "ERROR\r\n".repeat(9) },
   // Spaced out: a crawl still running answers BUSY, and memcached's thread is the faster one.
   { name: "lru_crawler crawl: class lists and all", isolate: true, pauseMs: 400, send: ["lru_crawler crawl 1,2,3\r\n", "lru_crawler crawl all\r\n", "lru_crawler crawl 1,,2\r\n"], expect: "OK\r\nOK\r\nOK\r\n" },
@@ -52,7 +53,7 @@ const crawler: MetaCase[] = [
   },
 ];
 
-const lru: MetaCase[] = [
+const lru: Case[] = [
   { name: "lru tune and its errors", instance: "settings", send: "lru\r\nlru tune\r\nlru tune 10 10 0.1 2\r\nlru tune 50 40 0.1 2\r\nlru tune 40 40 0.1 2\r\nlru tune 10 10 0 2\r\nlru tune 10 10 0.1 0\r\nlru tune 10 10 -1 2\r\nlru tune x 10 0.1 2\r\nlru tune 10 10 x 2\r\nlru tune 10 10 0.1\r\nlru tune 20 40 0.20 2.00\r\n", expect: "ERROR\r\nERROR\r\nOK\r\n" + PCTS + "OK\r\n" + FACTORS.repeat(3) + "ERROR\r\nERROR\r\nERROR\r\nOK\r\n" },
   { name: "lru tune noreply, and extra words", instance: "settings", send: "lru tune 10 10 0.1 2 noreply\r\nlru tune 50 50 0.1 2 noreply\r\nlru tune 20 40 0.2 2 x\r\n", expect: "OK\r\n" },
   { name: "lru tune shows in stats settings", instance: "settings", send: "lru tune 15 35 0.5 3.25\r\nstats settings\r\n", expect: /^OK\r\n(STAT \S+ \S+\r\n)*STAT hot_lru_pct 15\r\nSTAT warm_lru_pct 35\r\nSTAT hot_max_factor 0.50\r\nSTAT warm_max_factor 3.25\r\n/ },
@@ -62,7 +63,7 @@ const lru: MetaCase[] = [
   { name: "-o no_lru_maintainer: lru mode and temp_ttl refused, tune allowed", serverArgs: ["-o", "no_lru_maintainer"], send: "lru mode flat\r\nlru mode segmented\r\nlru temp_ttl 10\r\nlru tune 10 10 0.1 2\r\n", expect: "ERROR\r\nERROR\r\nERROR\r\nOK\r\n" },
 ];
 
-const slabs: MetaCase[] = [
+const slabs: Case[] = [
   { name: "slabs reassign: word counts and number errors", send: "slabs\r\nslabs reassign\r\nslabs reassign 1\r\nslabs reassign 1 2 3\r\nslabs reassign x 1\r\nslabs reassign 1 x\r\nslabs reassign 1.5 2\r\nslabs bogus\r\nslabs bogus 1\r\n", expect: "ERROR\r\nERROR\r\nERROR\r\nERROR\r\n" + BAD_FORMAT.repeat(3) + "ERROR\r\nERROR\r\n" },
   // -1 with no class to spare a page is BADCLASS (memcached's pick_any finds no source).
   { name: "slabs reassign: SAME, BADCLASS, NOSPARE", isolate: true, send: set("sr-a") + "slabs reassign 1 1\r\nslabs reassign -1 -1\r\nslabs reassign 64 1\r\nslabs reassign 1 64\r\nslabs reassign 40 1\r\nslabs reassign -2 1\r\nslabs reassign 1 -1\r\nslabs reassign 39 1\r\nslabs reassign 1 2\r\nslabs reassign 0 1\r\nslabs reassign 1 0\r\nslabs reassign -1 5\r\n", expect: "STORED\r\n" + SAME.repeat(2) + BADCLASS_SLABS.repeat(5) + NOSPARE.repeat(4) + BADCLASS_SLABS },
@@ -81,7 +82,7 @@ const slabs: MetaCase[] = [
   { name: "slabs automove shows in stats settings", instance: "settings", send: "slabs automove 2\r\nslabs automove ratio 0.25\r\nstats settings\r\n", expect: /^OK\r\nOK\r\n(STAT \S+ \S+\r\n)*STAT slab_automove 2\r\nSTAT slab_automove_ratio 0.25\r\n/ },
 ];
 
-const misc: MetaCase[] = [
+const misc: Case[] = [
   { name: "verbosity: levels, errors, noreply, word counts", instance: "settings", send: "verbosity\r\nverbosity 1 2 3\r\nverbosity x\r\nverbosity -1\r\nverbosity 1\r\nverbosity 0 noreply\r\nverbosity x noreply\r\nverbosity 1 x\r\nstats settings\r\nverbosity 0\r\n", expect: /^ERROR\r\nERROR\r\nCLIENT_ERROR bad command line format\r\nCLIENT_ERROR bad command line format\r\nOK\r\nOK\r\n(STAT \S+ \S+\r\n)*STAT verbosity 1\r\n(STAT \S+ \S+\r\n)*END\r\nOK\r\n$/ },
   { name: "cache_memlimit: every reply", instance: "memlimit", send: "cache_memlimit 8\r\ncache_memlimit 1000000000\r\ncache_memlimit 7\r\ncache_memlimit 0\r\ncache_memlimit 4294967296\r\ncache_memlimit 1000000001\r\ncache_memlimit x\r\ncache_memlimit -1\r\ncache_memlimit 1.5\r\ncache_memlimit\r\ncache_memlimit 64 x y\r\ncache_memlimit 8 noreply\r\ncache_memlimit 7 noreply\r\ncache_memlimit 96 x\r\nstats settings\r\n", expect: /^OK\r\nOK\r\n(MEMLIMIT_TOO_SMALL cannot set maxbytes to less than 8m\r\n){3}MEMLIMIT_ADJUST_FAILED input value is megabytes not bytes\r\n(ERROR\r\n){5}OK\r\nSTAT maxbytes 100663296\r\n/ },
   { name: "cache_memlimit below what is in use", instance: "memlimit", send: Array.from({ length: 60 }, (_, i) => `set ml${i} 0 0 200000 noreply\r\n${"z".repeat(200000)}\r\n`).join("") + "cache_memlimit 8\r\nget ml59\r\ncache_memlimit 64\r\n", expect: /^OK\r\n(VALUE ml59 0 200000\r\n<200000 bytes, sha1 \w+>\r\n)?END\r\nOK\r\n$/ },
@@ -95,4 +96,4 @@ const misc: MetaCase[] = [
   { name: "-W: watch not allowed", serverArgs: ["-W"], send: "watch\r\nwatch bogus\r\nversion\r\nwatch\r\n", expect: "CLIENT_ERROR watch commands not allowed\r\n".repeat(2) + "VERSION <version>\r\nCLIENT_ERROR watch commands not allowed\r\n" },
 ];
 
-describeMetaCorpus("admin commands", [...crawler, ...lru, ...slabs, ...misc]);
+describeCorpus("admin commands", [...crawler, ...lru, ...slabs, ...misc], META);

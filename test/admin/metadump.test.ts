@@ -20,18 +20,22 @@ interface DumpLine {
 const LINE = /^key=(\S+) exp=(-?\d+) la=(\d+) cas=(\d+) fetch=(yes|no) cls=(\d+) size=(\d+)$/;
 
 const BUSY = "BUSY currently processing crawler request\r\n";
+const DUMP_WAIT_MS = 20000;
 const BUSY_RETRY_MS = 50;
 
-// The maintainer schedules crawls of its own; while one runs a dump is answered BUSY, and a
-// client asks again, as memcached's would need to.
+// The maintainer starts crawls of its own (its first check crawls every class with items, as
+// memcached's does), and a dump asked for meanwhile is answered BUSY, by memcached too: it is
+// asked again once that crawl is done.
 async function metadump(c: SocketClient, which: string): Promise<{ lines: DumpLine[]; raw: string }> {
-  let raw = BUSY;
-  while (raw === BUSY) {
+  const deadline = Date.now() + DUMP_WAIT_MS;
+  let first: string;
+  for (;;) {
     await c.send(`lru_crawler metadump ${which}\r\n`);
-    // Dump lines end in a bare \n: the first \r\n ends the END line, or a BUSY.
-    raw = await c.readUntilText("\r\n", 20000);
-    if (raw === BUSY) await new Promise((r) => setTimeout(r, BUSY_RETRY_MS));
+    first = await c.readUntilText("\n", DUMP_WAIT_MS);
+    if (first !== BUSY || Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, BUSY_RETRY_MS));
   }
+  const raw = first === "END\r\n" || first === BUSY ? first : first + await c.readUntilText("END\r\n", DUMP_WAIT_MS);
   expect(raw.endsWith("\nEND\r\n") || raw === "END\r\n", "the dump ends with END").to.equal(true);
   const body = raw.slice(0, -"END\r\n".length);
   expect(body.includes("\r"), "metadump lines end in a bare \\n").to.equal(false);

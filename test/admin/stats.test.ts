@@ -9,13 +9,15 @@
 // are 23 bytes smaller; the sequence keeps its items away from class boundaries, where a
 // smaller item can land one class lower than memcached's (see the meta 250-byte key case).
 import { expect } from "chai";
-import { RawConnection, type RunningServer } from "../helpers/servers.js";
-import { describeMetaCorpus, normalisedText, startPair, type MetaCase } from "../helpers/meta-differential.js";
+import type { RunningServer } from "../helpers/servers.js";
+import { SocketClient } from "../helpers/socket-client.js";
+import { describeCorpus, META, startPair, type Case } from "../helpers/differential.js";
+import { normalisedText } from "../helpers/normal-form.js";
 
 type Stats = [name: string, value: string][];
 
 async function command(port: number, text: string, until: string): Promise<string> {
-  const c = await RawConnection.open(port);
+  const c = await SocketClient.connect(port);
   try {
     c.write(text);
     return (await c.readUntil(until, 10000)).toString("latin1");
@@ -45,7 +47,7 @@ const valuesOf = (s: Stats, fields: readonly string[]) => {
  * echoes the CAS that server gave.
  */
 async function runSequence(port: number): Promise<void> {
-  const c = await RawConnection.open(port);
+  const c = await SocketClient.connect(port);
   const step = async (text: string, until: string) => {
     c.write(text);
     return (await c.readUntil(until, 10000)).toString("latin1");
@@ -153,7 +155,7 @@ describe("stats families after the same commands (memcached vs wasmcached)", fun
 
   it("stats conns: listener, this connection and an idle one, field by field", async () => {
     const shape = async (port: number) => {
-      const idle = await RawConnection.open(port);
+      const idle = await SocketClient.connect(port);
       idle.write("version\r\n");
       await idle.readUntil("\r\n");
       const text = await command(port, "stats conns\r\n", "END\r\n");
@@ -235,7 +237,7 @@ const sizesItems =
   `ms sz-f 30 F5\r\n${value(30)}\r\nma sz-g N0\r\ndelete sz-b\r\nappend sz-c 0 0 10\r\n${value(10)}\r\n`;
 // memcached's 32-byte buckets of its own item size (header 48, key+1, value+2, CAS 8, flags 4).
 const SIZES = "STAT 64 1\r\nSTAT 96 1\r\nSTAT 128 1\r\nSTAT 1088 1\r\nSTAT 5088 1\r\nSTAT 600064 1\r\nEND\r\n";
-const REPLY_CASES: MetaCase[] = [
+const REPLY_CASES: Case[] = [
   { name: "stats sizes with -o track_sizes", serverArgs: ["-o", "track_sizes"], isolate: true, send: sizesItems + "stats sizes\r\n", expect: "STORED\r\n".repeat(6) + "HD\r\nHD\r\nDELETED\r\nSTORED\r\n" + SIZES },
   { name: "stats sizes with -C (no CAS field)", serverArgs: ["-C", "-o", "track_sizes"], isolate: true, send: sizesItems + "stats sizes\r\n", expect: "STORED\r\n".repeat(6) + "HD\r\nHD\r\nDELETED\r\nSTORED\r\nSTAT 64 2\r\nSTAT 96 1\r\nSTAT 1088 1\r\nSTAT 5056 1\r\nSTAT 600064 1\r\nEND\r\n" },
   { name: "stats sizes_enable counts from then on; sizes_disable (no END)", isolate: true, send: "stats sizes\r\nstats sizes_enable\r\n" + sizesItems + "stats sizes\r\nstats sizes_disable\r\nstats sizes\r\nstats sizes_enable x\r\nstats sizes_disable\r\n", expect: "STAT sizes_status disabled\r\nEND\r\nSTAT sizes_status enabled\r\n" + "STORED\r\n".repeat(6) + "HD\r\nHD\r\nDELETED\r\nSTORED\r\n" + SIZES + "STAT sizes_status disabled\r\nSTAT sizes_status disabled\r\nEND\r\nSTAT sizes_status enabled\r\nSTAT sizes_status disabled\r\n" },
@@ -268,4 +270,4 @@ const REPLY_CASES: MetaCase[] = [
   { name: "stats cachedump argument errors", send: "stats cachedump\r\nstats cachedump 1\r\nstats cachedump x 0\r\nstats cachedump 1 x\r\nstats cachedump -1 1\r\n", expect: "CLIENT_ERROR bad command line\r\n".repeat(2) + "CLIENT_ERROR bad command line format\r\n".repeat(3) },
   { name: "stats with unknown words", send: "stats bogus\r\nstats items x\r\nstats a b c d e f\r\n", expect: /^ERROR\r\n(END\r\n|(STAT items:\S+ \d+\r\n)+END\r\n)ERROR\r\n$/ },
 ];
-describeMetaCorpus("stats replies", REPLY_CASES);
+describeCorpus("stats replies", REPLY_CASES, META);

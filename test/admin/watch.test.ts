@@ -2,8 +2,10 @@
 // event text is compared with memcached's for the same commands (file descriptors and client
 // ports masked), and gid must grow by one per line. -vv traces go to stderr.
 import { expect } from "chai";
-import { RawConnection, startMemcached, startWasmcached, type RunningServer } from "../helpers/servers.js";
-import { startPair } from "../helpers/meta-differential.js";
+import { startMemcached, startWasmcached, type RunningServer } from "../helpers/servers.js";
+import { SocketClient, stats } from "../helpers/socket-client.js";
+import { startPair } from "../helpers/differential.js";
+import { TestServer, roundTrip } from "../helpers/in-process.js";
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -16,11 +18,11 @@ interface Watched {
 
 /** Watches `types` on one connection while another runs `send`, then parses what arrived. */
 async function watch(port: number, types: string, send: string, settleMs = 400): Promise<Watched> {
-  const w = await RawConnection.open(port);
+  const w = await SocketClient.connect(port);
   try {
     w.write(`watch ${types}\r\n`);
     await w.readUntil("OK\r\n");
-    const c = await RawConnection.open(port);
+    const c = await SocketClient.connect(port);
     // The trailing version logs nothing; its reply shows every command before it has run.
     c.write(send + "version\r\n");
     await c.waitQuiet(5000, 30000, (r) => r.toString("latin1").endsWith("VERSION 1.6.18\r\n"));
@@ -110,17 +112,17 @@ describe("watch lines (memcached vs wasmcached)", function () {
 
   it("each watcher gets its own types: mutations only vs mutations and fetchers", async () => {
     const port = pair.candidate.port;
-    const w1 = await RawConnection.open(port);
-    const w2 = await RawConnection.open(port);
+    const w1 = await SocketClient.connect(port);
+    const w2 = await SocketClient.connect(port);
     w1.write("watch mutations\r\n");
     w2.write("watch mutations fetchers\r\n");
     await Promise.all([w1.readUntil("OK\r\n"), w2.readUntil("OK\r\n")]);
-    const c = await RawConnection.open(port);
+    const c = await SocketClient.connect(port);
     c.write("set w 0 0 1\r\nx\r\nget w\r\n");
     await c.waitQuiet(200);
     c.destroy();
     await sleep(200);
-    const events = (w: RawConnection) =>
+    const events = (w: SocketClient) =>
       w.received().toString().split("\n").filter(Boolean).map((l) => l.replace(/^ts=\S+ gid=\d+ /, "").replace(/cfd=\d+/, "cfd=<fd>"));
     const store = "type=item_store key=w status=stored cmd=set ttl=0 clsid=1 cfd=<fd> size=1";
     expect(events(w1)).to.deep.equal([store]);
@@ -165,7 +167,7 @@ const TRACED = "set foo 0 0 1\r\nx\r\nget foo bar\r\nmg foo v\r\ndelete foo\r\ni
 /** The -vv lines one connection caused, with its descriptor number replaced by N. */
 async function trace(s: RunningServer, send: string): Promise<string[]> {
   const from = s.stderr().length;
-  const c = await RawConnection.open(s.port);
+  const c = await SocketClient.connect(s.port);
   c.write(send);
   await c.waitQuiet(200);
   c.destroy();
@@ -211,5 +213,41 @@ describe("-vv traces on stderr", function () {
     } finally {
       await mc.stop();
     }
+  });
+});
+
+// -o watcher_logbuf_size=8, as memcached's watcher.t: a watcher that stops reading loses lines
+// once 8 KiB wait unsent, counted; when it reads again, a "skipped=N" line comes first.
+describe("watch: a watcher that stops reading (watcher_logbuf_size)", function () {
+  this.timeout(60000);
+  let srv: TestServer;
+  before(async () => {
+    srv = await TestServer.start({ watcherLogbufSize: 8 });
+  });
+  after(() => srv.close());
+
+  it("skips lines past its buffer, says how many before the next line, and counts them", async () => {
+    const watcher = await srv.connect();
+    expect(await watcher.request("watch fetchers\r\n")).to.equal("OK\r\n");
+    watcher.socket.pause();
+    const client = await srv.connect();
+    const spacer = "X".repeat(180);
+    const GETS = 40000; // ~10 MB of lines: more than the kernel's socket buffers hold
+    let burst = "";
+    for (let i = 0; i < GETS; i++) burst += `get skip${i}${spacer}\r\n`;
+    expect(await roundTrip(client, burst)).to.equal("END\r\n".repeat(GETS));
+    const s = await stats(client);
+    expect(Number(s.get("log_watcher_skipped")), "lines skipped").to.be.greaterThan(0);
+    expect(Number(s.get("log_watcher_sent")) + Number(s.get("log_watcher_skipped"))).to.equal(GETS);
+    expect(s.get("log_watchers")).to.equal("1");
+    expect((await stats(client, "settings")).get("watcher_logbuf_size")).to.equal("8192");
+    watcher.socket.resume();
+    await sleep(200);
+    expect(await roundTrip(client, "get after-skip\r\n")).to.equal("END\r\n");
+    const lines = (await watcher.readUntilText("key=after-skip")).split("\n");
+    const notice = lines.findIndex((l) => /^skipped=\d+$/.test(l));
+    expect(notice, "no skipped=N line").to.be.greaterThan(-1);
+    expect(Number(lines[notice].slice("skipped=".length))).to.equal(Number(s.get("log_watcher_skipped")));
+    expect(lines[notice + 1], lines.slice(notice - 1, notice + 3).join("\n")).to.match(/^ts=\d+\.\d+ gid=\d+ type=item_get key=after-skip/);
   });
 });

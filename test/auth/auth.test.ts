@@ -10,8 +10,9 @@ import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  exchange, startMemcached, startWasmcached, MEMCACHED_BIN, WASMCACHED_CLI, REPO_ROOT, type RunningServer,
+  startMemcached, startWasmcached, MEMCACHED_BIN, WASMCACHED_CLI, REPO_ROOT, type RunningServer,
 } from "../helpers/servers.js";
+import { exchange, exchangeAll } from "../helpers/exchange.js";
 import { Op, Status, packet, u32s, parsePackets, normalisePackets } from "../helpers/binary.js";
 
 const SASLPASSWD2 = "/usr/sbin/saslpasswd2";
@@ -65,8 +66,11 @@ describe("text login (-Y), memcached vs wasmcached", function () {
   for (const [name, send] of loginCases) {
     it(name, async () => {
       const pieces = name.includes("pieces") ? [...send].map((ch) => ch) : [send];
-      const opts = { quietMs: QUIET_MS, pauseMs: pieces.length > 1 ? 2 : undefined };
-      const [ref, cand] = await Promise.all([exchange(reference!.port, pieces, opts), exchange(candidate!.port, pieces, opts)]);
+      // Done once the two replies agree and stay quiet (if they never do, the comparison shows how).
+      const [ref, cand] = await exchangeAll([reference!.port, candidate!.port], pieces, {
+        quietMs: QUIET_MS, graceMs: QUIET_MS, pauseMs: pieces.length > 1 ? 2 : undefined,
+        settled: ([r, c]) => c.data.equals(r.data) && c.closed === r.closed,
+      });
       expect(cand.data.toString("latin1")).to.equal(ref.data.toString("latin1"));
       expect(cand.closed).to.equal(ref.closed);
     });

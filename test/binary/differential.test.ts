@@ -1,24 +1,9 @@
 // The binary protocol, byte for byte against Debian's memcached 1.6.18: every case is sent to
 // both servers on fresh connections and the replies must be the same packets (CAS values
 // compared by which are equal, stat values by name) with the same connection-closed status.
-import { expect } from "chai";
-import {
-  exchange, startMemcached, startWasmcached, type Piece, type RunningServer,
-} from "../helpers/servers.js";
-import { Op, packet, u32s, arithExtras, parsePackets, normalisePackets } from "../helpers/binary.js";
+import { describeCorpus, unixIn, BINARY, type Case } from "../helpers/differential.js";
+import { Op, packet, u32s, arithExtras, parsePackets } from "../helpers/binary.js";
 
-interface Case {
-  name: string;
-  send: Piece | Piece[];
-  /** Extra server arguments; cases with equal arguments share a pair of servers. */
-  serverArgs?: string[];
-  pauseMs?: number;
-  /** Also send every byte on its own. */
-  bytewise?: boolean;
-  statValues?: boolean;
-}
-
-const QUIET_MS = 80;
 const a = (n: number) => Buffer.alloc(n, 0x61);
 const setPkt = (key: string, value: string | Uint8Array, flags = 0, exptime = 0, opaque = 0) =>
   packet(Op.SET, { key, extras: u32s(flags, exptime), value, opaque });
@@ -34,7 +19,6 @@ const lastCas = (received: Buffer) => {
   if (!ok.length) throw new Error("no reply with a CAS yet");
   return ok[ok.length - 1].cas;
 };
-const unixIn = (s: number) => Math.floor(Date.now() / 1000) + s;
 const cat = (...b: Buffer[]) => Buffer.concat(b);
 
 const cases: Case[] = [
@@ -188,54 +172,4 @@ const cases: Case[] = [
   { name: "-B ascii: a binary packet is text", serverArgs: ["-B", "ascii"], send: cat(packet(Op.VERSION), Buffer.from("\r\nversion\r\n")) },
 ];
 
-interface Pair {
-  reference: RunningServer;
-  candidate: RunningServer;
-}
-
-function groups(): Map<string, Case[]> {
-  const m = new Map<string, Case[]>();
-  for (const c of cases) {
-    const k = JSON.stringify(c.serverArgs ?? []);
-    m.set(k, [...(m.get(k) ?? []), c]);
-  }
-  return m;
-}
-
-function bytewise(send: Piece | Piece[]): Piece[] {
-  const all = (Array.isArray(send) ? send : [send]).map((p) => {
-    if (typeof p === "function") throw new Error("bytewise cases cannot compute pieces");
-    return Buffer.from(p as Uint8Array | string);
-  });
-  return [...Buffer.concat(all)].map((b) => Buffer.of(b));
-}
-
-async function run(pair: Pair, c: Case, pieces: Piece[], pauseMs?: number): Promise<void> {
-  const opts = { pauseMs, quietMs: QUIET_MS };
-  const [ref, cand] = await Promise.all([exchange(pair.reference.port, pieces, opts), exchange(pair.candidate.port, pieces, opts)]);
-  const norm = { statValues: c.statValues };
-  expect(normalisePackets(cand.data, norm), "wasmcached's packets differ from memcached's").to.equal(normalisePackets(ref.data, norm));
-  expect(cand.closed, "connection-closed status differs from memcached's").to.equal(ref.closed);
-}
-
-describe("binary protocol (memcached vs wasmcached)", function () {
-  for (const [key, list] of groups()) {
-    const args = JSON.parse(key) as string[];
-    describe(args.length ? `server ${args.join(" ")}` : "default server", function () {
-      let pair: Pair | undefined;
-      before(async function () {
-        this.timeout(30000);
-        const [reference, candidate] = await Promise.all([startMemcached(args), startWasmcached(args)]);
-        pair = { reference, candidate };
-      });
-      after(async () => {
-        await Promise.all([pair?.reference.stop(), pair?.candidate.stop()]);
-      });
-      for (const c of list) {
-        const pieces = Array.isArray(c.send) ? c.send : [c.send];
-        it(c.name, () => run(pair!, c, pieces, c.pauseMs));
-        if (c.bytewise) it(`${c.name} (byte by byte)`, () => run(pair!, c, bytewise(c.send), 1));
-      }
-    });
-  }
-});
+describeCorpus("binary protocol", cases, BINARY);

@@ -1,13 +1,14 @@
 // Binary framing through the connection driver: a large value arriving in many TCP segments is
 // parsed once it is whole (ProcFlag.NEED_MORE / PROC_NEED), not once per segment.
 import { expect } from "chai";
-import net from "node:net";
 import { startServer, type RunningServer } from "../../host/node/server.js";
 import { Op, packet, u32s, parsePackets } from "../helpers/binary.js";
+import { SocketClient } from "../helpers/socket-client.js";
 
 const VALUE_LEN = 1000 * 1000;
 const SEGMENT = 64 * 1024;
 const PAUSE_MS = 5;
+const REPLY_WAIT_MS = 5000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -30,20 +31,15 @@ describe("binary framing", function () {
       calls++;
       return original(id, len);
     };
-    const sock = net.connect(server!.ports[0], "127.0.0.1");
-    sock.setNoDelay(true);
-    const received: Buffer[] = [];
-    sock.on("data", (d) => received.push(d));
-    await new Promise((r) => sock.once("connect", r));
+    const sock = await SocketClient.connect(server!.ports[0]);
     try {
       const set = packet(Op.SET, { key: "framed", extras: u32s(0, 0), value: Buffer.alloc(VALUE_LEN, 0x7a), opaque: 1 });
       for (let at = 0; at < set.length; at += SEGMENT) {
         sock.write(set.subarray(at, at + SEGMENT));
         await sleep(PAUSE_MS);
       }
-      const deadline = Date.now() + 5000;
-      while (parsePackets(Buffer.concat(received)).packets.length < 1 && Date.now() < deadline) await sleep(10);
-      const [reply] = parsePackets(Buffer.concat(received)).packets;
+      await sock.waitQuiet(REPLY_WAIT_MS, REPLY_WAIT_MS, (b) => parsePackets(b).packets.length >= 1);
+      const [reply] = parsePackets(sock.received()).packets;
       expect(reply.status).to.equal(0);
       expect(reply.opaque).to.equal(1);
       expect(calls).to.be.within(1, 2);

@@ -47,11 +47,21 @@ async function start(dir: string, args: string[]): Promise<Server> {
   return { proc, port, exited };
 }
 
+/** Where a descriptor points; "" when it was closed after its directory was listed. */
+function linkOf(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return "";
+    throw err;
+  }
+}
+
 /** The inodes of the sockets a process has open. */
 function socketInodes(pid: number): Set<string> {
   const out = new Set<string>();
   for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+    const m = /^socket:\[(\d+)\]$/.exec(linkOf(`/proc/${pid}/fd/${fd}`));
     if (m) out.add(m[1]);
   }
   return out;

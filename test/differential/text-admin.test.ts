@@ -1,5 +1,5 @@
 // flush_all, version, verbosity, quit, shutdown, cache_memlimit and stats (reference §1.5, §1.7, §5).
-import { describeCorpus, type Case } from "../helpers/differential.js";
+import { describeCorpus, TEXT, type Case } from "../helpers/differential.js";
 
 const BAD_EXPTIME = "CLIENT_ERROR invalid exptime argument\r\n";
 const BAD_FORMAT = "CLIENT_ERROR bad command line format\r\n";
@@ -81,4 +81,4 @@ const cases: Case[] = [
   { name: "stats with unknown or too many arguments", send: "stats bogus\r\nstats a b c d e f\r\nstats noreply\r\nSTATS\r\n", expect: "ERROR\r\n".repeat(4) },
 ];
 
-describeCorpus("text protocol: flush_all, version, verbosity, quit, shutdown, cache_memlimit, stats", cases);
+describeCorpus("text protocol: flush_all, version, verbosity, quit, shutdown, cache_memlimit, stats", cases, TEXT);

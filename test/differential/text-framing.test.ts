@@ -1,6 +1,6 @@
 // Text protocol framing: tokenizer, line endings, unknown commands, the HTTP guard,
 // long lines, pipelining and arbitrarily split input (reference §1.1).
-import { describeCorpus, type Case } from "../helpers/differential.js";
+import { describeCorpus, TEXT, type Case } from "../helpers/differential.js";
 
 const keys = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 // Two-character words: a one-character first word would be rejected before the HTTP guard.
@@ -112,4 +112,4 @@ const cases: Case[] = [
   { name: "unterminated last line gets no reply", send: "version\r\nversion", expect: "VERSION 1.6.18\r\n" },
 ];
 
-describeCorpus("text protocol: framing", cases);
+describeCorpus("text protocol: framing", cases, TEXT);

@@ -1,5 +1,5 @@
 // delete, incr/decr and touch (reference §1.4).
-import { describeCorpus, type Case } from "../helpers/differential.js";
+import { describeCorpus, TEXT, type Case } from "../helpers/differential.js";
 
 const K251 = "l".repeat(251);
 const BAD_FORMAT = "CLIENT_ERROR bad command line format\r\n";
@@ -59,4 +59,4 @@ const cases: Case[] = [
   { name: "touch with a 251-byte key", send: `touch ${K251} 1\r\ntouch ${K251} x\r\n`, expect: BAD_FORMAT.repeat(2) },
 ];
 
-describeCorpus("text protocol: delete, incr/decr, touch", cases);
+describeCorpus("text protocol: delete, incr/decr, touch", cases, TEXT);

@@ -1,5 +1,5 @@
 // Retrieval commands: get/gets/gat/gats/bget (reference §1.3).
-import { describeCorpus, type Case } from "../helpers/differential.js";
+import { describeCorpus, TEXT, type Case } from "../helpers/differential.js";
 
 const K250 = "k".repeat(250);
 const K251 = "l".repeat(251);
@@ -53,4 +53,4 @@ const cases: Case[] = [
   { name: "gat on an expired item", send: "set rt-a9 0 -1 1\r\nx\r\ngat 100 rt-a9\r\n", expect: "STORED\r\nEND\r\n" },
 ];
 
-describeCorpus("text protocol: retrieval commands", cases);
+describeCorpus("text protocol: retrieval commands", cases, TEXT);

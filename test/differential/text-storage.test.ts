@@ -1,5 +1,5 @@
 // Storage commands: set/add/replace/append/prepend/cas (reference §1.2, §1.6, §1.7 numbers).
-import { describeCorpus, lastCas, unixIn, type Case } from "../helpers/differential.js";
+import { describeCorpus, TEXT, lastCas, unixIn, type Case } from "../helpers/differential.js";
 
 const a = (n: number) => "a".repeat(n);
 /** `text` padded to exactly n bytes: a data block that would be a command if it were not swallowed. */
@@ -178,4 +178,4 @@ const cases: Case[] = [
   { name: "-C: cas on a missing key", serverArgs: ["-C"], send: "cas st-nc3 0 0 1 1\r\ny\r\n", expect: "NOT_FOUND\r\n" },
 ];
 
-describeCorpus("text protocol: storage commands", cases);
+describeCorpus("text protocol: storage commands", cases, TEXT);

@@ -3,13 +3,15 @@
 // differences it keeps clear of) go to both servers over sockets, on one connection each per
 // run, pipelined in batches that each end with an mn (see differential-commands.ts). The replies
 // must be the same once CAS values are labelled in order of first appearance and times allowed
-// a second (test/helpers/meta-differential.ts), and the run must move the same counters. A
+// a second (test/helpers/normal-form.ts), and the run must move the same counters. A
 // mismatch fails with the shrunk sequence (fast-check's counterexample) and both replies.
 //
 // Sizes and seeds: test/helpers/fuzz-config.ts (FUZZ_SEED, FUZZ_RUNS, FUZZ_SECONDS).
 import fc from "fast-check";
-import { RawConnection, type RunningServer } from "../helpers/servers.js";
-import { startPair, normaliseMeta, metaMismatch, visible } from "../helpers/meta-differential.js";
+import type { RunningServer } from "../helpers/servers.js";
+import { SocketClient } from "../helpers/socket-client.js";
+import { startPair } from "../helpers/differential.js";
+import { normaliseMeta, mismatch, visible } from "../helpers/normal-form.js";
 import { commandSequence, CAS_REF, type Command } from "../helpers/differential-commands.js";
 import { fuzzParameters, fuzzTimeout } from "../helpers/fuzz-config.js";
 
@@ -33,13 +35,13 @@ const CAS_SHOWN = /^(?:VALUE \S+ \d+ \d+ (\d+)|(?:HD|VA|EN|NS|EX|NF)(?: \S+)*? c
 
 /** One server's side of a run: a connection and everything it received. */
 class Side {
-  private constructor(readonly server: RunningServer, private readonly conn: RawConnection) {}
+  private constructor(readonly server: RunningServer, private readonly conn: SocketClient) {}
 
   static async open(server: RunningServer): Promise<Side> {
-    return new Side(server, await RawConnection.open(server.port));
+    return new Side(server, await SocketClient.connect(server.port));
   }
 
-  get closed(): boolean { return this.conn.closed; }
+  get closed(): boolean { return this.conn.hungUp; }
 
   received(): Buffer { return this.conn.received(); }
 
@@ -80,7 +82,7 @@ function replaceAll(b: Buffer, what: string, by: Buffer): Buffer {
 }
 
 async function counters(server: RunningServer): Promise<Map<string, number>> {
-  const c = await RawConnection.open(server.port);
+  const c = await SocketClient.connect(server.port);
   try {
     c.write("stats\r\n");
     const text = (await c.readUntil("END\r\n")).toString("latin1");
@@ -115,7 +117,7 @@ async function runBoth(reference: RunningServer, candidate: RunningServer, comma
       await Promise.all(sides.map((s) => s.batch(b)));
     }
     const [ref, cand] = sides.map((s, i) => normaliseMeta(s.received().subarray(start[i])));
-    const why = metaMismatch(cand, ref);
+    const why = mismatch(cand, ref);
     if (why) {
       throw new Error(`replies differ (${why}):\n--- memcached\n${visible(ref.text)}\n--- wasmcached\n${visible(cand.text)}`);
     }

@@ -19,7 +19,7 @@ import { validateTextReplies, validateBinaryReplies } from "../helpers/reply-val
 import { garbage, tokenSoup, mutated, cuts, split } from "../helpers/fuzz-bytes.js";
 import { textStream, binaryStream, valueBytes } from "../helpers/fuzz-commands.js";
 import { fuzzParameters, fuzzTimeout } from "../helpers/fuzz-config.js";
-import { visible } from "../helpers/differential.js";
+import { visible } from "../helpers/normal-form.js";
 import { normalisePackets } from "../helpers/binary.js";
 import { MB } from "../helpers/engine.js";
 import { readable } from "../helpers/readable-bytes.js";

@@ -4,6 +4,8 @@
 // Header, 24 bytes, network byte order:
 //   magic u8 │ opcode u8 │ key length u16 │ extras length u8 │ datatype u8 │ vbucket/status u16
 //   body length u32 │ opaque u32 │ CAS u64        then extras, key, value
+import { CasLabels } from "./cas-labels.js";
+
 export const Op = {
   GET: 0x00, SET: 0x01, ADD: 0x02, REPLACE: 0x03, DELETE: 0x04, INCREMENT: 0x05, DECREMENT: 0x06,
   QUIT: 0x07, FLUSH: 0x08, GETQ: 0x09, NOOP: 0x0a, VERSION: 0x0b, GETK: 0x0c, GETKQ: 0x0d,
@@ -125,18 +127,13 @@ const MAX_SHOWN = 120;
  */
 export function normalisePackets(buf: Buffer, opts: NormaliseOptions = {}): string {
   const { packets, rest } = parsePackets(buf);
-  const cas = new Map<bigint, string>();
-  const label = (v: bigint) => {
-    if (v === 0n) return "0";
-    if (!cas.has(v)) cas.set(v, `<cas${cas.size + 1}>`);
-    return cas.get(v)!;
-  };
+  const cas = new CasLabels();
   const lines = packets.map((p) => {
     const isStat = p.opcode === Op.STAT && p.status === Status.SUCCESS && p.key.length > 0;
     const value = isStat && !opts.statValues ? "<stat>" : show(p.value);
     return [
       `magic=${hex(p.magic)} op=${hex(p.opcode)} status=${hex(p.status)} dt=${p.datatype}`,
-      `opaque=${p.opaque} cas=${label(p.cas)} extras=${p.extras.toString("hex")}`,
+      `opaque=${p.opaque} cas=${cas.label(p.cas)} extras=${p.extras.toString("hex")}`,
       `key=${JSON.stringify(p.key.toString("latin1"))} value=${value}`,
     ].join(" ");
   });

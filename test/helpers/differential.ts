@@ -1,33 +1,26 @@
-// Differential runner: every corpus case is sent, byte for byte, to Debian's memcached
-// (the reference) and to each candidate — wasmcached on the WASM core and on its pure-JS
-// twin (--engine js) — each on a fresh connection, and the replies must be identical after
-// normalising the few things that may legitimately differ (CAS values, version text, stats
-// values).
-import { createHash } from "node:crypto";
+// The differential harness: every case of a corpus is sent, byte for byte, to Debian's memcached
+// (the reference) and to each candidate (wasmcached, and for the text corpora its pure-JS twin,
+// --engine js, too), each on a fresh connection, and the replies must be identical in normal
+// form (normal-form.ts; binary.ts for packets) with the same connection-closed status. A text
+// or meta case also records memcached's own reply (`expect`), which is checked against memcached,
+// so the corpus doubles as a record of what 1.6.18 really does. A dialect says how one family of
+// corpora is normalised, timed and run.
 import { expect } from "chai";
-import {
-  exchange,
-  RawConnection,
-  splitBytes,
-  startMemcached,
-  startWasmcached,
-  toBytes,
-  wasmcachedBuilt,
-  type Exchange,
-  type Piece,
-  type RunningServer,
-} from "./servers.js";
+import { startMemcached, startWasmcached, type RunningServer } from "./servers.js";
+import { exchangeAll, splitBytes, type Exchange, type Piece } from "./exchange.js";
+import { SocketClient, toBuffer } from "./socket-client.js";
 import { jsTwinSkip } from "./js-twin-skips.js";
+import { normalisePackets } from "./binary.js";
+import { mismatch, normaliseMeta, normaliseText, shown, type Normalised } from "./normal-form.js";
 
 export interface Case {
   name: string;
-  /** One write, or pieces written separately `pauseMs` apart. */
+  /** One write, or pieces written `pauseMs` apart (a function echoes something received). */
   send: Piece | Piece[];
   /**
-   * memcached's reply, or a pattern for its normalised form (see `normalise`). Checked
-   * against the reference too, so the corpus doubles as a record of what memcached really
-   * does. Write CAS values as <cas1>, <cas2>… in order of first appearance; version text
-   * and stats values may be written as anything since they are masked.
+   * memcached's reply in normal form, or a pattern for its normal form's text. Write CAS values
+   * as <cas1>, <cas2>… in order of first appearance; version text (and stat values where the
+   * dialect masks them) as anything.
    */
   expect?: string | RegExp;
   /** memcached closes the connection (default: it stays open). */
@@ -36,30 +29,19 @@ export interface Case {
   serverArgs?: string[];
   /** Gets its own set of servers: the case changes or reads server-wide state. */
   isolate?: boolean;
-  /** Both servers must exit after the case (shutdown). Implies `isolate`. */
+  /** Cases naming the same instance share a set of servers of their own, unflushed, in order. */
+  instance?: string;
+  /** Every server must exit after the case (shutdown). Implies `isolate`. */
   serverExits?: boolean;
-  pauseMs?: number;
+  /** Pause after each piece, or after piece i the i-th of a list. */
+  pauseMs?: number | number[];
+  /** Silence that ends the reply, instead of the dialect's. */
   quietMs?: number;
   /** Also run the case with every byte written on its own. */
   bytewise?: boolean;
-  /** Compare STAT values too, not just the field names. */
+  /** Compare stat values too, not just the names (text and binary dialects). */
   statValues?: boolean;
 }
-
-// ============================================================================
-// TEMPORARY FALLBACK: remove once dist/host/cli.js exists in every checkout.
-// Until the server is written, the corpus runs against a second memcached so the
-// harness and the recorded expectations can be validated on their own.
-// DIFF_CANDIDATE=memcached forces that mode (to re-validate the corpus).
-const CANDIDATE_IS_WASMCACHED = wasmcachedBuilt() && process.env.DIFF_CANDIDATE !== "memcached";
-if (!CANDIDATE_IS_WASMCACHED) {
-  console.log(
-    "\n  NOTICE: dist/host/cli.js not found (or DIFF_CANDIDATE=memcached): the differential\n" +
-      "  text-protocol tests compare memcached with a second memcached instance, which\n" +
-      "  validates the harness and the corpus only.\n",
-  );
-}
-// ============================================================================
 
 interface Candidate {
   name: string;
@@ -68,41 +50,96 @@ interface Candidate {
   skips?(c: Case): string | undefined;
 }
 
-/** wasmcached on both of its engines: the WASM core and its pure-JS twin. */
-const CANDIDATES: readonly Candidate[] = CANDIDATE_IS_WASMCACHED
-  ? [
-    { name: "wasmcached", start: startWasmcached },
-    { name: "wasmcached --engine js", start: (args) => startWasmcached([...args, "--engine", "js"]), skips: jsTwinSkip },
-  ]
-  : [{ name: "memcached (standing in for wasmcached)", start: startMemcached }];
+const WASMCACHED: Candidate = { name: "wasmcached", start: startWasmcached };
+const JS_TWIN: Candidate = {
+  name: "wasmcached --engine js",
+  start: (args) => startWasmcached([...args, "--engine", "js"]),
+  skips: jsTwinSkip,
+};
+
+export interface Dialect {
+  /** The reply in normal form: what memcached's and a candidate's must have in common. */
+  normalise(reply: Buffer, c: Case): Normalised;
+  candidates: readonly Candidate[];
+  /** Silence that ends replies that agree when the case records nothing to wait for. */
+  quietMs: number;
+  /** Whether cases record memcached's reply and closed status (binary cases record nothing). */
+  recordsReplies: boolean;
+  /** Whether a text flush_all runs between cases that share servers (-B binary refuses text). */
+  flushes: boolean;
+}
+
+const TEXT_QUIET_MS = 200;
+const META_QUIET_MS = 250;
+const BINARY_QUIET_MS = 80;
+// Once the replies are what the case records, this much silence shows that nothing follows.
+const GRACE_MS = 60;
+// The longest the replies may take to agree; a case whose replies never do fails after it.
+const MAX_MS = 10000;
+
+/** The text protocol, on both engines. */
+export const TEXT: Dialect = {
+  normalise: (reply, c) => normaliseText(reply, { statValues: c.statValues }),
+  candidates: [WASMCACHED, JS_TWIN],
+  quietMs: TEXT_QUIET_MS,
+  recordsReplies: true,
+  flushes: true,
+};
+
+/** The meta protocol and the operator commands, on the WASM engine (the twin serves neither). */
+export const META: Dialect = {
+  normalise: (reply) => normaliseMeta(reply),
+  candidates: [WASMCACHED],
+  quietMs: META_QUIET_MS,
+  recordsReplies: true,
+  flushes: true,
+};
+
+/** The binary protocol, on the WASM engine. */
+export const BINARY: Dialect = {
+  normalise: (reply, c) => ({ text: normalisePackets(reply, { statValues: c.statValues }), times: [] }),
+  candidates: [WASMCACHED],
+  quietMs: BINARY_QUIET_MS,
+  recordsReplies: false,
+  flushes: false,
+};
 
 interface Servers {
   reference: RunningServer;
-  /** One per CANDIDATES entry, in the same order. */
+  /** One per candidate, in the same order. */
   candidates: RunningServer[];
   stop(): Promise<void>;
 }
 
-async function startServers(args: string[]): Promise<Servers> {
-  const started = await Promise.allSettled([startMemcached(args), ...CANDIDATES.map((c) => c.start(args))]);
+async function startServers(args: string[], candidates: readonly Candidate[]): Promise<Servers> {
+  // memcached listens everywhere by default, wasmcached on loopback; `stats settings` shows it.
+  if (!args.includes("-l")) args = [...args, "-l", "127.0.0.1"];
+  const started = await Promise.allSettled([startMemcached(args), ...candidates.map((c) => c.start(args))]);
   const failed = started.find((s) => s.status === "rejected");
   if (failed) {
     await Promise.all(started.map((s) => (s.status === "fulfilled" ? s.value.stop() : undefined)));
     throw failed.reason;
   }
-  const [reference, ...candidates] = started.map((s) => (s as PromiseFulfilledResult<RunningServer>).value);
+  const [reference, ...running] = started.map((s) => (s as PromiseFulfilledResult<RunningServer>).value);
   return {
     reference,
-    candidates,
+    candidates: running,
     stop: async () => {
-      await Promise.all([reference, ...candidates].map((s) => s.stop()));
+      await Promise.all([reference, ...running].map((s) => s.stop()));
     },
   };
+}
+
+/** memcached and wasmcached side by side, for tests that drive the two themselves. */
+export async function startPair(args: string[]): Promise<{ reference: RunningServer; candidate: RunningServer; stop(): Promise<void> }> {
+  const { reference, candidates: [candidate], stop } = await startServers(args, [WASMCACHED]);
+  return { reference, candidate, stop };
 }
 
 interface Group {
   args: string[];
   isolated: boolean;
+  instance?: string;
   cases: Case[];
 }
 
@@ -115,10 +152,10 @@ function groupCases(cases: readonly Case[]): Group[] {
       groups.push({ args, isolated: true, cases: [c] });
       continue;
     }
-    const key = JSON.stringify(args);
+    const key = JSON.stringify([args, c.instance ?? ""]);
     let g = shared.get(key);
     if (!g) {
-      g = { args, isolated: false, cases: [] };
+      g = { args, isolated: c.instance !== undefined, instance: c.instance, cases: [] };
       shared.set(key, g);
       groups.push(g);
     }
@@ -128,31 +165,31 @@ function groupCases(cases: readonly Case[]): Group[] {
 }
 
 /**
- * Flushing between cases keeps a mistaken key reuse from leaking state. Not with -C:
- * there an immediate flush also hides items stored later in the same second (no CAS
- * to tell them apart), and not with -F, which refuses flush_all; those groups rely on
- * their cases using distinct keys.
+ * Flushing between cases keeps a mistaken key reuse from leaking state. Not with -C: there an
+ * immediate flush also hides items stored later in the same second (no CAS to tell them apart),
+ * and not with -F, which refuses flush_all; those groups rely on their cases using distinct keys.
  */
-function flushesBetweenCases(args: readonly string[]): boolean {
-  return !args.includes("-C") && !args.includes("-F");
+function flushesBetweenCases(d: Dialect, g: Group): boolean {
+  return d.flushes && !g.isolated && !g.args.includes("-C") && !g.args.includes("-F");
 }
 
-export function describeCorpus(title: string, cases: readonly Case[]): void {
-  describe(`${title} (memcached vs ${CANDIDATES.map((c) => c.name).join(" and ")})`, function () {
-    for (const g of groupCases(cases)) describeGroup(g);
+/** One mocha `it` per case (and per bytewise run), grouped by the servers they share. */
+export function describeCorpus(title: string, cases: readonly Case[], d: Dialect): void {
+  describe(`${title} (memcached vs ${d.candidates.map((c) => c.name).join(" and ")})`, function () {
+    for (const g of groupCases(cases)) describeGroup(d, g);
   });
 }
 
-function describeGroup(g: Group): void {
+function describeGroup(d: Dialect, g: Group): void {
   const label = g.args.length ? `server ${g.args.join(" ")}` : "default server";
-  describe(g.isolated ? `${label}, own instance` : label, function () {
+  describe(g.instance ? `${label}, instance "${g.instance}"` : g.isolated ? `${label}, own instance` : label, function () {
     let servers: Servers | undefined;
-    const controls: RawConnection[] = [];
+    const controls: SocketClient[] = [];
     before(async function () {
       this.timeout(30000);
-      servers = await startServers(g.args);
-      if (flushesBetweenCases(g.args) && !g.isolated) {
-        for (const s of [servers.reference, ...servers.candidates]) controls.push(await RawConnection.open(s.port));
+      servers = await startServers(g.args, d.candidates);
+      if (flushesBetweenCases(d, g)) {
+        for (const s of [servers.reference, ...servers.candidates]) controls.push(await SocketClient.connect(s.port));
       }
     });
     after(async function () {
@@ -164,18 +201,18 @@ function describeGroup(g: Group): void {
       await Promise.all(controls.map(flush));
     });
     for (const c of g.cases) {
-      const skipped = CANDIDATES.flatMap((cand) => {
+      const skipped = d.candidates.flatMap((cand) => {
         const why = cand.skips?.(c);
         return why ? [`${cand.name} skipped: ${why}`] : [];
       });
       const name = skipped.length ? `${c.name} [${skipped.join("; ")}]` : c.name;
-      it(name, () => runCase(servers!, c, asPieces(c.send), c.pauseMs));
-      if (c.bytewise) it(`${name} (byte by byte)`, () => runCase(servers!, c, splitBytes(asPieces(c.send)), 1));
+      it(name, () => runCase(servers!, d, c, asPieces(c.send), c.pauseMs));
+      if (c.bytewise) it(`${name} (byte by byte)`, () => runCase(servers!, d, c, splitBytes(asPieces(c.send)), 1));
     }
   });
 }
 
-async function flush(conn: RawConnection): Promise<void> {
+async function flush(conn: SocketClient): Promise<void> {
   conn.write("flush_all\r\n");
   await conn.readUntil("OK\r\n");
 }
@@ -184,26 +221,60 @@ function asPieces(send: Piece | Piece[]): Piece[] {
   return Array.isArray(send) ? send : [send];
 }
 
-async function runCase(servers: Servers, c: Case, pieces: Piece[], pauseMs?: number): Promise<void> {
-  const opts = { pauseMs, quietMs: c.quietMs };
-  const running = CANDIDATES.flatMap((cand, i) => (cand.skips?.(c) ? [] : [{ cand, server: servers.candidates[i] }]));
-  const [ref, ...replies] = await Promise.all([servers.reference, ...running.map((r) => r.server)].map((s) => exchange(s.port, pieces, opts)));
+/**
+ * Every server gets the case on a fresh connection, side by side, and the replies are complete
+ * once memcached's is what the case records (if it records one) and every candidate's agrees
+ * with it, closed status included: then a grace period of silence shows that nothing follows,
+ * or, with no record to go by, the dialect's quiet period. Replies that do not agree yet are
+ * waited for (up to MAX_MS), never cut short by a quiet spell: on a loaded machine a server
+ * working through a large value or a long stats reply can fall silent midway.
+ */
+async function runCase(servers: Servers, d: Dialect, c: Case, pieces: Piece[], pauseMs?: number | number[]): Promise<void> {
+  const running = d.candidates.flatMap((cand, i) => (cand.skips?.(c) ? [] : [{ cand, server: servers.candidates[i] }]));
+  const record = d.recordsReplies ? recordOf(d, c) : undefined;
+  const quietMs = c.quietMs ?? d.quietMs;
+  const [ref, ...replies] = await exchangeAll([servers.reference, ...running.map((r) => r.server)].map((s) => s.port), pieces, {
+    pauseMs,
+    quietMs,
+    graceMs: record === undefined ? quietMs : GRACE_MS,
+    maxMs: MAX_MS,
+    settled: (all) => agree(d, c, record, all),
+  });
+  const refN = d.normalise(ref.data, c);
   if (!c.serverExits) expectAlive([servers.reference, ...servers.candidates]);
-  const refText = normalise(ref.data, c);
-  checkExpectation(c, ref, refText);
+  if (d.recordsReplies) checkRecord(c, ref, refN, record);
   running.forEach(({ cand }, i) => {
-    const candText = normalise(replies[i].data, c);
-    expect(visible(candText), `${cand.name} reply differs from memcached's (+ memcached, - ${cand.name})`).to.equal(visible(refText));
-    expect(replies[i].closed, `${cand.name} connection-closed status differs from memcached's`).to.equal(ref.closed);
+    const candN = d.normalise(replies[i].data, c);
+    const bad = mismatch(candN, refN);
+    expect(bad === null ? shown(refN) : shown(candN), `${cand.name}'s reply differs from memcached's (${bad}; + memcached, - ${cand.name})`)
+      .to.equal(shown(refN));
+    expect(replies[i].closed, `${cand.name}'s connection-closed status differs from memcached's`).to.equal(ref.closed);
   });
   if (c.serverExits) await expectExit([servers.reference, ...running.map((r) => r.server)]);
 }
 
-function checkExpectation(c: Case, ref: Exchange, refText: string): void {
-  const why = "memcached itself does not reply as the corpus records (fix the case; + corpus, - memcached)";
-  if (typeof c.expect === "string") expect(visible(refText), why).to.equal(visible(normalise(toBytes(c.expect), c)));
-  else if (c.expect) expect(refText, why).to.match(c.expect);
-  expect(ref.closed, "memcached's connection-closed status is not what the corpus records").to.equal(!!c.closes);
+/** The case's record of memcached's reply: a normal form, or a pattern for its text. */
+function recordOf(d: Dialect, c: Case): Normalised | RegExp | undefined {
+  return typeof c.expect === "string" ? d.normalise(toBuffer(c.expect), c) : c.expect;
+}
+
+/** memcached's reply is the recorded one (closing as recorded), and every candidate's is memcached's. */
+function agree(d: Dialect, c: Case, record: Normalised | RegExp | undefined, [ref, ...candidates]: Exchange[]): boolean {
+  const refN = d.normalise(ref.data, c);
+  if (record instanceof RegExp ? !record.test(refN.text) : record && mismatch(refN, record) !== null) return false;
+  if (d.recordsReplies && ref.closed !== !!c.closes) return false;
+  return candidates.every((r) => r.closed === ref.closed && mismatch(d.normalise(r.data, c), refN) === null);
+}
+
+function checkRecord(c: Case, ref: Exchange, refN: Normalised, record: Normalised | RegExp | undefined): void {
+  const why = "memcached itself does not reply as the case records (fix the case; + case, - memcached)";
+  if (record instanceof RegExp) {
+    expect(refN.text, why).to.match(record);
+  } else if (record) {
+    const bad = mismatch(refN, record);
+    expect(bad === null ? shown(record) : shown(refN), `${why} (${bad})`).to.equal(shown(record));
+  }
+  expect(ref.closed, "memcached's connection-closed status is not what the case records").to.equal(!!c.closes);
 }
 
 /** A crash would otherwise surface only as an odd reply or a refused connection later. */
@@ -215,82 +286,13 @@ function expectAlive(all: RunningServer[]): void {
   }
 }
 
+const EXIT_WAIT_MS = 5000;
+
 async function expectExit(all: RunningServer[]): Promise<void> {
-  const timeout = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 5000));
+  const timeout = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), EXIT_WAIT_MS));
   for (const s of all) {
     const r = await Promise.race([s.exited, timeout]);
     expect(r, `${s.name} should have exited`).to.not.equal("timeout");
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Normalisation masks only the permitted differences; `visible` then escapes the result
-// so that chai's diff shows one protocol line per line.
-
-/** Data blocks longer than this are compared by digest so failures stay readable. */
-const MAX_SHOWN_DATA = 200;
-
-interface NormaliseOptions {
-  statValues?: boolean;
-}
-
-/** The reply with CAS values, version text and (by default) stats values masked. */
-export function normalise(reply: Buffer, opts: NormaliseOptions = {}): string {
-  const cas = new CasLabels();
-  const out: string[] = [];
-  let pos = 0;
-  while (pos < reply.length) {
-    const nl = reply.indexOf(0x0a, pos);
-    const end = nl < 0 ? reply.length : nl + 1;
-    const text = reply.subarray(pos, end).toString("latin1");
-    pos = end;
-    const line = text.replace(/\r?\n$/, "");
-    const eol = text.slice(line.length);
-    const value = /^VALUE ([^ ]+) ([^ ]+) (\d+)(?: ([^ ]+))?$/.exec(line);
-    if (value) {
-      const casPart = value[4] === undefined ? "" : ` ${cas.label(value[4])}`;
-      out.push(`VALUE ${value[1]} ${value[2]} ${value[3]}${casPart}${eol}`);
-      // The data block is opaque: it must not be mistaken for reply lines.
-      const n = Number(value[3]);
-      out.push(showData(reply.subarray(pos, pos + n)), reply.subarray(pos + n, pos + n + 2).toString("latin1"));
-      pos = Math.min(reply.length, pos + n + 2);
-      continue;
-    }
-    out.push(normaliseLine(line, opts) + eol);
-  }
-  return out.join("");
-}
-
-function normaliseLine(line: string, opts: NormaliseOptions): string {
-  if (/^VERSION ./.test(line)) return "VERSION <version>";
-  const stat = /^STAT ([^ ]+) /.exec(line);
-  if (stat && !opts.statValues) return `STAT ${stat[1]}`;
-  return line;
-}
-
-function showData(data: Buffer): string {
-  if (data.length <= MAX_SHOWN_DATA) return data.toString("latin1");
-  return `<${data.length} bytes, sha1 ${createHash("sha1").update(data).digest("hex").slice(0, 16)}>`;
-}
-
-/** Escapes control and non-ASCII bytes, and breaks the line after each `\n`, for readable diffs. */
-export function visible(s: string): string {
-  return s.replace(/[\x00-\x1f\x7f-\xff\\]/g, (ch) => {
-    if (ch === "\n") return "\\n\n";
-    if (ch === "\r") return "\\r";
-    if (ch === "\\") return "\\\\";
-    return `\\x${ch.charCodeAt(0).toString(16).padStart(2, "0")}`;
-  });
-}
-
-/** CAS values are server-specific; what matters is which ones are equal. 0 (no CAS) is kept. */
-class CasLabels {
-  private seen = new Map<string, string>();
-  label(v: string): string {
-    if (v === "0") return v;
-    let l = this.seen.get(v);
-    if (!l) this.seen.set(v, (l = `<cas${this.seen.size + 1}>`));
-    return l;
   }
 }
 

@@ -3,7 +3,7 @@
 // expected reply depends on the WASM engine's slab memory (host/README.md). Every other case
 // of the text corpus runs against it too.
 import type { Case } from "./differential.js";
-import { toBytes } from "./servers.js";
+import { toBuffer } from "./socket-client.js";
 
 interface Skip {
   applies(c: Case, input: string): boolean;
@@ -32,6 +32,6 @@ const SKIPS: readonly Skip[] = [
 /** Why the twin skips this case, or undefined when it runs it. */
 export function jsTwinSkip(c: Case): string | undefined {
   const pieces = Array.isArray(c.send) ? c.send : [c.send];
-  const input = pieces.map((p) => (typeof p === "function" ? "" : toBytes(p).toString("latin1"))).join("");
+  const input = pieces.map((p) => (typeof p === "function" ? "" : toBuffer(p).toString("latin1"))).join("");
   return SKIPS.find((s) => s.applies(c, input))?.reason;
 }

@@ -7,7 +7,7 @@ import { Bytes, Item, StoreResult, StoreOptions, ArithError } from "../../host/w
 import { MemoryServer, MemoryConnection } from "./memory-connection.js";
 import type { ModelTarget } from "./model.js";
 import { Rng } from "./rng.js";
-import { visible } from "./differential.js";
+import { visible } from "./normal-form.js";
 
 const META_SHARE = 0.5;    // commands sent in their meta form
 const QUIET_SHARE = 0.25;  // meta commands with q, followed by mn

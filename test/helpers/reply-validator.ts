@@ -3,7 +3,7 @@
 // error texts from the catalogue in §1.10), every data block exactly as long as its header
 // said and followed by \r\n, every binary reply a whole 0x81 packet, and nothing cut short.
 import { HEADER_LEN, Status } from "./binary.js";
-import { visible } from "./differential.js";
+import { visible } from "./normal-form.js";
 
 // memcached's error texts (reference §1.10, meta errors of §2), after "ERROR ", "CLIENT_ERROR "
 // or "SERVER_ERROR ".

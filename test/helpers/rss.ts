@@ -22,6 +22,8 @@ export class RssSampler {
     this.start = rssOf(pid);
     this.highest = this.start;
     this.timer = setInterval(() => this.sample(), SAMPLE_MS);
+    // A test that fails before stop() must not keep mocha from exiting.
+    this.timer.unref();
   }
 
   private sample(): void {

@@ -1,11 +1,14 @@
-// A raw TCP client for protocol tests: writes exact bytes (whole, in pieces or one byte at a
-// time), reads until a terminator or a byte count, and notices when the server closes.
-// Strings are sent as latin1 so every char code 0..255 is exactly one byte on the wire.
+// The raw TCP client of the tests: writes exact bytes (whole, in pieces or one byte at a time),
+// reads until a terminator or a byte count, or collects what arrives until the server falls
+// quiet, and notices when the server closes. Strings are sent as latin1 so every char code
+// 0..255 is exactly one byte on the wire.
 import net from "node:net";
+import tls from "node:tls";
 
 export type Bytes = string | Uint8Array;
 
 const DEFAULT_TIMEOUT_MS = 5000;
+const QUIET_WAIT_LIMIT_MS = 30000;
 
 export function toBuffer(data: Bytes): Buffer {
   return typeof data === "string" ? Buffer.from(data, "latin1") : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
@@ -28,9 +31,12 @@ export class SocketClient {
   /** Resolves when the socket has closed (for whatever reason). */
   readonly closed: Promise<void>;
   private isClosed = false;
+  /** When bytes last came in or left, or the connection ended: where silence is counted from. */
+  private lastActivity = Date.now();
 
   private constructor(socket: net.Socket) {
     this.socket = socket;
+    // Byte-by-byte tests need each write to leave as its own segment.
     socket.setNoDelay(true);
     socket.on("data", (d: Buffer) => {
       this.append(d);
@@ -63,6 +69,21 @@ export class SocketClient {
     });
   }
 
+  /**
+   * A TLS connection (a server started with -Z): resolves once the handshake is done, rejects if
+   * it fails. Server certificates are not checked unless `options` asks to.
+   */
+  static connectTls(port: number, options: tls.ConnectionOptions = {}): Promise<SocketClient> {
+    return new Promise((resolve, reject) => {
+      const s = tls.connect({ port, host: "127.0.0.1", rejectUnauthorized: false, ...options });
+      s.once("secureConnect", () => {
+        s.off("error", reject);
+        resolve(new SocketClient(s));
+      });
+      s.once("error", reject);
+    });
+  }
+
   private append(d: Buffer): void {
     if (this.tail + d.length > this.buf.length) {
       const live = this.tail - this.head;
@@ -79,7 +100,9 @@ export class SocketClient {
 
   private get buffered(): number { return this.tail - this.head; }
 
+  /** Something happened on the connection: note when, and let a waiting reader look again. */
   private wake(): void {
+    this.lastActivity = Date.now();
     const w = this.waiter;
     this.waiter = undefined;
     w?.();
@@ -88,14 +111,32 @@ export class SocketClient {
   /** True once the server has ended its side (EOF) or the socket closed. */
   get serverEnded(): boolean { return this.ended; }
   get isDestroyed(): boolean { return this.isClosed; }
+  /** True once the server has ended or reset the connection, or the socket failed. */
+  get hungUp(): boolean { return this.ended || this.error !== undefined; }
   /** Bytes received and not yet read. */
   get pending(): number { return this.buffered; }
+  /** Milliseconds since bytes last came in or left, or the connection ended. */
+  get quietForMs(): number { return Date.now() - this.lastActivity; }
+  /** Bytes unread and whether the server has hung up, as one value: it changes when either does. */
+  get progress(): string { return `${this.buffered}${this.hungUp ? "+" : ""}`; }
 
   /** Writes bytes; resolves once they are handed to the kernel. */
   send(data: Bytes): Promise<void> {
     return new Promise((resolve, reject) => {
       this.socket.write(toBuffer(data), (err) => (err ? reject(err) : resolve()));
     });
+  }
+
+  /**
+   * Writes bytes without waiting; after a hang-up it writes nothing, and a failed write counts
+   * as the hang-up it is (a server that closed mid-request), not as an error.
+   */
+  write(data: Bytes): void {
+    if (this.hungUp) return;
+    // Silence is counted from when the kernel took the last byte: a large value can take a
+    // while to leave, and the server cannot answer before it has all of it.
+    this.socket.write(toBuffer(data), () => this.wake());
+    this.wake();
   }
 
   /** Writes `data` in pieces of `size` bytes (or the given sizes), `pauseMs` apart. */
@@ -147,19 +188,44 @@ export class SocketClient {
       if (left <= 0) {
         throw new TimeoutError(`timed out after ${timeoutMs} ms waiting for ${what}; have ${preview(this.peek())}`);
       }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiter = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
+      await this.nextEvent(left);
     }
+  }
+
+  /** Resolves at the next event on the connection, or after `ms`. */
+  private nextEvent(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.waiter = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
   }
 
   /** What has been received and not read, without consuming it. */
   peek(): string {
     return this.buf.toString("latin1", this.head, this.tail);
+  }
+
+  /** A copy of the bytes received and not read. */
+  received(): Buffer {
+    return Buffer.from(this.buf.subarray(this.head, this.tail));
+  }
+
+  /**
+   * Resolves after `quietMs` without traffic either way, on a hang-up, once `until` holds for
+   * what has been received and not read, or after `maxMs` at the most.
+   */
+  async waitQuiet(quietMs: number, maxMs = QUIET_WAIT_LIMIT_MS, until?: (received: Buffer) => boolean): Promise<void> {
+    const deadline = Date.now() + maxMs;
+    for (;;) {
+      if (this.hungUp || until?.(this.received())) return;
+      const now = Date.now();
+      const quietAt = this.lastActivity + quietMs;
+      if (now >= quietAt || now >= deadline) return;
+      await this.nextEvent(Math.min(quietAt, deadline) - now);
+    }
   }
 
   /** Reads up to and including the first occurrence of `terminator`. */
@@ -221,6 +287,18 @@ export class SocketClient {
     await sleep(ms);
     return this.buffered === 0 && !this.ended;
   }
+}
+
+/** Whether a connection to the port is accepted now (it is closed again at once). */
+export function canConnect(port: number, host = "127.0.0.1"): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ port, host });
+    s.once("connect", () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once("error", () => resolve(false));
+  });
 }
 
 function preview(s: string): string {

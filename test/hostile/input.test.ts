@@ -5,7 +5,8 @@ import net from "node:net";
 import v8 from "node:v8";
 import vm from "node:vm";
 import { expect } from "chai";
-import { startMemcached, startWasmcached, exchange, endsWith, type RunningServer } from "../helpers/servers.js";
+import { startMemcached, startWasmcached, type RunningServer } from "../helpers/servers.js";
+import { exchange, endsWith } from "../helpers/exchange.js";
 import { SocketClient, stats } from "../helpers/socket-client.js";
 import { Driver, type Transport } from "../../host/driver.js";
 import { Engine } from "../../host/wasm_engine.js";
@@ -220,7 +221,7 @@ describe("hostile: input, a byte per read (in-process)", function () {
     gc();
     const after = process.memoryUsage();
     const held = after.heapUsed - before.heapUsed + after.arrayBuffers - before.arrayBuffers;
-    conn.close(true);
+    conn.close(true, "normal");
     // The bytes, in a buffer that may have doubled, and nothing per read.
     expect(held, `${mb(held)} held for ${mb(BYTES)} received`).to.be.at.most(2 * BYTES + MiB);
   });

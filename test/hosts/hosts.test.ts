@@ -4,11 +4,13 @@
 // on what that glue does: split and pipelined input, large and late-read output, half-close,
 // close-now, refusal past -c, signals and -u.
 import { expect } from "chai";
-import { readFileSync } from "node:fs";
+import { copyFileSync, readFileSync } from "node:fs";
+import type { TLSSocket } from "node:tls";
 import { join } from "node:path";
 import { REPO_ROOT, startServer, type RunningServer } from "../helpers/servers.js";
 import { SocketClient, patternBytes, stats } from "../helpers/socket-client.js";
 import { roundTrip, VERSION_REPLY } from "../helpers/in-process.js";
+import { makeTestCertificates, type TestCertificates } from "../helpers/tls-certs.js";
 
 const HOSTS = [
   { name: "node", script: "start" },
@@ -268,3 +270,51 @@ for (const host of HOSTS) {
     });
   });
 }
+
+// TLS lives in each runtime's socket glue: the same client checks against each.
+describe("hosts: TLS (-Z) on each runtime", function () {
+  this.timeout(60000);
+  let certs: TestCertificates;
+  before(() => {
+    certs = makeTestCertificates();
+  });
+  after(() => certs.remove());
+
+  for (const host of HOSTS) {
+    it(`${host.name}: serves verified clients, refuses others without disturbing them, refreshes its certificates, and a notls: listener`, async () => {
+      const cert = join(certs.dir, `${host.name}.pem`);
+      const key = join(certs.dir, `${host.name}.key`);
+      copyFileSync(certs.serverCert, cert);
+      copyFileSync(certs.serverKey, key);
+      const server = await start(host, ["-Z", "-o", `ssl_chain_cert=${cert},ssl_key=${key},ssl_verify_mode=2,ssl_ca_cert=${certs.caCert}`,
+        "-l", "127.0.0.1,notls:127.0.0.1:0"]);
+      const id = { cert: readFileSync(certs.clientCert), key: readFileSync(certs.clientKey) };
+      const rogue = { cert: readFileSync(certs.rogueClientCert), key: readFileSync(certs.rogueClientKey) };
+      try {
+        const c = await SocketClient.connectTls(server.port, id);
+        const value = patternBytes(700 * 1024, 3);
+        await c.sendPieces(Buffer.concat([Buffer.from(`set big 1 0 ${value.length}\r\n`), value, Buffer.from("\r\n")]), 7777);
+        expect(await c.readLine()).to.equal("STORED\r\n");
+        const plain = await SocketClient.connect(server.port);
+        await plain.send("get big\r\n");
+        await plain.waitClosed();
+        await SocketClient.connectTls(server.port, rogue).then((r) => r.request("version\r\n")).catch(() => "refused");
+        copyFileSync(certs.otherCert, cert);
+        copyFileSync(certs.otherKey, key);
+        expect(await c.request("refresh_certs\r\n")).to.equal("OK\r\n");
+        expect((await stats(c)).get("ssl_handshake_errors")).to.equal("2");
+        const fresh = await SocketClient.connectTls(server.port, id);
+        expect((fresh.socket as TLSSocket).getPeerCertificate().subject.CN).to.equal("wasmcached-test-2");
+        await fresh.end("get big\r\n");
+        const reply = await fresh.waitClosed();
+        expect(reply.length).to.equal(`VALUE big 1 ${value.length}\r\n`.length + value.length + 7);
+        const notls = await SocketClient.connect(server.ports[1]);
+        expect(await notls.request("version\r\n")).to.equal(VERSION_REPLY);
+        notls.destroy();
+        c.destroy();
+      } finally {
+        await server.stop();
+      }
+    });
+  }
+});

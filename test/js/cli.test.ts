@@ -30,7 +30,7 @@ describe("cli: --engine", function () {
   it("-h lists --engine with its default", async () => {
     const r = await run(["-h"]);
     expect(r.code, r.stderr).to.equal(0);
-    expect(r.stdout).to.match(/--engine <value>\s+wasm \(the WebAssembly core\) or js .*\(default: wasm\)/s);
+    expect(r.stdout).to.match(/--engine=<value>\s+wasm \(the WebAssembly core\) or js .*\(default: wasm\)/);
   });
 
   it("an unknown engine is refused", async () => {
@@ -44,6 +44,7 @@ describe("cli: --engine", function () {
     [["-S"], "-S (SASL authentication)"],
     [["-Y", "/nonexistent"], "-Y (text protocol authentication)"],
     [["-U", "-1"], "-U (UDP)"],
+    [["-Z"], "-Z (TLS)"],
   ] as const) {
     it(`--engine js refuses ${args.join(" ")}`, async () => {
       const r = await run([...USER_ARGS, "-p", "0", "--engine", "js", ...args]);

@@ -1,8 +1,8 @@
 // The meta protocol against Debian's memcached 1.6.18 (reference §2): mg/ms/md/ma/me/mn with
 // every flag, the quiet-mode rules, and every error string with its swallow behaviour.
 // Replies are compared byte for byte with CAS values labelled and clock values given one tick
-// of slack (test/helpers/meta-differential.ts).
-import { describeMetaCorpus, type MetaCase } from "../helpers/meta-differential.js";
+// of slack (test/helpers/normal-form.ts).
+import { describeCorpus, META, type Case } from "../helpers/differential.js";
 
 const BAD_FORMAT = "CLIENT_ERROR bad command line format\r\n";
 const BAD_TOKEN = "CLIENT_ERROR bad token in command line format\r\n";
@@ -22,7 +22,7 @@ const opaque = (n: number) => "O" + "9".repeat(n - 1);
 const words = (n: number) => Array.from({ length: n }, (_, i) => String(i + 1)).join(" ");
 const big = (n: number) => "a".repeat(n);
 
-const mg: MetaCase[] = [
+const mg: Case[] = [
   { name: "mg hit: every return flag, in request order", send: ms("mg-a", "hi", "T0 F5") + "mg mg-a v k s t f c h l O123\r\nmg mg-a h l\r\n", expect: "HD\r\nVA 2 kmg-a s2 t-1 f5 c<cas1> h0 l0 O123\r\nhi\r\nHD h1 l0\r\n" },
   { name: "mg hit without v is HD; no flags at all", send: ms("mg-b", "x") + "mg mg-b\r\nmg mg-b s\r\nmg mg-b c f\r\n", expect: "HD\r\nHD\r\nHD s1\r\nHD c<cas1> f0\r\n" },
   { name: "mg t: remaining TTL", send: ms("mg-t", "x", "T100") + "mg mg-t t v\r\n", expect: "HD\r\nVA 1 t100\r\nx\r\n" },
@@ -35,7 +35,7 @@ const mg: MetaCase[] = [
   { name: "mg k on a binary key re-encodes it", send: "ms Zm9v 1 b\r\nx\r\nmg Zm9v b k v c s\r\nmg foo k v\r\n", expect: "HD\r\nVA 1 kZm9v b c<cas1> s1\r\nx\r\nVA 1 kZm9v b\r\nx\r\n" },
 ];
 
-const vivify: MetaCase[] = [
+const vivify: Case[] = [
   { name: "mg N vivifies an empty item and wins; the next caller sees Z", send: "mg mg-n N30 v c t s\r\nmg mg-n N30 v c t\r\nmg mg-n v\r\nmg mg-n\r\n" + ms("mg-n", "x") + "mg mg-n N30 v\r\n", expect: "VA 0 c<cas1> t30 s0 W\r\n\r\nVA 0 c<cas1> t30 Z\r\n\r\nVA 0 Z\r\n\r\nHD Z\r\nHD\r\nVA 1\r\nx\r\n" },
   { name: "mg N without v, and N on a hit", send: "mg mg-n2 N30\r\nmg mg-n2 N30\r\n" + ms("mg-n3", "x") + "mg mg-n3 N30 t\r\n", expect: "HD W\r\nHD Z\r\nHD\r\nHD t-1\r\n" },
   { name: "mg N-1 vivifies an already expired item", send: "mg mg-n4 N-1 v\r\nmg mg-n4 v\r\n", expect: "VA 0 W\r\n\r\nEN\r\n" },
@@ -46,7 +46,7 @@ const vivify: MetaCase[] = [
   { name: "md I: q, C mismatch, miss, and T-1", send: ms("mg-s4", "x") + "md mg-s4 I q\r\nmd mg-s4 I C1\r\nmd nope-s4 I\r\nmd mg-s4 I T-1\r\nmg mg-s4 v\r\n", expect: "HD\r\nEX\r\nNF\r\nHD\r\nEN\r\n" },
 ];
 
-const quiet: MetaCase[] = [
+const quiet: Case[] = [
   { name: "q: mg misses are silent, hits are not; mn ends the pipeline", send: "mg q-a q v\r\nmg q-b q k\r\n" + ms("q-c", "x", "q") + "mg q-c q v\r\nmg q-c q\r\nmn\r\n", expect: "VA 1\r\nx\r\nHD\r\nMN\r\n" },
   { name: "q: ms reports NS/EX/NF, not HD", send: ms("q-d", "a", "q") + ms("q-d", "b", "q ME") + ms("q-e", "b", "q MR") + ms("q-d", "b", "q C1") + ms("q-f", "b", "q C1") + "mn\r\n", expect: "NS\r\nNS\r\nEX\r\nNF\r\nMN\r\n" },
   { name: "q: md reports NF/EX, not HD", send: ms("q-g", "a") + "md q-g q\r\nmd q-g q\r\n" + ms("q-g", "a") + "md q-g q C1 k\r\nmd q-g q k\r\nmd q-g q k\r\nmn\r\n", expect: "HD\r\nNF\r\nHD\r\nEX kq-g\r\nNF kq-g\r\nMN\r\n" },
@@ -61,21 +61,21 @@ const quiet: MetaCase[] = [
   { name: "without mn nothing is sent while swallowing", send: "mg q-k v\r\nset q-big 0 0 2000000\r\nxx", expect: "" },
 ];
 
-const base64: MetaCase[] = [
+const base64: Case[] = [
   { name: "b: ms/mg/md/ma with base64 keys", send: ms("Zm9v", "x", "k b O1 c") + "mg Zm9v b k v c s\r\nmg foo k\r\nmd Zm9v b k q\r\nmg foo k\r\nma Zm9v b N0 k v\r\nme Zm9v b\r\nme foo\r\n", expect: "HD kZm9v b O1 c<cas1>\r\nVA 1 kZm9v b c<cas1> s1\r\nx\r\nHD kZm9v b\r\nEN kfoo\r\nVA 1 kZm9v b\r\n0\r\nME foo exp=-1 la=0 cas=<cas2> fetch=no cls=1 size=63\r\nME foo exp=-1 la=0 cas=<cas2> fetch=no cls=1 size=63\r\n" },
   { name: "b: binary bytes in a key", send: ms("AAEC/w==", "x", "b") + "me AAEC/w== b\r\nmg AAEC/w== b k v\r\n", expect: "HD\r\nME AAEC/w== exp=-1 la=0 cas=<cas1> fetch=no cls=1 size=64\r\nVA 1 kAAEC/w== b\r\nx\r\n" },
   { name: "b: decoding errors", send: "mg Zm9v= b\r\nmg ??? b v\r\nmd !!! b\r\nma %%% b\r\n" + ms("foo", "x", "k b O1") + "mg a v k b\r\n", expect: DECODE + DECODE + INVALID_OR_DUP + INVALID_OR_DUP + DECODE + DECODE },
   { name: "me b: decoding error and a missing binary key", send: "me ??? b\r\nme AAAA b\r\n", expect: BAD_FORMAT + "EN\r\n" },
 ];
 
-const opaques: MetaCase[] = [
+const opaques: Case[] = [
   { name: "O: up to 32 bytes echoed, 33 too long (mg hit)", send: ms("o-a", "x") + `mg o-a ${opaque(31)}\r\nmg o-a ${opaque(32)}\r\nmg o-a ${opaque(33)}\r\nmg o-a v ${opaque(33)}\r\n`, expect: `HD\r\nHD ${opaque(31)}\r\nHD ${opaque(32)}\r\n` + OPAQUE_TOO_LONG + OPAQUE_TOO_LONG },
   { name: "O too long on an mg miss", send: `mg o-nope ${opaque(33)}\r\nmg o-nope q ${opaque(33)}\r\n`, expect: OPAQUE_TOO_LONG.repeat(2) },
   { name: "O too long on ms swallows the value", send: `ms o-b 1 ${opaque(33)}\r\nx\r\nms o-b 1 ${opaque(32)}\r\nx\r\nmn\r\n`, expect: OPAQUE_TOO_LONG + `HD ${opaque(32)}\r\nMN\r\n` },
   { name: "O too long on md and ma", send: ms("o-c", "1") + `md o-c ${opaque(33)}\r\nma o-c ${opaque(33)}\r\nmd o-nope ${opaque(33)}\r\nma o-nope ${opaque(33)}\r\nmg o-c v\r\n`, expect: "HD\r\n" + OPAQUE_TOO_LONG.repeat(4) + "VA 1\r\n2\r\n" },
 ];
 
-const tokenLimits: MetaCase[] = [
+const tokenLimits: Case[] = [
   // memcached counts the command, the key and a final empty token: more than 20 is too many.
   { name: "mg: 17 flags are parsed, 18 are too many", send: `mg tl-a ${words(16)}\r\nmg tl-a ${words(17)}\r\nmg tl-a ${words(18)}\r\nmg tl-a k s t f c h l O1 u v P L I J1 D1 M+ T5\r\n`, expect: INVALID + INVALID + "CLIENT_ERROR options flags are too long\r\n" + "EN ktl-a O1\r\n" },
   { name: "ms: too many flags (not swallowed)", send: `ms tl-b 2 ${words(17)}\r\nmn\r\nms tl-b 2 ${words(16)}\r\nmn\r\nmn\r\n`, expect: "CLIENT_ERROR options flags too long\r\nMN\r\n" + INVALID + "MN\r\n" },
@@ -87,7 +87,7 @@ const tokenLimits: MetaCase[] = [
   { name: "no key: ERROR, except me", send: "mg\r\nms\r\nmd\r\nma\r\nme\r\nme a b c\r\n", expect: "ERROR\r\n".repeat(4) + BAD_FORMAT.repeat(2) },
 ];
 
-const flagErrors: MetaCase[] = [
+const flagErrors: Case[] = [
   { name: "duplicate and invalid flags", send: "mg fe-a v v\r\nmg fe-a x\r\nmg fe-a \x80\r\nmg fe-a \x7f\r\nmd fe-a q q\r\nma fe-a z\r\nmd fe-a z\r\n", expect: DUPLICATE + INVALID + DUPLICATE + DUPLICATE + INVALID_OR_DUP.repeat(3) },
   { name: "ms: duplicate and invalid flags swallow the value", send: ms("fe-b", "mn", "z") + ms("fe-b", "mn", "T1 T1") + "mn\r\n", expect: INVALID + DUPLICATE + "MN\r\n" },
   { name: "bad numeric tokens: T N R C", send: "mg fe-c Tabc\r\nmg fe-c N1x\r\nmg fe-c R-\r\nmg fe-c Cx\r\nmg fe-c T\r\nmg fe-c N\r\nmg fe-c R\r\nmg fe-c T99999999999\r\n", expect: BAD_TOKEN.repeat(7) + "EN\r\n" },
@@ -100,7 +100,7 @@ const flagErrors: MetaCase[] = [
   { name: "E is not a 1.6.18 flag anywhere", send: "mg fe-j E5\r\n" + ms("fe-j", "x", "E5") + "md fe-j E5\r\nma fe-j E5\r\nmn\r\n", expect: INVALID + INVALID + INVALID_OR_DUP + INVALID_OR_DUP + "MN\r\n" },
 ];
 
-const msCases: MetaCase[] = [
+const msCases: Case[] = [
   { name: "ms modes: E add, A append, P prepend, R replace, S set", send: ms("ms-a", "a", "ME") + ms("ms-a", "b", "ME") + ms("ms-a", "c", "MA") + ms("ms-a", "d", "MP") + "mg ms-a v\r\n" + ms("ms-a", "e", "MR") + ms("ms-b", "f", "MR") + ms("ms-b", "g", "MA") + ms("ms-b", "h", "MP") + ms("ms-a", "i", "MS") + "mg ms-a v\r\nmg ms-b v\r\n", expect: "HD\r\nNS\r\nHD\r\nHD\r\nVA 3\r\ndac\r\nHD\r\nNS\r\nNS\r\nNS\r\nHD\r\nVA 1\r\ni\r\nEN\r\n" },
   { name: "ms: lower-case or unknown modes are invalid and swallow", send: ms("ms-c", "a", "Ms") + ms("ms-c", "a", "Me") + ms("ms-c", "a", "MX") + ms("ms-c", "a", "M1") + "mg ms-c v\r\n", expect: "CLIENT_ERROR invalid mode for ms M token\r\n".repeat(4) + "EN\r\n" },
   { name: "ms C: compare and swap, c returns the new CAS", send: ms("ms-d", "a", "c") + "mg ms-d c\r\n" + ms("ms-d", "b", "C1 c") + ms("ms-e", "b", "C1") + ms("ms-e", "b", "C0"), expect: "HD c<cas1>\r\nHD c<cas1>\r\nEX c0\r\nNF\r\nNF\r\n" },
@@ -119,13 +119,13 @@ const msCases: MetaCase[] = [
   { name: "ms just under the item size limit", send: `ms ms-r 1048000\r\n${big(1048000)}\r\nmg ms-r s\r\n`, expect: "HD\r\nHD s1048000\r\n" },
 ];
 
-const mdCases: MetaCase[] = [
+const mdCases: Case[] = [
   { name: "md: HD, NF, k and O echoed", send: ms("md-a", "x") + "md md-a k O5\r\nmd md-a k O5\r\nmg md-a v\r\n", expect: "HD\r\nHD kmd-a O5\r\nNF kmd-a O5\r\nEN\r\n" },
   { name: "md C: mismatch is EX", send: [ms("md-b", "x") + "md md-b C1 k\r\nmg md-b c\r\n", (r) => `md md-b C${/HD c(\d+)/.exec(r.toString("latin1"))![1]}\r\nmg md-b v\r\n`], expect: "HD\r\nEX kmd-b\r\nHD c<cas1>\r\nHD\r\nEN\r\n" },
   { name: "md accepts and ignores other letters", send: "md md-c v h l t s f u N5 R5 P L D5 J5 c\r\n" + ms("md-c", "x") + "md md-c v h l t s f u N5 R5 P L D5 J5 c\r\n", expect: "NF\r\nHD\r\nHD\r\n" },
 ];
 
-const maCases: MetaCase[] = [
+const maCases: Case[] = [
   { name: "ma: NF, vivify with N/J (delta not applied), D, modes", send: "ma ma-a\r\nma ma-a N0\r\nma ma-a N0 J10 D5 v\r\nma ma-a v\r\nma ma-a D5 v\r\nma ma-a MD D100 v\r\nma ma-a M- v\r\nma ma-a M+ D3 v\r\nma ma-a MI v\r\nma ma-a Md v\r\nma ma-a Mi v\r\n", expect: "NF\r\nHD\r\nVA 1\r\n5\r\nVA 1\r\n6\r\nVA 2\r\n11\r\nVA 1\r\n0\r\nVA 1\r\n0\r\nVA 1\r\n3\r\nVA 1\r\n4\r\n" + "CLIENT_ERROR invalid mode for ma M token\r\n".repeat(2) },
   { name: "ma: wraps at 2^64, decr clamps at 0", send: "ma ma-b N0 J18446744073709551615 v\r\nma ma-b v\r\nma ma-b MD v\r\nma ma-b N0 J18446744073709551616\r\n", expect: "VA 20\r\n18446744073709551615\r\nVA 1\r\n0\r\nVA 1\r\n0\r\n" + INVALID_OR_DUP },
   { name: "ma: non-numeric values", send: ms("ma-c", "ab") + "ma ma-c\r\n" + "ms ma-c 0\r\n\r\nma ma-c\r\n" + ms("ma-c", "-5") + "ma ma-c\r\n", expect: "HD\r\nCLIENT_ERROR cannot increment or decrement non-numeric value\r\nHD\r\nCLIENT_ERROR cannot increment or decrement non-numeric value\r\nHD\r\nCLIENT_ERROR cannot increment or decrement non-numeric value\r\n" },
@@ -142,11 +142,11 @@ const maCases: MetaCase[] = [
   { name: "ma accepts and ignores other letters", send: "ma ma-h N0 h l s f u R5 P L F5 I\r\nma ma-h v s f\r\n", expect: "HD\r\nVA 1\r\n1\r\n" },
 ];
 
-const meCases: MetaCase[] = [
+const meCases: Case[] = [
   { name: "me: hit, miss, b, fetch, exp counting the wrong way (1.6.18)", send: "me me-nope\r\n" + ms("me-a", "abc", "T100 F3") + "me me-a\r\nmg me-a v\r\nme me-a\r\nme me-a x\r\nme me-a b\r\nme bWUtYQ== b\r\nme me-a b x\r\n", expect: "EN\r\nHD\r\nME me-a exp=-100 la=0 cas=<cas1> fetch=no cls=1 size=70\r\nVA 3\r\nabc\r\nME me-a exp=-100 la=0 cas=<cas1> fetch=yes cls=1 size=70\r\nME me-a exp=-100 la=0 cas=<cas1> fetch=yes cls=1 size=70\r\n" + BAD_FORMAT + "ME me-a exp=-100 la=0 cas=<cas1> fetch=yes cls=1 size=70\r\n" + BAD_FORMAT },
   { name: "me: class and size of a larger item", send: ms("me-b", big(5000)) + "me me-b\r\n", expect: "HD\r\nME me-b exp=-1 la=0 cas=<cas1> fetch=no cls=19 size=5063\r\n" },
 ];
 
-describeMetaCorpus("meta protocol", [
+describeCorpus("meta protocol", [
   ...mg, ...vivify, ...quiet, ...base64, ...opaques, ...tokenLimits, ...flagErrors, ...msCases, ...mdCases, ...maCases, ...meCases,
-]);
+], META);

@@ -110,6 +110,79 @@ for (const [engine, start] of ENGINE_SERVERS) describe(`host: -R fairness (reqs_
   });
 });
 
+// Yields counted by Debian's memcached 1.6.18 for one write of `sets` set commands (then
+// `get` when asked) at -R `r`: memcached counts -R down once per command and once more to flush
+// the replies, and yields whenever the count goes below zero, input left or not.
+const MEMCACHED_YIELDS: [r: number, sets: number, get: boolean, yields: number][] = [
+  [1, 6, false, 5], [5, 4, false, 0], [5, 5, false, 1], [5, 6, false, 1], [5, 7, false, 1],
+  [5, 4, true, 0], [5, 5, true, 1], [2, 3, true, 1],
+];
+
+for (const [engine, start] of ENGINE_SERVERS) describe(`host: -R yields counted as memcached counts them, ${engine} engine`, function () {
+  for (const [r, sets, get, yields] of MEMCACHED_YIELDS) {
+    it(`-R ${r}: ${sets} sets${get ? " and a get" : ""} in one write yield ${yields} times`, async () => {
+      const srv = await start({ reqsPerEvent: r });
+      try {
+        const c = await srv.connect();
+        let input = "";
+        for (let i = 0; i < sets; i++) input += `set y${i} 0 0 1\r\nx\r\n`;
+        if (get) input += "get y0\r\n";
+        const expected = "STORED\r\n".repeat(sets) + (get ? "VALUE y0 0 1\r\nx\r\nEND\r\n" : "");
+        await c.send(input);
+        expect((await c.readBytes(expected.length)).toString()).to.equal(expected);
+        const other = await srv.connect();
+        expect((await stats(other)).get("conn_yields")).to.equal(String(yields));
+      } finally {
+        await srv.close();
+      }
+    });
+  }
+});
+
+// -o read_buf_mem_limit=1 -t 32, as memcached's conn-limits.t: each worker's share is two 16 KiB
+// units, a read buffer and one bundle of 13 response objects. The boundaries below are Debian's
+// memcached's (13 keys answered, 14 not). One event loop is one worker here, so unlike
+// memcached's 32 threads every connection draws on the same two units.
+describe("host: read_buf_mem_limit", function () {
+  let srv: TestServer;
+  before(async () => {
+    srv = await TestServer.start({ readBufMemLimit: 1, threads: 32 });
+  });
+  after(() => srv.close());
+  afterEach(() => srv.dropClients());
+
+  const keys = (n: number) => Array.from({ length: n }, (_, i) => `rb${i}`).join(" ");
+
+  it("answers a get of 13 keys, and SERVER_ERROR out of memory writing get response for 14 (response_obj_oom)", async () => {
+    const c = await srv.connect();
+    const before = Number((await stats(c)).get("response_obj_oom"));
+    expect(await c.request(`get ${keys(13)}\r\n`)).to.equal("END\r\n");
+    expect(await c.request(`get ${keys(14)}\r\n`)).to.equal("SERVER_ERROR out of memory writing get response\r\n");
+    expect(Number((await stats(c)).get("response_obj_oom"))).to.equal(before + 1);
+    expect((await stats(c, "settings")).get("read_buf_mem_limit")).to.equal(String(1024 * 1024));
+  });
+
+  it("closes, sending nothing, a connection whose stacked replies need a 14th response object", async () => {
+    const ok = await srv.connect();
+    expect(await roundTrip(ok, "mg rb v\r\n".repeat(12))).to.equal("EN\r\n".repeat(12));
+    const c = await srv.connect();
+    await c.send("mg rb v\r\n".repeat(14));
+    expect(await c.waitClosed()).to.equal("");
+  });
+
+  it("closes a connection that needs a read buffer when the others hold them all (read_buf_oom)", async () => {
+    const holders = [await srv.connect(), await srv.connect()];
+    for (const h of holders) await h.send("get rb-partial");
+    await sleep(50);
+    const c = await srv.connect();
+    await c.send("version\r\n");
+    expect(await c.waitClosed()).to.equal("");
+    for (const h of holders) h.destroy();
+    await sleep(50);
+    expect((await stats(await srv.connect())).get("read_buf_oom")).to.equal("1");
+  });
+});
+
 describe("host: a slow reader", function () {
   let srv: TestServer;
   before(async () => {

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startMemcached, startWasmcached, WASMCACHED_CLI, REPO_ROOT, type RunningServer } from "../helpers/servers.js";
 import { Op, packet, u32s, normalisePackets } from "../helpers/binary.js";
+import { makeTestCertificates, tlsArgs, type TestCertificates } from "../helpers/tls-certs.js";
 
 const HEADER_LEN = 8;
 const MAX_DATAGRAM = 1400;
@@ -127,6 +128,7 @@ interface Case {
 
 const cases: Case[] = [
   { name: "set and get", send: [datagram(setCmd("u-1", 2) + "get u-1\r\n")] },
+  { name: "refresh_certs without -Z", send: [datagram("refresh_certs\r\nrefresh_certs noreply\r\nversion\r\n")] },
   { name: "several commands in one datagram answer one message each", send: [datagram(setCmd("u-2", 1) + setCmd("u-3", 1) + "version\r\ndelete u-3\r\n")] },
   { name: "a multi-get: one message per key, misses between hits dropped", send: [datagram(setCmd("u-a1", 2) + setCmd("u-a2", 3)), datagram("get u-a1 u-nx u-a2\r\n")] },
   { name: "a multi-get whose first keys miss sends a lone header", send: [datagram(setCmd("u-b1", 2)), datagram("get u-nx u-ny u-b1\r\n"), datagram("get u-nx\r\n"), datagram("get u-b1 u-nx\r\n")] },
@@ -166,12 +168,14 @@ interface Pair {
   stop(): Promise<void>;
 }
 
-async function startPair(): Promise<Pair> {
+async function startPair(more: string[] = []): Promise<Pair> {
   const [a, b] = await freeUdpPorts(2);
   const ports: [number, number] = [a, b];
   // One worker thread: memcached keeps a UDP connection per thread, and which one a datagram
   // lands on would otherwise vary from run to run.
-  const servers: RunningServer[] = await Promise.all([startMemcached(["-t", "1", "-U", String(a)]), startWasmcached(["-t", "1", "-U", String(b)])]);
+  const servers: RunningServer[] = await Promise.all([
+    startMemcached(["-t", "1", "-U", String(a), ...more]), startWasmcached(["-t", "1", "-U", String(b), ...more]),
+  ]);
   return { ports, stop: async () => void (await Promise.all(servers.map((s) => s.stop()))) };
 }
 
@@ -206,6 +210,25 @@ describe("UDP (memcached vs wasmcached)", function () {
       }
     });
   }
+});
+
+// UDP stays plain beside TLS listeners; refresh_certs over it reloads and answers in a datagram.
+describe("UDP beside TLS (-Z), memcached vs wasmcached", function () {
+  this.timeout(60000);
+  let certs: TestCertificates;
+  let pair: Pair | undefined;
+  before(async () => {
+    certs = makeTestCertificates();
+    pair = await startPair(tlsArgs(certs));
+  });
+  after(async () => {
+    await pair?.stop();
+    certs?.remove();
+  });
+
+  it("serves plain datagrams, refresh_certs included, and the commands after it", () => compare(pair!.ports, {
+    name: "refresh_certs", send: [datagram(setCmd("t-1", 2) + "refresh_certs\r\nget t-1\r\nrefresh_certs noreply\r\nversion\r\n")],
+  }));
 });
 
 describe("UDP command line", function () {

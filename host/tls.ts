@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import type { SecureVersion } from "node:tls";
 import { ServerOptions, TlsVerify, KeyFormat } from "./options.js";
 import { opensslSystemError, systemErrorCode } from "./system_error.js";
+import type { SessionStore } from "./tls_session_cache.js";
 
 /** PEM text the runtime's TLS takes: the chain (leaf first), the key, the client CAs. */
 export interface TlsMaterial {
@@ -26,6 +27,11 @@ export interface TlsConfig {
   ciphers?: string;
   /** ssl_session_cache: sessions kept on the server for resumption by id, and counted. */
   sessionCache: boolean;
+  /** Where they are kept when every worker thread's context shares them (default: its own). */
+  sessions?: SessionStore;
+  /** The keys session tickets are sealed with, when every worker's context shares them
+   * (default: the runtime makes its own). */
+  ticketKeys?: Uint8Array;
 }
 
 /** What the adapters report, for `stats`. */

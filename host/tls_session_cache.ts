@@ -7,12 +7,18 @@ import { SESSION_TIMEOUT_S } from "./tls.js";
 export const SESSION_CACHE_SIZE = 20 * 1024;
 const MS_PER_S = 1000;
 
+/** Where a TLS context keeps the sessions it creates, for clients that resume by id. */
+export interface SessionStore {
+  add(id: Buffer, data: Buffer): void;
+  get(id: Buffer): Buffer | null;
+}
+
 interface Session {
   data: Buffer;
   expires: number;
 }
 
-export class TlsSessionCache {
+export class TlsSessionCache implements SessionStore {
   // Insertion order is age order: a Map iterates oldest first.
   private readonly sessions = new Map<string, Session>();
 

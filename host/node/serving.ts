@@ -11,6 +11,7 @@ import { listenUdp, type UdpListener } from "./udp.js";
 import { listenAddresses, type ListenAddress } from "../listen_address.js";
 import { TlsContext, TlsEvents, tlsConfig, loadTlsMaterial, refreshCerts, cipherError } from "../tls.js";
 import { UdpEndpoint } from "../udp.js";
+import { SharedTlsSessions } from "../tls_shared_sessions.js";
 import type { ServerOptions } from "../options.js";
 import { HostStat } from "../../assembly/abi/host_stats.js";
 import type { Runtime } from "./server.js";
@@ -51,6 +52,15 @@ export interface ServingSetup {
   first?: FirstSockets;
   /** refresh_certs reloaded this thread's certificates: the other threads' should follow. */
   onCertsRefreshed?(): void;
+  /** What every worker's TLS context shares: ticket keys, and with ssl_session_cache the
+   * sessions (tls_shared_sessions.ts). */
+  tlsShared?: TlsShared;
+}
+
+/** Structured-clonable, for worker threads. */
+export interface TlsShared {
+  ticketKeys: Uint8Array;
+  sessions?: SharedArrayBuffer;
 }
 
 export interface Serving {
@@ -97,7 +107,7 @@ export async function startServing(s: ServingSetup): Promise<Serving> {
     },
     ...s.threads,
   });
-  if (opts.sslEnabled) tls = startTls(opts, driver, runtime);
+  if (opts.sslEnabled) tls = startTls(opts, driver, runtime, s.tlsShared);
   const first = s.first;
   const closers: (() => Promise<void>)[] = [];
   const sockets: FirstSockets = { tcpPorts: [], tcpFds: [], udpPorts: [], udpFds: [], unixFds: [], listeners: [] };
@@ -163,14 +173,19 @@ function udpAddr(host: string, port: number): string {
 }
 
 // The certificates are loaded before any socket is bound, as memcached does.
-function startTls(opts: ServerOptions, driver: Driver, runtime: Runtime): TlsContext {
+function startTls(opts: ServerOptions, driver: Driver, runtime: Runtime, shared: TlsShared | undefined): TlsContext {
   const material = loadTlsMaterial(opts);
   const events: TlsEvents = {
     handshakeFailed: () => driver.count(HostStat.SSL_HANDSHAKE_ERRORS, 1),
     newSession: () => driver.count(HostStat.SSL_NEW_SESSIONS, 1),
   };
   try {
-    return runtime.createTls(tlsConfig(opts), material, events);
+    const config = {
+      ...tlsConfig(opts),
+      ticketKeys: shared?.ticketKeys,
+      sessions: shared?.sessions ? new SharedTlsSessions(shared.sessions) : undefined,
+    };
+    return runtime.createTls(config, material, events);
   } catch (err) {
     if (opts.sslCiphers && /cipher/i.test((err as Error).message)) throw cipherError(opts);
     throw err;

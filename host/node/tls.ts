@@ -8,7 +8,7 @@
 import type net from "node:net";
 import tls from "node:tls";
 import { SESSION_TIMEOUT_S, TlsConfig, TlsContext, TlsEvents, TlsMaterial } from "../tls.js";
-import { TlsSessionCache } from "../tls_session_cache.js";
+import { TlsSessionCache, type SessionStore } from "../tls_session_cache.js";
 
 /** Gets the TLS socket of a handshake that completed. */
 export type Secured = (s: tls.TLSSocket) => void;
@@ -39,11 +39,18 @@ export class NodeTls implements TlsContext {
     this.server.on("tlsClientError", (err: Error, s: tls.TLSSocket) => {
       if (handshakeError(err, s)) events.handshakeFailed();
     });
-    if (config.sessionCache) this.cacheSessions(new TlsSessionCache());
+    if (config.sessionCache) this.cacheSessions(config.sessions ?? new TlsSessionCache());
+    this.shareTicketKeys();
   }
 
   reload(material: TlsMaterial): void {
     this.server.setSecureContext(this.options(material));
+    this.shareTicketKeys();
+  }
+
+  // Worker threads seal tickets with the same keys, so a ticket from one resumes on any.
+  private shareTicketKeys(): void {
+    if (this.config.ticketKeys) this.server.setTicketKeys(Buffer.from(this.config.ticketKeys));
   }
 
   /** Starts the handshake on an accepted socket; `secured` gets its TLS socket if it completes. */
@@ -86,7 +93,7 @@ export class NodeTls implements TlsContext {
     secured(s);
   }
 
-  private cacheSessions(cache: TlsSessionCache): void {
+  private cacheSessions(cache: SessionStore): void {
     this.server.on("newSession", (id: Buffer, data: Buffer, done: () => void) => {
       this.events.newSession();
       cache.add(id, data);

@@ -11,7 +11,12 @@ import { HostStat } from "../../assembly/abi/host_stats.js";
 import { Setting } from "../../assembly/abi/settings.js";
 import { createSharedHost, SharedHost, CONTROL_THREAD, FIRST_WORKER, threadBlocksFor } from "./shared_host.js";
 import { gateFor } from "./gate.js";
-import type { FromWorker, ThreadStart, WorkerReady, WorkerStart } from "./messages.js";
+import type { FromWorker, ThreadStart, WorkerFailed, WorkerReady, WorkerStart } from "./messages.js";
+import { TlsError } from "../tls.js";
+import { createSharedSessions } from "../tls_shared_sessions.js";
+import type { TlsShared } from "../node/serving.js";
+import { randomBytes } from "node:crypto";
+import { ListenError } from "../listen_address.js";
 import type { ShareModes } from "../node/serving.js";
 
 export interface ThreadedRuntime {
@@ -40,7 +45,7 @@ interface Started { worker: Worker; ready: WorkerReady }
 function waitFor<T extends FromWorker["kind"]>(w: Worker, kind: T): Promise<Extract<FromWorker, { kind: T }>> {
   return new Promise((resolve, reject) => {
     const onMessage = (m: FromWorker) => {
-      if (m.kind === "failed") reject(new Error(m.message));
+      if (m.kind === "failed") reject(workerError(m));
       if (m.kind !== kind) return;
       w.off("message", onMessage);
       resolve(m as Extract<FromWorker, { kind: T }>);
@@ -48,6 +53,20 @@ function waitFor<T extends FromWorker["kind"]>(w: Worker, kind: T): Promise<Extr
     w.on("message", onMessage);
     w.once("error", reject);
   });
+}
+
+// One set of ticket keys (48 bytes, as node:tls takes them) and one session cache for every
+// worker's TLS context, as memcached's threads share one SSL_CTX.
+const TICKET_KEYS_BYTES = 48;
+function tlsShared(opts: ServerOptions): TlsShared {
+  return { ticketKeys: randomBytes(TICKET_KEYS_BYTES), sessions: opts.sslSessionCache ? createSharedSessions() : undefined };
+}
+
+// The error a worker failed with, as the CLI tells them apart (its exit code and message).
+function workerError(m: WorkerFailed): Error {
+  if (m.error && "tls" in m.error) return new TlsError(m.message, m.error.tls);
+  if (m.error && "listen" in m.error) return new ListenError(m.message);
+  return new Error(m.message);
 }
 
 export async function startThreadedServer(
@@ -67,14 +86,15 @@ export async function startThreadedServer(
   engine.setHostStat(HostStat.ACCEPTING_CONNS, 1);
   const share = engine.share();
   const base: ThreadStart = { share, shared: sharedInit, thread: 0, runtime: runtime.name };
+  const tls = opts.sslEnabled ? tlsShared(opts) : undefined;
 
   const bg = new Worker(BACKGROUND_URL, { workerData: { ...base, thread: background } });
   const started: Worker[] = [bg];
   let all: Started[];
   try {
-    const first = await startWorker({ ...base, thread: FIRST_WORKER }, started);
+    const first = await startWorker({ ...base, thread: FIRST_WORKER, tls }, started);
     all = [first, ...await Promise.all(Array.from({ length: workers - 1 }, (_, i) => startWorker({
-      ...base, thread: FIRST_WORKER + 1 + i, first: first.ready.sockets,
+      ...base, thread: FIRST_WORKER + 1 + i, first: first.ready.sockets, tls,
     }, started)))];
   } catch (err) {
     // A worker that cannot bind (the port is taken) fails the start: none may outlive it.

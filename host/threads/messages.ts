@@ -1,7 +1,7 @@
 // What the control thread and its worker and background threads say to each other.
 import type { CoreShare } from "../wasm_engine.js";
 import type { SharedHostInit } from "./shared_host.js";
-import type { FirstSockets } from "../node/serving.js";
+import type { FirstSockets, TlsShared } from "../node/serving.js";
 
 /** A worker's or the background thread's start: its thread block and what it shares. */
 export interface ThreadStart {
@@ -15,6 +15,8 @@ export interface ThreadStart {
 export interface WorkerStart extends ThreadStart {
   /** What the first worker bound, for the others to share. */
   first?: FirstSockets;
+  /** -Z: what every worker's TLS context shares. */
+  tls?: TlsShared;
 }
 
 export interface WorkerReady {
@@ -22,5 +24,13 @@ export interface WorkerReady {
   sockets: FirstSockets;
 }
 
-export type FromWorker = WorkerReady | { kind: "shutdown" } | { kind: "closed" } | { kind: "failed"; message: string };
+/** A worker could not start: the error, with what the CLI needs to report it as memcached does. */
+export interface WorkerFailed {
+  kind: "failed";
+  message: string;
+  /** TlsError (with its line end) or ListenError; anything else is a plain Error. */
+  error?: { tls: string } | { listen: true };
+}
+
+export type FromWorker = WorkerReady | WorkerFailed | { kind: "shutdown" } | { kind: "closed" };
 export type ToWorker = { kind: "close" };

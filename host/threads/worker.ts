@@ -12,7 +12,9 @@ import { startServing } from "../node/serving.js";
 import type { Runtime } from "../node/server.js";
 import { SharedHost } from "./shared_host.js";
 import { gateFor } from "./gate.js";
-import type { WorkerStart, ToWorker, FromWorker } from "./messages.js";
+import type { WorkerStart, ToWorker, FromWorker, WorkerFailed } from "./messages.js";
+import { TlsError } from "../tls.js";
+import { ListenError } from "../listen_address.js";
 
 // Long enough for another worker's event loop to take the next connection waiting; a worker
 // still ahead after this many gives up waiting (no connection may be coming).
@@ -51,6 +53,7 @@ async function main(start: WorkerStart): Promise<void> {
     },
     first: start.first,
     onCertsRefreshed: () => shared.certsRefreshed(),
+    tlsShared: start.tls,
   });
   const driver = serving.driver;
   shared.subscribe((type, line) => driver.deliverLine(type, line), () => serving.reloadCerts());
@@ -67,4 +70,10 @@ async function main(start: WorkerStart): Promise<void> {
   post({ kind: "ready", sockets: serving.sockets });
 }
 
-void main(workerData as WorkerStart).catch((err: Error) => post({ kind: "failed", message: err.message }));
+function failed(err: Error): WorkerFailed {
+  if (err instanceof TlsError) return { kind: "failed", message: err.message, error: { tls: err.lineEnd } };
+  if (err instanceof ListenError) return { kind: "failed", message: err.message, error: { listen: true } };
+  return { kind: "failed", message: err.message };
+}
+
+void main(workerData as WorkerStart).catch((err: Error) => post(failed(err)));

@@ -28,7 +28,7 @@ import { HostStat } from "../assembly/abi/host_stats.js";
 import { LogType } from "../assembly/abi/log.js";
 import { trapReport } from "./trap_report.js";
 import { InputBuffer } from "./input_buffer.js";
-import { ConnRegistry, LocalConnRegistry } from "./conn_registry.js";
+import { ConnRegistry, LocalConnRegistry, type ConnState } from "./conn_registry.js";
 import { RecoveryPending } from "./threads/recovery.js";
 import { WorkerBuffers } from "./worker_buffers.js";
 
@@ -398,6 +398,9 @@ export class Driver {
   /** A read arrived on connection `id`. */
   touched(id: number, nowMs: number): void { this.registry.touch(id, nowMs); }
 
+  /** Where connection `id` stands after a call (`stats conns`). */
+  connState(id: number, state: ConnState): void { this.registry.setState(id, state); }
+
   /** refresh_certs' reply: OK (nothing with noreply) or why not, which memcached sends regardless. */
   refreshCerts(noreply: boolean): Uint8Array | null {
     const problem = this.opts.refreshCerts ? this.opts.refreshCerts() : "Error TLS not enabled";
@@ -532,9 +535,18 @@ export class Connection {
   get kind(): "tcp" | "local" { return this.t.kind ?? "tcp"; }
 
   /** memcached's state name for a connection not running a command. */
-  state(): string {
+  state(): ConnState {
     if (this.swallowing) return "conn_swallow";
     return this.need > 0 ? "conn_nread" : "conn_read";
+  }
+
+  // What `stats conns` shows for it, from any thread.
+  private shownState: ConnState = "conn_read";
+  private showState(): void {
+    const s = this.state();
+    if (s === this.shownState || this.closed) return;
+    this.shownState = s;
+    this.d.connState(this.id, s);
   }
   fd(): number { return this.d.fdBase() + this.id; }
 
@@ -586,6 +598,7 @@ export class Connection {
       this.running = false;
     }
     if (this.input.length === 0) this.returnReadBuffer();
+    this.showState();
     this.updateReading();
     // After EOF nothing more can arrive: whatever is left is an incomplete command.
     if (this.eof && !this.closed && !this.paused && !this.yielding) this.close(false, "normal");

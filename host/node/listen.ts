@@ -3,6 +3,7 @@
 // the handshake first; the driver sees the same plain bytes either way.
 import net from "node:net";
 import { chmodSync, lstatSync, unlinkSync } from "node:fs";
+import { isMainThread } from "node:worker_threads";
 import { Connection, Driver, Transport } from "../driver.js";
 import { ListenError, type ListenAddress } from "../listen_address.js";
 import { strerror } from "../system_error.js";
@@ -117,7 +118,9 @@ function listening(server: net.Server, at: ListenAt, fail: (err: Error) => Error
 // -s: memcached removes a socket file left behind by an earlier run (never any other kind of
 // file) and binds under a umask that gives the socket file the -a mode from its creation, so no
 // client ever finds it with another mode. Node binds a path synchronously inside listen(); the
-// chmod afterwards covers a runtime that does not. memcached serves no TLS on it. With `fd`, a
+// chmod afterwards covers a runtime that does not, and a worker thread, which may not set the
+// process's umask (the file then has the process umask's mode for that moment: 0755 under the
+// usual 022, which lets no other user connect). memcached serves no TLS on it. With `fd`, a
 // worker thread listens on the socket another thread bound.
 export async function listenUnix(driver: Driver, path: string, mask: number, backlog: number, fd?: number): Promise<Listener> {
   const server = net.createServer({ allowHalfOpen: true }, (s) => serve(driver, s, undefined, path));
@@ -129,11 +132,11 @@ export async function listenUnix(driver: Driver, path: string, mask: number, bac
     } catch {
       // nothing there
     }
-    const umask = process.umask(~mask & 0o777);
+    const umask = isMainThread ? process.umask(~mask & 0o777) : undefined;
     try {
       await listening(server, { path, backlog }, (err) => new ListenError(`bind(): ${strerror(err)}\nfailed to listen on UNIX socket: ${path}`));
     } finally {
-      process.umask(umask);
+      if (umask !== undefined) process.umask(umask);
     }
     chmodSync(path, mask & 0o777);
   }

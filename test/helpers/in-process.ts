@@ -28,9 +28,9 @@ export class TestServer<E extends CacheEngine = Engine> {
     return new TestServer(server);
   }
 
-  /** The same server on the pure-JS twin (`--engine js`). */
+  /** The same server on the pure-JS twin (`--engine js`), with start()'s default -t 1. */
   static async startJs(options: Partial<ServerOptions> = {}): Promise<TestServer<CacheEngine>> {
-    const server = await startServer({ port: -1, listen: ["127.0.0.1"], ...options, engine: "js" });
+    const server = await startServer({ port: -1, listen: ["127.0.0.1"], threads: 1, ...options, engine: "js" });
     return new TestServer(server);
   }
 

@@ -120,7 +120,7 @@ describe("js twin: stats", function () {
     expect(Number(s.get("total_connections"))).to.be.at.least(2);
     expect(Number(s.get("bytes_read"))).to.be.greaterThan(0);
     expect(Number(s.get("bytes_written"))).to.be.greaterThan(0);
-    expect(s.get("threads")).to.equal("4");
+    expect(s.get("threads")).to.equal("1");
     expect(s.get("accepting_conns")).to.equal("1");
     expect(s.get("libevent")).to.equal(`node-${process.versions.node}`);
     expect(s.get("pid")).to.equal(String(process.pid));

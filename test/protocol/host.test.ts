@@ -139,14 +139,15 @@ for (const [engine, start] of ENGINE_SERVERS) describe(`host: -R yields counted 
   }
 });
 
-// -o read_buf_mem_limit=1 -t 32, as memcached's conn-limits.t: each worker's share is two 16 KiB
-// units, a read buffer and one bundle of 13 response objects. The boundaries below are Debian's
-// memcached's (13 keys answered, 14 not). One event loop is one worker here, so unlike
-// memcached's 32 threads every connection draws on the same two units.
+// memcached's conn-limits.t runs -o read_buf_mem_limit=1 -t 32: each worker's share is two
+// 16 KiB units, a read buffer and one bundle of 13 response objects, and the boundaries below are
+// Debian's memcached's (13 keys answered, 14 not). Here one worker thread gets that share
+// (1/32 MB), so that every connection draws on the same two units.
+const SHARE_MB = 1 / 32;
 describe("host: read_buf_mem_limit", function () {
   let srv: TestServer;
   before(async () => {
-    srv = await TestServer.start({ readBufMemLimit: 1, threads: 32 });
+    srv = await TestServer.start({ readBufMemLimit: SHARE_MB, threads: 1 });
   });
   after(() => srv.close());
   afterEach(() => srv.dropClients());
@@ -159,7 +160,7 @@ describe("host: read_buf_mem_limit", function () {
     expect(await c.request(`get ${keys(13)}\r\n`)).to.equal("END\r\n");
     expect(await c.request(`get ${keys(14)}\r\n`)).to.equal("SERVER_ERROR out of memory writing get response\r\n");
     expect(Number((await stats(c)).get("response_obj_oom"))).to.equal(before + 1);
-    expect((await stats(c, "settings")).get("read_buf_mem_limit")).to.equal(String(1024 * 1024));
+    expect((await stats(c, "settings")).get("read_buf_mem_limit")).to.equal(String(SHARE_MB * 1024 * 1024));
   });
 
   it("closes, sending nothing, a connection whose stacked replies need a 14th response object", async () => {

@@ -311,11 +311,14 @@ export class Engine implements CacheEngine, ProtocolEngine {
     return { module, memory, opts, startedAt, threadBlocks };
   }
 
-  /** This thread's instance of a shared core, on thread block `thread`, its calls gated. */
-  static attach(share: CoreShare & { threadBlocks: number }, thread: number, gate: (x: CoreExports) => CoreGate): Engine {
+  /**
+   * This thread's instance of a shared core, on thread block `thread`, its calls gated. No gate:
+   * a caller that never recovers from a trap (the in-process thread tests) calls straight in.
+   */
+  static attach(share: CoreShare & { threadBlocks: number }, thread: number, gate?: (x: CoreExports) => CoreGate): Engine {
     const x = instantiate(share.module, share.memory);
     x.threadAttach(thread);
-    return new Engine(x, { ...share }, () => Math.floor(Date.now() / 1000), gate(x));
+    return new Engine(x, { ...share }, () => Math.floor(Date.now() / 1000), gate?.(x));
   }
 
   // memory.grow changes the buffer: every call that may allocate re-takes the views.

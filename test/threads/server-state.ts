@@ -80,6 +80,28 @@ export async function census(c: SocketClient, timeoutMs = 20_000): Promise<Censu
   return last;
 }
 
+/** A client, the worker serving it (0-based), and its address as the server names it. */
+export interface Placed { client: SocketClient; worker: number; peer: string }
+
+/**
+ * Opens connections one at a time until every worker serves at least `perWorker` of them, and
+ * tells which worker took each: the one whose count went up. Nothing else may connect or close
+ * meanwhile.
+ */
+export async function placeClients(srv: TestServer, perWorker: number): Promise<Placed[][]> {
+  const counts = () => srv.server.connectionsPerWorker!();
+  const byWorker: Placed[][] = counts().map(() => []);
+  while (byWorker.some((cs) => cs.length < perWorker)) {
+    const before = counts();
+    const client = await srv.connect();
+    const total = before.reduce((a, b) => a + b, 0) + 1;
+    await until("the connection to be accepted", () => counts().reduce((a, b) => a + b, 0) === total);
+    const worker = counts().findIndex((n, i) => n > before[i]);
+    byWorker[worker].push({ client, worker, peer: `tcp:127.0.0.1:${client.socket.localPort}` });
+  }
+  return byWorker;
+}
+
 /** Opens `n` connections at once. */
 export function connectAll(srv: TestServer, n: number): Promise<SocketClient[]> {
   return Promise.all(Array.from({ length: n }, () => srv.connect()));

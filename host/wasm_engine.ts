@@ -166,7 +166,12 @@ export interface CoreShare {
   memory: CoreMemory;
   opts: ServerOptions;
   startedAt: number;
+  /** The credentials file's length and checksum, when one was loaded: any thread's reset
+   * must be able to tell whether its bytes in the core are still intact. */
+  credentials?: Credentials;
 }
+
+interface Credentials { length: number; checksum: number }
 
 /** What the engine needs to instantiate the core and, after a trap, to reset it in place. */
 interface Blueprint extends CoreShare {
@@ -237,7 +242,7 @@ export class Engine implements CacheEngine, ProtocolEngine {
   // What the host wrote into the core after init(), replayed into a fresh instance.
   private readonly hostSettings = new Map<number, number>();
   private hostVersion = "";
-  private credentials: { length: number; checksum: number } | undefined;
+  private credentials: Credentials | undefined;
   private buf: ArrayBufferLike;
   private u8: Uint8Array;
   private dv: DataView;
@@ -308,7 +313,7 @@ export class Engine implements CacheEngine, ProtocolEngine {
   /** What another thread needs to attach (structured-clonable: module and shared memory). */
   share(): CoreShare & { threadBlocks: number } {
     const { module, memory, opts, startedAt, threadBlocks } = this.blueprint;
-    return { module, memory, opts, startedAt, threadBlocks };
+    return { module, memory, opts, startedAt, threadBlocks, credentials: this.credentials };
   }
 
   /**
@@ -318,7 +323,9 @@ export class Engine implements CacheEngine, ProtocolEngine {
   static attach(share: CoreShare & { threadBlocks: number }, thread: number, gate?: (x: CoreExports) => CoreGate): Engine {
     const x = instantiate(share.module, share.memory);
     x.threadAttach(thread);
-    return new Engine(x, { ...share }, () => Math.floor(Date.now() / 1000), gate?.(x));
+    const engine = new Engine(x, { ...share }, () => Math.floor(Date.now() / 1000), gate?.(x));
+    engine.credentials = share.credentials;
+    return engine;
   }
 
   // memory.grow changes the buffer: every call that may allocate re-takes the views.

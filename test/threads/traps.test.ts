@@ -10,6 +10,9 @@
 // workers' text commands queue on that lock (its word shows a sleeper), and then to read
 // outside memory: a real trap, holding the lock they wait on. The last test instead traps one
 // delete on a broken LRU link, repeatedly, amid a mixed load on every worker.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { expect } from "chai";
 import { TestServer, roundTrip } from "../helpers/in-process.js";
 import { SocketClient, stats } from "../helpers/socket-client.js";
@@ -238,3 +241,82 @@ describe("threads: traps while other threads work (-t 4, checked core)", functio
 
 const VICTIM_SIZE = 5000;
 const LOAD: LoadShape = { sharedKeys: 200, counters: 4, ownedKeys: 20, ownedSize: 300, mayEvict: true, sizes: [10, 90, 700, 3000] };
+
+// -Y on worker threads: the login lives in the shared core, so a reset ends every login; the
+// credentials' bytes carry over only if they are still the file's (any thread may be the one
+// that resets, so every thread knows the file's checksum).
+describe("threads: a reset with logins (-Y, -t 4, checked core)", function () {
+  this.timeout(60_000);
+  const LOGIN = "set auth 0 0 9\r\nuser pass\r\n";
+  const DAMAGED_LOGIN = "set auth 0 0 9\r\nuser Pass\r\n";
+  const FAILED = "CLIENT_ERROR authentication failure\r\n";
+  const MAX_TRIES = 20;
+  let dir: string;
+  let srv: TestServer;
+  let stderr: StderrCatcher;
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "wasmcached-thread-traps-"));
+    writeFileSync(join(dir, "auth"), "user:pass\n");
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  beforeEach(async () => {
+    stderr = new StderrCatcher();
+    srv = await TestServer.start({
+      threads: THREADS, authFile: join(dir, "auth"), bindingProtocol: "ascii", lruMaintainer: false, lruCrawler: false,
+    }, undefined, "debug");
+  });
+  afterEach(async () => {
+    stderr.restore();
+    await srv.close();
+  });
+
+  // A logged-in client on every worker; worker 1's traps on a broken link and resets.
+  async function resetByTrap(damage: () => void): Promise<Placed[]> {
+    const pool = await placeClients(srv, 1);
+    for (const [{ client }] of pool) expect(await client.request(LOGIN)).to.equal("STORED\r\n");
+    const culprit = pool[1][0].client;
+    expect(await culprit.request("set victim 0 0 1\r\nv\r\n")).to.equal("STORED\r\n");
+    damage();
+    breakLruLink(srv.server.engine, "victim");
+    await culprit.send("delete victim\r\n");
+    expect(await culprit.waitClosed()).to.equal("");
+    await until("the trap report", () => stderr.lines().length > 0);
+    return pool.map(([p]) => p).filter((p) => p.worker !== 1);
+  }
+
+  it("closes every logged-in client, each at its worker's next call; new connections log in on every worker", async () => {
+    const others = await resetByTrap(() => {});
+    expect(stderr.lines()[0]).to.match(RESET).and.not.include("credentials");
+    const [last, ...rest] = others.reverse();
+    for (const { client } of rest) expect(await replyOrClosed(client, "get victim\r\n", "END\r\n")).to.equal("closed");
+    // Worker `last` has not looked since the reset: the connection it takes next makes it
+    // look, which closes its logged-in client, and then opens blank (not closed with it).
+    for (let tries = 0; !last.client.serverEnded; tries++) {
+      expect(tries, "a new connection reaching the worker that has not looked").to.be.below(MAX_TRIES);
+      const fresh = await srv.connect();
+      expect(await fresh.request(LOGIN)).to.equal("STORED\r\n");
+      fresh.destroy();
+    }
+    expect(await last.client.waitClosed()).to.equal("");
+    await until("the fresh connections to be let go", () => srv.server.connectionsPerWorker!().every((n) => n === 0));
+    for (const [{ client }] of await placeClients(srv, 1)) {
+      expect(await client.request(LOGIN)).to.equal("STORED\r\n");
+      expect(await roundTrip(client, "get victim\r\n")).to.equal("END\r\n");
+    }
+  });
+
+  it("damaged credentials are not carried over, whichever thread resets: every login fails on every worker", async () => {
+    const others = await resetByTrap(() => {
+      const mem = Buffer.from(srv.server.engine.memory().buffer);
+      mem[mem.indexOf("user:pass", 0, "latin1") + "user:".length] = "P".charCodeAt(0);
+    });
+    expect(stderr.lines()[0]).to.include("the credentials were damaged: every login fails until a restart");
+    for (const { client } of others) expect(await replyOrClosed(client, "get victim\r\n", "END\r\n")).to.equal("closed");
+    await until("the closed connections to be let go", () => srv.server.connectionsPerWorker!().every((n) => n === 0));
+    for (const [{ client }] of await placeClients(srv, 1)) {
+      expect(await client.request(LOGIN)).to.equal(FAILED);
+      expect(await client.request(DAMAGED_LOGIN)).to.equal(FAILED);
+    }
+  });
+});

@@ -20,7 +20,7 @@ import type { ServerOptions } from "../../host/options.js";
 import { fuzzSeed, fuzzOps, fuzzDeadline, fuzzTimeout } from "../helpers/fuzz-config.js";
 import { HammerControl, createControl } from "./hammer-control.js";
 import type { HammerStart, HammerReport, Role } from "./hammer-worker.js";
-import type { LoadShape, LoadTally } from "./mixed-load.js";
+import { UNDER_PRESSURE, WITH_ROOM, type LoadTally } from "./mixed-load.js";
 
 const WORKER_URL = new URL("./hammer-worker.js", import.meta.url);
 const SEED = fuzzSeed("threads: hammer");
@@ -32,12 +32,6 @@ const CHECK_EVERY_MS = 25;
 // naming them instead of hanging.
 const STUCK_MS = 120_000;
 const TIMEOUT_MS = 180_000;
-
-const SMALL: LoadShape = {
-  sharedKeys: 2000, counters: 8, ownedKeys: 40, ownedSize: 300, mayEvict: true,
-  sizes: [10, 90, 700, 3000, 20_000, 600_000],
-};
-const ROOMY: LoadShape = { sharedKeys: 300, counters: 4, ownedKeys: 30, ownedSize: 300, mayEvict: false, sizes: [10, 90, 700, 3000] };
 
 interface Hammer {
   ctl: HammerControl;
@@ -61,7 +55,7 @@ function startHammer(engine: Engine, roles: Role[], racers: number, settings: Pa
   const threads = roles.map((role, i) => {
     const start: HammerStart = {
       share, thread: i + 1, role, control, racers, seed: SEED, ops: 0, deadline: Number.POSITIVE_INFINITY,
-      shape: ROOMY, fill: 0, racer: role === "race" ? racer++ : -1, rounds: 0, ...settings,
+      shape: WITH_ROOM, fill: 0, racer: role === "race" ? racer++ : -1, rounds: 0, ...settings,
     };
     const worker = new Worker(WORKER_URL, { workerData: start });
     const report = new Promise<HammerReport>((resolve) => {
@@ -126,6 +120,25 @@ async function checkWhile(hammer: Hammer, done: Promise<unknown>): Promise<numbe
   return checks;
 }
 
+// Runs `roles` until the `done` ones have reported, checking the invariants with every thread
+// parked meanwhile, then stops the rest; fails on any thread's failure, returns the loads' tallies.
+async function hammerUntilDone(engine: Engine, roles: Role[], racers: number, done: Role[], settings: Partial<HammerStart>): Promise<LoadTally[]> {
+  const hammer = startHammer(engine, roles, racers, settings);
+  let reports: HammerReport[];
+  let checks: number;
+  try {
+    checks = await checkWhile(hammer, hammer.reports(done));
+    hammer.ctl.stop();
+    reports = await hammer.all();
+  } finally {
+    await hammer.end();
+  }
+  expect(failures(reports)).to.deep.equal([]);
+  engine.checkInvariants();
+  expect(checks, "invariant checks while the threads ran").to.be.above(1);
+  return reports.flatMap((r) => (r.kind === "done" && r.tally ? [r.tally] : []));
+}
+
 function sum(tallies: LoadTally[], field: keyof LoadTally): number {
   return tallies.reduce((n, t) => n + t[field], 0);
 }
@@ -149,21 +162,7 @@ describe("threads: hammered in process, small memory (checked core, worker threa
   it("every value whole, owned keys never stale, while the table grows, items are evicted and pages move", async () => {
     const engine = await sharedCore({ memoryLimitMb: 8, hashpower: HASHPOWER, slabReassign: true, slabAutomove: 2, lruCrawler: true }, LOADERS + 1);
     const roles: Role[] = [...Array<Role>(LOADERS).fill("load"), "background"];
-    const hammer = startHammer(engine, roles, 0, { shape: SMALL, ops: fuzzOps(LOAD_OPS), deadline: fuzzDeadline(), fill: FILL_PER_LOADER });
-    let reports: HammerReport[];
-    let checks: number;
-    try {
-      checks = await checkWhile(hammer, hammer.reports(["load"]));
-      hammer.ctl.stop();
-      reports = await hammer.all();
-    } finally {
-      await hammer.end();
-    }
-    expect(failures(reports)).to.deep.equal([]);
-    engine.checkInvariants();
-    expect(checks, "invariant checks while the threads ran").to.be.above(1);
-
-    const tallies = reports.flatMap((r) => (r.kind === "done" && r.tally ? [r.tally] : []));
+    const tallies = await hammerUntilDone(engine, roles, 0, ["load"], { shape: UNDER_PRESSURE, ops: fuzzOps(LOAD_OPS), deadline: fuzzDeadline(), fill: FILL_PER_LOADER });
     expect(sum(tallies, "sharedHits"), "shared values read back").to.be.above(0);
     expect(sum(tallies, "ownedHits"), "owned keys read back").to.be.above(0);
     const s = engine.stats();
@@ -183,21 +182,7 @@ describe("threads: hammered in process, races with one right answer under a mixe
   it("incr/decr sums are exact, one cas wins and one add stores each round, every append lands; the load stays exact", async () => {
     const engine = await sharedCore({ memoryLimitMb: 64, lruCrawler: true }, RACERS + 2);
     const roles: Role[] = [...Array<Role>(RACERS).fill("race"), "load", "background"];
-    const hammer = startHammer(engine, roles, RACERS, { shape: ROOMY, ops: Number.MAX_SAFE_INTEGER, rounds: ROUNDS });
-    let reports: HammerReport[];
-    let checks: number;
-    try {
-      checks = await checkWhile(hammer, hammer.reports(["race"]));
-      hammer.ctl.stop();
-      reports = await hammer.all();
-    } finally {
-      await hammer.end();
-    }
-    expect(failures(reports)).to.deep.equal([]);
-    engine.checkInvariants();
-    expect(checks, "invariant checks while the threads ran").to.be.above(1);
-
-    const tallies = reports.flatMap((r) => (r.kind === "done" && r.tally ? [r.tally] : []));
+    const tallies = await hammerUntilDone(engine, roles, RACERS, ["race"], { shape: WITH_ROOM, ops: Number.MAX_SAFE_INTEGER, rounds: ROUNDS });
     expect(sum(tallies, "ops"), "the load ran").to.be.above(0);
     expect(sum(tallies, "ownedHits"), "owned keys read back").to.be.above(0);
     expect(engine.stats().get("evictions")).to.equal("0");

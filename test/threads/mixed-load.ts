@@ -27,6 +27,17 @@ export interface LoadShape {
   mayEvict: boolean;
 }
 
+/** Small memory: values across many slab classes, one chunked (above the 512 KiB slab chunk
+ * maximum), so items are evicted and pages move. */
+export const UNDER_PRESSURE: LoadShape = {
+  sharedKeys: 3000, counters: 8, ownedKeys: 40, ownedSize: 300, mayEvict: true, sizes: [10, 90, 700, 3000, 20_000, 600_000],
+};
+
+/** A load that fits its memory: nothing may be evicted or refused. */
+export const WITH_ROOM: LoadShape = {
+  sharedKeys: 300, counters: 4, ownedKeys: 30, ownedSize: 300, mayEvict: false, sizes: [10, 90, 700, 3000],
+};
+
 /** What a run saw, so a test can tell that it exercised something. */
 export interface LoadTally {
   ops: number;

@@ -22,7 +22,7 @@ import { Rng } from "../helpers/rng.js";
 import { TextClient, MetaClient, BinaryClient, type CacheClient } from "../helpers/cache-clients.js";
 import { checkedValue } from "../helpers/checked-values.js";
 import { fuzzSeed, fuzzOps, fuzzDeadline, fuzzTimeout } from "../helpers/fuzz-config.js";
-import { MixedLoad, type LoadShape, type LoadTally } from "./mixed-load.js";
+import { MixedLoad, UNDER_PRESSURE, WITH_ROOM, type LoadShape, type LoadTally } from "./mixed-load.js";
 import { acceptedPerWorker, census, connectAll, metadumpKeys } from "./server-state.js";
 
 const THREADS = 4;
@@ -36,13 +36,6 @@ const FILL_ITEMS = 14_000;
 const FILL_SIZE = 40;
 const FILL_BATCH = 200;
 const TIMEOUT_MS = 180_000;
-
-const SMALL: LoadShape = {
-  sharedKeys: 3000, counters: 8, ownedKeys: 40, ownedSize: 300, mayEvict: true,
-  // Sizes across many slab classes, one chunked (above the 512 KiB slab chunk maximum).
-  sizes: [10, 90, 700, 3000, 20_000, 600_000],
-};
-const ROOMY: LoadShape = { sharedKeys: 300, counters: 4, ownedKeys: 30, ownedSize: 300, mayEvict: false, sizes: [10, 90, 700, 3000] };
 
 const SEED = fuzzSeed("threads: stress");
 
@@ -111,7 +104,7 @@ describe("threads: -t 4 under memory pressure, every command from every protocol
     }));
     let done = false;
     const [tallies] = await Promise.all([
-      runLoad(clients, SMALL, 0, fuzzOps(MIX_OPS)).finally(() => { done = true; }),
+      runLoad(clients, UNDER_PRESSURE, 0, fuzzOps(MIX_OPS)).finally(() => { done = true; }),
       crawlAndDumpUntil(admin, () => done),
     ]);
     expect(sum(tallies, "sharedHits"), "shared values read back").to.be.above(0);
@@ -176,7 +169,7 @@ describe("threads: -t 4 with room, races with one right answer under a mixed loa
     loaders = await clientsOf(srv, LOADERS_PER_PROTOCOL);
     admin = await srv.connect();
     await acceptedPerWorker(srv, racers.length + loaders.length + 1);
-    loading = runLoad(loaders, ROOMY, LOADER_IDS, Number.MAX_SAFE_INTEGER, () => stopLoad);
+    loading = runLoad(loaders, WITH_ROOM, LOADER_IDS, Number.MAX_SAFE_INTEGER, () => stopLoad);
     // A failure surfaces in the test that awaits the load, not as an unhandled rejection.
     loading.catch(() => {});
   });

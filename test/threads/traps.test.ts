@@ -64,6 +64,15 @@ async function everyWorkerServes(srv: TestServer, get: string, want: string): Pr
   for (const [{ client }] of fresh) expect(await roundTrip(client, get)).to.equal(want);
 }
 
+// What the stats say after the traps: the items stored since, every thread, every open connection.
+async function expectSaneStats(srv: TestServer, c: SocketClient, items: number): Promise<void> {
+  const s = await stats(c);
+  expect(s.get("curr_items")).to.equal(String(items));
+  expect(s.get("threads")).to.equal(String(THREADS));
+  const open = srv.server.connectionsPerWorker!().reduce((a, b) => a + b, 0);
+  expect(s.get("curr_connections")).to.equal(String(open));
+}
+
 describe("threads: traps while other threads work (-t 4, checked core)", function () {
   this.timeout(60_000);
   let srv: TestServer;
@@ -136,11 +145,7 @@ describe("threads: traps while other threads work (-t 4, checked core)", functio
 
     await everyWorkerServes(srv, "get kept\r\n", VALUE);
     engine.checkInvariants();
-    const s = await stats(pool[3][1].client);
-    expect(s.get("curr_items")).to.equal("1");
-    expect(s.get("threads")).to.equal(String(THREADS));
-    const open = srv.server.connectionsPerWorker!().reduce((a, b) => a + b, 0);
-    expect(s.get("curr_connections")).to.equal(String(open));
+    await expectSaneStats(srv, pool[3][1].client, 1);
     expect(await roundTrip(pool[3][1].client, "stats detail dump\r\n")).to.match(/^PREFIX trapprefix get \d+ hit 0 set 0 del 0\r\nEND\r\n$/);
   });
 
@@ -192,11 +197,7 @@ describe("threads: traps while other threads work (-t 4, checked core)", functio
     expect(await roundTrip(pool[3][1].client, "set after 0 0 1\r\na\r\n")).to.equal("STORED\r\n");
     await everyWorkerServes(srv, "get after\r\n", "VALUE after 0 1\r\na\r\nEND\r\n");
     engine.checkInvariants();
-    const s = await stats(pool[3][1].client);
-    expect(s.get("curr_items")).to.equal("1");
-    expect(s.get("threads")).to.equal(String(THREADS));
-    const open = srv.server.connectionsPerWorker!().reduce((a, b) => a + b, 0);
-    expect(s.get("curr_connections")).to.equal(String(open));
+    await expectSaneStats(srv, pool[3][1].client, 1);
   });
 
   it("traps on a broken link amid a mixed load on every worker: each client is served or closed, none hangs", async () => {

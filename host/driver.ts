@@ -198,11 +198,13 @@ export class Driver {
   }
 
   // After a reset every connection's record in the engine is gone: those between commands
-  // are opened blank again, the others closed (host/README.md, "Traps").
-  private reconcile(): { closed: number; reopened: number } {
+  // are opened blank again, the others closed (host/README.md, "Traps"). `opening` is not
+  // open yet: the reset came before it, and it opens on a blank record anyway.
+  private reconcile(opening?: Connection): { closed: number; reopened: number } {
     let closed = 0;
     let reopened = 0;
     for (const c of [...this.conns]) {
+      if (c === opening) continue;
       if (!this.opts.loginRequired && c.reopen()) {
         reopened++;
         continue;
@@ -215,14 +217,14 @@ export class Driver {
 
   // A call that must happen now: kept out by another thread's recovery, it waits for it and
   // goes in after.
-  private whenNoRecovery(call: () => void): void {
+  private whenNoRecovery(call: () => void, opening?: Connection): void {
     for (;;) {
       try {
         call();
         return;
       } catch (err) {
         if (!(err instanceof RecoveryPending)) throw err;
-        if (this.engine.recover(false).outcome === "reset") this.reconcile();
+        if (this.engine.recover(false).outcome === "reset") this.reconcile(opening);
       }
     }
   }
@@ -322,7 +324,7 @@ export class Driver {
     this.peakConns = Math.max(this.peakConns, this.conns.size);
     this.setStat(HostStat.CONNECTION_STRUCTURES, this.peakConns);
     try {
-      this.whenNoRecovery(() => this.engine.connOpen(id));
+      this.whenNoRecovery(() => this.engine.connOpen(id), c);
     } catch (err) {
       this.trapped(err, "connOpen", { conn: c });
       return null;

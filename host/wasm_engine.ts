@@ -168,7 +168,12 @@ export interface CoreShare {
   memory: CoreMemory;
   opts: ServerOptions;
   startedAt: number;
+  /** The credentials file's length and checksum, when one was loaded: any thread's reset
+   * must be able to tell whether its bytes in the core are still intact. */
+  credentials?: Credentials;
 }
+
+interface Credentials { length: number; checksum: number }
 
 /** What the engine needs to instantiate the core and, after a trap, to reset it in place. */
 interface Blueprint extends CoreShare {
@@ -248,7 +253,7 @@ export class Engine implements CacheEngine, ProtocolEngine {
   // What the host wrote into the core after init(), replayed into a fresh instance.
   private readonly hostSettings = new Map<number, number>();
   private hostVersion = "";
-  private credentials: { length: number; checksum: number } | undefined;
+  private credentials: Credentials | undefined;
   private buf: ArrayBufferLike;
   private u8: Uint8Array;
   private dv: DataView;
@@ -319,14 +324,19 @@ export class Engine implements CacheEngine, ProtocolEngine {
   /** What another thread needs to attach (structured-clonable: module and shared memory). */
   share(): CoreShare & { threadBlocks: number } {
     const { module, memory, opts, startedAt, threadBlocks } = this.blueprint;
-    return { module, memory, opts, startedAt, threadBlocks };
+    return { module, memory, opts, startedAt, threadBlocks, credentials: this.credentials };
   }
 
-  /** This thread's instance of a shared core, on thread block `thread`, its calls gated. */
-  static attach(share: CoreShare & { threadBlocks: number }, thread: number, gate: (x: CoreExports) => CoreGate): Engine {
+  /**
+   * This thread's instance of a shared core, on thread block `thread`, its calls gated. No gate:
+   * a caller that never recovers from a trap (the in-process thread tests) calls straight in.
+   */
+  static attach(share: CoreShare & { threadBlocks: number }, thread: number, gate?: (x: CoreExports) => CoreGate): Engine {
     const x = instantiate(share.module, share.memory);
     x.threadAttach(thread);
-    return new Engine(x, { ...share }, () => Math.floor(Date.now() / 1000), gate(x));
+    const engine = new Engine(x, { ...share }, () => Math.floor(Date.now() / 1000), gate?.(x));
+    engine.credentials = share.credentials;
+    return engine;
   }
 
   // memory.grow changes the buffer: every call that may allocate re-takes the views.

@@ -7,11 +7,16 @@
 //    flag before each call into the core (enter()), so nobody new goes in.
 // 2. It waits until no other thread is inside the core (INSIDE words of shared_host.ts).
 // 3. It checks the invariants and resets the cache in place if they do not hold
-//    (Engine.recover), records the outcome, bumps EPOCH, and lowers the flag: the core
+//    (Engine.recover), counts a reset in RESETS, bumps EPOCH, and lowers the flag: the core
 //    releases every lock and gives an interrupted page move back.
 // 4. Every other thread, at its next call (or at once, if it trapped waiting for a lock),
-//    sees the new epoch and reconciles its connections with the outcome: after a reset, the
-//    ones between commands are opened afresh and the others closed, as on one thread.
+//    sees the new epoch and reconciles its connections: after a reset — in any recovery since
+//    it last looked, not only the latest — the ones between commands are opened afresh and
+//    the others closed, as on one thread.
+//
+// A thread that traps after a recovery began and had to wait for it to leave the core (it was
+// inside when the flag went up) does not start another: that recovery's check ran after it
+// left, so it covered what this trap left behind. The thread follows it instead.
 import type { Recovery } from "../engine_api.js";
 import { SharedHost, Word } from "./shared_host.js";
 
@@ -29,9 +34,8 @@ export interface CoreGate {
   recover(checkOrReset: () => Recovery, trapped: boolean): Recovery;
 }
 
-const OUTCOME_INTACT = 0;
-const OUTCOME_RESET = 1;
 const POLL_MS = 1;
+const OTHER_THREAD = "another thread trapped and the cache was reset";
 // A thread still inside the core this long after a trap is stuck: the process exits rather
 // than check memory under it.
 const STUCK_MS = 10_000;
@@ -39,6 +43,7 @@ const EXIT_SOFTWARE = 70;
 
 export class SharedRecovery implements CoreGate {
   private seenEpoch: number;
+  private seenResets: number;
   private readonly inside: number;
 
   constructor(private readonly host: SharedHost, private readonly core32: () => Int32Array,
@@ -46,6 +51,7 @@ export class SharedRecovery implements CoreGate {
     private readonly lower: () => void) {
     this.inside = host.insideIndex(host.me);
     this.seenEpoch = Atomics.load(host.i32, Word.EPOCH);
+    this.seenResets = Atomics.load(host.i32, Word.RESETS);
   }
 
   enter(): void {
@@ -60,8 +66,11 @@ export class SharedRecovery implements CoreGate {
 
   recover(checkOrReset: () => Recovery, trapped: boolean): Recovery {
     const started = performance.now();
-    Atomics.store(this.host.i32, this.inside, 0);
-    if (trapped && this.raise()) return this.coordinate(checkOrReset);
+    const i32 = this.host.i32;
+    Atomics.store(i32, this.inside, 0);
+    // A recovery ended since this thread's call went in: it waited for the call to leave.
+    const covered = Atomics.load(i32, Word.EPOCH) !== this.seenEpoch;
+    if (trapped && !covered && this.raise()) return this.coordinate(checkOrReset);
     return this.follow(started);
   }
 
@@ -70,24 +79,31 @@ export class SharedRecovery implements CoreGate {
     this.waitForOthersOutside();
     const recovery = checkOrReset();
     const i32 = this.host.i32;
-    Atomics.store(i32, Word.OUTCOME, recovery.outcome === "reset" ? OUTCOME_RESET : OUTCOME_INTACT);
+    if (recovery.outcome === "reset") Atomics.add(i32, Word.RESETS, 1);
+    const outcome = this.sinceLastLook(recovery);
     this.seenEpoch = Atomics.add(i32, Word.EPOCH, 1) + 1;
     this.lower();
     Atomics.notify(i32, Word.EPOCH);
-    return recovery;
+    return outcome;
   }
 
-  // Another thread recovers (or did): wait for it, and take its outcome.
+  // Another thread recovers (or did): wait for it, and take the outcome.
   private follow(started: number): Recovery {
     const i32 = this.host.i32;
     while (Atomics.load(i32, Word.EPOCH) === this.seenEpoch) Atomics.wait(i32, Word.EPOCH, this.seenEpoch, POLL_MS);
     while (Atomics.load(this.core32(), this.recoveryWord) !== 0) Atomics.wait(i32, Word.PAUSE, 0, POLL_MS);
     this.seenEpoch = Atomics.load(i32, Word.EPOCH);
-    const ms = performance.now() - started;
-    if (Atomics.load(i32, Word.OUTCOME) === OUTCOME_RESET) {
-      return { outcome: "reset", reason: "another thread trapped and the cache was reset", ms };
-    }
-    return { outcome: "intact", ms };
+    return this.sinceLastLook({ outcome: "intact", ms: performance.now() - started });
+  }
+
+  // What this thread must act on: a reset by any recovery since it last looked, even one a
+  // later recovery found whole again.
+  private sinceLastLook(own: Recovery): Recovery {
+    const resets = Atomics.load(this.host.i32, Word.RESETS);
+    const missed = resets !== this.seenResets;
+    this.seenResets = resets;
+    if (own.outcome === "reset" || !missed) return own;
+    return { outcome: "reset", reason: OTHER_THREAD, ms: own.ms };
   }
 
   private waitForOthersOutside(): void {

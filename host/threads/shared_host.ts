@@ -6,7 +6,7 @@
 //
 //   Int32 words:
 //      0  EPOCH          recoveries finished so far
-//      1  OUTCOME        what the last one did: 0 the cache was intact, 1 it was reset
+//      1  RESETS         recoveries so far that reset the cache
 //      2  MASK_LOCK      spin lock around the watch masks
 //      3  HINT           where the next free-id search starts
 //      4  STOP           1 once the server stops (the background thread sleeps on it)
@@ -21,7 +21,7 @@ import { BroadcastChannel } from "node:worker_threads";
 import { CONN_STATES, type ConnEntry, type ConnRegistry, type ConnState } from "../conn_registry.js";
 import type { LogFanout } from "../driver.js";
 
-export enum Word { EPOCH = 0, OUTCOME = 1, MASK_LOCK = 2, HINT = 3, STOP = 4, PAUSE = 5 }
+export enum Word { EPOCH = 0, RESETS = 1, MASK_LOCK = 2, HINT = 3, STOP = 4, PAUSE = 5 }
 const PER_THREAD = 16;
 export const CONTROL_THREAD = 0;
 export const FIRST_WORKER = 1;

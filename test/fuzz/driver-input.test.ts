@@ -15,7 +15,7 @@ import { expect } from "chai";
 import { EngineOptions } from "../../host/options.js";
 import { Engine } from "../../host/wasm_engine.js";
 import { MemoryServer, MemoryConnection } from "../helpers/memory-connection.js";
-import { validateTextReplies, validateBinaryReplies } from "../helpers/reply-validator.js";
+import { validateTextReplies, validateBinaryReplies, ReplyError } from "../helpers/reply-validator.js";
 import { garbage, tokenSoup, mutated, cuts, split } from "../helpers/fuzz-bytes.js";
 import { textStream, binaryStream, valueBytes } from "../helpers/fuzz-commands.js";
 import { fuzzParameters, fuzzTimeout } from "../helpers/fuzz-config.js";
@@ -23,6 +23,8 @@ import { visible } from "../helpers/normal-form.js";
 import { normalisePackets } from "../helpers/binary.js";
 import { MB } from "../helpers/engine.js";
 import { readable } from "../helpers/readable-bytes.js";
+import { TestServer } from "../helpers/in-process.js";
+import { StderrCatcher } from "../helpers/traps.js";
 
 const KB = 1024;
 const SMALL: Partial<EngineOptions> = {
@@ -99,8 +101,11 @@ function expectMemoryBounded(e: Engine, limit: number): void {
 }
 
 function validate(s: Session, c: MemoryConnection): void {
-  const out = c.output();
-  if (s.input.length > 0 && s.input[0] === BINARY_MAGIC) validateBinaryReplies(out);
+  validateOutput(s.input, c.output());
+}
+
+function validateOutput(input: Buffer, out: Buffer): void {
+  if (input.length > 0 && input[0] === BINARY_MAGIC) validateBinaryReplies(out);
   else validateTextReplies(out);
 }
 
@@ -189,4 +194,73 @@ describe("fuzz: the driver and core under hostile input (in memory, checked buil
     else validateTextReplies(pieces);
     expectSameReplies(comparable(pieces, binary), comparable(whole, binary));
   }), fuzzParameters(name, 200)));
+});
+
+// ── the same input on worker threads ─────────────────────────────────────────────────────
+//
+// Several sessions at once over real sockets to an in-process server at -t 2 or -t 4, so each
+// likely lands on a worker of its own and their calls meet in one shared core (checked build:
+// a lock taken out of order, waited on while holding the wrong one, or still held at the end
+// of a call traps). Each session sends its reads, then EOF, and must be answered and closed;
+// no thread may trap (the reports reach stderr once the server's threads have exited); the
+// invariants must hold. The cut-invariance and memory-bound properties stay single-threaded:
+// sessions racing on shared keys have no single right answer, and a cache_memlimit raised and
+// lowered inside a run cannot be seen from outside.
+
+const THREAD_COUNTS = [2, 4];
+// -t 4's item lock table has 2^12 stripes: the hash table must be larger.
+const HASHPOWER_AT_4 = 13;
+const SESSION_MS = 20_000;
+
+interface ThreadedRun extends Run { threads: number }
+
+const threadedRun: fc.Arbitrary<ThreadedRun> = fc.record({
+  threads: fc.constantFrom(...THREAD_COUNTS),
+  config: fc.nat(CONFIGS.length - 1),
+  prefill: fc.constantFrom<Prefill>("none", "none", "full", "many"),
+  sessions: fc.array(session(fc.oneof(garbage, tokenSoup, mutated(textStream), mutated(binaryStream))), { minLength: 2, maxLength: 4 }),
+});
+
+// Sends a session's reads, then EOF; returns all it got back once the server closed, and
+// whether the server reset the connection (closing with input unread, which may drop the tail
+// of replies it had written).
+async function over(srv: TestServer, s: Session): Promise<{ out: Buffer; reset: boolean }> {
+  const c = await srv.connect();
+  for (const piece of split(s.input, s.cuts)) {
+    if (c.serverEnded) break;
+    await c.send(piece).catch(() => {});
+    await new Promise((r) => setImmediate(r));
+  }
+  await c.end().catch(() => {});
+  const out = Buffer.from(await c.waitClosed(SESSION_MS), "latin1");
+  return { out, reset: (c.socket.errored as NodeJS.ErrnoException | null)?.code === "ECONNRESET" };
+}
+
+async function feedThreaded(r: ThreadedRun): Promise<void> {
+  const stderr = new StderrCatcher();
+  let srv: TestServer | undefined;
+  try {
+    const hashpower = r.threads > 2 ? HASHPOWER_AT_4 : CONFIGS[r.config].hashpower;
+    srv = await TestServer.start({ ...CONFIGS[r.config], threads: r.threads, hashpower }, () => {}, "debug");
+    prefill(srv.server.engine, r.prefill);
+    const got = await Promise.all(r.sessions.map((s) => over(srv!, s)));
+    srv.server.engine.checkInvariants();
+    r.sessions.forEach((s, i) => {
+      try {
+        validateOutput(s.input, got[i].out);
+      } catch (err) {
+        if (!(got[i].reset && err instanceof ReplyError && / cut short/.test(err.message))) throw err;
+      }
+    });
+  } finally {
+    await srv?.close();
+    stderr.restore();
+  }
+  expect(stderr.lines().filter((l) => l.startsWith("wasmcached: trap")), "trap reports").to.deep.equal([]);
+}
+
+describe("fuzz: the driver and core under hostile input from several connections, on worker threads (sockets, checked build)", function () {
+  this.timeout(fuzzTimeout(120_000));
+  const name = "hostile streams at once at -t 2 and -t 4";
+  it(name, () => fc.assert(fc.asyncProperty(threadedRun, feedThreaded), fuzzParameters(name, 40)));
 });

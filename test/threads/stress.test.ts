@@ -1,203 +1,262 @@
-// Worker threads over one shared core (-t 4), hammered by many clients at once, on the checked
-// core (its lock-rank and lock-held assertions trap on misuse, and a trap closes a client).
-// Every value checks itself; arithmetic, CAS and add races have exactly one right outcome; the
-// invariant checker walks everything at the end (with every lock held: locks/locks.ts
-// worldLock). Small memory, a small hash table and varied sizes make evictions, slab page moves
-// and hash table expansion run under the load.
+// Worker threads over one shared core (-t 4) hammered over real sockets by many clients at once,
+// on the checked core: its lock-held and lock-order assertions trap on misuse, and a trap
+// closes a client and writes a report on stderr.
+//
+// Two servers. The first is small (-m 8, a 2^13-bucket table, automove on every eviction, the
+// crawler on), so evictions, slab page moves, hash expansion and crawls run under the load:
+// text, meta and binary clients mix every command on shared keys whose values check
+// themselves, on shared counters, and on keys each owns, where a read must give the latest
+// write or a miss (test/threads/mixed-load.ts). The second has room, since under memory
+// pressure a counter or a CAS key may legitimately be evicted (the page mover too evicts what
+// it cannot rescue): there, races with one right answer run while other clients keep a mixed
+// load going. Each server ends with the invariant checker (it takes every lock) and with
+// curr_items equal to the items a metadump reaches.
+//
+// Seeds: test/helpers/fuzz-config.ts (FUZZ_SEED replays a run; FUZZ_RUNS sets the operations
+// per client; FUZZ_SECONDS runs the mixed load that long).
 import { expect } from "chai";
-import { createHash } from "node:crypto";
 import { TestServer } from "../helpers/in-process.js";
 import { SocketClient, stats } from "../helpers/socket-client.js";
 import { StderrCatcher } from "../helpers/traps.js";
+import { Rng } from "../helpers/rng.js";
+import { TextClient, MetaClient, BinaryClient, type CacheClient } from "../helpers/cache-clients.js";
+import { checkedValue } from "../helpers/checked-values.js";
+import { fuzzSeed, fuzzOps, fuzzDeadline, fuzzTimeout } from "../helpers/fuzz-config.js";
+import { MixedLoad, UNDER_PRESSURE, WITH_ROOM, type LoadShape, type LoadTally } from "./mixed-load.js";
+import { acceptedPerWorker, census, connectAll, metadumpKeys } from "./server-state.js";
 
 const THREADS = 4;
-const CLIENTS = 16;
-const KEYS = 3000;
-// Sizes across many slab classes, one chunked (above the 512 KiB slab chunk maximum).
-const SIZES = [10, 90, 700, 3000, 20_000, 600_000];
-const MIX_OPS = 600;
-// Enough small items to grow the 2^13-bucket table (past 1.5 items per bucket) mid-run.
+// The item lock table has 2^12 stripes at -t 4; the hash table must be larger.
 const HASHPOWER = 13;
-const FILL_PER_CLIENT = 1000;
-const COUNTERS = 4;
-const INCRS_PER_CLIENT = 150;
-const CAS_ROUNDS = 60;
-const APPENDS_PER_CLIENT = 40;
+const PER_PROTOCOL = 5;
+const KINDS = [TextClient, MetaClient, BinaryClient] as const;
+const MIX_OPS = 700;
+// Enough small items to take the table past 1.5 items per bucket.
+const FILL_ITEMS = 14_000;
+const FILL_SIZE = 40;
+const FILL_BATCH = 200;
+const TIMEOUT_MS = 180_000;
 
-// A value names its key and carries its own digest: whatever a get returns must verify.
-function value(key: string, writer: number, seq: number, size: number): string {
-  const head = `${key}|${writer}|${seq}|`;
-  const body = "x".repeat(Math.max(0, size - head.length - 16)) + String(seq % 10);
-  return head + body + digest(head + body);
+const SEED = fuzzSeed("threads: stress");
+
+// Opens PER_PROTOCOL connections per protocol (binary ones speak nothing else).
+async function clientsOf(srv: TestServer, perProtocol = PER_PROTOCOL): Promise<CacheClient[]> {
+  const sockets = await connectAll(srv, perProtocol * KINDS.length);
+  return sockets.map((s, i) => new KINDS[i % KINDS.length](s));
 }
 
-function digest(s: string): string {
-  return createHash("sha1").update(s, "latin1").digest("hex").slice(0, 16);
+function sum(tallies: LoadTally[], field: keyof LoadTally): number {
+  return tallies.reduce((n, t) => n + t[field], 0);
 }
 
-function verify(key: string, v: string): void {
-  const body = v.slice(0, -16);
-  expect(body.startsWith(`${key}|`), `value of ${key} names its key`).to.equal(true);
-  expect(digest(body), `value of ${key} is whole`).to.equal(v.slice(-16));
+// Each client's load, `ops` steps or until `stop()` holds.
+async function runLoad(clients: CacheClient[], shape: LoadShape, firstId: number, ops: number, stop = () => false): Promise<LoadTally[]> {
+  const deadline = fuzzDeadline();
+  return Promise.all(clients.map(async (client, i) => {
+    const id = firstId + i;
+    const load = new MixedLoad(client, id, new Rng(SEED + id), shape);
+    for (let n = 0; n < ops && !stop() && Date.now() < deadline; n++) await load.step();
+    return load.tally;
+  }));
 }
 
-// One reply to a get: the value, or undefined on a miss.
-async function get(c: SocketClient, key: string): Promise<string | undefined> {
-  await c.send(`get ${key}\r\n`);
-  const line = await c.readLine();
-  if (line === "END\r\n") return undefined;
-  const m = /^VALUE (\S+) 0 (\d+)\r\n$/.exec(line);
-  if (!m || m[1] !== key) throw new Error(`bad VALUE line for ${key}: ${JSON.stringify(line)}`);
-  const data = (await c.readBytes(Number(m[2]) + 2)).toString("latin1");
-  expect(await c.readLine()).to.equal("END\r\n");
-  return data.slice(0, -2);
+// Trap reports from any thread. Workers' stderr reaches this thread asynchronously; closing the
+// server waits for every thread to exit, which delivers what they wrote.
+function trapReports(stderr: StderrCatcher): string[] {
+  return stderr.lines().filter((l) => l.includes("trap"));
 }
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s / 0x1_0000_0000;
-  };
-}
-
-// Pipelined small sets, checked afterwards like any other value.
-async function fill(c: SocketClient, id: number): Promise<void> {
-  const sets: string[] = [];
-  for (let i = 0; i < FILL_PER_CLIENT; i++) {
-    const key = `f${id}-${i}`;
-    const v = value(key, id, i, 40);
-    sets.push(`set ${key} 0 0 ${v.length} noreply\r\n${v}\r\n`);
-  }
-  expect(await c.request(sets.join("") + "version\r\n")).to.match(/^VERSION /);
-  for (let i = 0; i < FILL_PER_CLIENT; i += 97) {
-    const v = await get(c, `f${id}-${i}`);
-    if (v !== undefined) verify(`f${id}-${i}`, v);
-  }
-}
-
-async function mix(c: SocketClient, id: number): Promise<void> {
-  const r = rng(id * 7919 + 1);
-  for (let seq = 0; seq < MIX_OPS; seq++) {
-    const key = `k${Math.floor(r() * KEYS)}`;
-    const op = r();
-    if (op < 0.45) {
-      const v = await get(c, key);
-      if (v !== undefined) verify(key, v);
-    } else if (op < 0.85) {
-      const v = value(key, id, seq, SIZES[Math.floor(r() * r() * SIZES.length)]);
-      // Memory is small: a large value may find no room (SERVER_ERROR), never a wrong answer.
-      expect(await c.request(`set ${key} 0 0 ${v.length}\r\n${v}\r\n`)).to.match(/^(STORED|SERVER_ERROR out of memory storing object)\r\n$/);
-    } else if (op < 0.95) {
-      expect(await c.request(`delete ${key}\r\n`)).to.match(/^(DELETED|NOT_FOUND)\r\n$/);
-    } else {
-      expect(await c.request(`touch ${key} 1000\r\n`)).to.match(/^(TOUCHED|NOT_FOUND)\r\n$/);
-    }
-  }
-}
-
-async function incrs(c: SocketClient, id: number): Promise<number[]> {
-  const added = new Array<number>(COUNTERS).fill(0);
-  for (let i = 0; i < INCRS_PER_CLIENT; i++) {
-    const j = (id + i) % COUNTERS;
-    const delta = 1 + ((id * 31 + i) % 7);
-    const r = await c.request(`incr ctr${j} ${delta}\r\n`);
-    if (r === "NOT_FOUND\r\n") { const s = await stats(c); console.log([...s].filter(([k]) => /evict|reassign|moves|expired|reclaimed|curr_items|hash/.test(k)).map(x=>x.join("=")).join(" ")); }
-    expect(r).to.match(/^\d+\r\n$/);
-    added[j] += delta;
-  }
-  return added;
-}
-
-async function gets(c: SocketClient, key: string): Promise<string> {
-  const reply = await c.request(`gets ${key}\r\n`, "END\r\n");
-  const m = /^VALUE \S+ 0 \d+ (\d+)\r\n/.exec(reply);
-  if (!m) throw new Error(`no value for ${key}: ${JSON.stringify(reply)}`);
-  return m[1];
-}
-
-describe("threads: many clients on -t 4 (checked core)", function () {
-  this.timeout(180_000);
+describe("threads: -t 4 under memory pressure, every command from every protocol (checked core)", function () {
+  this.timeout(fuzzTimeout(TIMEOUT_MS));
   let srv: TestServer;
-  let clients: SocketClient[];
+  let clients: CacheClient[];
+  let admin: SocketClient;
   let stderr: StderrCatcher;
+  let closed = false;
 
   before(async () => {
     stderr = new StderrCatcher();
     srv = await TestServer.start({
-      threads: THREADS, memoryLimitMb: 24, hashpower: HASHPOWER, slabReassign: true, slabAutomove: 2,
+      threads: THREADS, memoryLimitMb: 8, hashpower: HASHPOWER, slabReassign: true, slabAutomove: 2, lruCrawler: true,
     }, undefined, "debug");
-    clients = await Promise.all(Array.from({ length: CLIENTS }, () => srv.connect()));
+    clients = await clientsOf(srv);
+    admin = await srv.connect();
   });
   after(async () => {
     stderr.restore();
-    await srv.close();
-  });
-  afterEach(function () {
-    // A failed assertion or lock check in the core traps and shows here first.
-    expect(stderr.lines().filter((l) => l.includes("trap")), "trap reports").to.deep.equal([]);
+    if (!closed) await srv.close();
   });
 
-  it("the clients' connections are spread over every worker", () => {
-    const perWorker = srv.server.connectionsPerWorker!();
+  it("spreads the clients' connections over every worker", async () => {
+    const perWorker = await acceptedPerWorker(srv, clients.length + 1);
     expect(perWorker).to.have.length(THREADS);
-    expect(perWorker.reduce((a, b) => a + b)).to.equal(CLIENTS);
-    // Each worker takes one while it serves fewer than the others (host/threads/worker.ts).
-    expect(Math.max(...perWorker) - Math.min(...perWorker), perWorker.join(" ")).to.be.at.most(2);
+    expect(Math.min(...perWorker), `connections per worker: ${perWorker.join(" ")}`).to.be.at.least(1);
   });
 
-  it("self-checking values survive sets, gets, deletes and touches from every client at once", async () => {
-    await Promise.all(clients.map(async (c, id) => {
-      await fill(c, id);
-      await mix(c, id);
+  it("serves them all at once while the table grows, items are evicted and pages move", async () => {
+    // Many small items first, from every client: the table expands under the load.
+    await Promise.all(clients.map(async (client, id) => {
+      for (let i = 0; i < FILL_ITEMS / clients.length; i += FILL_BATCH) {
+        const batch: [string, string][] = [];
+        for (let j = i; j < i + FILL_BATCH; j++) batch.push([`f${id}-${j}`, checkedValue(`f${id}-${j}`, id, j, FILL_SIZE)]);
+        expect(await client.setQuietly(batch)).to.deep.equal([]);
+      }
     }));
-    const s = await stats(clients[0]);
+    let done = false;
+    const [tallies] = await Promise.all([
+      runLoad(clients, UNDER_PRESSURE, 0, fuzzOps(MIX_OPS)).finally(() => { done = true; }),
+      crawlAndDumpUntil(admin, () => done),
+    ]);
+    expect(sum(tallies, "sharedHits"), "shared values read back").to.be.above(0);
+    expect(sum(tallies, "counterHits"), "counters read back").to.be.above(0);
+    expect(sum(tallies, "ownedHits"), "owned keys read back").to.be.above(0);
+    const s = await stats(admin);
     expect(Number(s.get("threads"))).to.equal(THREADS);
-    // The small table grew while the clients ran.
-    expect(Number(s.get("hash_power_level"))).to.be.above(HASHPOWER);
-    expect(Number(s.get("evictions"))).to.be.above(0);
+    expect(Number(s.get("hash_power_level")), "the table grew").to.be.above(HASHPOWER);
+    expect(Number(s.get("evictions")), "evictions").to.be.above(0);
+    expect(Number(s.get("slabs_moved")), "pages moved").to.be.above(0);
   });
 
-  it("every acknowledged incr counts: each counter ends at the sum of its deltas", async () => {
-    for (let j = 0; j < COUNTERS; j++) expect(await clients[0].request(`set ctr${j} 0 0 1\r\n0\r\n`)).to.equal("STORED\r\n");
-    const added = await Promise.all(clients.map((c, id) => incrs(c, id)));
-    for (let j = 0; j < COUNTERS; j++) {
-      const want = added.reduce((sum, a) => sum + a[j], 0);
-      expect((await get(clients[0], `ctr${j}`))?.trim(), `ctr${j}`).to.equal(String(want));
+  it("leaves every structure whole, and curr_items counts exactly the items a metadump reaches", async () => {
+    srv.server.engine.checkInvariants();
+    const { currItems } = await census(admin);
+    expect(currItems).to.be.above(0);
+  });
+
+  it("wrote no trap report, from any thread", async () => {
+    closed = true;
+    await srv.close();
+    expect(trapReports(stderr)).to.deep.equal([]);
+  });
+});
+
+// Crawls and dumps while the load runs, so the crawler walks LRUs the workers are changing.
+async function crawlAndDumpUntil(c: SocketClient, done: () => boolean): Promise<void> {
+  while (!done()) {
+    expect(await c.request("lru_crawler crawl all\r\n")).to.match(/^(OK|BUSY currently processing crawler request)\r\n$/);
+    await metadumpKeys(c);
+    await stats(c, "items");
+    await stats(c, "slabs");
+  }
+}
+
+const RACERS_PER_PROTOCOL = 4;
+const LOADERS_PER_PROTOCOL = 1;
+const INCRS_PER_CLIENT = 150;
+const MAX_DELTA = 7;
+const DECR_START = 10n ** 12n;
+const CAS_ROUNDS = 40;
+const ADD_ROUNDS = 40;
+const APPENDS_PER_CLIENT = 30;
+// The loaders' client ids (their owned keys), apart from the racers'.
+const LOADER_IDS = 100;
+
+describe("threads: -t 4 with room, races with one right answer under a mixed load (checked core)", function () {
+  this.timeout(fuzzTimeout(TIMEOUT_MS));
+  let srv: TestServer;
+  let racers: CacheClient[];
+  let loaders: CacheClient[];
+  let admin: SocketClient;
+  let stderr: StderrCatcher;
+  let loading: Promise<LoadTally[]>;
+  let stopLoad = false;
+  let closed = false;
+
+  before(async () => {
+    stderr = new StderrCatcher();
+    srv = await TestServer.start({ threads: THREADS, memoryLimitMb: 64, lruCrawler: true }, undefined, "debug");
+    racers = await clientsOf(srv, RACERS_PER_PROTOCOL);
+    loaders = await clientsOf(srv, LOADERS_PER_PROTOCOL);
+    admin = await srv.connect();
+    await acceptedPerWorker(srv, racers.length + loaders.length + 1);
+    loading = runLoad(loaders, WITH_ROOM, LOADER_IDS, Number.MAX_SAFE_INTEGER, () => stopLoad);
+    // A failure surfaces in the test that awaits the load, not as an unhandled rejection.
+    loading.catch(() => {});
+  });
+  after(async () => {
+    stopLoad = true;
+    stderr.restore();
+    if (!closed) await srv.close();
+  });
+
+  it("incr and decr from every client at once: each counter ends at the sum of its deltas", async () => {
+    expect(await racers[0].store("set", "up", "0")).to.equal("STORED");
+    expect(await racers[0].store("set", "down", String(DECR_START))).to.equal("STORED");
+    const deltas = await Promise.all(racers.map(async (c, id) => {
+      const rng = new Rng(SEED + id);
+      let up = 0n;
+      let down = 0n;
+      for (let i = 0; i < INCRS_PER_CLIENT; i++) {
+        const incr = rng.chance(0.5);
+        const delta = BigInt(rng.range(1, MAX_DELTA));
+        const r = await c.arith(incr ? "up" : "down", incr, delta);
+        expect(typeof r, `${c.protocol} ${incr ? "incr" : "decr"}: ${String(r)}`).to.equal("bigint");
+        if (incr) up += delta;
+        else down += delta;
+      }
+      return { up, down };
+    }));
+    const up = deltas.reduce((n, d) => n + d.up, 0n);
+    const down = deltas.reduce((n, d) => n + d.down, 0n);
+    expect((await racers[1].get("up"))?.value.trimEnd()).to.equal(String(up));
+    expect((await racers[2].get("down"))?.value.trimEnd()).to.equal(String(DECR_START - down));
+  });
+
+  it("cas from every client on one CAS value: exactly one wins each round", async () => {
+    for (let round = 0; round < CAS_ROUNDS; round++) {
+      const key = `race${round}`;
+      expect(await racers[round % racers.length].store("set", key, checkedValue(key, 0, round, 20))).to.equal("STORED");
+      const seen = await Promise.all(racers.map((c) => c.get(key, true)));
+      const cas = seen.map((h) => h!.cas);
+      expect(new Set(cas).size, `round ${round}: every client read the same CAS`).to.equal(1);
+      const values = racers.map((_, id) => checkedValue(key, id, round, 20 + id));
+      const replies = await Promise.all(racers.map((c, id) => c.cas(key, values[id], cas[id])));
+      const winners = replies.flatMap((r, id) => (r === "STORED" ? [id] : []));
+      expect(winners, `round ${round}: ${replies.join(" ")}`).to.have.length(1);
+      expect(replies.filter((r) => r === "EXISTS")).to.have.length(racers.length - 1);
+      expect((await admin.request(`get ${key}\r\n`, "END\r\n")).split("\r\n")[1], "the winner's value").to.equal(values[winners[0]]);
     }
   });
 
-  it("one cas wins each round, and an add of a missing key stores once", async () => {
-    for (let round = 0; round < CAS_ROUNDS; round++) {
-      const key = `race${round}`;
-      expect(await clients[0].request(`set ${key} 0 0 1\r\n-\r\n`)).to.equal("STORED\r\n");
-      const uniques = await Promise.all(clients.map((c) => gets(c, key)));
-      const replies = await Promise.all(clients.map((c, id) => c.request(`cas ${key} 0 0 2 ${uniques[id]}\r\n${id % 10}${id % 10}\r\n`)));
-      expect(replies.filter((r) => r === "STORED\r\n"), `round ${round}`).to.have.length(1);
-      expect(replies.filter((r) => r === "EXISTS\r\n")).to.have.length(CLIENTS - 1);
-      const adds = await Promise.all(clients.map((c) => c.request(`add fresh${round} 0 0 1\r\nx\r\n`)));
-      expect(adds.filter((r) => r === "STORED\r\n"), `add round ${round}`).to.have.length(1);
+  it("add of a missing key from every client: exactly one stores it", async () => {
+    for (let round = 0; round < ADD_ROUNDS; round++) {
+      const key = `fresh${round}`;
+      const replies = await Promise.all(racers.map((c, id) => c.store("add", key, checkedValue(key, id, round, 20))));
+      expect(replies.filter((r) => r === "STORED"), `round ${round}: ${replies.join(" ")}`).to.have.length(1);
+      expect(replies.filter((r) => r === "NOT_STORED")).to.have.length(racers.length - 1);
     }
   });
 
   it("appends from every client all land, none torn", async () => {
-    expect(await clients[0].request("set log 0 0 0\r\n\r\n")).to.equal("STORED\r\n");
-    await Promise.all(clients.map(async (c, id) => {
-      for (let i = 0; i < APPENDS_PER_CLIENT; i++) {
-        const token = `<${String(id).padStart(2, "0")}>`;
-        expect(await c.request(`append log 0 0 ${token.length}\r\n${token}\r\n`)).to.equal("STORED\r\n");
-      }
+    expect(await racers[0].store("set", "log", "<>")).to.equal("STORED");
+    await Promise.all(racers.map(async (c, id) => {
+      const token = `<${String(id).padStart(2, "0")}>`;
+      for (let i = 0; i < APPENDS_PER_CLIENT; i++) expect(await c.store("append", "log", token)).to.equal("STORED");
     }));
-    const log = (await get(clients[0], "log"))!;
-    expect(log).to.have.length(CLIENTS * APPENDS_PER_CLIENT * 4);
-    for (let id = 0; id < CLIENTS; id++) {
+    const log = (await racers[0].get("log"))!.value;
+    expect(log).to.have.length(2 + racers.length * APPENDS_PER_CLIENT * 4);
+    for (let id = 0; id < racers.length; id++) {
       expect(log.split(`<${String(id).padStart(2, "0")}>`).length - 1, `client ${id}'s appends`).to.equal(APPENDS_PER_CLIENT);
     }
   });
 
-  it("leaves every structure whole: the invariant checker finds nothing", () => {
+  it("kept the mixed load exact meanwhile: nothing evicted, nothing stale", async () => {
+    stopLoad = true;
+    const tallies = await loading;
+    expect(sum(tallies, "ops"), "the load ran").to.be.above(0);
+    expect(sum(tallies, "ownedHits"), "owned keys read back").to.be.above(0);
+    const s = await stats(admin);
+    expect(s.get("evictions")).to.equal("0");
+  });
+
+  it("leaves every structure whole, and curr_items counts exactly the items a metadump reaches", async () => {
     srv.server.engine.checkInvariants();
+    await census(admin);
+  });
+
+  it("wrote no trap report, from any thread", async () => {
+    closed = true;
+    await srv.close();
+    expect(trapReports(stderr)).to.deep.equal([]);
   });
 });

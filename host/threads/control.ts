@@ -17,6 +17,7 @@ import { createSharedSessions } from "../tls_shared_sessions.js";
 import type { TlsShared } from "../node/serving.js";
 import { randomBytes } from "node:crypto";
 import { ListenError } from "../listen_address.js";
+import { forwardStdio, OWN_STDIO } from "./stdio.js";
 import type { ShareModes } from "../node/serving.js";
 
 export interface ThreadedRuntime {
@@ -88,7 +89,8 @@ export async function startThreadedServer(
   const base: ThreadStart = { share, shared: sharedInit, thread: 0, runtime: runtime.name };
   const tls = opts.sslEnabled ? tlsShared(opts) : undefined;
 
-  const bg = new Worker(BACKGROUND_URL, { workerData: { ...base, thread: background } });
+  const bg = new Worker(BACKGROUND_URL, { workerData: { ...base, thread: background }, ...OWN_STDIO });
+  forwardStdio(bg);
   const started: Worker[] = [bg];
   let all: Started[];
   try {
@@ -132,7 +134,8 @@ export async function startThreadedServer(
 }
 
 async function startWorker(start: WorkerStart, started: Worker[]): Promise<Started> {
-  const worker = new Worker(WORKER_URL, { workerData: start });
+  const worker = new Worker(WORKER_URL, { workerData: start, ...OWN_STDIO });
+  forwardStdio(worker);
   started.push(worker);
   const ready = await waitFor(worker, "ready");
   return { worker, ready };

@@ -71,18 +71,33 @@ const COUNTERS_PER_KIND: u32 = LockCounter.COUNT;
 @inline function lruWord(id: u32): usize { return LRU_LOCKS + <usize>id * LINE; }
 @inline function globalWord(g: GlobalLock): usize { return GLOBAL_LOCKS + <usize>g * LINE; }
 
+// A memory with one thread block has one thread (-t 1, or an engine made for one): nothing can
+// race for a word, so it is taken and given with plain loads and stores, as glibc skips its
+// atomic instructions while a process has one thread. The word reads the same either way, for
+// the checked build's assertions and for trap recovery. Set by the one instance's init; an
+// instance attaching to a thread block (threadAttach) keeps the atomic path.
+let oneThread = false;
+
 export function locksInit(itemLockPower: u32): void {
   setGlobal32(Global.ITEM_LOCK_MASK, (1 << itemLockPower) - 1);
+  oneThread = settingU32(Setting.THREAD_BLOCKS) == 1;
 }
 
 // ── the word ───────────────────────────────────────────────────────────────────────────
 
 @inline function tryTake(w: usize): bool {
-  return atomic.cmpxchg<u32>(w, 0, me()) == 0;
+  if (!oneThread) return atomic.cmpxchg<u32>(w, 0, me()) == 0;
+  if (load<u32>(w) != 0) return false;
+  store<u32>(w, me());
+  return true;
 }
 
-function take(w: usize, kind: LockKind): void {
-  if (tryTake(w)) return;
+// The uncontended case is inlined where a lock is taken: one compare-exchange, no call.
+@inline function take(w: usize, kind: LockKind): void {
+  if (!tryTake(w)) takeContended(w, kind);
+}
+
+function takeContended(w: usize, kind: LockKind): void {
   const since = monotonicNs();
   count(kind, LockCounter.CONTENDED);
   for (let i: u32 = 0; i < SPINS; i++) {
@@ -113,9 +128,10 @@ function take(w: usize, kind: LockKind): void {
   }
 }
 
-function give(w: usize): void {
+@inline function give(w: usize): void {
   if (!ASC_NO_ASSERT) assert((atomic.load<u32>(w) & OWNER_MASK) == me(), "released a lock this thread does not hold");
-  if (atomic.xchg<u32>(w, 0) & WAITERS) atomic.notify(w, 1);
+  if (oneThread) store<u32>(w, 0);
+  else if (atomic.xchg<u32>(w, 0) & WAITERS) atomic.notify(w, 1);
 }
 
 @inline function heldByMe(w: usize): bool { return (atomic.load<u32>(w) & OWNER_MASK) == me(); }

@@ -4,10 +4,11 @@
 // into their input areas through process(), no sockets. Rounds alternate which engine goes
 // first; reported: ns per command per round, and this build's ratio to the other's.
 //
-//   node dist/bench/core-compare.js --base-dir ../earlier-checkout [--rounds 9] [--out FILE]
+//   node dist/bench/core-compare.js --base-dir ../earlier-checkout [--dir ../other] [--rounds 9] [--out FILE]
 //
-// The other checkout must be built (npm run build) and keep Engine.create, connOpen, process,
-// memory and inAddr, as every build since the rooms issue does.
+// --dir measures another built checkout in place of this one. A checkout must be built (npm run
+// build) and have Engine.create, connOpen, process, memory and inAddr, in host/wasm_engine.ts
+// or, before the rooms issue, host/engine.ts.
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -31,7 +32,9 @@ interface CoreEngine {
 }
 
 async function load(dir: string): Promise<CoreEngine> {
-  const { Engine } = await import(path.join(dir, "dist/host/wasm_engine.js")) as {
+  const wrapper = ["dist/host/wasm_engine.js", "dist/host/engine.js"].map((f) => path.join(dir, f)).find((f) => fs.existsSync(f));
+  if (!wrapper) throw new Error(`${dir}: no built engine wrapper (npm run build there first)`);
+  const { Engine } = await import(wrapper) as {
     Engine: { create(wasm: Uint8Array, o: object): Promise<CoreEngine> };
   };
   const e = await Engine.create(fs.readFileSync(path.join(dir, "build/core.wasm")), { memoryLimitMb: MEMORY_MB, threads: 1 });
@@ -75,12 +78,13 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 async function main(): Promise<void> {
   const { values: v } = parseArgs({
-    options: { "base-dir": { type: "string" }, rounds: { type: "string", default: "9" }, out: { type: "string" } },
+    options: { "base-dir": { type: "string" }, dir: { type: "string" }, rounds: { type: "string", default: "9" }, out: { type: "string" } },
   });
   if (!v["base-dir"]) throw new Error("--base-dir <checkout> is required");
   const baseDir = path.resolve(v["base-dir"]);
   const rounds = Number(v.rounds);
-  const engines = { this: await load(REPO), base: await load(baseDir) };
+  const thisDir = path.resolve(v.dir ?? REPO);
+  const engines = { this: await load(thisDir), base: await load(baseDir) };
   const batches = pipelines();
   const ns: Record<"this" | "base", number[]> = { this: [], base: [] };
   for (let r = 0; r < rounds; r++) {
@@ -90,9 +94,9 @@ async function main(): Promise<void> {
   const ratios = ns.this.map((x, i) => x / ns.base[i]);
   const m = machineInfo();
   const text = [
-    `# The core alone: this build against ${baseDir}`,
+    `# The core alone: ${thisDir} against ${baseDir}`,
     "",
-    `command: \`node dist/bench/core-compare.js --base-dir ${v["base-dir"]} --rounds ${rounds}\``,
+    `command: \`node dist/bench/core-compare.js --base-dir ${v["base-dir"]}${v.dir ? ` --dir ${v.dir}` : ""} --rounds ${rounds}\``,
     "",
     `machine: ${m.cpuModel}, ${m.nproc} cores; node ${process.version}; load average ${m.loadAvg} at the end`,
     "",

@@ -87,15 +87,19 @@ export interface DriverOptions {
 
 /** Log lines for `watch` connections on other threads (host/threads/shared_host.ts). */
 export interface LogFanout {
-  /** This thread's watchers want `mask`; returns what every thread's watchers want together. */
-  setWatchMask(mask: number): number;
+  /**
+   * This thread's watchers want `mask`: `apply` gets what every thread's watchers want together,
+   * under the lock that orders these updates (so a later union is never overwritten by an
+   * earlier one computed on another thread).
+   */
+  setWatchMask(mask: number, apply: (all: number) => void): void;
   /** What the watchers of every thread want. */
   watchMask(): number;
   /** A line for the watchers of the other threads. */
   publish(type: number, line: Uint8Array): void;
 }
 
-const NO_FANOUT: LogFanout = { setWatchMask: (mask) => mask, watchMask: () => 0, publish: () => {} };
+const NO_FANOUT: LogFanout = { setWatchMask: (mask, apply) => apply(mask), watchMask: () => 0, publish: () => {} };
 
 /** Who was being served when the engine threw. */
 export interface TrapSource {
@@ -250,7 +254,7 @@ export class Driver {
     this.setStat(HostStat.LOG_WATCHERS, this.watchers.size);
     let mask = 0;
     for (const w of this.watchers) mask |= w.watchMask;
-    this.engine.setSetting(Setting.WATCH_MASK, this.fanout.setWatchMask(mask));
+    this.fanout.setWatchMask(mask, (all) => this.engine.setSetting(Setting.WATCH_MASK, all));
   }
 
   private deliverLog(entries: LogEntry[]): void {
@@ -615,6 +619,15 @@ export class Connection {
     const flags = e.procFlags();
     this.again = (flags & ProcFlag.AGAIN) !== 0;
     this.swallowing = (flags & ProcFlag.SWALLOW) !== 0;
+    // A new watcher is listening before its OK goes out, as in memcached: a client that sends
+    // commands once it has seen the OK gets every line, whatever thread serves it. Lines this
+    // call logged before the watch are not its own (memcached starts a watcher at the next gid).
+    const watching = (flags & ProcFlag.WATCH) !== 0;
+    if (watching) {
+      e.drainLog();
+      this.watchMask = e.procWatchMask();
+      this.d.addWatcher(this);
+    }
     // memcached's conn_closing frees the replies still queued: a close-now (HTTP guard,
     // over-long line, shutdown) sends nothing from this batch.
     if (!(flags & ProcFlag.CLOSE_NOW)) this.flushOutput(e, (flags & ProcFlag.SWALLOW) !== 0);
@@ -622,10 +635,8 @@ export class Connection {
     if (flags & ProcFlag.STATS_CONNS) this.t.write(this.d.renderConns(this, Date.now()));
     if (flags & ProcFlag.REFRESH_CERTS) this.refreshCerts(e.procNeed() !== 0);
     e.drainLog();
-    if (flags & ProcFlag.WATCH) {
-      this.watchMask = e.procWatchMask();
+    if (watching) {
       this.input.clear();
-      this.d.addWatcher(this);
       return false;
     }
     if (flags & ProcFlag.SHUTDOWN) this.d.shutdown();

@@ -157,13 +157,16 @@ export class SharedHost implements ConnRegistry, LogFanout {
 
   // ── watchers on other threads ────────────────────────────────────────────────────────
 
-  setWatchMask(mask: number): number {
+  setWatchMask(mask: number, apply: (all: number) => void): void {
     while (Atomics.compareExchange(this.i32, Word.MASK_LOCK, 0, 1) !== 0);
-    Atomics.store(this.i32, this.maskIndex(this.me), mask);
-    let all = 0;
-    for (let t = 0; t < this.threads; t++) all |= Atomics.load(this.i32, this.maskIndex(t));
-    Atomics.store(this.i32, Word.MASK_LOCK, 0);
-    return all;
+    try {
+      Atomics.store(this.i32, this.maskIndex(this.me), mask);
+      let all = 0;
+      for (let t = 0; t < this.threads; t++) all |= Atomics.load(this.i32, this.maskIndex(t));
+      apply(all);
+    } finally {
+      Atomics.store(this.i32, Word.MASK_LOCK, 0);
+    }
   }
 
   watchMask(): number {

@@ -27,9 +27,14 @@ function bind(socket: dgram.Socket, host: string, port: number, fd: number | und
   });
 }
 
-// Node keeps a socket's descriptor on its handle (not public API, stable since v0.x).
+// Node keeps a socket's descriptor on its handle (not public API), reached through the
+// socket's state as dgram itself does: the `_handle` getter prints a deprecation warning
+// (DEP0112) on the server's stderr, and so does Deno's. Only Node shares UDP by descriptor
+// (Runtime.share); elsewhere there is none to give (-1).
 function descriptorOf(socket: dgram.Socket): number {
-  return (socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
+  const state = Object.getOwnPropertySymbols(socket).find((s) => s.description === "state symbol");
+  if (!state) return -1;
+  return (socket as unknown as Record<symbol, { handle?: { fd?: number } }>)[state]?.handle?.fd ?? -1;
 }
 
 /**

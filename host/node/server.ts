@@ -14,7 +14,6 @@ import type { TlsConfig, TlsContext, TlsEvents, TlsMaterial } from "../tls.js";
 import { ServerOptions, defaultServerOptions, validateEngineOptions } from "../options.js";
 import { readCoreWasm, type CoreBuild } from "../wasm.js";
 import { HostStat } from "../../assembly/abi/host_stats.js";
-import { Setting } from "../../assembly/abi/settings.js";
 import { createJsTwin, jsTwinRefusal } from "../js/twin.js";
 import { startThreadedServer, type ThreadedRuntime } from "../threads/control.js";
 import { startServing } from "./serving.js";
@@ -123,7 +122,6 @@ export async function startServer(
   driver.setStat(HostStat.PID, process.pid);
   driver.setStat(HostStat.THREADS, opts.threads);
   driver.setStat(HostStat.ACCEPTING_CONNS, 1);
-  protocol.setSetting(Setting.CONN_FD_BASE, driver.fdBase());
   engine.start();
   const tick = setInterval(() => {
     const cpu = process.cpuUsage();

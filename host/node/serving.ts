@@ -14,6 +14,7 @@ import { UdpEndpoint } from "../udp.js";
 import { SharedTlsSessions } from "../tls_shared_sessions.js";
 import type { ServerOptions } from "../options.js";
 import { HostStat } from "../../assembly/abi/host_stats.js";
+import { Setting } from "../../assembly/abi/settings.js";
 import type { Runtime } from "./server.js";
 
 const KB = 1024;
@@ -111,6 +112,10 @@ export async function startServing(s: ServingSetup): Promise<Serving> {
   const first = s.first;
   const closers: (() => Promise<void>)[] = [];
   const sockets: FirstSockets = { tcpPorts: [], tcpFds: [], udpPorts: [], udpFds: [], unixFds: [], listeners: [] };
+  // Listeners come first where memcached numbers connections (`stats conns`, watch's cfd). The
+  // count is set before the first socket can take a client, since a worker serves as soon as
+  // it listens, and again once every socket is bound.
+  if (!first) driver.engine.setSetting(Setting.CONN_FD_BASE, listenerCount(opts, s.core !== undefined));
   try {
     // -s serves a UNIX socket instead of TCP and UDP, as memcached does.
     if (opts.unixSocket !== "") {
@@ -143,6 +148,7 @@ export async function startServing(s: ServingSetup): Promise<Serving> {
   }
   // Every worker lists the same listeners, whatever it could bind itself.
   if (first) driver.listeners.splice(0, driver.listeners.length, ...first.listeners);
+  else driver.engine.setSetting(Setting.CONN_FD_BASE, driver.fdBase());
   sockets.listeners = [...driver.listeners];
   return {
     driver,
@@ -166,6 +172,15 @@ async function serveUdp(s: ServingSetup, driver: Driver, share: ShareSpec, ports
   const udp = await listenUdp(endpoint, addresses, share);
   for (const a of udp.bound) driver.listeners.push(udpAddr(a.address, a.port));
   return udp;
+}
+
+// The sockets startServing will bind: the -s one, or one per -l address for TCP and, with the
+// core (the JS twin serves no UDP), for UDP.
+function listenerCount(opts: ServerOptions, udp: boolean): number {
+  if (opts.unixSocket !== "") return 1;
+  const tcp = opts.port !== 0 ? listenAddresses(opts.listen, opts.port, opts.sslEnabled).length : 0;
+  const datagram = udp && opts.udpPort !== 0 ? listenAddresses(opts.listen, opts.udpPort, opts.sslEnabled).length : 0;
+  return tcp + datagram;
 }
 
 function udpAddr(host: string, port: number): string {

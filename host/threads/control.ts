@@ -8,7 +8,6 @@ import { Worker } from "node:worker_threads";
 import { Engine, type CompiledCore } from "../wasm_engine.js";
 import type { ServerOptions } from "../options.js";
 import { HostStat } from "../../assembly/abi/host_stats.js";
-import { Setting } from "../../assembly/abi/settings.js";
 import { createSharedHost, SharedHost, CONTROL_THREAD, FIRST_WORKER, threadBlocksFor } from "./shared_host.js";
 import { gateFor } from "./gate.js";
 import type { FromWorker, ThreadStart, WorkerFailed, WorkerReady, WorkerStart } from "./messages.js";
@@ -105,8 +104,6 @@ export async function startThreadedServer(
     throw err;
   }
   const sockets = all[0].ready.sockets;
-  // Listeners come first where memcached prints file descriptors (`stats conns`, watch cfd).
-  engine.setSetting(Setting.CONN_FD_BASE, sockets.listeners.length);
   for (const { worker } of all) worker.on("message", (m: FromWorker) => { if (m.kind === "shutdown") onShutdown(); });
 
   let closing: Promise<void> | undefined;

@@ -20,7 +20,7 @@ import type { ServerOptions } from "../../host/options.js";
 import { fuzzSeed, fuzzOps, fuzzDeadline, fuzzTimeout } from "../helpers/fuzz-config.js";
 import { HammerControl, createControl } from "./hammer-control.js";
 import type { HammerStart, HammerReport, Role } from "./hammer-worker.js";
-import { UNDER_PRESSURE, WITH_ROOM, type LoadTally } from "./mixed-load.js";
+import { sumTally, UNDER_PRESSURE, WITH_ROOM, type LoadTally } from "./mixed-load.js";
 
 const WORKER_URL = new URL("./hammer-worker.js", import.meta.url);
 const SEED = fuzzSeed("threads: hammer");
@@ -139,9 +139,6 @@ async function hammerUntilDone(engine: Engine, roles: Role[], racers: number, do
   return reports.flatMap((r) => (r.kind === "done" && r.tally ? [r.tally] : []));
 }
 
-function sum(tallies: LoadTally[], field: keyof LoadTally): number {
-  return tallies.reduce((n, t) => n + t[field], 0);
-}
 
 let compiled: CompiledCore | undefined;
 
@@ -163,8 +160,8 @@ describe("threads: hammered in process, small memory (checked core, worker threa
     const engine = await sharedCore({ memoryLimitMb: 8, hashpower: HASHPOWER, slabReassign: true, slabAutomove: 2, lruCrawler: true }, LOADERS + 1);
     const roles: Role[] = [...Array<Role>(LOADERS).fill("load"), "background"];
     const tallies = await hammerUntilDone(engine, roles, 0, ["load"], { shape: UNDER_PRESSURE, ops: fuzzOps(LOAD_OPS), deadline: fuzzDeadline(), fill: FILL_PER_LOADER });
-    expect(sum(tallies, "sharedHits"), "shared values read back").to.be.above(0);
-    expect(sum(tallies, "ownedHits"), "owned keys read back").to.be.above(0);
+    expect(sumTally(tallies, "sharedHits"), "shared values read back").to.be.above(0);
+    expect(sumTally(tallies, "ownedHits"), "owned keys read back").to.be.above(0);
     const s = engine.stats();
     expect(Number(s.get("hash_power_level")), "the table grew").to.be.above(HASHPOWER);
     expect(Number(s.get("evictions")), "evictions").to.be.above(0);
@@ -183,8 +180,8 @@ describe("threads: hammered in process, races with one right answer under a mixe
     const engine = await sharedCore({ memoryLimitMb: 64, lruCrawler: true }, RACERS + 2);
     const roles: Role[] = [...Array<Role>(RACERS).fill("race"), "load", "background"];
     const tallies = await hammerUntilDone(engine, roles, RACERS, ["race"], { shape: WITH_ROOM, ops: Number.MAX_SAFE_INTEGER, rounds: ROUNDS });
-    expect(sum(tallies, "ops"), "the load ran").to.be.above(0);
-    expect(sum(tallies, "ownedHits"), "owned keys read back").to.be.above(0);
+    expect(sumTally(tallies, "ops"), "the load ran").to.be.above(0);
+    expect(sumTally(tallies, "ownedHits"), "owned keys read back").to.be.above(0);
     expect(engine.stats().get("evictions")).to.equal("0");
   });
 });

@@ -13,7 +13,8 @@
 import type { CacheClient, StoreMode, StoreReply, ArithReply, Hit } from "../helpers/cache-clients.js";
 import { checkedValue, valueProblem, counterProblem } from "../helpers/checked-values.js";
 import { OwnedKeys } from "../helpers/owned-keys.js";
-import type { Rng } from "../helpers/rng.js";
+import { Rng } from "../helpers/rng.js";
+import { fuzzDeadline } from "../helpers/fuzz-config.js";
 
 export interface LoadShape {
   sharedKeys: number;
@@ -352,4 +353,24 @@ export class MixedLoad {
     if (r !== want) this.fail(`${incr ? "incr" : "decr"} ${key} by ${delta} from ${old} gave ${r}, not ${want}`);
     this.owned.stored(key, String(r));
   }
+}
+
+/** A field of every client's tally, summed. */
+export function sumTally(tallies: LoadTally[], field: keyof LoadTally): number {
+  return tallies.reduce((n, t) => n + t[field], 0);
+}
+
+/**
+ * Each client's load at once, client i with id firstId + i and generator seed + id: `ops` steps,
+ * until `stop()` holds, or until the fuzz deadline.
+ */
+export function runLoad(clients: CacheClient[], shape: LoadShape, seed: number, firstId: number, ops: number,
+  stop = () => false): Promise<LoadTally[]> {
+  const deadline = fuzzDeadline();
+  return Promise.all(clients.map(async (client, i) => {
+    const id = firstId + i;
+    const load = new MixedLoad(client, id, new Rng(seed + id), shape);
+    for (let n = 0; n < ops && !stop() && Date.now() < deadline; n++) await load.step();
+    return load.tally;
+  }));
 }

@@ -13,9 +13,9 @@ import { SocketClient, stats } from "../helpers/socket-client.js";
 import { Rng } from "../helpers/rng.js";
 import { TextClient, MetaClient, BinaryClient, type CacheClient } from "../helpers/cache-clients.js";
 import { checkedValue } from "../helpers/checked-values.js";
-import { fuzzSeed, fuzzOps, fuzzDeadline, fuzzTimeout } from "../helpers/fuzz-config.js";
-import { MixedLoad, UNDER_PRESSURE, WITH_ROOM, type LoadShape } from "./mixed-load.js";
-import { census, metadumpKeys } from "./server-state.js";
+import { fuzzSeed, fuzzOps, fuzzTimeout } from "../helpers/fuzz-config.js";
+import { runLoad, sumTally, UNDER_PRESSURE, WITH_ROOM } from "./mixed-load.js";
+import { census, crawlAndDumpUntil } from "./server-state.js";
 
 const THREADS = 4;
 const HASHPOWER = 13;
@@ -35,22 +35,7 @@ async function clientsOf(server: RunningServer, opened: SocketClient[]): Promise
   return sockets.map((s, i) => new KINDS[i % KINDS.length](s));
 }
 
-async function runLoad(clients: CacheClient[], shape: LoadShape, ops: number): Promise<number> {
-  const deadline = fuzzDeadline();
-  const done = await Promise.all(clients.map(async (client, id) => {
-    const load = new MixedLoad(client, id, new Rng(SEED + id), shape);
-    for (let n = 0; n < ops && Date.now() < deadline; n++) await load.step();
-    return load.tally.ops;
-  }));
-  return done.reduce((a, b) => a + b, 0);
-}
 
-async function crawlAndDumpUntil(c: SocketClient, done: () => boolean): Promise<void> {
-  while (!done()) {
-    expect(await c.request("lru_crawler crawl all\r\n")).to.match(/^(OK|BUSY currently processing crawler request)\r\n$/);
-    await metadumpKeys(c);
-  }
-}
 
 // The open flags of one of a process's descriptors, as /proc prints them (octal).
 function fdFlags(pid: number, fd: number): number {
@@ -93,11 +78,11 @@ for (const runtime of RUNTIMES) {
       const admin = await SocketClient.connect(server.port);
       opened.push(admin);
       let done = false;
-      const [ops] = await Promise.all([
-        runLoad(clients, UNDER_PRESSURE, fuzzOps(MIX_OPS)).finally(() => { done = true; }),
+      const [tallies] = await Promise.all([
+        runLoad(clients, UNDER_PRESSURE, SEED, 0, fuzzOps(MIX_OPS)).finally(() => { done = true; }),
         crawlAndDumpUntil(admin, () => done),
       ]);
-      expect(ops).to.be.above(0);
+      expect(sumTally(tallies, "ops")).to.be.above(0);
       const s = await stats(admin);
       expect(s.get("threads")).to.equal(String(THREADS));
       expect(Number(s.get("evictions")), "evictions").to.be.above(0);
@@ -129,7 +114,7 @@ for (const runtime of RUNTIMES) {
       }
       const admin = await SocketClient.connect(server.port);
       opened.push(admin);
-      await runLoad(clients, WITH_ROOM, fuzzOps(MIX_OPS) / 4);
+      await runLoad(clients, WITH_ROOM, SEED, 0, fuzzOps(MIX_OPS) / 4);
       await census(admin);
       expect(trapLines(server)).to.deep.equal([]);
     });

@@ -106,3 +106,14 @@ export async function placeClients(srv: TestServer, perWorker: number): Promise<
 export function connectAll(srv: TestServer, n: number): Promise<SocketClient[]> {
   return Promise.all(Array.from({ length: n }, () => srv.connect()));
 }
+
+/** Crawls and dumps while `done()` is false, so the crawler walks LRUs the workers are changing. */
+export async function crawlAndDumpUntil(c: SocketClient, done: () => boolean): Promise<void> {
+  while (!done()) {
+    const reply = await c.request("lru_crawler crawl all\r\n");
+    if (reply !== "OK\r\n" && reply !== BUSY) throw new Error(`lru_crawler crawl all answered ${JSON.stringify(reply)}`);
+    await metadumpKeys(c);
+    await stats(c, "items");
+    await stats(c, "slabs");
+  }
+}

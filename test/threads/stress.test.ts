@@ -21,9 +21,9 @@ import { StderrCatcher } from "../helpers/traps.js";
 import { Rng } from "../helpers/rng.js";
 import { TextClient, MetaClient, BinaryClient, type CacheClient } from "../helpers/cache-clients.js";
 import { checkedValue } from "../helpers/checked-values.js";
-import { fuzzSeed, fuzzOps, fuzzDeadline, fuzzTimeout } from "../helpers/fuzz-config.js";
-import { MixedLoad, UNDER_PRESSURE, WITH_ROOM, type LoadShape, type LoadTally } from "./mixed-load.js";
-import { acceptedPerWorker, census, connectAll, metadumpKeys } from "./server-state.js";
+import { fuzzSeed, fuzzOps, fuzzTimeout } from "../helpers/fuzz-config.js";
+import { runLoad, sumTally, UNDER_PRESSURE, WITH_ROOM, type LoadTally } from "./mixed-load.js";
+import { acceptedPerWorker, census, connectAll, crawlAndDumpUntil } from "./server-state.js";
 
 const THREADS = 4;
 // The item lock table has 2^12 stripes at -t 4; the hash table must be larger.
@@ -45,20 +45,6 @@ async function clientsOf(srv: TestServer, perProtocol = PER_PROTOCOL): Promise<C
   return sockets.map((s, i) => new KINDS[i % KINDS.length](s));
 }
 
-function sum(tallies: LoadTally[], field: keyof LoadTally): number {
-  return tallies.reduce((n, t) => n + t[field], 0);
-}
-
-// Each client's load, `ops` steps or until `stop()` holds.
-async function runLoad(clients: CacheClient[], shape: LoadShape, firstId: number, ops: number, stop = () => false): Promise<LoadTally[]> {
-  const deadline = fuzzDeadline();
-  return Promise.all(clients.map(async (client, i) => {
-    const id = firstId + i;
-    const load = new MixedLoad(client, id, new Rng(SEED + id), shape);
-    for (let n = 0; n < ops && !stop() && Date.now() < deadline; n++) await load.step();
-    return load.tally;
-  }));
-}
 
 // Trap reports from any thread. Workers' stderr reaches this thread asynchronously; closing the
 // server waits for every thread to exit, which delivers what they wrote.
@@ -104,12 +90,12 @@ describe("threads: -t 4 under memory pressure, every command from every protocol
     }));
     let done = false;
     const [tallies] = await Promise.all([
-      runLoad(clients, UNDER_PRESSURE, 0, fuzzOps(MIX_OPS)).finally(() => { done = true; }),
+      runLoad(clients, UNDER_PRESSURE, SEED, 0, fuzzOps(MIX_OPS)).finally(() => { done = true; }),
       crawlAndDumpUntil(admin, () => done),
     ]);
-    expect(sum(tallies, "sharedHits"), "shared values read back").to.be.above(0);
-    expect(sum(tallies, "counterHits"), "counters read back").to.be.above(0);
-    expect(sum(tallies, "ownedHits"), "owned keys read back").to.be.above(0);
+    expect(sumTally(tallies, "sharedHits"), "shared values read back").to.be.above(0);
+    expect(sumTally(tallies, "counterHits"), "counters read back").to.be.above(0);
+    expect(sumTally(tallies, "ownedHits"), "owned keys read back").to.be.above(0);
     const s = await stats(admin);
     expect(Number(s.get("threads"))).to.equal(THREADS);
     expect(Number(s.get("hash_power_level")), "the table grew").to.be.above(HASHPOWER);
@@ -129,16 +115,6 @@ describe("threads: -t 4 under memory pressure, every command from every protocol
     expect(trapReports(stderr)).to.deep.equal([]);
   });
 });
-
-// Crawls and dumps while the load runs, so the crawler walks LRUs the workers are changing.
-async function crawlAndDumpUntil(c: SocketClient, done: () => boolean): Promise<void> {
-  while (!done()) {
-    expect(await c.request("lru_crawler crawl all\r\n")).to.match(/^(OK|BUSY currently processing crawler request)\r\n$/);
-    await metadumpKeys(c);
-    await stats(c, "items");
-    await stats(c, "slabs");
-  }
-}
 
 const RACERS_PER_PROTOCOL = 4;
 const LOADERS_PER_PROTOCOL = 1;
@@ -169,7 +145,7 @@ describe("threads: -t 4 with room, races with one right answer under a mixed loa
     loaders = await clientsOf(srv, LOADERS_PER_PROTOCOL);
     admin = await srv.connect();
     await acceptedPerWorker(srv, racers.length + loaders.length + 1);
-    loading = runLoad(loaders, WITH_ROOM, LOADER_IDS, Number.MAX_SAFE_INTEGER, () => stopLoad);
+    loading = runLoad(loaders, WITH_ROOM, SEED, LOADER_IDS, Number.MAX_SAFE_INTEGER, () => stopLoad);
     // A failure surfaces in the test that awaits the load, not as an unhandled rejection.
     loading.catch(() => {});
   });
@@ -243,8 +219,8 @@ describe("threads: -t 4 with room, races with one right answer under a mixed loa
   it("kept the mixed load exact meanwhile: nothing evicted, nothing stale", async () => {
     stopLoad = true;
     const tallies = await loading;
-    expect(sum(tallies, "ops"), "the load ran").to.be.above(0);
-    expect(sum(tallies, "ownedHits"), "owned keys read back").to.be.above(0);
+    expect(sumTally(tallies, "ops"), "the load ran").to.be.above(0);
+    expect(sumTally(tallies, "ownedHits"), "owned keys read back").to.be.above(0);
     const s = await stats(admin);
     expect(s.get("evictions")).to.equal("0");
   });

@@ -52,6 +52,11 @@ import { metadumpStep } from "./protocols/metadump";
 import { udpProcess as udpServe, udpNext as udpTake, udpHeaderAddr as udpHeader, udpPayload as udpPayloadAt } from "./protocols/udp";
 import { authLoad, authdbAddr, AUTHDB_CAPACITY } from "./protocols/auth";
 import { checkInvariants as check } from "./checks/invariants";
+import {
+  imageQuiesce as quiesce, imageSectionAddr, imageSectionLength, imageChecksum as checksum, imageAdopt as adopt,
+  imageLoadedUpTo, imageFingerprint,
+} from "./restart/image";
+import { ImageSection } from "./abi/image";
 
 export function settingsAddr(): usize { return SETTINGS; }
 export function keyAddr(): usize { return keyBuf(); }
@@ -334,3 +339,25 @@ export function recoveryEnd(): void {
 
 // The address of the recovery flag, which the hosts read before each call (u32).
 export function recoveryAddr(): usize { return GLOBALS + (<usize>Global.RECOVERY << 3); }
+
+// ── warm restart (-e, restart/) ──────────────────────────────────────────────────────────
+// The host writes the sections out, or reads them in, between these calls; with threads,
+// every other thread has left the core for good first.
+
+export function imageFormat(): f64 { return <f64>imageFingerprint(); }
+export function imageQuiesce(): void { quiesce(); }
+export function imageAddr(section: u32, loading: u32): usize { return imageSectionAddr(<ImageSection>section, loading != 0); }
+export function imageLength(section: u32): f64 { return <f64>imageSectionLength(<ImageSection>section); }
+export function imageChecksum(loading: u32, arenaLength: f64): u64 { return checksum(loading != 0, <usize>arenaLength); }
+
+// An ImageAdopt; on anything but OK the host calls imageDiscard.
+export function imageAdopt(arenaLength: f64, expected: u64, unixNow: u32): u32 {
+  return adopt(<usize>arenaLength, expected, unixNow);
+}
+
+// A load that wrote `arenaLength` bytes of arena (and maybe the class and page records) and
+// was not adopted: the cache starts over, empty, as after a trap. Returns an InitError.
+export function imageDiscard(arenaLength: f64, unixNow: u32): u32 {
+  imageLoadedUpTo(<usize>arenaLength);
+  return reset(unixNow);
+}

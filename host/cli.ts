@@ -16,12 +16,17 @@ import { ENGINES, jsTwinRefusal } from "./js/twin.js";
 import { TlsError } from "./tls.js";
 import { ListenError } from "./listen_address.js";
 import type { CacheEngine } from "./engine_api.js";
+import type { Engine } from "./wasm_engine.js";
+import type { ShutdownMode } from "./driver.js";
+import { CorruptMetadata, saveCache } from "./restart/restart.js";
 
 const EX_USAGE = 64;
 // memcached's getopt loop returns 1 for an unknown option or a missing option argument.
 const EXIT_ILLEGAL_ARGUMENT = 1;
 const EX_NOUSER = 67;
 const EX_OSERR = 71;
+// What a shell reports for a process that abort()ed (128 + SIGABRT), should the signal not end it.
+const EXIT_ABORTED = 134;
 const MAX_ITEM_SIZE_LIMIT = 1024 * 1024 * 1024;
 
 /** What a runtime's entry point (host/deno, host/bun) adds to startServer's Runtime. */
@@ -283,14 +288,32 @@ export async function runCli(runtime: CliRuntime): Promise<void> {
   checkUser(opts);
   if (opts.daemonize) daemonize(argv, runtime);
   let server: RunningServer<CacheEngine>;
-  const stop = () => { void server.close().then(() => process.exit(0)); };
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    void server.close().then(() => process.exit(0));
+  };
+  // memcached's SIGUSR1: connections close once their commands in flight are done, every
+  // thread stops, and with -e the cache is saved; then exit 0, saved or not (as memcached).
+  const graceful = () => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write("Gracefully stopping\n");
+    void server.close().then(() => {
+      if (opts.memoryFile) saveOrSay(server.engine as Engine, opts);
+      process.exit(0);
+    });
+  };
+  const onShutdown = (mode: ShutdownMode) => (mode === "graceful" ? graceful() : stop());
   // memcached creates a UNIX socket as the -u user, so the socket file is that user's (and its
   // -a mode lets that user's group in); with -s nothing privileged is bound.
   const unix = opts.unixSocket !== "";
   if (unix) dropPrivileges(opts, runtime);
   try {
-    server = await startServer(opts, stop, runtime);
+    server = await startServer(opts, onShutdown, runtime);
   } catch (err) {
+    if (err instanceof CorruptMetadata) refuseCorruptMetadata(err);
     if (err instanceof CredentialsError) {
       process.stderr.write(err.endsLine ? err.message + "\n" : err.message);
       process.exit(1);
@@ -306,6 +329,23 @@ export async function runCli(runtime: CliRuntime): Promise<void> {
   if (opts.pidFile) writeFileSync(opts.pidFile, `${process.pid}\n`);
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+  process.on("SIGUSR1", graceful);
+}
+
+function saveOrSay(engine: Engine, opts: ServerOptions): void {
+  try {
+    saveCache(engine.image(), opts);
+  } catch (err) {
+    process.stderr.write(`[restart] failed to save the cache to ${opts.memoryFile}: ${(err as Error).message}\n`);
+  }
+}
+
+// memcached aborts on a metadata file it cannot read: no clean start over a file an operator
+// may want to look at.
+function refuseCorruptMetadata(err: CorruptMetadata): never {
+  process.stderr.write(err.lines.map((l) => l + "\n").join(""));
+  process.kill(process.pid, "SIGABRT");
+  process.exit(EXIT_ABORTED);
 }
 
 // The Deno and Bun entry points import runCli; only running this file (or its bin link) starts Node's.

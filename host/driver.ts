@@ -55,6 +55,13 @@ export interface Transport {
 
 /** Why a connection closed, as memcached's conn_close watch events name it. */
 export type CloseReason = "error" | "normal" | "idle_timeout" | "shutdown";
+/** `shutdown` stops at once (memcached raises SIGINT); `shutdown graceful` saves the cache
+ * first when there is a -e file (memcached raises SIGUSR1). */
+export type ShutdownMode = "now" | "graceful";
+
+export function shutdownMode(flags: number): ShutdownMode {
+  return flags & ProcFlag.GRACEFUL ? "graceful" : "now";
+}
 
 export interface DriverOptions {
   maxConns: number;
@@ -63,7 +70,7 @@ export interface DriverOptions {
   /** Where -vv traces go (stderr). */
   trace?: (line: string) => void;
   /** Called when a client sends `shutdown` (with -A). */
-  onShutdown: () => void;
+  onShutdown: (mode: ShutdownMode) => void;
   /** Runs a callback after pending I/O (setImmediate where the runtime has it). */
   defer?: (fn: () => void) => void;
   /** Where trap reports go (default: console.error, i.e. stderr). */
@@ -360,7 +367,7 @@ export class Driver {
     this.engine.setHostStat(slot, v);
   }
 
-  shutdown(): void { this.opts.onShutdown(); }
+  shutdown(mode: ShutdownMode): void { this.opts.onShutdown(mode); }
 
   /** Before a process() call: the response objects the worker's buffers leave a connection. */
   updateResponseObjects(): void {
@@ -639,7 +646,7 @@ export class Connection {
       this.input.clear();
       return false;
     }
-    if (flags & ProcFlag.SHUTDOWN) this.d.shutdown();
+    if (flags & ProcFlag.SHUTDOWN) this.d.shutdown(shutdownMode(flags));
     if (flags & ProcFlag.CLOSE_NOW) {
       this.close(true, "error");
       return false;

@@ -79,6 +79,8 @@ export interface ServerOptions extends EngineOptions {
   sslSessionCache: boolean;
   sslKernelTls: boolean;
   sslMinVersion: number;
+  /** -e: where SIGUSR1 saves the cache and the next start restores it from (host/restart/). */
+  memoryFile: string;
 }
 
 type Value = number | boolean | string | string[];
@@ -113,7 +115,7 @@ export interface OptionSpec {
 const KB = 1024;
 const MB = 1024 * KB;
 const BINDING_PROTOCOLS = { auto: BindingProtocol.AUTO, ascii: BindingProtocol.ASCII, binary: BindingProtocol.BINARY };
-const SLAB_PAGE_SIZE = MB;
+export const SLAB_PAGE_SIZE = MB;
 
 // ssl_min_version's values as memcached numbers them, by the names `stats settings` prints.
 export const TLS_VERSION_NAMES = ["tlsv1.0", "tlsv1.1", "tlsv1.2", "tlsv1.3"] as const;
@@ -168,6 +170,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: "user", short: "u", long: "user", arg: "text", default: "", help: "user to run as (required when started as root)" },
   { key: "pidFile", short: "P", long: "pidfile", arg: "text", default: "", help: "file to write the process id to" },
   { key: "daemonize", short: "d", long: "daemon", default: false, help: "run as a daemon" },
+  { key: "memoryFile", short: "e", long: "memory-file", arg: "text", default: "",
+    help: "restartable cache: SIGUSR1 saves it to this file, and the next start with it restores it" },
   { key: "dumpEnabled", short: "X", long: "disable-dumping", default: true, setting: Setting.DUMP_ENABLED,
     help: "disable stats cachedump and lru_crawler metadump" },
   { key: "watchEnabled", short: "W", long: "disable-watch", default: true, setting: Setting.WATCH_ENABLED,
@@ -447,7 +451,7 @@ export const STATS_SETTINGS: readonly SettingLine[] = [
   ["ssl_kernel_tls", SettingFormat.TEXT, (o) => (o.sslKernelTls ? "yes" : "no")],
   ["ssl_min_version", SettingFormat.TEXT, (o) => TLS_VERSION_NAMES[o.sslMinVersion]],
   ["num_napi_ids", SettingFormat.TEXT, text("(null)")],
-  ["memory_file", SettingFormat.TEXT, text("(null)")],
+  ["memory_file", SettingFormat.TEXT, (o) => o.memoryFile || "(null)"],
 ];
 
 // The descriptor the core renders `stats settings` from: per line a format byte, a slot byte,

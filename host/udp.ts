@@ -5,6 +5,7 @@
 // copies the datagram in, then copies each reply out and hands it to the adapter's socket.
 import { ProcFlag } from "../assembly/abi/proc_flags.js";
 import { Engine } from "./wasm_engine.js";
+import { shutdownMode, type ShutdownMode } from "./driver.js";
 import { HostStat } from "../assembly/abi/host_stats.js";
 
 const UDP_HEADER_LEN = 8;
@@ -14,7 +15,7 @@ export type DatagramReply = (parts: Uint8Array[]) => void;
 
 export interface UdpOptions {
   /** Called when a datagram carries `shutdown` (with -A). */
-  onShutdown: () => void;
+  onShutdown: (mode: ShutdownMode) => void;
   /** Called when the engine threw serving a datagram (the driver recovers it); nothing more is sent for it. */
   onTrap: (err: unknown, datagram: Uint8Array, peer: string) => void;
   /** refresh_certs (-Z): its reply line, or null for none (Driver.refreshCerts). */
@@ -49,7 +50,7 @@ export class UdpEndpoint {
       const flags = e.procFlags();
       this.sendReplies(reply);
       e.drainLog();
-      if (flags & ProcFlag.SHUTDOWN) this.opts.onShutdown();
+      if (flags & ProcFlag.SHUTDOWN) this.opts.onShutdown(shutdownMode(flags));
       if (flags & ProcFlag.REFRESH_CERTS) this.refreshCerts(input, e.procNeed() !== 0, reply);
       if (!(flags & (ProcFlag.AGAIN | ProcFlag.REFRESH_CERTS))) return;
       // The output area filled up, or the host had a command to answer: the rest of the

@@ -118,6 +118,21 @@ export interface CoreExports {
   credentialsAddr(): number;
   credentialsCapacity(): number;
   credentialsLoad(len: number): number;
+  imageFormat(): number;
+  imageQuiesce(): void;
+  imageAddr(section: number, loading: number): number;
+  imageLength(section: number): number;
+  imageChecksum(loading: number, arenaLength: number): bigint;
+  imageAdopt(arenaLength: number, expected: bigint, unixNow: number): number;
+  imageDiscard(arenaLength: number, unixNow: number): number;
+}
+
+/** What host/restart/ saves and restores the cache through: the core's image calls and its
+ * memory (a view current after any growth). */
+export interface CoreImage {
+  x: CoreExports;
+  memory(): Uint8Array;
+  threadBlocks: number;
 }
 
 
@@ -605,6 +620,11 @@ export class Engine implements CacheEngine, ProtocolEngine {
     const u8 = this.views();
     u8[at] = bytes.length;
     u8.set(bytes, at + 1);
+  }
+
+  /** For host/restart/: only while no other thread is inside the core. */
+  image(): CoreImage {
+    return { x: this.x, memory: () => this.views(), threadBlocks: this.blueprint.threadBlocks };
   }
 
   /** Linear memory in bytes, and the most it may grow to. */

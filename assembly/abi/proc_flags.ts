@@ -11,4 +11,5 @@ export enum ProcFlag {
   SWALLOW = 128,     // a refused data block is still arriving: hold the replies
   WATCH = 256,       // `watch`: this connection now receives log lines (procWatchMask() says which)
   REFRESH_CERTS = 512, // `refresh_certs`: the host reloads the certificates and answers (procNeed() 1: noreply)
+  GRACEFUL = 1024,   // with SHUTDOWN: `shutdown graceful`, which memcached turns into SIGUSR1 (save the cache)
 }

@@ -297,6 +297,14 @@ function listable(it: usize): bool {
   return true;
 }
 
+// Before the cache is saved (restart/image.ts): a crawler is a pseudo-item linked in an LRU,
+// which must not come back as part of the list in another process.
+export function crawlerHalt(): void {
+  globalLock(GlobalLock.CRAWLER);
+  stopAll();
+  globalUnlock(GlobalLock.CRAWLER);
+}
+
 // The metadump's connection went away: stop, leaving nothing linked.
 export function metadumpAbort(conn: u32): void {
   globalLock(GlobalLock.CRAWLER);

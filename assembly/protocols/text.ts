@@ -503,7 +503,7 @@ function execShutdown(ntokens: u32): i64 {
     return 0;
   }
   if (ntokens == 2 || (ntokens == 3 && tokIs(1, "graceful"))) {
-    procFlag(ProcFlag.SHUTDOWN | ProcFlag.CLOSE_NOW);
+    procFlag(ProcFlag.SHUTDOWN | ProcFlag.CLOSE_NOW | (ntokens == 3 ? ProcFlag.GRACEFUL : 0));
     return EXEC_STOP;
   }
   reply("CLIENT_ERROR invalid shutdown mode");

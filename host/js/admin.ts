@@ -68,7 +68,7 @@ export function execShutdown(ctx: Context, ntokens: number): number {
     return 0;
   }
   if (ntokens === 2 || (ntokens === 3 && ctx.tok.is(1, "graceful"))) {
-    ctx.procFlag(ProcFlag.SHUTDOWN | ProcFlag.CLOSE_NOW);
+    ctx.procFlag(ProcFlag.SHUTDOWN | ProcFlag.CLOSE_NOW | (ntokens === 3 ? ProcFlag.GRACEFUL : 0));
     return EXEC_STOP;
   }
   ctx.reply("CLIENT_ERROR invalid shutdown mode");

@@ -23,6 +23,7 @@ export function jsTwinRefusal(o: ServerOptions): string | null {
   if (o.authFile) return refuse("-Y (text protocol authentication)");
   if (o.udpPort !== 0) return refuse("-U (UDP)");
   if (o.sslEnabled) return refuse("-Z (TLS)");
+  if (o.memoryFile) return refuse("-e (a restartable cache)");
   return null;
 }
 

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { setFlagsFromString } from "node:v8";
 import { Engine, compileCore } from "../wasm_engine.js";
 import type { CacheEngine, ProtocolEngine } from "../engine_api.js";
-import type { Driver } from "../driver.js";
+import type { Driver, ShutdownMode } from "../driver.js";
 import { listenTcp, type Listener, type ShareSpec } from "./listen.js";
 import { NodeTls } from "./tls.js";
 import type { ListenAddress } from "../listen_address.js";
@@ -18,6 +18,7 @@ import { createJsTwin, jsTwinRefusal } from "../js/twin.js";
 import { startThreadedServer, type ThreadedRuntime } from "../threads/control.js";
 import { startServing } from "./serving.js";
 import { strerror } from "../system_error.js";
+import { restoreCache } from "../restart/restart.js";
 
 export interface RunningServer<E extends CacheEngine = Engine> {
   /** The storage: the WASM core's wrapper, or with `engine: "js"` the JS twin's storage engine.
@@ -87,9 +88,16 @@ async function createEngines(opts: ServerOptions, build: CoreBuild): Promise<Eng
     return { engine: twin.storage, protocol: twin.protocol };
   }
   const core = await Engine.create(readCoreWasm(build), opts);
+  restoreFromFile(core, opts);
   warnMemoryCeiling(core, opts);
   loadCredentials(core, opts);
   return { engine: core, protocol: core, core };
+}
+
+// -e: the cache saved by the last graceful stop, before anything else touches the core (the
+// credentials are loaded after: a failed restore starts the core over).
+function restoreFromFile(core: Engine, opts: ServerOptions): void {
+  if (opts.memoryFile) restoreCache(core.image(), opts, (line) => process.stderr.write(line + "\n"));
 }
 
 // memcached takes any -m and allocates only what it uses; one wasm32 memory holds 4 GiB, so a
@@ -103,10 +111,10 @@ function warnMemoryCeiling(core: Engine, opts: ServerOptions): void {
 }
 
 /** `build`: the checked core ("debug") lets tests run the server with its assertions on. */
-export async function startServer(options?: WasmServerOptions, onShutdown?: () => void, runtime?: Runtime, build?: CoreBuild): Promise<RunningServer>;
-export async function startServer(options: Partial<ServerOptions>, onShutdown?: () => void, runtime?: Runtime, build?: CoreBuild): Promise<RunningServer<CacheEngine>>;
+export async function startServer(options?: WasmServerOptions, onShutdown?: (mode: ShutdownMode) => void, runtime?: Runtime, build?: CoreBuild): Promise<RunningServer>;
+export async function startServer(options: Partial<ServerOptions>, onShutdown?: (mode: ShutdownMode) => void, runtime?: Runtime, build?: CoreBuild): Promise<RunningServer<CacheEngine>>;
 export async function startServer(
-  options: Partial<ServerOptions> = {}, onShutdown?: () => void, runtime: Runtime = NODE_RUNTIME, build: CoreBuild = "release",
+  options: Partial<ServerOptions> = {}, onShutdown?: (mode: ShutdownMode) => void, runtime: Runtime = NODE_RUNTIME, build: CoreBuild = "release",
 ): Promise<RunningServer<CacheEngine>> {
   const opts = { ...defaultServerOptions(), ...options };
   const problem = validateEngineOptions(opts) ?? jsTwinRefusal(opts);
@@ -116,7 +124,7 @@ export async function startServer(
   protocol.setHostVersion(runtime.version);
   let closing: Promise<void> | undefined;
   const serving = await startServing({
-    opts, runtime, protocol, core, onShutdown: () => (onShutdown ? onShutdown() : void server.close()),
+    opts, runtime, protocol, core, onShutdown: (mode) => (onShutdown ? onShutdown(mode) : void server.close()),
   });
   const driver = serving.driver;
   driver.setStat(HostStat.PID, process.pid);
@@ -183,14 +191,15 @@ function loadCredentials(engine: Engine, opts: ServerOptions): void {
 
 // -t N > 1: worker threads over one shared core (host/threads/control.ts).
 async function startWithThreads(
-  opts: ServerOptions, onShutdown: (() => void) | undefined, runtime: Runtime, build: CoreBuild,
+  opts: ServerOptions, onShutdown: ((mode: ShutdownMode) => void) | undefined, runtime: Runtime, build: CoreBuild,
 ): Promise<RunningServer> {
   let server: RunningServer | undefined;
   const threaded = await startThreadedServer(opts, readCoreWasm(build), runtime, (engine) => {
+    restoreFromFile(engine, opts);
     warnMemoryCeiling(engine, opts);
     loadCredentials(engine, opts);
     engine.setHostVersion(runtime.version);
-  }, () => (onShutdown ? onShutdown() : void server?.close()));
+  }, (mode) => (onShutdown ? onShutdown(mode) : void server?.close()));
   server = {
     engine: threaded.engine,
     protocol: threaded.engine,

@@ -4,7 +4,7 @@
 // workers after the first share the first one's sockets the way their runtime can.
 import type { Engine } from "../wasm_engine.js";
 import type { ProtocolEngine } from "../engine_api.js";
-import { Driver, type DriverOptions } from "../driver.js";
+import { Driver, type DriverOptions, type ShutdownMode } from "../driver.js";
 import { WorkerBuffers } from "../worker_buffers.js";
 import { listenUnix, type Listener, type ShareSpec } from "./listen.js";
 import { listenUdp, type UdpListener } from "./udp.js";
@@ -46,7 +46,7 @@ export interface ServingSetup {
   protocol: ProtocolEngine;
   /** The WASM core, which UDP needs (the JS twin serves no UDP). */
   core?: Engine;
-  onShutdown(): void;
+  onShutdown(mode: ShutdownMode): void;
   /** Worker threads: the shared connection table, watchers elsewhere, accept balancing. */
   threads?: Pick<DriverOptions, "registry" | "fanout" | "onAccepted" | "onReleased">;
   /** Another worker bound the sockets first. */

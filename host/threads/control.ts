@@ -5,6 +5,7 @@
 //
 // Thread blocks: 0 this thread, 1..N the workers, N + 1 the background thread.
 import { Worker } from "node:worker_threads";
+import type { ShutdownMode } from "../driver.js";
 import { Engine, type CompiledCore } from "../wasm_engine.js";
 import type { ServerOptions } from "../options.js";
 import { HostStat } from "../../assembly/abi/host_stats.js";
@@ -71,7 +72,7 @@ function workerError(m: WorkerFailed): Error {
 
 export async function startThreadedServer(
   opts: ServerOptions, wasm: Uint8Array, runtime: ThreadedRuntime, prepare: (engine: Engine) => void,
-  onShutdown: () => void,
+  onShutdown: (mode: ShutdownMode) => void,
 ): Promise<ThreadedServer> {
   const workers = opts.threads;
   const blocks = threadBlocksFor(workers);
@@ -104,7 +105,7 @@ export async function startThreadedServer(
     throw err;
   }
   const sockets = all[0].ready.sockets;
-  for (const { worker } of all) worker.on("message", (m: FromWorker) => { if (m.kind === "shutdown") onShutdown(); });
+  for (const { worker } of all) worker.on("message", (m: FromWorker) => { if (m.kind === "shutdown") onShutdown(m.mode); });
 
   let closing: Promise<void> | undefined;
   return {

@@ -1,4 +1,5 @@
 // What the control thread and its worker and background threads say to each other.
+import type { ShutdownMode } from "../driver.js";
 import type { CoreShare } from "../wasm_engine.js";
 import type { SharedHostInit } from "./shared_host.js";
 import type { FirstSockets, TlsShared } from "../node/serving.js";
@@ -32,5 +33,5 @@ export interface WorkerFailed {
   error?: { tls: string } | { listen: true };
 }
 
-export type FromWorker = WorkerReady | WorkerFailed | { kind: "shutdown" } | { kind: "closed" };
+export type FromWorker = WorkerReady | WorkerFailed | { kind: "shutdown"; mode: ShutdownMode } | { kind: "closed" };
 export type ToWorker = { kind: "close" };

@@ -41,7 +41,7 @@ async function main(start: WorkerStart): Promise<void> {
     runtime,
     protocol: engine,
     core: engine,
-    onShutdown: () => post({ kind: "shutdown" }),
+    onShutdown: (mode) => post({ kind: "shutdown", mode }),
     threads: {
       registry: shared,
       fanout: shared,

@@ -35,6 +35,8 @@ export interface CliRuntime extends Runtime {
   relaunch?: string[];
   /** Sets the -u user's supplementary groups (default: process.initgroups, which Deno lacks). */
   initgroups?(user: string, gid: number): void;
+  /** Catches SIGUSR1 (default: process.on; Deno's process leaves SIGUSR1 to its inspector). */
+  onSigusr1?(handler: () => void): void;
 }
 
 function packageVersion(): string {
@@ -329,7 +331,8 @@ export async function runCli(runtime: CliRuntime): Promise<void> {
   if (opts.pidFile) writeFileSync(opts.pidFile, `${process.pid}\n`);
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
-  process.on("SIGUSR1", graceful);
+  if (runtime.onSigusr1) runtime.onSigusr1(graceful);
+  else process.on("SIGUSR1", graceful);
 }
 
 function saveOrSay(engine: Engine, opts: ServerOptions): void {

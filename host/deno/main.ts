@@ -11,6 +11,7 @@ import { DENO_RUNTIME } from "./runtime.js";
 
 interface DenoApi {
   mainModule: string;
+  addSignalListener(signal: "SIGUSR1", handler: () => void): void;
   execPath(): string;
   dlopen(path: string, symbols: Record<string, { parameters: string[]; result: string }>): {
     symbols: Record<string, (...args: unknown[]) => number>;
@@ -36,4 +37,5 @@ void runCli({
   ...DENO_RUNTIME,
   relaunch: [Deno.execPath(), "run", "-A", Deno.mainModule],
   initgroups,
+  onSigusr1: (handler) => Deno.addSignalListener("SIGUSR1", handler),
 });

@@ -9,6 +9,7 @@
 import { Engine, Bytes, StoreResult } from "./wasm_engine.js";
 import { readCoreWasm } from "./wasm.js";
 import type { EngineOptions } from "./options.js";
+import { saveCache, restoreOrThrow } from "./restart/restart.js";
 
 /** Options mirroring the server's flags. */
 export interface CacheOptions {
@@ -57,6 +58,25 @@ export class Cache {
     engine.start();
     return new Cache(engine);
   }
+
+  /**
+   * A cache holding what save() wrote to `path`, under the same options. Rejects with
+   * RestoreRefused (memcached's reason) if there is none to adopt; `path.meta` is consumed
+   * either way, as a server's -e start consumes it.
+   */
+  static async load(path: string, options: CacheOptions = {}): Promise<Cache> {
+    const cache = await Cache.create(options);
+    try {
+      restoreOrThrow(cache.engine.image(), path);
+    } catch (err) {
+      cache.close();
+      throw err;
+    }
+    return cache;
+  }
+
+  /** Writes the cache to `path` and `path.meta`, as a server's SIGUSR1 does with -e. */
+  save(path: string): void { saveCache(this.engine.image(), path); }
 
   /** The value (a copy), or undefined. */
   get(key: Bytes): Uint8Array | undefined {

@@ -337,7 +337,7 @@ export async function runCli(runtime: CliRuntime): Promise<void> {
 
 function saveOrSay(engine: Engine, opts: ServerOptions): void {
   try {
-    saveCache(engine.image(), opts);
+    saveCache(engine.image(), opts.memoryFile);
   } catch (err) {
     process.stderr.write(`[restart] failed to save the cache to ${opts.memoryFile}: ${(err as Error).message}\n`);
   }

@@ -5,3 +5,4 @@ export type { CacheOptions, SetOptions, CacheEntry } from "./cache.js";
 export { startServer } from "./node/server.js";
 export type { RunningServer } from "./node/server.js";
 export type { ServerOptions } from "./options.js";
+export { RestoreRefused } from "./restart/restart.js";

@@ -133,6 +133,8 @@ export interface CoreImage {
   x: CoreExports;
   memory(): Uint8Array;
   threadBlocks: number;
+  /** What the core was set up with: an image is adopted only under the same settings. */
+  opts: ServerOptions;
 }
 
 
@@ -624,7 +626,8 @@ export class Engine implements CacheEngine, ProtocolEngine {
 
   /** For host/restart/: only while no other thread is inside the core. */
   image(): CoreImage {
-    return { x: this.x, memory: () => this.views(), threadBlocks: this.blueprint.threadBlocks };
+    const { threadBlocks, opts } = this.blueprint;
+    return { x: this.x, memory: () => this.views(), threadBlocks, opts };
   }
 
   /** Linear memory in bytes, and the most it may grow to. */

@@ -97,7 +97,7 @@ async function createEngines(opts: ServerOptions, build: CoreBuild): Promise<Eng
 // -e: the cache saved by the last graceful stop, before anything else touches the core (the
 // credentials are loaded after: a failed restore starts the core over).
 function restoreFromFile(core: Engine, opts: ServerOptions): void {
-  if (opts.memoryFile) restoreCache(core.image(), opts, (line) => process.stderr.write(line + "\n"));
+  if (opts.memoryFile) restoreCache(core.image(), opts.memoryFile, (line) => process.stderr.write(line + "\n"));
 }
 
 // memcached takes any -m and allocates only what it uses; one wasm32 memory holds 4 GiB, so a

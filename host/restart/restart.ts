@@ -4,7 +4,6 @@
 // metadata (a clean start next time) or both, whole.
 import { unlinkSync } from "node:fs";
 import type { CoreImage } from "../wasm_engine.js";
-import type { ServerOptions } from "../options.js";
 import { readMeta, writeMeta, META_SUFFIX } from "./meta_file.js";
 import { checkMeta, metaEntries, type CoreLayout } from "./compatibility.js";
 import { readImage, writeImage } from "./image_file.js";
@@ -32,8 +31,7 @@ function layoutOf(core: CoreImage): CoreLayout {
 /** Whether the cache came back. Lines go to `log` (stderr) as memcached writes them; the
  * metadata file is gone afterwards either way, so a crash after this start means a clean next
  * one. Throws CorruptMetadata. */
-export function restoreCache(core: CoreImage, opts: ServerOptions, log: (line: string) => void): boolean {
-  const file = opts.memoryFile;
+export function restoreCache(core: CoreImage, file: string, log: (line: string) => void): boolean {
   const meta = readMeta(file);
   if (meta.kind === "missing") {
     log("[restart] no metadata save file, starting with a clean cache");
@@ -42,7 +40,7 @@ export function restoreCache(core: CoreImage, opts: ServerOptions, log: (line: s
   if (meta.kind === "corrupt") throw new CorruptMetadata(meta.lines);
   unlinkSync(file + META_SUFFIX);
   const now = unixNow();
-  const verdict = checkMeta(meta.entries, opts, layoutOf(core), now);
+  const verdict = checkMeta(meta.entries, core.opts, layoutOf(core), now);
   if (!verdict.ok) {
     verdict.lines.forEach((l) => log(l));
     return false;
@@ -53,12 +51,29 @@ export function restoreCache(core: CoreImage, opts: ServerOptions, log: (line: s
   return problem === null;
 }
 
-/** Writes the cache to the -e file and its metadata; every other thread has left the core
+/** Writes the cache to `file` (the -e file) and its metadata; every other thread has left the core
  * for good. Throws what the file system refused. */
-export function saveCache(core: CoreImage, opts: ServerOptions): void {
-  const file = opts.memoryFile;
+export function saveCache(core: CoreImage, file: string): void {
   // Metadata from an earlier save must never be paired with a half-written image.
   removeIfThere(file + META_SUFFIX);
   const image = writeImage(file, core);
-  writeMeta(file, metaEntries(opts, layoutOf(core), image, unixNow()));
+  writeMeta(file, metaEntries(core.opts, layoutOf(core), image, unixNow()));
+}
+
+/** Why Cache.load found no cache to adopt: memcached's lines for it. */
+export class RestoreRefused extends Error {
+  constructor(readonly lines: string[]) { super(lines.join("\n")); }
+}
+
+/** restoreCache for the in-process API: a cache that did not come back is an error. */
+export function restoreOrThrow(core: CoreImage, file: string): void {
+  const lines: string[] = [];
+  let restored: boolean;
+  try {
+    restored = restoreCache(core, file, (line) => lines.push(line));
+  } catch (err) {
+    if (err instanceof CorruptMetadata) throw new RestoreRefused(err.lines);
+    throw err;
+  }
+  if (!restored) throw new RestoreRefused(lines);
 }

@@ -289,25 +289,19 @@ export async function runCli(runtime: CliRuntime): Promise<void> {
   const opts = parseArgs(argv);
   checkUser(opts);
   if (opts.daemonize) daemonize(argv, runtime);
-  let server: RunningServer<CacheEngine>;
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    void server.close().then(() => process.exit(0));
+  let server: RunningServer<CacheEngine> | undefined;
+  let asked: ShutdownMode | undefined;
+  // A signal may come before this thread has the server (its workers answer clients before
+  // they tell it they are up): the server stops as soon as it has it.
+  const onShutdown = (mode: ShutdownMode) => {
+    if (asked) return;
+    asked = mode;
+    if (server) void shutDown(server, mode, opts);
   };
-  // memcached's SIGUSR1: connections close once their commands in flight are done, every
-  // thread stops, and with -e the cache is saved; then exit 0, saved or not (as memcached).
-  const graceful = () => {
-    if (stopping) return;
-    stopping = true;
-    process.stderr.write("Gracefully stopping\n");
-    void server.close().then(() => {
-      if (opts.memoryFile) saveOrSay(server.engine as Engine, opts);
-      process.exit(0);
-    });
-  };
-  const onShutdown = (mode: ShutdownMode) => (mode === "graceful" ? graceful() : stop());
+  process.on("SIGINT", () => onShutdown("now"));
+  process.on("SIGTERM", () => onShutdown("now"));
+  if (runtime.onSigusr1) runtime.onSigusr1(() => onShutdown("graceful"));
+  else process.on("SIGUSR1", () => onShutdown("graceful"));
   // memcached creates a UNIX socket as the -u user, so the socket file is that user's (and its
   // -a mode lets that user's group in); with -s nothing privileged is bound.
   const unix = opts.unixSocket !== "";
@@ -329,10 +323,17 @@ export async function runCli(runtime: CliRuntime): Promise<void> {
     dropPrivileges(opts, runtime);
   }
   if (opts.pidFile) writeFileSync(opts.pidFile, `${process.pid}\n`);
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
-  if (runtime.onSigusr1) runtime.onSigusr1(graceful);
-  else process.on("SIGUSR1", graceful);
+  if (asked) void shutDown(server, asked, opts);
+}
+
+// memcached's SIGINT/SIGTERM (`shutdown`) and SIGUSR1 (`shutdown graceful`): connections close
+// once their commands in flight are done and every thread stops; the graceful way then saves
+// the cache when there is a -e file. Exit 0 either way, saved or not, as memcached.
+async function shutDown(server: RunningServer<CacheEngine>, mode: ShutdownMode, opts: ServerOptions): Promise<void> {
+  if (mode === "graceful") process.stderr.write("Gracefully stopping\n");
+  await server.close();
+  if (mode === "graceful" && opts.memoryFile) saveOrSay(server.engine as Engine, opts);
+  process.exit(0);
 }
 
 function saveOrSay(engine: Engine, opts: ServerOptions): void {

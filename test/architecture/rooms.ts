@@ -20,6 +20,7 @@ export const ROOMS: Record<string, string[]> = {
   stats: ["background", "cache", "session", "counters", "logger", "memory", "locks", "layout", "abi", "util"],
   protocols: ["operations", "stats", "session", "counters", "logger", "layout", "abi", "util"],
   checks: ["background", "cache", "counters", "memory", "locks", "layout", "abi", "util"],
+  restart: ["background", "cache", "counters", "memory", "locks", "layout", "abi", "util"],
 };
 
 export interface Edge { from: string; to: string }

@@ -110,6 +110,8 @@ export function imageAdopt(arenaLength: usize, expected: u64, unixNow: u32): Ima
   // Pages the old process used past its frontier, or this one's fresh hash table, hold bytes.
   const high = max<u64>(max<u64>(staged(Global.FRONTIER_HIGH), staged(Global.FRONTIER)), freshFrontier);
   setGlobal64(Global.FRONTIER_HIGH, high);
+  // memcached starts its table at the saved power, and `stats settings` says so.
+  setSetting(Setting.HASHPOWER_INIT, <f64>global64(Global.HASHPOWER));
   clockSet(unixNow);
   countLinkedItems();
   if (settingOn(Setting.TRACK_SIZES)) recountSizes();

@@ -88,6 +88,28 @@ describe("warm restart over sockets (-e, SIGUSR1)", function () {
     }
   });
 
+  it("`shutdown graceful` (with -A) saves the cache as SIGUSR1 does, and `stats settings` names the file", async () => {
+    const { file, cleanup } = imageDir();
+    try {
+      const first = await startWasmcached(["-t", "1", "-A", "-e", file]);
+      await fill(first.port, [{ key: "kept", value: Buffer.from("yes"), flags: 3, ttl: 0 }]);
+      await withClient(first, async (c) => {
+        expect((await stats(c, "settings")).get("memory_file")).to.equal(file);
+        await c.send("shutdown graceful\r\n");
+      });
+      expect(await first.exited).to.equal(0);
+      expect(first.stderr()).to.include("Gracefully stopping\n");
+      const second = await startWasmcached(["-t", "1", "-A", "-e", file]);
+      try {
+        await withClient(second, async (c) => expect((await fetch(c, "kept"))?.value.toString()).to.equal("yes"));
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      cleanup();
+    }
+  });
+
   it("keeps each item's place in its LRU (stats cachedump order, flat LRU)", async () => {
     const { file, cleanup } = imageDir();
     const args = ["-t", "1", "-o", "no_lru_maintainer,no_lru_crawler", "-e", file];

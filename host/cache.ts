@@ -13,9 +13,12 @@
 // one thread at a time, whichever holds the timer lease (sharing/registry.ts). Lifetime: each
 // thread's close() gives its block back; the last one closes the cache for good (attaching
 // fails from then on) and its memory goes once no thread refers to it (WebAssembly memory is
-// garbage collected, not freed). A thread terminated inside a call leaves its locks held:
-// whoever next waits on one for LOCK_STALE_MS starts a recovery, which counts that thread
-// gone, checks the cache (resetting it if the thread left it broken) and releases its locks.
+// garbage collected, not freed). A thread terminated inside a call leaves its locks held and
+// may leave a change half made: whoever next waits on one of its locks for LOCK_STALE_MS, or
+// the lease holder's watchdog seeing it inside one call that long, starts a recovery, which
+// counts that thread gone, checks the cache (resetting it if it was left broken) and
+// releases every lock.
+import { isMainThread } from "node:worker_threads";
 import { Engine, Bytes, StoreResult } from "./wasm_engine.js";
 import { readCoreWasm } from "./wasm.js";
 import type { EngineOptions } from "./options.js";
@@ -25,6 +28,7 @@ import { gateFor } from "./threads/gate.js";
 import { RecoveryPending, type StuckPolicy } from "./threads/recovery.js";
 import { Registry, createRegistry } from "./sharing/registry.js";
 import { type CacheHandle, makeHandle, checkHandle, requireSharedMemory } from "./sharing/handle.js";
+import { Watchdog } from "./sharing/watchdog.js";
 import { unref } from "./unref.js";
 
 export type { CacheHandle } from "./sharing/handle.js";
@@ -76,12 +80,14 @@ interface Sharing {
   host: SharedHost;
   leaseTimer: ReturnType<typeof setInterval>;
   handle: CacheHandle;
-  /** Closes this thread's Cache when its worker exits (Node). */
+  /** Closes this thread's Cache when its worker exits. */
   onExit: () => void;
+  watchdog: Watchdog;
 }
 
 type ProcessLike = { once?(e: string, f: () => void): void; off?(e: string, f: () => void): void };
-const proc = (globalThis as { process?: ProcessLike }).process;
+// A worker's `process` fires "exit" as the worker ends (not when it is terminated).
+const workerProcess = isMainThread ? undefined : (globalThis as { process?: ProcessLike }).process;
 
 function engineOptions(options: CacheOptions): Partial<EngineOptions> {
   const opts: Partial<EngineOptions> = {};
@@ -120,7 +126,7 @@ export class Cache {
   private engine: Engine | undefined;
   private readonly sharing: Sharing | undefined;
 
-  private constructor(engine: Engine, sharing?: Omit<Sharing, "leaseTimer" | "onExit">) {
+  private constructor(engine: Engine, sharing?: Omit<Sharing, "leaseTimer" | "onExit" | "watchdog">) {
     this.engine = engine;
     if (!sharing) {
       engine.start();
@@ -129,8 +135,9 @@ export class Cache {
     const leaseTimer = setInterval(() => this.checkLease(), LEASE_CHECK_MS);
     unref(leaseTimer);
     const onExit = () => this.close();
-    proc?.once?.("exit", onExit);
-    this.sharing = { ...sharing, leaseTimer, onExit };
+    workerProcess?.once?.("exit", onExit);
+    const watchdog = new Watchdog(sharing.host, sharing.thread, LOCK_STALE_MS);
+    this.sharing = { ...sharing, leaseTimer, onExit, watchdog };
     this.checkLease();
   }
 
@@ -177,12 +184,18 @@ export class Cache {
     return this.engine;
   }
 
-  // The thread holding the lease runs the clock and the maintenance; the others stand by.
+  // The thread holding the lease runs the clock and the maintenance, and watches for a thread
+  // that died inside a call; the others stand by.
   private checkLease(): void {
     const s = this.sharing!;
-    if (!this.engine) return;
-    if (s.registry.holdLease(s.thread)) this.engine.start();
-    else this.engine.stop();
+    const engine = this.engine;
+    if (!engine) return;
+    if (!s.registry.holdLease(s.thread)) {
+      engine.stop();
+      return;
+    }
+    engine.start();
+    if (s.watchdog.stuck()) engine.recover(true);
   }
 
   // A call that threw. Another thread's recovery kept it out (nothing ran): go again once it
@@ -318,7 +331,7 @@ export class Cache {
     const s = this.sharing;
     if (!s) return;
     clearInterval(s.leaseTimer);
-    proc?.off?.("exit", s.onExit);
+    workerProcess?.off?.("exit", s.onExit);
     s.host.close();
     s.registry.release(s.thread);
   }

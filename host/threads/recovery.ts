@@ -59,6 +59,7 @@ export class SharedRecovery implements CoreGate {
   private seenEpoch: number;
   private seenResets: number;
   private readonly inside: number;
+  private calls = 0;
 
   constructor(private readonly host: SharedHost, private readonly core32: () => Int32Array,
     private readonly recoveryWord: number, private readonly raise: () => boolean,
@@ -70,7 +71,10 @@ export class SharedRecovery implements CoreGate {
 
   enter(): void {
     const i32 = this.host.i32;
-    Atomics.store(i32, this.inside, 1);
+    // Each call writes a new odd number: a word that stays the same while nonzero shows a
+    // thread inside one call all along (sharing/watchdog.ts), at the cost of one store as before.
+    this.calls = (this.calls + 2) | 0;
+    Atomics.store(i32, this.inside, this.calls | 1);
     if (Atomics.load(this.core32(), this.recoveryWord) === 0 && Atomics.load(i32, Word.EPOCH) === this.seenEpoch) return;
     Atomics.store(i32, this.inside, 0);
     throw new RecoveryPending();

@@ -21,6 +21,8 @@ import {
 } from "./options.js";
 import type { CacheEngine, ProtocolEngine, Recovery } from "./engine_api.js";
 import type { CoreGate } from "./threads/recovery.js";
+import { Setting } from "../assembly/abi/settings.js";
+import { unref } from "./unref.js";
 
 export type Bytes = string | Uint8Array;
 
@@ -196,7 +198,12 @@ interface Credentials { length: number; checksum: number }
 interface Blueprint extends CoreShare {
   /** Instances that will attach (1 on one thread; workers + control + background). */
   threadBlocks: number;
+  /** A lock waited on this long traps (Setting.LOCK_STALE_MS; 0: never). */
+  lockStaleMs?: number;
 }
+
+/** What another thread needs to attach to a core (structured-clonable). */
+export type ThreadedShare = CoreShare & { threadBlocks: number; lockStaleMs?: number };
 
 // The exports that take locks or change the cache: with other threads, each goes through the
 // gate (host/threads/recovery.ts), which keeps it out while a recovery runs.
@@ -237,6 +244,7 @@ function instantiate(module: CompiledCore, memory: CoreMemory): CoreExports {
 // The host's settings and `stats settings` descriptor, written before init() and reset().
 function writeSettings(x: CoreExports, b: Blueprint): void {
   const slots = coreSettings(b.opts, b.threadBlocks);
+  slots[Setting.LOCK_STALE_MS] = b.lockStaleMs ?? 0;
   new Float64Array(b.memory.buffer, x.settingsAddr(), slots.length).set(slots);
   new Uint8Array(b.memory.buffer).set(statsSettingsDescriptor(b.opts), x.settingsDescAddr());
 }
@@ -323,32 +331,34 @@ export class Engine implements CacheEngine, ProtocolEngine {
 
   /**
    * A core that `threadBlocks` instances will share; this one is thread 0. The others attach
-   * with share() and attach().
+   * with share() and attach(). `lockStaleMs`: for threads the application may terminate
+   * in the middle of a call (an in-process shared cache), a lock waited on this long traps so
+   * that the recovery can find the dead holder.
    */
   static createShared(
     module: CompiledCore, options: Partial<ServerOptions>, threadBlocks: number, timers: EngineTimers = {},
-    gate?: (x: CoreExports) => CoreGate,
+    gate?: (x: CoreExports) => CoreGate, lockStaleMs = 0,
   ): Engine {
     const opts: ServerOptions = { ...defaultServerOptions(), ...options };
     const problem = validateEngineOptions(opts);
     if (problem) throw new Error(problem);
     const now = timers.now ?? (() => Math.floor(Date.now() / 1000));
-    const blueprint = { module, memory: createCoreMemory(), opts, startedAt: now(), threadBlocks };
+    const blueprint = { module, memory: createCoreMemory(), opts, startedAt: now(), threadBlocks, lockStaleMs };
     const x = boot(blueprint);
     return new Engine(x, blueprint, now, gate?.(x));
   }
 
   /** What another thread needs to attach (structured-clonable: module and shared memory). */
-  share(): CoreShare & { threadBlocks: number } {
-    const { module, memory, opts, startedAt, threadBlocks } = this.blueprint;
-    return { module, memory, opts, startedAt, threadBlocks, credentials: this.credentials };
+  share(): ThreadedShare {
+    const { module, memory, opts, startedAt, threadBlocks, lockStaleMs } = this.blueprint;
+    return { module, memory, opts, startedAt, threadBlocks, lockStaleMs, credentials: this.credentials };
   }
 
   /**
    * This thread's instance of a shared core, on thread block `thread`, its calls gated. No gate:
    * a caller that never recovers from a trap (the in-process thread tests) calls straight in.
    */
-  static attach(share: CoreShare & { threadBlocks: number }, thread: number, gate?: (x: CoreExports) => CoreGate): Engine {
+  static attach(share: ThreadedShare, thread: number, gate?: (x: CoreExports) => CoreGate): Engine {
     const x = instantiate(share.module, share.memory);
     x.threadAttach(thread);
     const engine = new Engine(x, { ...share }, () => Math.floor(Date.now() / 1000), gate?.(x));
@@ -743,10 +753,4 @@ export class Engine implements CacheEngine, ProtocolEngine {
     if (this.maintainTimer) clearTimeout(this.maintainTimer);
     this.maintainTimer = undefined;
   }
-}
-
-// Timers must not keep a process alive on their own (Node and Bun have unref; Deno returns a
-// number and has Deno.unrefTimer, which its adapter applies).
-function unref(t: unknown): void {
-  (t as { unref?: () => void }).unref?.();
 }

@@ -53,7 +53,8 @@ export enum Setting {
   SSL_SESSION_CACHE = 44, // ssl_session_cache: `stats` shows ssl_new_sessions
   THREAD_BLOCKS = 45,    // instances that will attach to the memory (workers + control + background)
   ITEM_LOCK_POWER = 46,  // log2 of the item lock count (memcached's item_lock_hashpower, from -t)
-  COUNT = 47,
+  LOCK_STALE_MS = 47,    // a lock waited on this long traps, so the host can look for a dead holder (0: never)
+  COUNT = 48,
 }
 
 // Setting.BINDING_PROTOCOL values: -B auto decides per connection on its first byte.

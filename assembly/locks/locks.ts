@@ -30,7 +30,7 @@
 // A thread only blocks on a lock ranked above every lock it holds; anything walking an LRU
 // takes item locks with itemTrylock and skips a busy item, as lru_pull_tail does. The checked
 // build asserts both (LOCKSTATE in the thread block keeps what is held).
-import { LOCKS, LRU_IDS, Global, global32, setGlobal32, settingU32 } from "../layout/layout";
+import { LOCKS, LRU_IDS, Global, global32, setGlobal32, setting, settingU32 } from "../layout/layout";
 import { threadIndex, lockState, threadBlock, T_LOCKSTATE } from "../layout/thread";
 import { Setting } from "../abi/settings";
 import { recovering } from "./recovery";
@@ -53,6 +53,7 @@ const OWNER_MASK: u32 = WAITERS - 1;
 const SPINS: u32 = 200;
 // A sleeper wakes at least this often to see whether a trap stopped the world (recovery.ts).
 const WAIT_TIMEOUT_NS: i64 = 20_000_000;
+const NS_PER_MS: f64 = 1_000_000;
 
 // LOCKSTATE (per thread):
 //   0  ranks      u32   bit r: a lock of rank r is held (blocking, not try)
@@ -123,9 +124,20 @@ function takeContended(w: usize, kind: LockKind): void {
       v |= WAITERS;
     }
     if (recovering()) unreachable(); // the holder trapped: stop here (recovery.ts)
+    if (holderStale(since)) unreachable(); // the holder may be dead: the host looks (recovery.ts)
     count(kind, LockCounter.SLEEPS);
     atomic.wait<i32>(w, <i32>v, WAIT_TIMEOUT_NS);
   }
+}
+
+// A thread of an in-process shared cache can be terminated by its application in the middle of
+// a call, holding what it held. No lock is held for long (the longest wait measured under
+// load is tens of milliseconds), so a wait past LOCK_STALE_MS is taken as a sign the holder is
+// gone: the waiter traps and its host's recovery finds out (host/threads/recovery.ts). The
+// server's threads cannot be terminated one by one, and wait forever.
+function holderStale(since: f64): bool {
+  const staleMs = setting(Setting.LOCK_STALE_MS);
+  return staleMs > 0 && monotonicNs() - since > staleMs * NS_PER_MS;
 }
 
 @inline function give(w: usize): void {

@@ -3,8 +3,8 @@
 // Deno and Bun run it as well (they provide node:fs, node:dgram and process) with
 // their own TCP listener: see Runtime.
 import { readFileSync } from "node:fs";
-import { setFlagsFromString } from "node:v8";
-import { Engine, compileCore } from "../wasm_engine.js";
+import { Engine } from "../wasm_engine.js";
+import { compileThreadedCore } from "./compile.js";
 import type { CacheEngine, ProtocolEngine } from "../engine_api.js";
 import type { Driver, ShutdownMode } from "../driver.js";
 import { listenTcp, type Listener, type ShareSpec } from "./listen.js";
@@ -52,9 +52,6 @@ export interface Runtime extends ThreadedRuntime {
   listenTcp(driver: Driver, addresses: ListenAddress[], backlog: number, tls?: TlsContext, share?: ShareSpec): Promise<Listener>;
 }
 
-const NODE_MAJOR = Number(process.versions.node.split(".")[0]);
-const NODE_LIFTOFF_BUG_MAJOR = 20;
-
 export const NODE_RUNTIME: Runtime = {
   name: "node",
   version: `node-${process.versions.node}`,
@@ -64,12 +61,7 @@ export const NODE_RUNTIME: Runtime = {
   // queue the workers take turns at spreads connections evenly, where SO_REUSEPORT (Node ≥
   // 22.12) hashes them to a queue per worker (bench/spread.ts, host/README.md "Threads").
   share: { tcp: "fd", udp: "fd", unix: "fd" },
-  // Node 20's baseline compiler mishandles values kept across memory.atomic.wait32
-  // (wasm-host-notes.md): compile the threaded core with TurboFan only.
-  async compile(bytes) {
-    if (NODE_MAJOR <= NODE_LIFTOFF_BUG_MAJOR) setFlagsFromString("--no-liftoff");
-    return compileCore(bytes);
-  },
+  compile: compileThreadedCore,
 };
 
 /** Options that leave the WASM core in place (the default engine). */

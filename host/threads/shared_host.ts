@@ -11,7 +11,7 @@
 //      3  HINT           where the next free-id search starts
 //      4  STOP           1 once the server stops (the background thread sleeps on it)
 //      5  PAUSE          a word nobody notifies: a timed sleep
-//     16  INSIDE[T]      1 while thread t is inside the core
+//     16  INSIDE[T]      nonzero while thread t is inside the core (a new value each call)
 //     16+T  MASK[T]      the LogType bits thread t's watchers want
 //     16+2T CONNS[T]     connections thread t serves
 //     16+3T SLOT[maxConns]  connection id → 0 free, else the serving thread + 1

@@ -78,6 +78,16 @@ describe("Cache.save / Cache.load", () => {
       `[restart] memory file ${dir.file} does not match its checksum, starting with a clean cache`);
   });
 
+  it("a shared cache (threads > 1) refuses to save: another thread could change it meanwhile", async () => {
+    const cache = await Cache.create({ threads: 2 });
+    try {
+      expect(() => cache.save(dir.file)).to.throw(/save\(\) is for a Cache of one thread/);
+      expect(existsSync(dir.file)).to.equal(false);
+    } finally {
+      cache.close();
+    }
+  });
+
   it("a refused load leaves no cache behind: the next save and load work", async () => {
     await savedCache(dir.file);
     writeFileSync(dir.file, readFileSync(dir.file).subarray(0, 1000));

@@ -227,11 +227,15 @@ export class Cache {
     return cache;
   }
 
-  /** Writes the cache to `path` and `path.meta`, as a server's SIGUSR1 does with -e. Not a
-   * shared cache: another thread could be inside it while it is written. */
+  /**
+   * Writes the cache to `path` and `path.meta`, as a server's SIGUSR1 does with -e. A shared
+   * cache is saved by the one thread still holding it (no other may be changing it meanwhile),
+   * and nobody can attach until it is written; load it with the same `threads`.
+   */
   save(path: string): void {
-    if (this.sharing) throw new Error("wasmcached: save() is for a Cache of one thread: another thread could change it while it is written");
-    saveCache(this.live().image(), path);
+    const engine = this.live();
+    if (!this.sharing) return saveCache(engine.image(), path);
+    this.sharing.registry.alone(() => saveCache(engine.image(), path));
   }
 
   /** The value (a copy), or undefined. */

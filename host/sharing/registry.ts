@@ -3,7 +3,8 @@
 // maintenance (the timer lease). One small SharedArrayBuffer every thread's Cache sees.
 //
 //   Int32 words:
-//      0  STATE      0 open; 1 closed (the last thread closed it: no more attaching)
+//      0  STATE      0 open; 1 closed (the last thread closed it: no more attaching); 2 being
+//                    saved by its one thread (cache.save(): no attaching until it is written)
 //      1  ATTACHED   thread blocks held
 //      2  LEASE      the thread running the timers + 1; 0 none
 //      3  BEAT       when that thread last renewed it, seconds since BASE
@@ -17,7 +18,7 @@
 
 enum Word { STATE = 0, ATTACHED = 1, LEASE = 2, BEAT = 3, BASE = 4 }
 const BLOCKS_AT = 8;
-enum State { OPEN = 0, CLOSED = 1 }
+enum State { OPEN = 0, CLOSED = 1, SAVING = 2 }
 enum Block { FREE = 0, HELD = 1, GONE = 2 }
 const LEASE_STALE_S = 3;
 const NO_LEASE = 0;
@@ -39,17 +40,17 @@ export class Registry {
     this.blocks = this.i32.length - BLOCKS_AT;
   }
 
-  /** A free thread block, now held by the caller; throws if the cache is closed or full. */
+  /** A free thread block, now held by the caller; throws if the cache is closed, being saved or full. */
   claim(): number {
     const i32 = this.i32;
-    if (this.closed()) throw new Error("wasmcached: this cache was closed by every thread that had it");
+    this.mustBeOpen();
     for (let t = 0; t < this.blocks; t++) {
       if (Atomics.compareExchange(i32, BLOCKS_AT + t, Block.FREE, Block.HELD) !== Block.FREE) continue;
       Atomics.add(i32, Word.ATTACHED, 1);
-      // The last thread may have closed it between the check and the claim.
-      if (!this.closed()) return t;
+      // The last thread may have closed it (or begun saving it) between the check and the claim.
+      if (Atomics.load(i32, Word.STATE) === State.OPEN) return t;
       this.release(t);
-      throw new Error("wasmcached: this cache was closed by every thread that had it");
+      this.mustBeOpen();
     }
     throw new Error(`wasmcached: all ${this.blocks} threads of this cache are in use (Cache.create's \`threads\` sets how many may use it at once)`);
   }
@@ -72,6 +73,28 @@ export class Registry {
     if (Atomics.sub(this.i32, Word.ATTACHED, 1) !== 1) return false;
     Atomics.store(this.i32, Word.STATE, State.CLOSED);
     return true;
+  }
+
+  private mustBeOpen(): void {
+    const state = Atomics.load(this.i32, Word.STATE);
+    if (state === State.CLOSED) throw new Error("wasmcached: this cache was closed by every thread that had it");
+    if (state === State.SAVING) throw new Error("wasmcached: this cache is being saved: attach once save() has returned");
+  }
+
+  /**
+   * Runs `save` while the calling thread is the only one holding the cache and no other can
+   * attach: a save reads the whole memory, which no other thread may be changing.
+   */
+  alone<T>(save: () => T): T {
+    const others = "wasmcached: save() reads the whole cache: every other thread must close it first";
+    if (Atomics.compareExchange(this.i32, Word.STATE, State.OPEN, State.SAVING) !== State.OPEN) this.mustBeOpen();
+    try {
+      // A thread that claimed a block just before the state changed counts here.
+      if (this.attached() !== 1) throw new Error(others);
+      return save();
+    } finally {
+      Atomics.store(this.i32, Word.STATE, State.OPEN);
+    }
   }
 
   closed(): boolean { return Atomics.load(this.i32, Word.STATE) === State.CLOSED; }

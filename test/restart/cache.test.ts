@@ -78,13 +78,28 @@ describe("Cache.save / Cache.load", () => {
       `[restart] memory file ${dir.file} does not match its checksum, starting with a clean cache`);
   });
 
-  it("a shared cache (threads > 1) refuses to save: another thread could change it meanwhile", async () => {
+  it("a shared cache saves only once its other threads have closed it, and loads with the same threads", async () => {
     const cache = await Cache.create({ threads: 2 });
     try {
-      expect(() => cache.save(dir.file)).to.throw(/save\(\) is for a Cache of one thread/);
+      cache.set("shared", "saved");
+      const other = await Cache.attach(cache.share());
+      expect(() => cache.save(dir.file)).to.throw(/every other thread must close it first/);
       expect(existsSync(dir.file)).to.equal(false);
+      other.close();
+      cache.save(dir.file);
+      // The save let go of the cache: threads attach to it again.
+      (await Cache.attach(cache.share())).close();
     } finally {
       cache.close();
+    }
+    const loaded = await Cache.load(dir.file, { threads: 2 });
+    try {
+      expect(loaded.getString("shared")).to.equal("saved");
+      const worker = await Cache.attach(loaded.share());
+      expect(worker.getString("shared")).to.equal("saved");
+      worker.close();
+    } finally {
+      loaded.close();
     }
   });
 

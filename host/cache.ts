@@ -241,7 +241,7 @@ export class Cache {
   /** The value (a copy), or undefined. */
   get(key: Bytes): Uint8Array | undefined {
     try {
-      return this.live().get(key)?.value;
+      return this.live().getValue(key);
     } catch (err) {
       return this.failed(err, "get", () => this.get(key));
     }

@@ -20,7 +20,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { compileLoadgen, runLoadgen } from "./loadgen.js";
-import { ROOT, HOST, sleep, serverStats } from "./servers.js";
+import { ROOT, HOST, sleep, serverStats, freePort } from "./servers.js";
 import { machineInfo, sourceInfo } from "./machine.js";
 import { median, round } from "./format.js";
 import type { ValueSizes } from "./value-sizes.js";
@@ -51,17 +51,6 @@ const TARGETS: Target[] = [
 
 interface Round { saveS: number; restoreS: number }
 interface Outcome { target: string; mb: number; items: number; evictions: number; imageBytes: number; rounds: Round[] }
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, HOST, () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function launch(argv: string[]): { child: ChildProcess; exited: Promise<void>; stderr: () => string } {
   const child = spawn(argv[0], argv.slice(1), { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });

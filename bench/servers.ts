@@ -103,7 +103,7 @@ function commandFor(name: string, port: number, o: TargetOptions): string[] {
 
 const started: Target[] = [];
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once("error", reject);

@@ -14,6 +14,7 @@
 //       48  data     DATA_MAX bytes (158 for a TLS 1.2 session without a client certificate)
 import { SESSION_CACHE_SIZE, type SessionStore } from "./tls_session_cache.js";
 import { SESSION_TIMEOUT_S } from "./tls.js";
+import { fnv1a } from "./fnv1a.js";
 
 const ID_MAX = 32;
 const DATA_MAX = 2048;
@@ -25,12 +26,6 @@ const MS_PER_S = 1000;
 
 export function createSharedSessions(capacity = SESSION_CACHE_SIZE): SharedArrayBuffer {
   return new SharedArrayBuffer(SLOTS_AT + capacity * SLOT);
-}
-
-function fnv1a(bytes: Uint8Array): number {
-  let h = 0x811c9dc5;
-  for (const b of bytes) h = Math.imul(h ^ b, 0x01000193) >>> 0;
-  return h;
 }
 
 export class SharedTlsSessions implements SessionStore {

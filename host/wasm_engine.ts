@@ -23,6 +23,7 @@ import type { CacheEngine, ProtocolEngine, Recovery } from "./engine_api.js";
 import type { CoreGate } from "./threads/recovery.js";
 import { Setting } from "../assembly/abi/settings.js";
 import { unref } from "./unref.js";
+import { fnv1a } from "./fnv1a.js";
 
 export type Bytes = string | Uint8Array;
 
@@ -263,14 +264,6 @@ function boot(b: Blueprint): CoreExports {
   return x;
 }
 
-// FNV-1a: tells whether the credentials in a broken instance are still the bytes loaded at
-// start-up. A checksum against accidental damage, not a secret: it is no use to anyone who
-// could read the process's memory, which holds the file itself.
-function checksum(bytes: Uint8Array): number {
-  let h = 0x811c9dc5;
-  for (const b of bytes) h = Math.imul(h ^ b, 0x01000193) >>> 0;
-  return h;
-}
 
 const ASCII_END = 0x80;
 
@@ -635,7 +628,7 @@ export class Engine implements CacheEngine, ProtocolEngine {
     if (file.length > this.x.credentialsCapacity()) return "too large";
     this.views().set(file, this.x.credentialsAddr());
     const r = this.x.credentialsLoad(file.length);
-    if (r === 0) this.credentials = { length: file.length, checksum: checksum(file) };
+    if (r === 0) this.credentials = { length: file.length, checksum: fnv1a(file) };
     return r === 0 ? null : r === 1 ? "malformed" : "too large";
   }
 
@@ -730,7 +723,7 @@ export class Engine implements CacheEngine, ProtocolEngine {
   private credentialsIntact(): boolean {
     if (!this.credentials) return true;
     const at = this.x.credentialsAddr();
-    return checksum(this.views().subarray(at, at + this.credentials.length)) === this.credentials.checksum;
+    return fnv1a(this.views().subarray(at, at + this.credentials.length)) === this.credentials.checksum;
   }
 
   private reloadCredentials(intact: boolean): string | undefined {

@@ -3,6 +3,7 @@
 // copied: the compiled module, the shared memory and two SharedArrayBuffers travel as
 // references to the same bytes.
 import { readCoreWasm } from "../wasm.js";
+import { fnv1a } from "../fnv1a.js";
 import type { ThreadedShare } from "../wasm_engine.js";
 import type { SharedHostInit } from "../threads/shared_host.js";
 
@@ -24,14 +25,11 @@ export interface CacheHandle {
 
 let ownCoreId: number | undefined;
 
-// FNV-1a over the release core: two copies of the package that would read the same memory
+// The release core's fingerprint: two copies of the package that would read the same memory
 // differently differ here.
 export function coreId(): number {
-  if (ownCoreId !== undefined) return ownCoreId;
-  let h = 0x811c9dc5;
-  for (const b of readCoreWasm("release")) h = Math.imul(h ^ b, 0x01000193) >>> 0;
-  ownCoreId = h;
-  return h;
+  ownCoreId ??= fnv1a(readCoreWasm("release"));
+  return ownCoreId;
 }
 
 export function makeHandle(core: ThreadedShare, recovery: SharedHostInit, registry: SharedArrayBuffer): CacheHandle {

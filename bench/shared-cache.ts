@@ -14,13 +14,13 @@
 //
 //   node dist/bench/shared-cache.js [--rounds 3] [--seconds 5] [--keys 1000000] [--out FILE.md]
 import { Worker, MessageChannel, isMainThread, parentPort, workerData, type MessagePort } from "node:worker_threads";
-import { PerformanceObserver } from "node:perf_hooks";
 import { getHeapStatistics } from "node:v8";
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { LRUCache } from "lru-cache";
 import { Cache, type CacheHandle } from "../host/index.js";
+import { GcMonitor, type GcPause } from "./gc-monitor.js";
 
 const VARIANTS = ["wasmcached-shared", "lru-per-worker", "lru-main-message"] as const;
 type Variant = (typeof VARIANTS)[number];
@@ -37,26 +37,23 @@ interface WorkerReport extends ThreadStats { ops: number; ms: number }
 interface RunResult { variant: Variant; opsPerSec: number; rssMb: number; threads: ThreadStats[] }
 interface Start { variant: Variant; index: number; keys: number; seconds: number; handle?: CacheHandle; port?: MessagePort; gate: Int32Array }
 
-// ── GC pauses of this thread, from perf_hooks ───────────────────────────────────────────
-type GcTotals = { count: number; totalMs: number; maxMs: number };
-
-// Entries reach the observer only once the event loop turns (a synchronous load loop holds
-// them back): the stop lets it turn before it counts.
-function gcWatch(): () => Promise<GcTotals> {
-  const pauses: number[] = [];
-  const obs = new PerformanceObserver((list) => { for (const e of list.getEntries()) pauses.push(e.duration); });
-  obs.observe({ entryTypes: ["gc"] });
+// ── GC pauses of this thread over a window (gc-monitor.ts) ──────────────────────────────
+function gcWatch(): () => Promise<GcPause[]> {
+  const monitor = new GcMonitor();
+  const t0 = performance.now();
   return async () => {
-    await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setTimeout(r, 5));
-    for (const e of obs.takeRecords()) pauses.push(e.duration);
-    obs.disconnect();
-    return { count: pauses.length, totalMs: pauses.reduce((a, b) => a + b, 0), maxMs: Math.max(0, ...pauses) };
+    const pauses = await monitor.pauses(t0, performance.now());
+    monitor.disconnect();
+    return pauses;
   };
 }
 
-function threadStats(thread: string, gc: GcTotals): ThreadStats {
-  return { thread, heapMb: getHeapStatistics().used_heap_size / MB, gcCount: gc.count, gcTotalMs: gc.totalMs, gcMaxMs: gc.maxMs };
+function threadStats(thread: string, pauses: GcPause[]): ThreadStats {
+  const ms = pauses.map((p) => p.ms);
+  return {
+    thread, heapMb: getHeapStatistics().used_heap_size / MB,
+    gcCount: ms.length, gcTotalMs: ms.reduce((a, b) => a + b, 0), gcMaxMs: Math.max(0, ...ms),
+  };
 }
 
 const keyOf = (i: number) => `key:${i}`;

@@ -55,11 +55,11 @@ export class Registry {
     throw new Error(`wasmcached: all ${this.blocks} threads of this cache are in use (Cache.create's \`threads\` sets how many may use it at once)`);
   }
 
-  /** Gives block t back; true if it was the last one held, which closes the cache. */
-  release(t: number): boolean {
-    if (Atomics.compareExchange(this.i32, BLOCKS_AT + t, Block.HELD, Block.FREE) !== Block.HELD) return false;
+  /** Gives block t back; the last one given back closes the cache. */
+  release(t: number): void {
+    if (Atomics.compareExchange(this.i32, BLOCKS_AT + t, Block.HELD, Block.FREE) !== Block.HELD) return;
     this.releaseLease(t);
-    return this.detached();
+    this.detached();
   }
 
   /** Thread t died inside the core: its block is not handed out again, and it no longer counts. */
@@ -69,10 +69,8 @@ export class Registry {
     this.detached();
   }
 
-  private detached(): boolean {
-    if (Atomics.sub(this.i32, Word.ATTACHED, 1) !== 1) return false;
-    Atomics.store(this.i32, Word.STATE, State.CLOSED);
-    return true;
+  private detached(): void {
+    if (Atomics.sub(this.i32, Word.ATTACHED, 1) === 1) Atomics.store(this.i32, Word.STATE, State.CLOSED);
   }
 
   private mustBeOpen(): void {

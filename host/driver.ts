@@ -480,7 +480,8 @@ export class Connection {
     this.input = new InputBuffer(d.engine.inSize + READ_CHUNK_MAX);
   }
 
-  onData(chunk: Uint8Array): void {
+  /** `length` bytes of `chunk` arrived; they are valid only during the call. */
+  onData(chunk: Uint8Array, length = chunk.length): void {
     if (this.closed || this.watchMask) return; // a watcher's input is ignored, as memcached's
     this.lastActive = Date.now();
     this.d.touched(this.id, this.lastActive);
@@ -492,9 +493,10 @@ export class Connection {
       }
       this.readBuffer = true;
     }
-    this.d.count(HostStat.BYTES_READ, chunk.length);
-    this.input.append(chunk);
+    this.d.count(HostStat.BYTES_READ, length);
+    this.input.append(chunk, length);
     if (this.input.length >= this.need) this.run();
+    this.input.keep();
     this.updateReading();
   }
 
@@ -716,6 +718,7 @@ export class Connection {
   }
 
   private releaseHeld(): void {
+    if (this.held.length === 0) return;
     for (const h of this.held) this.write(h);
     this.held = [];
     this.heldLen = 0;

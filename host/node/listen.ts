@@ -8,6 +8,7 @@ import { Connection, Driver, Transport } from "../driver.js";
 import { ListenError, type ListenAddress } from "../listen_address.js";
 import { strerror } from "../system_error.js";
 import type { NodeTls } from "./tls.js";
+import { readInPlace } from "./reads.js";
 
 export interface Listener {
   /** The bound TCP ports, in -l order. */
@@ -66,8 +67,9 @@ class SocketTransport implements Transport {
   }
 }
 
-function attach(c: Connection, s: net.Socket): void {
-  s.on("data", (chunk: Buffer) => c.onData(chunk));
+// `inPlace`: a plain socket, read into the thread's receive buffer where the runtime allows.
+function attach(c: Connection, s: net.Socket, inPlace: boolean): void {
+  if (!inPlace || !readInPlace(s, (bytes, n) => c.onData(bytes, n))) s.on("data", (chunk: Buffer) => c.onData(chunk));
   s.on("drain", () => c.onDrain());
   s.on("close", () => c.onClose());
   s.on("end", () => c.onEnd());
@@ -85,7 +87,7 @@ function serve(driver: Driver, s: net.Socket, tls: NodeTls | undefined, unixPath
     return;
   }
   if (!tls) {
-    attach(c, s);
+    attach(c, s, true);
     return;
   }
   // Until the handshake is done, only closing concerns the driver (failure, idle timeout), and
@@ -96,7 +98,7 @@ function serve(driver: Driver, s: net.Socket, tls: NodeTls | undefined, unixPath
     t.s = secure;
     secure.allowHalfOpen = true;
     secure.on("error", () => secure.destroy());
-    attach(c, secure);
+    attach(c, secure, false);
   });
 }
 

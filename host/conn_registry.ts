@@ -35,7 +35,8 @@ export interface ConnRegistry {
 /** The registry of a server on one thread. */
 export class LocalConnRegistry implements ConnRegistry {
   private readonly free: number[] = [];
-  private readonly live = new Map<number, ConnEntry>();
+  // By id: looked up on every read.
+  private readonly live: (ConnEntry | undefined)[] = [];
 
   constructor(maxConns: number) {
     for (let id = maxConns - 1; id >= 0; id--) this.free.push(id);
@@ -44,23 +45,23 @@ export class LocalConnRegistry implements ConnRegistry {
   take(): number | undefined { return this.free.pop(); }
 
   give(id: number): void {
-    this.live.delete(id);
+    this.live[id] = undefined;
     this.free.push(id);
   }
 
   describe(id: number, addr: string, listenAddr: string, nowMs: number): void {
-    this.live.set(id, { id, addr, listenAddr, lastActiveMs: nowMs, state: CONN_STATES[0] });
+    this.live[id] = { id, addr, listenAddr, lastActiveMs: nowMs, state: CONN_STATES[0] };
   }
 
   touch(id: number, nowMs: number): void {
-    const e = this.live.get(id);
+    const e = this.live[id];
     if (e) e.lastActiveMs = nowMs;
   }
 
   setState(id: number, state: ConnState): void {
-    const e = this.live.get(id);
+    const e = this.live[id];
     if (e) e.state = state;
   }
 
-  entries(): ConnEntry[] { return [...this.live.values()].sort((a, b) => a.id - b.id); }
+  entries(): ConnEntry[] { return this.live.filter((e): e is ConnEntry => e !== undefined); }
 }

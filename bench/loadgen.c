@@ -7,11 +7,18 @@
  *
  *   loadgen -p PORT [-H 127.0.0.1] [-c 32] [-d 1] [-m mix|multiget|preload|handshake] [-t 5] [-w 1]
  *           [-k 10000] [-v 100 | -v MIN-MAX] [-s 10] [-g 10] [-n MAX_REQUESTS] [-S SEED] [-i MS] [-T]
+ *           [-r RATE]
  *
  * -v MIN-MAX (powers of two) gives key k a value length that depends only on k, spread evenly over
  * the octaves between MIN and MAX (bench/value-sizes.ts computes the same lengths). -i MS adds a
  * latency histogram per MS-millisecond interval of the measured time (the timeline). In preload
  * mode -t is the time limit (default 30 s).
+ *
+ * -r RATE paces the load at RATE requests per second over all connections (each connection sends
+ * on its own schedule, the connections staggered), for latency at a given throughput rather than
+ * at saturation. A request's latency is then counted from when its schedule said to send it, so
+ * a server that falls behind is charged for the requests that waited on the client side too (no
+ * coordinated omission).
  *
  * -T speaks TLS (OpenSSL; the server's certificate is not checked: only loopback is allowed).
  * Every read drains what OpenSSL holds before waiting on the socket again, since data it has
@@ -81,6 +88,7 @@ typedef struct {
     int port, conns, depth, set_pct, multiget_keys;
     int value_min, value_max;    /* equal: one fixed length; else the mixed distribution */
     int interval_ms;             /* 0: no timeline */
+    double rate;                 /* -r: requests per second over all connections; 0: unpaced */
     long keys;
     double duration_s, warmup_s;
     int duration_given;
@@ -115,6 +123,7 @@ typedef struct {
     long data_left;
     int values_in_reply;
     long next_preload_key, preload_end;
+    int64_t next_due_ns;         /* -r: when this connection's next request is scheduled */
 } conn;
 
 typedef struct {
@@ -135,6 +144,7 @@ static uint64_t requests_sent;
 /* kept apart from error replies: these mean the reply stream itself is broken or cut */
 static uint64_t bad_replies, failed_connections, errors_shown;
 static int epfd;
+static int64_t pace_ns;                 /* -r: the gap between one connection's requests */
 static SSL_CTX *tls_ctx;
 static const struct addrinfo *target;
 static char value_buf[MAX_VALUE];
@@ -340,10 +350,18 @@ static int sending_allowed(void) {
     return (phase == PHASE_WARMUP || phase == PHASE_MEASURE) && requests_sent < cfg.max_requests;
 }
 
-/* Keep `depth` requests in flight: top up after every batch of replies, in one write. */
+/* Keep `depth` requests in flight: top up after every batch of replies, in one write. Paced,
+ * only the requests whose time has come, each timed from its scheduled moment. */
 static void top_up(conn *c, int64_t t) {
     while (c->alive && c->inflight < cfg.depth && sending_allowed()) {
-        if (!queue_one(c, t)) break;
+        if (!pace_ns) {
+            if (!queue_one(c, t)) break;
+            continue;
+        }
+        if (t < c->next_due_ns) break;
+        int64_t due = c->next_due_ns;
+        c->next_due_ns += pace_ns;
+        if (!queue_one(c, due)) break;
     }
 }
 
@@ -779,9 +797,40 @@ static int live_connections(int *inflight) {
     return live;
 }
 
+/* Paced: the time until the earliest connection that may send is due (0: one is due now). */
+static int64_t pace_wait_ns(void) {
+    int64_t now = now_ns(), wait = (int64_t)EPOLL_TIMEOUT_MS * NS_PER_MS;
+    for (int i = 0; i < cfg.conns; i++) {
+        conn *c = &conns[i];
+        if (!c->alive || c->inflight >= cfg.depth) continue;
+        int64_t d = c->next_due_ns - now;
+        if (d < wait) wait = d > 0 ? d : 0;
+    }
+    return wait;
+}
+
+/* Paced: sends what has come due on every connection. */
+static void send_due(void) {
+    if (!sending_allowed()) return;
+    int64_t t = now_ns();
+    for (int i = 0; i < cfg.conns; i++) {
+        conn *c = &conns[i];
+        if (!c->alive || c->inflight >= cfg.depth || t < c->next_due_ns) continue;
+        top_up(c, t);
+        flush_out(c);
+    }
+}
+
+static int wait_events(struct epoll_event *evs) {
+    if (!pace_ns) return epoll_wait(epfd, evs, EPOLL_BATCH, EPOLL_TIMEOUT_MS);
+    int64_t w = pace_wait_ns();
+    struct timespec ts = { .tv_sec = w / NS_PER_S, .tv_nsec = w % NS_PER_S };
+    return epoll_pwait2(epfd, evs, EPOLL_BATCH, &ts, NULL);
+}
+
 static void poll_once(void) {
     struct epoll_event evs[EPOLL_BATCH];
-    int n = epoll_wait(epfd, evs, EPOLL_BATCH, EPOLL_TIMEOUT_MS);
+    int n = wait_events(evs);
     if (n < 0 && errno != EINTR) die("epoll_wait: %s", strerror(errno));
     for (int i = 0; i < n; i++) {
         conn *c = evs[i].data.ptr;
@@ -792,10 +841,16 @@ static void poll_once(void) {
         if (c->alive && (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))) on_readable(c);
         if (c->alive && (evs[i].events & EPOLLOUT)) flush_out(c);
     }
+    if (pace_ns) send_due();
 }
 
 static void start_all(void) {
     int64_t t = now_ns();
+    if (cfg.rate > 0 && cfg.mode != MODE_PRELOAD && cfg.mode != MODE_HANDSHAKE) {
+        pace_ns = (int64_t)((double)cfg.conns * NS_PER_S / cfg.rate);
+        if (pace_ns < 1) pace_ns = 1;
+        for (int i = 0; i < cfg.conns; i++) conns[i].next_due_ns = t + pace_ns * i / cfg.conns;
+    }
     for (int i = 0; i < cfg.conns; i++) {
         if (cfg.mode == MODE_HANDSHAKE) {
             hs_start(&conns[i], t);
@@ -873,13 +928,13 @@ static void print_json(double seconds) {
     int inflight;
     live_connections(&inflight);
     printf("{\"mode\":\"%s\",\"host\":\"%s\",\"port\":%d,\"connections\":%d,\"depth\":%d,"
-           "\"keys\":%ld,\"value_min\":%d,\"value_max\":%d,\"set_pct\":%d,\"multiget_keys\":%d,"
+           "\"rate\":%.1f,\"keys\":%ld,\"value_min\":%d,\"value_max\":%d,\"set_pct\":%d,\"multiget_keys\":%d,"
            "\"seconds\":%.3f,\"requests\":%" PRIu64 ",\"rps\":%.1f,\"keys_per_s\":%.1f,"
            "\"gets\":%" PRIu64 ",\"sets\":%" PRIu64 ",\"hits\":%" PRIu64 ",\"misses\":%" PRIu64 ","
            "\"stored\":%" PRIu64 ",\"error_replies\":%" PRIu64 ",\"bad_replies\":%" PRIu64 ","
            "\"failed_connections\":%" PRIu64 ",\"unanswered\":%d,\"all_replies\":%" PRIu64 ","
            "\"latency_ns\":{\"count\":%" PRIu64 ",\"max\":%" PRIu64 ",\"buckets\":",
-           mode_name(cfg.mode), cfg.host, cfg.port, cfg.conns, cfg.depth, cfg.keys, cfg.value_min,
+           mode_name(cfg.mode), cfg.host, cfg.port, cfg.conns, cfg.depth, cfg.rate, cfg.keys, cfg.value_min,
            cfg.value_max, cfg.mode == MODE_MIX ? cfg.set_pct : cfg.mode == MODE_PRELOAD ? 100 : 0,
            cfg.mode == MODE_MULTIGET ? cfg.multiget_keys : 1, seconds, k->replies, rps,
            seconds > 0 ? (double)(k->hits + k->misses + k->sets) / seconds : 0,
@@ -895,7 +950,8 @@ static void usage(void) {
     fprintf(stderr,
             "usage: loadgen -p PORT [-H host] [-c conns] [-d depth] [-m mix|multiget|preload|handshake]\n"
             "               [-t seconds] [-w warmup_seconds] [-k keys] [-v value_len | -v MIN-MAX]\n"
-            "               [-s set_pct] [-g multiget_keys] [-n max_requests] [-S seed] [-i interval_ms] [-T]\n");
+            "               [-s set_pct] [-g multiget_keys] [-n max_requests] [-S seed] [-i interval_ms] [-T]\n"
+            "               [-r requests_per_second]\n");
     exit(1);
 }
 
@@ -910,6 +966,13 @@ static double parse_seconds(const char *s, const char *what) {
     char *end;
     double v = strtod(s, &end);
     if (*end || v < 0 || v > 3600) die("bad %s: %s", what, s);
+    return v;
+}
+
+static double parse_rate(const char *s) {
+    char *end;
+    double v = strtod(s, &end);
+    if (*end || !(v > 0) || v > 1e9) die("bad rate: %s (requests per second, > 0)", s);
     return v;
 }
 
@@ -938,7 +1001,7 @@ static void parse_args(int argc, char **argv) {
                     .value_min = 100, .value_max = 100, .keys = 10000, .duration_s = 5, .warmup_s = 1,
                     .max_requests = DEFAULT_MAX_REQUESTS, .seed = 1, .mode = MODE_MIX };
     int opt;
-    while ((opt = getopt(argc, argv, "H:p:c:d:m:t:w:k:v:s:g:n:S:i:T")) != -1) {
+    while ((opt = getopt(argc, argv, "H:p:c:d:m:t:w:k:v:s:g:n:S:i:Tr:")) != -1) {
         switch (opt) {
         case 'H': cfg.host = optarg; break;
         case 'p': cfg.port = (int)parse_long(optarg, 1, 65535, "port"); break;
@@ -954,6 +1017,7 @@ static void parse_args(int argc, char **argv) {
         case 'n': cfg.max_requests = (uint64_t)parse_long(optarg, 1, 1L << 62, "max requests"); break;
         case 'S': cfg.seed = (uint64_t)parse_long(optarg, 0, 1L << 62, "seed"); break;
         case 'T': cfg.tls = 1; break;
+        case 'r': cfg.rate = parse_rate(optarg); break;
         case 'm':
             if (!strcmp(optarg, "mix")) cfg.mode = MODE_MIX;
             else if (!strcmp(optarg, "multiget")) cfg.mode = MODE_MULTIGET;

@@ -32,6 +32,9 @@ export interface LoadSpec {
   intervalMs?: number;
   /** speak TLS (the server runs with -Z) */
   tls?: boolean;
+  /** paced at this many requests per second over all connections (latency counted from each
+   * request's scheduled moment); unset: as fast as the server answers */
+  rate?: number;
 }
 
 export interface LoadgenInterval {
@@ -81,6 +84,7 @@ function argsFor(s: LoadSpec): string[] {
   if (s.multigetKeys !== undefined) a.push("-g", String(s.multigetKeys));
   if (s.intervalMs !== undefined) a.push("-i", String(s.intervalMs));
   if (s.tls) a.push("-T");
+  if (s.rate !== undefined) a.push("-r", s.rate.toFixed(1));
   return a;
 }
 

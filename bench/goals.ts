@@ -3,11 +3,11 @@
 // because its sizes are far below the ones the targets are set at.
 import type { EngineRun, EngineSection, PhaseName } from "./engine.js";
 import type { MemorySection } from "./memory.js";
-import type { ServerSection } from "./server.js";
+import type { RoundResult, ServerSection, WorkloadResult } from "./server.js";
 import type { TimelineSection } from "./timeline.js";
-import { WASMCACHED, isMemcached } from "./servers.js";
+import { NODE_FLOOR, WASMCACHED, isMemcached } from "./servers.js";
 import { PAUSE_BOUND_MS } from "./latency.js";
-import { fmtCount, fmtMs, mb, MB } from "./format.js";
+import { fmtCount, fmtMs, mb, MB, median } from "./format.js";
 
 export interface Goal {
   name: string;
@@ -33,7 +33,8 @@ export interface Sections {
 }
 
 export function evaluateGoals(s: Sections): Goal[] {
-  const goals = [speedupGoal(s.engine), gcGoal(s.timeline), ...rssGoals(s.memory), ...serverGoals(s.server)];
+  const goals = [speedupGoal(s.engine), gcGoal(s.timeline), ...rssGoals(s.memory), ...serverGoals(s.server),
+    ...hostGoals(s.server)];
   return s.quick ? goals.map((g) => ({ ...g, met: null, note: "quick run: not judged" })) : goals;
 }
 
@@ -91,11 +92,95 @@ function rssGoals(m: MemorySection | null): Goal[] {
 // set for plain TCP, so a --tls run has none.
 function serverGoals(s: ServerSection | null): Goal[] {
   if (!s || !isMemcached(s.baseline) || s.config.tls) return [];
-  return s.workloads.map((w) => {
+  return s.workloads.filter((w) => w.minRatio > 0).map((w) => {
     const c = w.vsBaseline[`${WASMCACHED}/${s.baseline}`];
     const g = { name: `wasmcached / memcached -t 1, ${w.name}`, goal: `≥ ${w.minRatio}× memcached's req/s` };
     if (!c) return { ...g, measured: "a side did not run", met: null };
     const rounds = c.roundRatios.map((r) => r.toFixed(2)).join(", ");
     return { ...g, measured: `${c.ratio.toFixed(2)}× (rounds ${rounds})`, met: c.ratio >= w.minRatio };
+  });
+}
+
+// Issue 17's targets for the Node host, set with 100k keys: server CPU per request against the
+// do-nothing Node server, throughput against memcached -t 1, and latency at half of memcached's
+// depth-1 throughput (the paced workload). Each is judged when its sides ran in this run.
+export const HOST_GOAL_KEYS = 100_000;
+const FLOOR_CPU_MAX = 1.1;
+// "Steady from round to round": no round's ratio more than this above the median's limit.
+const FLOOR_CPU_ROUND_MAX = 1.25;
+const FLOOR_RPS_MIN = 0.9;
+const HOST_RATIO_MIN: Record<string, number> = { multiget10: 1.2, pipeline16: 5.0 };
+const PACED_LATENCY_MAX = 1.3;
+const BUN = "wasmcached-bun";
+const BUN_DEPTH1_MIN = 1.0;
+
+function hostGoals(s: ServerSection | null): Goal[] {
+  if (!s || s.config.tls || s.config.keys < HOST_GOAL_KEYS) return [];
+  const w = (name: string) => s.workloads.find((x) => x.name === name);
+  const goals: Goal[] = [];
+  const depth1 = w("depth1");
+  if (depth1 && depth1.rounds[NODE_FLOOR]) goals.push(...floorGoals(depth1));
+  if (!isMemcached(s.baseline)) return goals;
+  for (const [name, min] of Object.entries(HOST_RATIO_MIN)) {
+    const x = w(name);
+    if (x) goals.push(ratioGoal(x, WASMCACHED, s.baseline, min));
+  }
+  const paced = w("paced");
+  if (paced) goals.push(...pacedGoals(paced, s.baseline));
+  if (depth1 && depth1.rounds[BUN]) goals.push(ratioGoal(depth1, BUN, s.baseline, BUN_DEPTH1_MIN));
+  return goals;
+}
+
+// Per round, a / b of f (rounds where both sides ran).
+function roundRatios(a: RoundResult[], b: RoundResult[], f: (r: RoundResult) => number | undefined): number[] {
+  const out: number[] = [];
+  for (const x of a) {
+    const y = b.find((r) => r.round === x.round);
+    const u = x.ok ? f(x) : undefined;
+    const v = y?.ok ? f(y) : undefined;
+    if (u !== undefined && v !== undefined && Number.isFinite(u / v)) out.push(u / v);
+  }
+  return out;
+}
+
+const cpuPerRequest = (r: RoundResult) => (r.reqPerCpuS ? 1 / r.reqPerCpuS : undefined);
+const listed = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(", ");
+
+function floorGoals(w: WorkloadResult): Goal[] {
+  const wc = w.rounds[WASMCACHED] ?? [];
+  const floor = w.rounds[NODE_FLOOR] ?? [];
+  const cpu = roundRatios(wc, floor, cpuPerRequest);
+  const rps = roundRatios(wc, floor, (r) => r.rps);
+  const cpuGoal = {
+    name: "server CPU per request at depth 1, wasmcached / do-nothing Node server",
+    goal: `median ≤ ${FLOOR_CPU_MAX}×, every round ≤ ${FLOOR_CPU_ROUND_MAX}×`,
+  };
+  const rpsGoal = { name: "depth-1 req/s, wasmcached / do-nothing Node server", goal: `≥ ${FLOOR_RPS_MIN}×` };
+  if (cpu.length === 0) return [{ ...cpuGoal, measured: "a side did not run", met: null }, { ...rpsGoal, measured: "a side did not run", met: null }];
+  const us = (rs: RoundResult[]) => median(rs.filter((r) => r.ok).map((r) => 1e6 / r.reqPerCpuS!)).toFixed(1);
+  return [
+    { ...cpuGoal, measured: `${median(cpu).toFixed(2)}× (rounds ${listed(cpu)}; ${us(wc)} vs ${us(floor)} µs per request)`,
+      met: median(cpu) <= FLOOR_CPU_MAX && Math.max(...cpu) <= FLOOR_CPU_ROUND_MAX },
+    { ...rpsGoal, measured: `${median(rps).toFixed(2)}× (rounds ${listed(rps)})`, met: median(rps) >= FLOOR_RPS_MIN },
+  ];
+}
+
+function ratioGoal(w: WorkloadResult, target: string, baseline: string, min: number): Goal {
+  const g = { name: `${target} / ${baseline}, ${w.name}, ${HOST_GOAL_KEYS / 1000}k keys`, goal: `≥ ${min}× ${baseline}'s req/s` };
+  const c = w.vsBaseline[`${target}/${baseline}`];
+  if (!c) return { ...g, measured: "a side did not run", met: null };
+  return { ...g, measured: `${c.ratio.toFixed(2)}× (rounds ${listed(c.roundRatios)})`, met: c.ratio >= min };
+}
+
+function pacedGoals(w: WorkloadResult, baseline: string): Goal[] {
+  const a = w.summary[WASMCACHED];
+  const b = w.summary[baseline];
+  const at = w.rate ? ` at ${fmtCount(Math.round(w.rate))} req/s` : "";
+  return (["p50", "p99"] as const).map((p) => {
+    const g = { name: `${p} latency${at} (half of ${baseline}'s depth-1 req/s), wasmcached / ${baseline}`, goal: `≤ ${PACED_LATENCY_MAX}×` };
+    if (!a || !b) return { ...g, measured: "a side did not run", met: null };
+    const ratio = a.latencyUs[p] / b.latencyUs[p];
+    return { ...g, measured: `${ratio.toFixed(2)}× (${a.latencyUs[p].toFixed(1)} vs ${b.latencyUs[p].toFixed(1)} µs)`,
+      met: ratio <= PACED_LATENCY_MAX };
   });
 }

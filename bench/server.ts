@@ -2,7 +2,9 @@
 // the WASM engine, on the JS engine, Debian's memcached -t 1; Deno and Bun on request) in one
 // run, for each workload: 90/10 get/set at depth 1 and 16-deep, and 10-key multi-gets. With
 // --tls every server runs with -Z and the load generator speaks TLS, and one more workload
-// counts connection set-ups (full handshakes) per second.
+// counts connection set-ups (full handshakes) per second. A paced workload measures latency at
+// half of the baseline's depth-1 throughput in the same run, and a do-nothing Node server
+// (`node-floor`) shows what node:net alone costs per request.
 //
 // The machine is shared and noisy, so the targets take turns within each round (which goes
 // first rotates by round and workload), and each comparison is the median over rounds of the
@@ -11,7 +13,7 @@
 import { runLoadgen, type LoadgenResult } from "./loadgen.js";
 import { fromBuckets, newHistogram, percentiles, type Percentiles } from "./latency.js";
 import {
-  groupCpuSeconds, isMemcached, knownTarget, startTarget, stopTarget, type Target, type TargetOptions,
+  groupCpuSeconds, isFloor, isMemcached, knownTarget, startTarget, stopTarget, type Target, type TargetOptions,
   type TargetStatus, failTarget,
 } from "./servers.js";
 import { FIXED } from "./value-sizes.js";
@@ -20,14 +22,16 @@ import { fmtRate, fmtUs, median } from "./format.js";
 import type { Progress } from "./progress.js";
 
 const CONNECTIONS = 32;
-const KEYS = 10_000;
+export const DEFAULT_KEYS = 10_000;
 const MEMORY_MB = 1024;
 const SET_PCT = 10;
 const MULTIGET_KEYS = 10;
 const PIPELINE_DEPTH = 16;
 const PRELOAD_DEPTH = 16;
-// 10k sets take well under a second even on a starved machine
-const PRELOAD_LIMIT_S = 30;
+// 100k sets take a few seconds even on a starved machine
+const PRELOAD_LIMIT_S = 60;
+// The paced workload's rate: this share of the baseline's depth-1 throughput in the same run.
+const PACED_SHARE = 0.5;
 const NS_PER_US = 1000;
 
 export interface Workload {
@@ -39,12 +43,16 @@ export interface Workload {
   minRatio: number;
   /** only with --tls */
   tlsOnly?: boolean;
+  /** paced at PACED_SHARE of the baseline's req/s in this workload (run earlier in the same run) */
+  pacedAfter?: string;
 }
 
 export const WORKLOADS: Workload[] = [
   { name: "depth1", label: "90% get / 10% set, depth 1", mode: "mix", depth: 1, minRatio: 0.8 },
   { name: "pipeline16", label: `90% get / 10% set, ${PIPELINE_DEPTH}-deep pipeline`, mode: "mix", depth: PIPELINE_DEPTH, minRatio: 4.0 },
   { name: "multiget10", label: `${MULTIGET_KEYS}-key multi-get, depth 1`, mode: "multiget", depth: 1, minRatio: 1.0 },
+  { name: "paced", label: `90% get / 10% set, depth 1, paced at ${PACED_SHARE} of the baseline's depth-1 req/s`, mode: "mix",
+    depth: 1, minRatio: 0, pacedAfter: "depth1" },
   { name: "handshake", label: "TLS connection set-up: connect, full handshake, version, close", mode: "handshake", depth: 1,
     minRatio: 0, tlsOnly: true },
 ];
@@ -61,6 +69,8 @@ export interface ServerConfig {
   baseDir?: string;
   /** every target serves TLS (-Z) and the load generator speaks it */
   tls?: boolean;
+  /** keys preloaded and drawn from (default DEFAULT_KEYS) */
+  keys?: number;
 }
 
 export const SERVER_FULL = { rounds: 3, warmupS: 0.5, durationS: 2 };
@@ -112,6 +122,8 @@ export interface WorkloadResult {
   name: string;
   label: string;
   minRatio: number;
+  /** the paced workload's rate, requests per second over all connections */
+  rate?: number;
   rounds: Record<string, RoundResult[]>;
   summary: Record<string, TargetSummary | undefined>;
   /** keyed "a/baseline" */
@@ -123,6 +135,15 @@ export interface ServerSection {
   baseline: string;
   targets: TargetInfo[];
   workloads: WorkloadResult[];
+}
+
+/** The paced workload needs the one its rate comes from, earlier in the same run. */
+export function validateWorkloads(names: string[]): void {
+  for (const [i, name] of names.entries()) {
+    const w = WORKLOADS.find((x) => x.name === name);
+    if (!w) throw new Error(`unknown workload ${name}`);
+    if (w.pacedAfter && !names.slice(0, i).includes(w.pacedAfter)) throw new Error(`workload ${name} needs ${w.pacedAfter} before it`);
+  }
 }
 
 export function validateTargets(targets: string[]): void {
@@ -138,14 +159,15 @@ export function targetInfo(t: Target): TargetInfo {
 async function startAll(cfg: ServerConfig, progress: Progress, extraArgs: string[]): Promise<Target[]> {
   const opts: TargetOptions = { memoryMb: MEMORY_MB, wasmcachedCmd: cfg.wasmcachedCmd, baseDir: cfg.baseDir, extraArgs };
   const targets: Target[] = [];
+  const keys = cfg.keys ?? DEFAULT_KEYS;
   for (const name of cfg.targets) {
     const t = await startTarget(name, opts);
     if (t.status === "ok") {
       const p = await runLoadgen({ port: t.port, mode: "preload", connections: CONNECTIONS, depth: PRELOAD_DEPTH,
-        keys: KEYS, values: FIXED, durationS: PRELOAD_LIMIT_S, tls: cfg.tls });
-      if (!p.ok) failTarget(t, `preload of ${KEYS} keys failed: ${p.error}`);
+        keys, values: FIXED, durationS: PRELOAD_LIMIT_S, tls: cfg.tls });
+      if (!p.ok) failTarget(t, `preload of ${keys} keys failed: ${p.error}`);
     }
-    progress.line(t.status === "ok" ? `server ${name}: ${t.command.join(" ")} (port ${t.port}, ${KEYS} keys preloaded)`
+    progress.line(t.status === "ok" ? `server ${name}: ${t.command.join(" ")} (port ${t.port}, ${keys} keys preloaded)`
       : `server ${name}: ${t.status.toUpperCase()}: ${t.error}`);
     if (t.status !== "ok") await stopTarget(t);
     targets.push(t);
@@ -153,13 +175,13 @@ async function startAll(cfg: ServerConfig, progress: Progress, extraArgs: string
   return targets;
 }
 
-async function measure(t: Target, w: Workload, cfg: ServerConfig, round: number): Promise<RoundResult> {
+async function measure(t: Target, w: Workload, cfg: ServerConfig, round: number, rate?: number): Promise<RoundResult> {
   const cpu0 = groupCpuSeconds(t.child?.pid);
   const wall0 = Date.now();
   const r = await runLoadgen({
-    port: t.port, mode: w.mode, connections: CONNECTIONS, depth: w.depth, keys: KEYS, values: FIXED,
+    port: t.port, mode: w.mode, connections: CONNECTIONS, depth: w.depth, keys: cfg.keys ?? DEFAULT_KEYS, values: FIXED,
     durationS: cfg.durationS, warmupS: cfg.warmupS, setPct: w.mode === "mix" ? SET_PCT : undefined,
-    multigetKeys: w.mode === "multiget" ? MULTIGET_KEYS : undefined, tls: cfg.tls,
+    multigetKeys: w.mode === "multiget" ? MULTIGET_KEYS : undefined, tls: cfg.tls, rate,
   });
   const cpu = groupCpuSeconds(t.child?.pid) - cpu0;
   const wall = (Date.now() - wall0) / 1000;
@@ -218,17 +240,19 @@ function compare(a: RoundResult[], b: RoundResult[]): Comparison | undefined {
   return { ratio: median(roundRatios), roundRatios, cpuEfficiencyRatio: efficiency.length ? median(efficiency) : undefined };
 }
 
-async function runWorkload(w: Workload, idx: number, live: Target[], baseline: string, cfg: ServerConfig,
-                           progress: Progress): Promise<WorkloadResult> {
+async function runWorkload(w: Workload, idx: number, targets: Target[], baseline: string, cfg: ServerConfig,
+                           progress: Progress, rate?: number): Promise<WorkloadResult> {
+  const live = targets.filter((t) => servesWorkload(t.name, w));
   const rounds: Record<string, RoundResult[]> = Object.fromEntries(live.map((t) => [t.name, []]));
   for (let round = 0; round < cfg.rounds; round++) {
     for (const t of orderFor(live, idx, round)) {
       if (t.status !== "ok") continue;
       progress.status(`server ${w.name} round ${round + 1}/${cfg.rounds}: ${t.name}`);
-      const r = await measure(t, w, cfg, round);
+      const r = await measure(t, w, cfg, round, rate);
       rounds[t.name].push(r);
       progress.line(`server ${w.name.padEnd(10)} round ${round + 1} ${t.name.padEnd(15)} ` + (r.ok
-        ? `${fmtRate(r.rps!)} req/s  p50 ${fmtUs(r.latencyUs!.p50)}  p99 ${fmtUs(r.latencyUs!.p99)}  server ${r.serverCores!.toFixed(2)} cores`
+        ? `${fmtRate(r.rps!)} req/s  p50 ${fmtUs(r.latencyUs!.p50)}  p99 ${fmtUs(r.latencyUs!.p99)}  server ${r.serverCores!.toFixed(2)} cores` +
+          `  ${cpuUsPerRequest(r.reqPerCpuS).toFixed(1)} µs CPU/req`
         : `FAILED: ${r.error}`));
     }
   }
@@ -239,7 +263,23 @@ async function runWorkload(w: Workload, idx: number, live: Target[], baseline: s
     const c = compare(rounds[t.name], rounds[baseline]);
     if (c) vsBaseline[`${t.name}/${baseline}`] = c;
   }
-  return { name: w.name, label: w.label, minRatio: w.minRatio, rounds, summary, vsBaseline };
+  return { name: w.name, label: w.label, minRatio: w.minRatio, rate, rounds, summary, vsBaseline };
+}
+
+/** Server CPU per reply, in µs (from replies per CPU-second). */
+export function cpuUsPerRequest(reqPerCpuS: number | undefined): number {
+  return reqPerCpuS ? 1e6 / reqPerCpuS : NaN;
+}
+
+// The do-nothing server answers single-key requests, one at a time.
+function servesWorkload(target: string, w: Workload): boolean {
+  return !isFloor(target) || (w.mode === "mix" && w.depth === 1);
+}
+
+// The paced workload's rate: PACED_SHARE of the baseline's median in the workload it follows.
+function pacedRate(w: Workload, done: WorkloadResult[], baseline: string): number | undefined {
+  const from = done.find((x) => x.name === w.pacedAfter)?.summary[baseline];
+  return from ? from.rps * PACED_SHARE : undefined;
 }
 
 export async function runServerPart(cfg: ServerConfig, progress: Progress): Promise<ServerSection> {
@@ -251,10 +291,16 @@ export async function runServerPart(cfg: ServerConfig, progress: Progress): Prom
     const workloads: WorkloadResult[] = [];
     for (const [i, name] of cfg.workloads.entries()) {
       const w = WORKLOADS.find((x) => x.name === name)!;
-      workloads.push(await runWorkload(w, i, live, baseline, cfg, progress));
+      const rate = w.pacedAfter ? pacedRate(w, workloads, baseline) : undefined;
+      if (w.pacedAfter && rate === undefined) {
+        progress.line(`server ${w.name}: skipped, ${baseline} has no ${w.pacedAfter} result to pace by`);
+        continue;
+      }
+      workloads.push(await runWorkload(w, i, live, baseline, cfg, progress, rate));
     }
     return {
-      config: { ...cfg, connections: CONNECTIONS, keys: KEYS, valueLength: FIXED.min, memoryMb: MEMORY_MB, setPct: SET_PCT },
+      config: { ...cfg, connections: CONNECTIONS, keys: cfg.keys ?? DEFAULT_KEYS, valueLength: FIXED.min, memoryMb: MEMORY_MB,
+        setPct: SET_PCT },
       baseline, targets: all.map(targetInfo), workloads,
     };
   } finally {

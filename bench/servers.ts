@@ -13,6 +13,10 @@ const GC_PROBE = fileURLToPath(new URL("./gc-probe.js", import.meta.url));
 
 export const WASMCACHED = "wasmcached";
 export const WASMCACHED_JS = "wasmcached-js";
+// A Node server that does nothing but answer (no storage, static replies of a hit's size): what
+// node:net alone costs per request, the floor for wasmcached's host on Node (issue 17).
+export const NODE_FLOOR = "node-floor";
+const NODE_FLOOR_SCRIPT = "bench/calibration/echo-server.mjs";
 const RUN_AS = "nobody";
 // {port}, {mb} and {user} are filled in; {user} becomes "-u nobody" when we are root, as both
 // servers refuse to run as root without -u.
@@ -70,6 +74,10 @@ export function isMemcached(name: string): boolean {
   return name.startsWith("memcached");
 }
 
+export function isFloor(name: string): boolean {
+  return name === NODE_FLOOR;
+}
+
 /** A target name without its thread suffix, and its thread count. */
 export function targetThreads(name: string): { server: string; threads: number } {
   const m = THREADS_SUFFIX.exec(name);
@@ -78,7 +86,7 @@ export function targetThreads(name: string): { server: string; threads: number }
 
 export function knownTarget(name: string): boolean {
   const { server } = targetThreads(name);
-  return server === WASMCACHED || server in OTHER_WASMCACHED || isMemcached(server);
+  return server === WASMCACHED || server in OTHER_WASMCACHED || isMemcached(server) || isFloor(name);
 }
 
 /** The targets that run on Node, where the GC probe can be loaded. */
@@ -91,6 +99,7 @@ function commandFor(name: string, port: number, o: TargetOptions): string[] {
   const { server, threads } = targetThreads(name);
   const t = ["-t", String(threads)];
   const extra = o.extraArgs ?? [];
+  if (isFloor(name)) return ["node", NODE_FLOOR_SCRIPT, String(port)];
   if (isMemcached(server)) {
     return ["memcached", ...user, ...t, "-U", "0", "-l", HOST, "-p", String(port), "-m", String(o.memoryMb), ...extra];
   }

@@ -17,14 +17,16 @@ import { MEMORY_FULL, MEMORY_QUICK, MEMORY_TARGETS, runMemoryPart } from "./memo
 import { Progress } from "./progress.js";
 import { goalLines, reportHtml, summaryMarkdown } from "./report.js";
 import { PARTS, type PartName, type Results } from "./results.js";
-import { baselineBroken, runServerPart, SERVER_FULL, SERVER_QUICK, validateTargets, WORKLOADS } from "./server.js";
-import { DEFAULT_WASMCACHED_CMD, installCleanup, ROOT, stopAll, WASMCACHED, WASMCACHED_JS } from "./servers.js";
+import {
+  baselineBroken, DEFAULT_KEYS, runServerPart, SERVER_FULL, SERVER_QUICK, validateTargets, validateWorkloads, WORKLOADS,
+} from "./server.js";
+import { DEFAULT_WASMCACHED_CMD, installCleanup, isFloor, NODE_FLOOR, ROOT, stopAll, WASMCACHED, WASMCACHED_JS } from "./servers.js";
 import { runTimelinePart, TIMELINE_FULL, TIMELINE_QUICK } from "./timeline.js";
 import { fmtCount, parseCount } from "./format.js";
 import { coreWasmUrl } from "../host/wasm.js";
 
 const DEFAULT_OUT = path.join(ROOT, "bench/results/tmp");
-const DEFAULT_TARGETS = [WASMCACHED, WASMCACHED_JS, "memcached"];
+const DEFAULT_TARGETS = [NODE_FLOOR, WASMCACHED, WASMCACHED_JS, "memcached"];
 
 const HELP = `usage: npm run bench [-- options]     (node dist/bench/suite.js [options])
 
@@ -46,8 +48,11 @@ server and timeline parts (over TCP)
                         also wasmcached-deno, wasmcached-bun, wasmcached-base (see --base-dir), and
                         any name starting with "memcached" (its own memcached: memcached2,memcached
                         checks the harness); a name ending in @tN runs N worker threads
-                        (wasmcached@t4,memcached@t4), one without it
-  --workloads LIST      ${WORKLOADS.map((w) => w.name).join(",")} (default all; handshake needs --tls)
+                        (wasmcached@t4,memcached@t4), one without it; ${NODE_FLOOR} is a Node
+                        server that does nothing but answer (depth-1 workloads only)
+  --workloads LIST      ${WORKLOADS.map((w) => w.name).join(",")} (default all; handshake needs --tls;
+                        paced runs at half the baseline's depth1 req/s and needs depth1 before it)
+  --keys N              keys preloaded and requested (default ${fmtCount(DEFAULT_KEYS)})
   --rounds N            rounds per workload (default ${SERVER_FULL.rounds})
   --duration S          measured seconds per run (default ${SERVER_FULL.durationS})
   --warmup S            unmeasured seconds before each run (default ${SERVER_FULL.warmupS})
@@ -80,6 +85,7 @@ interface Options {
   wasmcachedCmd: string;
   baseDir?: string;
   tls: boolean;
+  keys?: number;
 }
 
 function list<T extends string>(text: string | undefined, known: readonly T[], what: string): T[] | undefined {
@@ -105,6 +111,7 @@ function parseOptions(argv: string[]): Options {
       "engine-timeout": { type: "string" }, "heap-mb": { type: "string" }, seed: { type: "string" }, targets: { type: "string" },
       workloads: { type: "string" }, rounds: { type: "string" }, duration: { type: "string" }, warmup: { type: "string" },
       "wasmcached-cmd": { type: "string" }, "base-dir": { type: "string" }, tls: { type: "boolean", default: false },
+      keys: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -112,8 +119,10 @@ function parseOptions(argv: string[]): Options {
     console.log(HELP);
     process.exit(0);
   }
-  const targets = v.targets?.split(",").map((s) => s.trim()).filter(Boolean) ?? DEFAULT_TARGETS;
+  // The do-nothing server speaks no TLS.
+  const targets = v.targets?.split(",").map((s) => s.trim()).filter(Boolean) ?? DEFAULT_TARGETS.filter((t) => !v.tls || !isFloor(t));
   validateTargets(targets);
+  if (v.tls && targets.some(isFloor)) throw new Error(`${NODE_FLOOR} serves no TLS`);
   const warmup = v.warmup === undefined ? undefined : Number(v.warmup);
   if (warmup !== undefined && !(warmup >= 0)) throw new Error(`--warmup must be a number >= 0, got ${v.warmup}`);
   return {
@@ -128,7 +137,7 @@ function parseOptions(argv: string[]): Options {
     rounds: positive(v.rounds, "--rounds"), durationS: positive(v.duration, "--duration"), warmupS: warmup,
     wasmcachedCmd: v["wasmcached-cmd"] ?? process.env.WASMCACHED_CMD ?? DEFAULT_WASMCACHED_CMD,
     baseDir: v["base-dir"] === undefined ? undefined : path.resolve(v["base-dir"]),
-    tls: v.tls!,
+    tls: v.tls!, keys: v.keys ? parseCount(v.keys) : undefined,
   };
 }
 
@@ -138,6 +147,7 @@ function workloadsFor(text: string | undefined, tls: boolean): string[] {
   if (!chosen) return WORKLOADS.filter((w) => tls || !w.tlsOnly).map((w) => w.name);
   const needTls = chosen.filter((w) => tlsOnly.includes(w));
   if (needTls.length && !tls) throw new Error(`workload ${needTls.join(", ")} needs --tls`);
+  validateWorkloads(chosen);
   return chosen;
 }
 
@@ -170,10 +180,11 @@ async function runParts(o: Options, progress: Progress, seconds: Results["second
   }, progress));
   const server = await timed("server", o, seconds, progress, () => runServerPart({
     targets: o.targets, workloads: o.workloads, rounds: o.rounds ?? s.rounds, durationS: o.durationS ?? s.durationS,
-    warmupS: o.warmupS ?? s.warmupS, wasmcachedCmd: o.wasmcachedCmd, baseDir: o.baseDir, tls: o.tls,
+    warmupS: o.warmupS ?? s.warmupS, wasmcachedCmd: o.wasmcachedCmd, baseDir: o.baseDir, tls: o.tls, keys: o.keys,
   }, progress));
+  // The do-nothing server stores nothing: it has no timeline to show.
   const timeline = await timed("timeline", o, seconds, progress, () => runTimelinePart({
-    ...(o.quick ? TIMELINE_QUICK : TIMELINE_FULL), targets: o.targets, wasmcachedCmd: o.wasmcachedCmd,
+    ...(o.quick ? TIMELINE_QUICK : TIMELINE_FULL), targets: o.targets.filter((t) => !isFloor(t)), wasmcachedCmd: o.wasmcachedCmd,
   }, progress));
   const memory = await timed("memory", o, seconds, progress, () => runMemoryPart({
     ...(o.quick ? MEMORY_QUICK : MEMORY_FULL), targets: MEMORY_TARGETS, wasmcachedCmd: o.wasmcachedCmd,

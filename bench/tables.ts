@@ -3,7 +3,7 @@
 import type { EngineRun, EngineSection, PhaseName } from "./engine.js";
 import type { Goal } from "./goals.js";
 import type { MemorySection } from "./memory.js";
-import type { ServerSection } from "./server.js";
+import { cpuUsPerRequest, type ServerSection } from "./server.js";
 import type { TimelineSection } from "./timeline.js";
 import { fmtCount, fmtMs, fmtRate, fmtUs, mb } from "./format.js";
 import { pauseSummary } from "./latency.js";
@@ -57,6 +57,7 @@ export function serverTable(s: ServerSection): Table {
   const rows: string[][] = [];
   for (const w of s.workloads) {
     for (const t of s.targets) {
+      if (t.status === "ok" && !(t.name in w.rounds)) continue; // not a workload it serves
       const x = w.summary[t.name];
       if (!x) {
         rows.push([w.name, t.name, DASH, DASH, DASH, DASH, DASH, DASH, DASH, `${t.status}${t.error ? `: ${t.error}` : ""}`]);
@@ -65,11 +66,12 @@ export function serverTable(s: ServerSection): Table {
       const c = w.vsBaseline[`${t.name}/${s.baseline}`];
       const l = x.latencyUs;
       rows.push([w.name, t.name, fmtRate(x.rps), fmtUs(l.p50), fmtUs(l.p99), fmtUs(l.p999), fmtUs(l.max),
-        c ? `${c.ratio.toFixed(2)}×` : DASH, fmtRate(x.reqPerCpuS), `${x.roundsOk} round(s), server ${x.serverCores.toFixed(2)} cores`]);
+        c ? `${c.ratio.toFixed(2)}×` : DASH, cpuUsPerRequest(x.reqPerCpuS).toFixed(1),
+        `${x.roundsOk} round(s), server ${x.serverCores.toFixed(2)} cores${w.rate ? `, paced at ${fmtRate(w.rate)} req/s` : ""}`]);
     }
   }
   return {
-    headers: ["workload", "target", "req/s", "p50", "p99", "p99.9", "max", `vs ${s.baseline}`, "req/CPU-s", "notes"],
+    headers: ["workload", "target", "req/s", "p50", "p99", "p99.9", "max", `vs ${s.baseline}`, "CPU µs/req", "notes"],
     rows,
     numeric: [false, false, true, true, true, true, true, true, true, false],
   };

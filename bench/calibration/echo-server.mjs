@@ -1,6 +1,7 @@
-// Calibration only: the least a Node server can do per request at depth 1 (no storage, no
-// parsing beyond line ends, static replies of the same size as a 100-byte hit). Used to tell
-// how much of wasmcached's depth-1 gap to memcached is node:net itself.
+// The do-nothing Node server (the suite's `node-floor` target, bench/servers.ts): the least a
+// Node server can do per request (no storage, no parsing beyond line ends, static replies of the
+// same size as a 100-byte hit), through node:net's ordinary 'data' events and write(). It tells
+// how much of wasmcached's cost per request is node:net itself. Single-key text requests only.
 import net from "node:net";
 const END = Buffer.from("VALUE key:000000001234 0 100\r\n" + "v".repeat(100) + "\r\nEND\r\n"), STORED = Buffer.from("STORED\r\n");
 net.createServer({ noDelay: true }, (s) => {

@@ -69,7 +69,7 @@ describe("bench: the quick suite (npm run bench -- --quick)", function () {
 
   it("measures every workload on wasmcached and memcached, with latency percentiles", () => {
     const s = results.server!;
-    expect(s.workloads.map((w) => w.name)).to.deep.equal(["depth1", "pipeline16", "multiget10"]);
+    expect(s.workloads.map((w) => w.name)).to.deep.equal(["depth1", "pipeline16", "multiget10", "paced"]);
     for (const w of s.workloads) {
       for (const t of ["wasmcached", "memcached"]) {
         const x = w.summary[t]!;
@@ -79,6 +79,19 @@ describe("bench: the quick suite (npm run bench -- --quick)", function () {
       }
       expect(w.vsBaseline["wasmcached/memcached"].ratio).to.be.above(0);
     }
+  });
+
+  it("runs the do-nothing Node server at depth 1 only, and paces at half of memcached's depth-1 rate", () => {
+    const s = results.server!;
+    const served = s.workloads.filter((w) => "node-floor" in w.rounds).map((w) => w.name);
+    expect(served).to.deep.equal(["depth1", "paced"]);
+    const floor = s.workloads[0].summary["node-floor"]!;
+    expect(floor.rps).to.be.above(0);
+    expect(floor.reqPerCpuS).to.be.above(0);
+    const paced = s.workloads.find((w) => w.name === "paced")!;
+    expect(paced.rate).to.be.closeTo(s.workloads[0].summary.memcached!.rps / 2, 1);
+    // paced, no server is sent more than the rate asked for, whatever it could do flat out
+    for (const t of ["wasmcached", "memcached"]) expect(paced.summary[t]!.rps).to.be.within(1, paced.rate! * 1.25);
   });
 
   it("draws a latency timeline with the WASM server's GC pauses beside it", () => {

@@ -172,15 +172,19 @@ function ratioGoal(w: WorkloadResult, target: string, baseline: string, min: num
   return { ...g, measured: `${c.ratio.toFixed(2)}× (rounds ${listed(c.roundRatios)})`, met: c.ratio >= min };
 }
 
+// Per round, as every comparison here: a round in which the machine slowed one server enough to
+// saturate it at this rate would otherwise decide the merged percentiles alone.
 function pacedGoals(w: WorkloadResult, baseline: string): Goal[] {
-  const a = w.summary[WASMCACHED];
-  const b = w.summary[baseline];
+  const a = w.rounds[WASMCACHED] ?? [];
+  const b = w.rounds[baseline] ?? [];
   const at = w.rate ? ` at ${fmtCount(Math.round(w.rate))} req/s` : "";
   return (["p50", "p99"] as const).map((p) => {
-    const g = { name: `${p} latency${at} (half of ${baseline}'s depth-1 req/s), wasmcached / ${baseline}`, goal: `≤ ${PACED_LATENCY_MAX}×` };
-    if (!a || !b) return { ...g, measured: "a side did not run", met: null };
-    const ratio = a.latencyUs[p] / b.latencyUs[p];
-    return { ...g, measured: `${ratio.toFixed(2)}× (${a.latencyUs[p].toFixed(1)} vs ${b.latencyUs[p].toFixed(1)} µs)`,
-      met: ratio <= PACED_LATENCY_MAX };
+    const g = { name: `${p} latency${at} (half of ${baseline}'s depth-1 req/s), wasmcached / ${baseline}`,
+      goal: `≤ ${PACED_LATENCY_MAX}×, median of rounds` };
+    const ratios = roundRatios(a, b, (r) => r.latencyUs?.[p]);
+    if (ratios.length === 0) return { ...g, measured: "a side did not run", met: null };
+    const us = (rs: RoundResult[]) => median(rs.filter((r) => r.ok).map((r) => r.latencyUs![p])).toFixed(1);
+    return { ...g, measured: `${median(ratios).toFixed(2)}× (rounds ${listed(ratios)}; median ${us(a)} vs ${us(b)} µs)`,
+      met: median(ratios) <= PACED_LATENCY_MAX };
   });
 }

@@ -3,7 +3,7 @@
 // because its sizes are far below the ones the targets are set at.
 import type { EngineRun, EngineSection, PhaseName } from "./engine.js";
 import type { MemorySection } from "./memory.js";
-import type { RoundResult, ServerSection, WorkloadResult } from "./server.js";
+import { paired, type RoundResult, type ServerSection, type WorkloadResult } from "./server.js";
 import type { TimelineSection } from "./timeline.js";
 import { NODE_FLOOR, WASMCACHED, isMemcached } from "./servers.js";
 import { PAUSE_BOUND_MS } from "./latency.js";
@@ -131,26 +131,14 @@ function hostGoals(s: ServerSection | null): Goal[] {
   return goals;
 }
 
-// Per round, a / b of f (rounds where both sides ran).
-function roundRatios(a: RoundResult[], b: RoundResult[], f: (r: RoundResult) => number | undefined): number[] {
-  const out: number[] = [];
-  for (const x of a) {
-    const y = b.find((r) => r.round === x.round);
-    const u = x.ok ? f(x) : undefined;
-    const v = y?.ok ? f(y) : undefined;
-    if (u !== undefined && v !== undefined && Number.isFinite(u / v)) out.push(u / v);
-  }
-  return out;
-}
-
 const cpuPerRequest = (r: RoundResult) => (r.reqPerCpuS ? 1 / r.reqPerCpuS : undefined);
 const listed = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(", ");
 
 function floorGoals(w: WorkloadResult): Goal[] {
   const wc = w.rounds[WASMCACHED] ?? [];
   const floor = w.rounds[NODE_FLOOR] ?? [];
-  const cpu = roundRatios(wc, floor, cpuPerRequest);
-  const rps = roundRatios(wc, floor, (r) => r.rps);
+  const cpu = paired(wc, floor, cpuPerRequest);
+  const rps = paired(wc, floor, (r) => r.rps);
   const cpuGoal = {
     name: "server CPU per request at depth 1, wasmcached / do-nothing Node server",
     goal: `median ≤ ${FLOOR_CPU_MAX}×, every round ≤ ${FLOOR_CPU_ROUND_MAX}×`,
@@ -181,7 +169,7 @@ function pacedGoals(w: WorkloadResult, baseline: string): Goal[] {
   return (["p50", "p99"] as const).map((p) => {
     const g = { name: `${p} latency${at} (half of ${baseline}'s depth-1 req/s), wasmcached / ${baseline}`,
       goal: `≤ ${PACED_LATENCY_MAX}×, median of rounds` };
-    const ratios = roundRatios(a, b, (r) => r.latencyUs?.[p]);
+    const ratios = paired(a, b, (r) => r.latencyUs?.[p]);
     if (ratios.length === 0) return { ...g, measured: "a side did not run", met: null };
     const us = (rs: RoundResult[]) => median(rs.filter((r) => r.ok).map((r) => r.latencyUs![p])).toFixed(1);
     return { ...g, measured: `${median(ratios).toFixed(2)}× (rounds ${listed(ratios)}; median ${us(a)} vs ${us(b)} µs)`,

@@ -222,7 +222,8 @@ function summarize(rounds: RoundResult[]): TargetSummary | undefined {
   };
 }
 
-function paired(as: RoundResult[], bs: RoundResult[], f: (r: RoundResult) => number | undefined): number[] {
+/** Per round, a's f over b's f (the rounds where both ran). */
+export function paired(as: RoundResult[], bs: RoundResult[], f: (r: RoundResult) => number | undefined): number[] {
   const out: number[] = [];
   for (const a of as) {
     const b = bs.find((x) => x.round === a.round);

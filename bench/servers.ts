@@ -13,10 +13,12 @@ const GC_PROBE = fileURLToPath(new URL("./gc-probe.js", import.meta.url));
 
 export const WASMCACHED = "wasmcached";
 export const WASMCACHED_JS = "wasmcached-js";
-// A Node server that does nothing but answer (no storage, static replies of a hit's size): what
-// node:net alone costs per request, the floor for wasmcached's host on Node (issue 17).
+// A server that does nothing but answer (no storage, static replies of a hit's size): what the
+// runtime's node:net alone costs per request, the floor for wasmcached's host (issue 17). The
+// same script on Node and on Bun.
 export const NODE_FLOOR = "node-floor";
-const NODE_FLOOR_SCRIPT = "bench/calibration/echo-server.mjs";
+const FLOOR_SCRIPT = "bench/calibration/echo-server.mjs";
+const FLOORS: Record<string, string> = { [NODE_FLOOR]: "node", "bun-floor": "node_modules/.bin/bun" };
 const RUN_AS = "nobody";
 // {port}, {mb} and {user} are filled in; {user} becomes "-u nobody" when we are root, as both
 // servers refuse to run as root without -u.
@@ -75,7 +77,7 @@ export function isMemcached(name: string): boolean {
 }
 
 export function isFloor(name: string): boolean {
-  return name === NODE_FLOOR;
+  return name in FLOORS;
 }
 
 /** A target name without its thread suffix, and its thread count. */
@@ -99,7 +101,7 @@ function commandFor(name: string, port: number, o: TargetOptions): string[] {
   const { server, threads } = targetThreads(name);
   const t = ["-t", String(threads)];
   const extra = o.extraArgs ?? [];
-  if (isFloor(name)) return ["node", NODE_FLOOR_SCRIPT, String(port)];
+  if (isFloor(name)) return [FLOORS[name], FLOOR_SCRIPT, String(port)];
   if (isMemcached(server)) {
     return ["memcached", ...user, ...t, "-U", "0", "-l", HOST, "-p", String(port), "-m", String(o.memoryMb), ...extra];
   }

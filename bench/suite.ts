@@ -48,8 +48,9 @@ server and timeline parts (over TCP)
                         also wasmcached-deno, wasmcached-bun, wasmcached-base (see --base-dir), and
                         any name starting with "memcached" (its own memcached: memcached2,memcached
                         checks the harness); a name ending in @tN runs N worker threads
-                        (wasmcached@t4,memcached@t4), one without it; ${NODE_FLOOR} is a Node
-                        server that does nothing but answer (depth-1 workloads only)
+                        (wasmcached@t4,memcached@t4), one without it; ${NODE_FLOOR} and bun-floor
+                        are a server that does nothing but answer, on Node and on Bun
+                        (depth-1 workloads only)
   --workloads LIST      ${WORKLOADS.map((w) => w.name).join(",")} (default all; handshake needs --tls;
                         paced runs at half the baseline's depth1 req/s and needs depth1 before it)
   --keys N              keys preloaded and requested (default ${fmtCount(DEFAULT_KEYS)})
@@ -122,7 +123,7 @@ function parseOptions(argv: string[]): Options {
   // The do-nothing server speaks no TLS.
   const targets = v.targets?.split(",").map((s) => s.trim()).filter(Boolean) ?? DEFAULT_TARGETS.filter((t) => !v.tls || !isFloor(t));
   validateTargets(targets);
-  if (v.tls && targets.some(isFloor)) throw new Error(`${NODE_FLOOR} serves no TLS`);
+  if (v.tls && targets.some(isFloor)) throw new Error("the do-nothing servers serve no TLS");
   const warmup = v.warmup === undefined ? undefined : Number(v.warmup);
   if (warmup !== undefined && !(warmup >= 0)) throw new Error(`--warmup must be a number >= 0, got ${v.warmup}`);
   return {

@@ -14,11 +14,16 @@ const GC_PROBE = fileURLToPath(new URL("./gc-probe.js", import.meta.url));
 export const WASMCACHED = "wasmcached";
 export const WASMCACHED_JS = "wasmcached-js";
 // A server that does nothing but answer (no storage, static replies of a hit's size): what the
-// runtime's node:net alone costs per request, the floor for wasmcached's host (issue 17). The
-// same script on Node and on Bun.
+// runtime's sockets alone cost per request, the floor for wasmcached's host (issue 17). The
+// node:net one on Node and on Bun, and one on Bun's own Bun.listen.
 export const NODE_FLOOR = "node-floor";
-const FLOOR_SCRIPT = "bench/calibration/echo-server.mjs";
-const FLOORS: Record<string, string> = { [NODE_FLOOR]: "node", "bun-floor": "node_modules/.bin/bun" };
+const BUN = "node_modules/.bin/bun";
+const NET_FLOOR = "bench/calibration/echo-server.mjs";
+const FLOORS: Record<string, string[]> = {
+  [NODE_FLOOR]: ["node", NET_FLOOR],
+  "bun-floor": [BUN, NET_FLOOR],
+  "bun-listen-floor": [BUN, "bench/calibration/bun-listen-floor.mjs"],
+};
 const RUN_AS = "nobody";
 // {port}, {mb} and {user} are filled in; {user} becomes "-u nobody" when we are root, as both
 // servers refuse to run as root without -u.
@@ -101,7 +106,7 @@ function commandFor(name: string, port: number, o: TargetOptions): string[] {
   const { server, threads } = targetThreads(name);
   const t = ["-t", String(threads)];
   const extra = o.extraArgs ?? [];
-  if (isFloor(name)) return [FLOORS[name], FLOOR_SCRIPT, String(port)];
+  if (isFloor(name)) return [...FLOORS[name], String(port)];
   if (isMemcached(server)) {
     return ["memcached", ...user, ...t, "-U", "0", "-l", HOST, "-p", String(port), "-m", String(o.memoryMb), ...extra];
   }

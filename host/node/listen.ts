@@ -69,7 +69,7 @@ class SocketTransport implements Transport {
 
 // `inPlace`: a plain socket, read into the thread's receive buffer where the runtime allows.
 function attach(c: Connection, s: net.Socket, inPlace: boolean): void {
-  if (!inPlace || !readInPlace(s, (bytes, n) => c.onData(bytes, n))) s.on("data", (chunk: Buffer) => c.onData(chunk));
+  if (!inPlace || !readInPlace(s, (n, bytes) => c.onData(bytes, n))) s.on("data", (chunk: Buffer) => c.onData(chunk));
   s.on("drain", () => c.onDrain());
   s.on("close", () => c.onClose());
   s.on("end", () => c.onEnd());

@@ -10,8 +10,9 @@
 import type net from "node:net";
 import { READ_CHUNK_MAX } from "../driver.js";
 
-/** A read: `n` bytes at the start of `bytes`, valid only during the call. */
-export type OnRead = (bytes: Uint8Array, n: number) => void;
+/** A read: `n` bytes at the start of `bytes`, valid only during the call (node:net's `onread`
+ * callback: returning false would pause the socket, so it returns nothing). */
+export type OnRead = (n: number, bytes: Uint8Array) => void;
 
 interface OnreadFields {
   buffer: symbol;
@@ -43,8 +44,7 @@ export function readInPlace(s: net.Socket, onRead: OnRead): boolean {
   if (!f || typeof handle?.useUserBuffer !== "function") return false;
   const socket = s as unknown as Record<symbol, unknown>;
   socket[f.buffer] = RECEIVE;
-  // Returning nothing (not false) keeps the socket reading; the driver pauses it itself.
-  socket[f.callback] = (n: number, bytes: Uint8Array) => { onRead(bytes, n); };
+  socket[f.callback] = onRead;
   handle.useUserBuffer(RECEIVE);
   return true;
 }

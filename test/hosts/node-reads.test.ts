@@ -37,7 +37,7 @@ describe("host/node/reads: accepted sockets read into one receive buffer", () =>
     try {
       const buffers = new Set<Uint8Array>();
       let text = "";
-      expect(readInPlace(a.socket, (bytes, n) => {
+      expect(readInPlace(a.socket, (n, bytes) => {
         buffers.add(bytes);
         text += Buffer.from(bytes.subarray(0, n)).toString();
       })).to.equal(true);
@@ -56,7 +56,7 @@ describe("host/node/reads: accepted sockets read into one receive buffer", () =>
     const a = await accepted();
     try {
       let text = "";
-      readInPlace(a.socket, (bytes, n) => { text += Buffer.from(bytes.subarray(0, n)).toString(); });
+      readInPlace(a.socket, (n, bytes) => { text += Buffer.from(bytes.subarray(0, n)).toString(); });
       a.socket.pause();
       a.client.write("held back");
       a.client.end();

@@ -13,40 +13,26 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { compileLoadgen, runLoadgen } from "./loadgen.js";
-import { NODE_FLOOR, ROOT, installCleanup, startTarget, stopTarget, type Target } from "./servers.js";
+import {
+  groupCpuSplit, NODE_FLOOR, PROFILED_WASMCACHED_CMD, ROOT, installCleanup, startTarget, stopTarget, type Target,
+} from "./servers.js";
 import { FIXED } from "./value-sizes.js";
 import { machineInfo, sourceInfo } from "./machine.js";
 import { median } from "./format.js";
 import { coreWasmUrl } from "../host/wasm.js";
 
 const TARGETS = [NODE_FLOOR, "wasmcached", "memcached"];
-// --perf-basic-prof names JIT code for perf (JS functions, and the core's wasm-function[N]).
-const WASMCACHED_CMD = "node --perf-basic-prof dist/host/cli.js -p {port} -U 0 -m {mb} {user}";
 const CONNECTIONS = 32;
 const SET_PCT = 10;
 const MEMORY_MB = 1024;
 const PRELOAD_DEPTH = 16;
 const PRELOAD_LIMIT_S = 60;
 const PERF_HZ = 1999;
-const CLOCK_TICKS = 100; // USER_HZ
 const US = 1e6;
 
 interface Split { userUs: number; sysUs: number; rps: number }
 type Category = "kernel" | "runtime C++" | "libc" | "Node JS" | "host JS" | "WASM core" | "other JIT";
 const CATEGORIES: Category[] = ["kernel", "runtime C++", "libc", "Node JS", "host JS", "WASM core", "other JIT"];
-
-function threadTicks(pid: number): { user: number; sys: number } {
-  let user = 0;
-  let sys = 0;
-  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-    let stat: string;
-    try { stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8"); } catch { continue; }
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    user += Number(f[11]);
-    sys += Number(f[12]);
-  }
-  return { user, sys };
-}
 
 // The server's own process: memcached and node are spawned directly (not through a shell).
 function serverPid(t: Target): number {
@@ -63,10 +49,10 @@ async function load(t: Target, keys: number, seconds: number): Promise<{ replies
 
 async function measure(t: Target, keys: number, seconds: number): Promise<Split> {
   const pid = serverPid(t);
-  const a = threadTicks(pid);
+  const a = groupCpuSplit(pid);
   const { replies, rps } = await load(t, keys, seconds);
-  const b = threadTicks(pid);
-  return { userUs: ((b.user - a.user) / CLOCK_TICKS) * US / replies, sysUs: ((b.sys - a.sys) / CLOCK_TICKS) * US / replies, rps };
+  const b = groupCpuSplit(pid);
+  return { userUs: (b.user - a.user) * US / replies, sysUs: (b.system - a.system) * US / replies, rps };
 }
 
 function category(dso: string, sym: string): Category {
@@ -119,7 +105,7 @@ async function main(): Promise<void> {
   const machine = machineInfo();
   const targets: Target[] = [];
   for (const name of TARGETS) {
-    const t = await startTarget(name, { memoryMb: MEMORY_MB, wasmcachedCmd: WASMCACHED_CMD });
+    const t = await startTarget(name, { memoryMb: MEMORY_MB, wasmcachedCmd: PROFILED_WASMCACHED_CMD });
     if (t.status !== "ok") throw new Error(`${name} did not start: ${t.error}`);
     const p = await runLoadgen({ port: t.port, mode: "preload", connections: CONNECTIONS, depth: PRELOAD_DEPTH, keys,
       values: FIXED, durationS: PRELOAD_LIMIT_S });

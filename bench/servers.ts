@@ -29,6 +29,8 @@ const RUN_AS = "nobody";
 // servers refuse to run as root without -u.
 const SERVER_FLAGS = "-p {port} -U 0 -m {mb} {user}";
 export const DEFAULT_WASMCACHED_CMD = `node dist/host/cli.js ${SERVER_FLAGS}`;
+/** The same, with --perf-basic-prof: perf can name the JIT code (JS functions, wasm-function[N]). */
+export const PROFILED_WASMCACHED_CMD = `node --perf-basic-prof dist/host/cli.js ${SERVER_FLAGS}`;
 const OTHER_WASMCACHED: Record<string, string> = {
   [WASMCACHED_JS]: `node dist/host/cli.js --engine js ${SERVER_FLAGS}`,
   // as `npm run start:deno` / `start:bun` start them (env execs deno: the process group and its
@@ -216,17 +218,26 @@ export function installCleanup(): void {
 
 /** User + system CPU seconds of every process in the group (a server may fork helpers). */
 export function groupCpuSeconds(pgid: number | undefined): number {
-  if (!pgid) return NaN;
-  let ticks = 0;
+  const { user, system } = groupCpuSplit(pgid);
+  return user + system;
+}
+
+/** User and system CPU seconds, apart, of every process in the group (every thread of each). */
+export function groupCpuSplit(pgid: number | undefined): { user: number; system: number } {
+  if (!pgid) return { user: NaN, system: NaN };
+  let user = 0;
+  let system = 0;
   for (const entry of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     let stat: string;
     try { stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8"); } catch { continue; }
     // fields after the parenthesised command: state ppid pgrp ... utime(14) stime(15)
     const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(f[2]) === pgid) ticks += Number(f[11]) + Number(f[12]);
+    if (Number(f[2]) !== pgid) continue;
+    user += Number(f[11]);
+    system += Number(f[12]);
   }
-  return ticks / CLOCK_TICKS;
+  return { user: user / CLOCK_TICKS, system: system / CLOCK_TICKS };
 }
 
 /** Resident memory of the target's process in bytes (VmRSS), NaN when it is gone. */

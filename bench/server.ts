@@ -73,6 +73,9 @@ export interface ServerConfig {
   keys?: number;
 }
 
+// With its key count settled.
+type KeyedConfig = ServerConfig & { keys: number };
+
 export const SERVER_FULL = { rounds: 3, warmupS: 0.5, durationS: 2 };
 export const SERVER_QUICK = { rounds: 1, warmupS: 0.2, durationS: 0.5 };
 
@@ -140,9 +143,8 @@ export interface ServerSection {
 /** The paced workload needs the one its rate comes from, earlier in the same run. */
 export function validateWorkloads(names: string[]): void {
   for (const [i, name] of names.entries()) {
-    const w = WORKLOADS.find((x) => x.name === name);
-    if (!w) throw new Error(`unknown workload ${name}`);
-    if (w.pacedAfter && !names.slice(0, i).includes(w.pacedAfter)) throw new Error(`workload ${name} needs ${w.pacedAfter} before it`);
+    const after = WORKLOADS.find((x) => x.name === name)?.pacedAfter;
+    if (after && !names.slice(0, i).includes(after)) throw new Error(`workload ${name} needs ${after} before it`);
   }
 }
 
@@ -156,10 +158,10 @@ export function targetInfo(t: Target): TargetInfo {
   return { name: t.name, command: t.command.join(" "), status: t.status, error: t.error };
 }
 
-async function startAll(cfg: ServerConfig, progress: Progress, extraArgs: string[]): Promise<Target[]> {
+async function startAll(cfg: KeyedConfig, progress: Progress, extraArgs: string[]): Promise<Target[]> {
   const opts: TargetOptions = { memoryMb: MEMORY_MB, wasmcachedCmd: cfg.wasmcachedCmd, baseDir: cfg.baseDir, extraArgs };
   const targets: Target[] = [];
-  const keys = cfg.keys ?? DEFAULT_KEYS;
+  const keys = cfg.keys;
   for (const name of cfg.targets) {
     const t = await startTarget(name, opts);
     if (t.status === "ok") {
@@ -175,11 +177,11 @@ async function startAll(cfg: ServerConfig, progress: Progress, extraArgs: string
   return targets;
 }
 
-async function measure(t: Target, w: Workload, cfg: ServerConfig, round: number, rate?: number): Promise<RoundResult> {
+async function measure(t: Target, w: Workload, cfg: KeyedConfig, round: number, rate?: number): Promise<RoundResult> {
   const cpu0 = groupCpuSeconds(t.child?.pid);
   const wall0 = Date.now();
   const r = await runLoadgen({
-    port: t.port, mode: w.mode, connections: CONNECTIONS, depth: w.depth, keys: cfg.keys ?? DEFAULT_KEYS, values: FIXED,
+    port: t.port, mode: w.mode, connections: CONNECTIONS, depth: w.depth, keys: cfg.keys, values: FIXED,
     durationS: cfg.durationS, warmupS: cfg.warmupS, setPct: w.mode === "mix" ? SET_PCT : undefined,
     multigetKeys: w.mode === "multiget" ? MULTIGET_KEYS : undefined, tls: cfg.tls, rate,
   });
@@ -241,7 +243,7 @@ function compare(a: RoundResult[], b: RoundResult[]): Comparison | undefined {
   return { ratio: median(roundRatios), roundRatios, cpuEfficiencyRatio: efficiency.length ? median(efficiency) : undefined };
 }
 
-async function runWorkload(w: Workload, idx: number, targets: Target[], baseline: string, cfg: ServerConfig,
+async function runWorkload(w: Workload, idx: number, targets: Target[], baseline: string, cfg: KeyedConfig,
                            progress: Progress, rate?: number): Promise<WorkloadResult> {
   const live = targets.filter((t) => servesWorkload(t.name, w));
   const rounds: Record<string, RoundResult[]> = Object.fromEntries(live.map((t) => [t.name, []]));
@@ -283,7 +285,8 @@ function pacedRate(w: Workload, done: WorkloadResult[], baseline: string): numbe
   return from ? from.rps * PACED_SHARE : undefined;
 }
 
-export async function runServerPart(cfg: ServerConfig, progress: Progress): Promise<ServerSection> {
+export async function runServerPart(given: ServerConfig, progress: Progress): Promise<ServerSection> {
+  const cfg: KeyedConfig = { ...given, keys: given.keys ?? DEFAULT_KEYS };
   const baseline = cfg.targets[cfg.targets.length - 1];
   const cert = cfg.tls ? makeBenchCert() : undefined;
   const all = await startAll(cfg, progress, cert?.serverArgs ?? []);
@@ -300,8 +303,7 @@ export async function runServerPart(cfg: ServerConfig, progress: Progress): Prom
       workloads.push(await runWorkload(w, i, live, baseline, cfg, progress, rate));
     }
     return {
-      config: { ...cfg, connections: CONNECTIONS, keys: cfg.keys ?? DEFAULT_KEYS, valueLength: FIXED.min, memoryMb: MEMORY_MB,
-        setPct: SET_PCT },
+      config: { ...cfg, connections: CONNECTIONS, valueLength: FIXED.min, memoryMb: MEMORY_MB, setPct: SET_PCT },
       baseline, targets: all.map(targetInfo), workloads,
     };
   } finally {

@@ -39,6 +39,7 @@ const OTHER_WASMCACHED: Record<string, string> = {
   "wasmcached-bun": `node_modules/.bin/bun dist/host/bun/main.js ${SERVER_FLAGS}`,
   // Another checkout, built (--base-dir): an earlier commit measured side by side with this one.
   "wasmcached-base": `node {base}/dist/host/cli.js ${SERVER_FLAGS}`,
+  "wasmcached-bun-base": `node_modules/.bin/bun {base}/dist/host/bun/main.js ${SERVER_FLAGS}`,
 };
 // A target's worker threads: "memcached@t4", "wasmcached@t2". Without the suffix one thread,
 // so that the comparisons kept from before threads stay one core against one core.
@@ -112,7 +113,7 @@ function commandFor(name: string, port: number, o: TargetOptions): string[] {
   if (isMemcached(server)) {
     return ["memcached", ...user, ...t, "-U", "0", "-l", HOST, "-p", String(port), "-m", String(o.memoryMb), ...extra];
   }
-  if (server === "wasmcached-base" && !o.baseDir) throw new Error("the wasmcached-base target needs --base-dir");
+  if (server.startsWith("wasmcached-") && server.endsWith("-base") && !o.baseDir) throw new Error(`the ${server} target needs --base-dir`);
   const template = server === WASMCACHED ? o.wasmcachedCmd : OTHER_WASMCACHED[server];
   const argv = template.replaceAll("{port}", String(port)).replaceAll("{mb}", String(o.memoryMb))
     .replaceAll("{user}", user.join(" ")).replaceAll("{base}", o.baseDir ?? "").split(/\s+/).filter(Boolean);

@@ -45,7 +45,8 @@ engine part (in process)
 
 server and timeline parts (over TCP)
   --targets LIST        servers, the last one the baseline (default ${DEFAULT_TARGETS.join(",")});
-                        also wasmcached-deno, wasmcached-bun, wasmcached-base (see --base-dir), and
+                        also wasmcached-deno, wasmcached-bun, wasmcached-base and
+                        wasmcached-bun-base (see --base-dir), and
                         any name starting with "memcached" (its own memcached: memcached2,memcached
                         checks the harness); a name ending in @tN runs N worker threads
                         (wasmcached@t4,memcached@t4), one without it; ${NODE_FLOOR}, bun-floor
@@ -59,7 +60,8 @@ server and timeline parts (over TCP)
   --warmup S            unmeasured seconds before each run (default ${SERVER_FULL.warmupS})
   --wasmcached-cmd CMD  the Node wasmcached command; {port}, {mb} and {user} are filled in
                         (default: ${DEFAULT_WASMCACHED_CMD}; also $WASMCACHED_CMD)
-  --base-dir DIR        a built checkout of another commit, for the wasmcached-base target
+  --base-dir DIR        a built checkout of another commit, for the wasmcached-base and
+                        wasmcached-bun-base targets
   --tls                 the server part over TLS: every target with -Z (a fresh self-signed
                         RSA 2048 certificate), the load generator with -T, plus the handshake
                         workload

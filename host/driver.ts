@@ -36,8 +36,9 @@ import { WorkerBuffers } from "./worker_buffers.js";
 export interface Transport {
   /** Queues bytes for sending; the driver never reuses a buffer it passed. */
   write(bytes: Uint8Array): void;
-  /** Queues a copy of bytes that are only valid during the call (optional fast path). */
-  writeCopyOf?(view: Uint8Array): void;
+  /** Queues a copy of bytes[start, end), which are only valid during the call (optional fast
+   * path: the driver passes the core's whole memory, so no view is made per reply). */
+  writeCopyOf?(bytes: Uint8Array, start: number, end: number): void;
   /** Bytes queued but not yet handed to the kernel. */
   pendingBytes(): number;
   /** Closes after everything queued is sent. */
@@ -686,17 +687,15 @@ export class Connection {
 
   // Copies up to the input area's size of the buffered bytes into it.
   private fillInput(e: ProtocolEngine): number {
-    const bytes = this.input.peek(e.inSize);
-    e.memory().set(bytes, e.inAddr);
-    return bytes.length;
+    return this.input.copyTo(e.memory(), e.inAddr, e.inSize);
   }
 
   private flushOutput(e: ProtocolEngine, hold: boolean): void {
     const n = e.outLength();
     if (n === 0 && (hold || this.held.length === 0)) return;
-    const view = e.memory().subarray(e.outAddr, e.outAddr + n);
+    const memory = e.memory();
     if (hold) {
-      this.held.push(view.slice());
+      this.held.push(memory.slice(e.outAddr, e.outAddr + n));
       this.heldLen += n;
       // A client that keeps starting values the core refuses, never finishing one, would make
       // held replies grow without bound: beyond the high water they go out, in order, where
@@ -708,8 +707,8 @@ export class Connection {
     if (n === 0) return;
     this.d.count(HostStat.BYTES_WRITTEN, n);
     // The reply area is reused by the next call: the adapter copies, with its cheapest copy.
-    if (this.t.writeCopyOf) this.t.writeCopyOf(view);
-    else this.t.write(view.slice());
+    if (this.t.writeCopyOf) this.t.writeCopyOf(memory, e.outAddr, e.outAddr + n);
+    else this.t.write(memory.slice(e.outAddr, e.outAddr + n));
   }
 
   private refreshCerts(noreply: boolean): void {

@@ -51,9 +51,9 @@ class SocketTransport implements Transport {
   write(bytes: Uint8Array): void { this.s.write(bytes); }
   // Buffer.allocUnsafe carves small replies out of Node's shared pool: no ArrayBuffer per
   // reply, which a Uint8Array slice would cost.
-  writeCopyOf(view: Uint8Array): void {
-    const copy = Buffer.allocUnsafe(view.length);
-    copy.set(view);
+  writeCopyOf(bytes: Uint8Array, start: number, end: number): void {
+    const copy = Buffer.allocUnsafe(end - start);
+    copy.set(bytes.subarray(start, end));
     this.s.write(copy);
   }
   pendingBytes(): number { return this.s.writableLength; }

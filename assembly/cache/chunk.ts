@@ -18,6 +18,7 @@ import { Setting } from "../abi/settings";
 import { IT_FLAGS, IT_CLSID, ITEM_CHUNK, ITEM_CHUNKED, itData, itNbytes, hasFlag } from "./item";
 import { slabsClsid, slabsFree, classSize } from "../memory/slabs";
 import { allocChunkPull } from "./items";
+import { copyDisjoint } from "../util/copy";
 
 export const CH_NEXT: usize = 0;
 export const CH_PREV: usize = 4;
@@ -91,7 +92,7 @@ export function chunkChainFree(it: usize): void {
 // Writes n bytes at value offset `offset`, for flat and chunked items alike.
 export function valueWrite(it: usize, offset: u32, src: usize, n: u32): void {
   if (!hasFlag(it, ITEM_CHUNKED)) {
-    memory.copy(itData(it) + offset, src, n);
+    copyDisjoint(itData(it) + offset, src, n);
     return;
   }
   let ch = firstChunk(it);

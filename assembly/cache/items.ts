@@ -23,6 +23,7 @@ import { Stat, statIncr, statDecr, statAdd, LruStat, lruStatAdd } from "../count
 import { chunkChainAlloc, chunkChainFree } from "./chunk";
 import { sizesAdd, sizesRemove } from "../counters/sizes";
 import { logWanted, logBegin, logStr, logKey, logU64, logEnd, connFd } from "../logger/logger";
+import { copyDisjoint } from "../util/copy";
 
 const ALLOC_TRIES: u32 = 10; // memcached's do_item_alloc_pull retry count
 
@@ -83,7 +84,7 @@ export function itemAlloc(key: usize, nkey: u32, clientFlags: u32, exptime: u32,
   }
   if (chunked) flags |= ITEM_CHUNKED;
   setFlags(it, flags);
-  memory.copy(itKey(it), key, nkey);
+  copyDisjoint(itKey(it), key, nkey);
   if (chunked && !chunkChainAlloc(it, nbytes)) {
     slabsFree(it, chunkedHeadClass(nkey, clientFlags));
     return 0;

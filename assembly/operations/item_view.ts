@@ -9,9 +9,10 @@ export {
 export { currentTime, processStarted, realtime } from "../cache/clock";
 import { itData, itNbytes, hasFlag, ITEM_CHUNKED } from "../cache/item";
 import { valueRead } from "../cache/chunk";
+import { copyDisjoint } from "../util/copy";
 
 // The whole value at dst, contiguous, whether the item keeps it in one piece or in chunks.
 export function valueCopyOut(it: usize, dst: usize): void {
   if (hasFlag(it, ITEM_CHUNKED)) valueRead(it, dst);
-  else memory.copy(dst, itData(it), itNbytes(it));
+  else copyDisjoint(dst, itData(it), itNbytes(it));
 }

@@ -3,6 +3,7 @@
 import { thread32, setThread32, ThreadGlobal } from "../layout/thread";
 import { Global, global32, setGlobal32 } from "../layout/layout";
 import { formatU64, U64_DIGITS_MAX } from "../util/numbers";
+import { copyDisjoint } from "../util/copy";
 
 @inline function base(): usize { return <usize>thread32(ThreadGlobal.OUTBUF); }
 @inline export function outLen(): u32 { return thread32(ThreadGlobal.OUTBUF_LEN); }
@@ -47,7 +48,7 @@ export function outByte(b: u8): void {
 
 export function outBytes(src: usize, n: u32): void {
   const p = room(n);
-  if (p) memory.copy(p, src, n);
+  if (p) copyDisjoint(p, src, n);
 }
 
 // Space for n bytes the caller fills itself (values copied straight out of item memory).

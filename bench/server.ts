@@ -274,9 +274,9 @@ export function cpuUsPerRequest(reqPerCpuS: number | undefined): number {
   return reqPerCpuS ? 1e6 / reqPerCpuS : NaN;
 }
 
-// The do-nothing server answers single-key requests, one at a time.
+// The do-nothing servers answer single-key requests: one at a time, pipelined or paced.
 function servesWorkload(target: string, w: Workload): boolean {
-  return !isFloor(target) || (w.mode === "mix" && w.depth === 1);
+  return !isFloor(target) || w.mode === "mix";
 }
 
 // The paced workload's rate: PACED_SHARE of the baseline's median in the workload it follows.

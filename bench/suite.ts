@@ -51,7 +51,7 @@ server and timeline parts (over TCP)
                         checks the harness); a name ending in @tN runs N worker threads
                         (wasmcached@t4,memcached@t4), one without it; ${NODE_FLOOR}, bun-floor
                         and bun-listen-floor are a server that does nothing but answer
-                        (node:net on Node and on Bun, Bun.listen; depth-1 workloads only)
+                        (node:net on Node and on Bun, Bun.listen; single-key workloads only)
   --workloads LIST      ${WORKLOADS.map((w) => w.name).join(",")} (default all; handshake needs --tls;
                         paced runs at half the baseline's depth1 req/s and needs depth1 before it)
   --keys N              keys preloaded and requested (default ${fmtCount(DEFAULT_KEYS)})

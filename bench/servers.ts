@@ -15,12 +15,13 @@ export const WASMCACHED = "wasmcached";
 export const WASMCACHED_JS = "wasmcached-js";
 // A server that does nothing but answer (no storage, static replies of a hit's size): what the
 // runtime's sockets alone cost per request, the floor for wasmcached's host (issue 17). The
-// node:net one on Node and on Bun, and one on Bun's own Bun.listen.
+// node:net one on Node, Deno and Bun, and one on Bun's own Bun.listen.
 export const NODE_FLOOR = "node-floor";
 const BUN = "node_modules/.bin/bun";
 const NET_FLOOR = "bench/calibration/echo-server.mjs";
 const FLOORS: Record<string, string[]> = {
   [NODE_FLOOR]: ["node", NET_FLOOR],
+  "deno-floor": ["env", "DENO_NO_UPDATE_CHECK=1", "node_modules/.bin/deno", "run", "-A", NET_FLOOR],
   "bun-floor": [BUN, NET_FLOOR],
   "bun-listen-floor": [BUN, "bench/calibration/bun-listen-floor.mjs"],
 };

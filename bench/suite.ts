@@ -49,9 +49,9 @@ server and timeline parts (over TCP)
                         wasmcached-bun-base (see --base-dir), and
                         any name starting with "memcached" (its own memcached: memcached2,memcached
                         checks the harness); a name ending in @tN runs N worker threads
-                        (wasmcached@t4,memcached@t4), one without it; ${NODE_FLOOR}, bun-floor
-                        and bun-listen-floor are a server that does nothing but answer
-                        (node:net on Node and on Bun, Bun.listen; single-key workloads only)
+                        (wasmcached@t4,memcached@t4), one without it; ${NODE_FLOOR}, deno-floor,
+                        bun-floor and bun-listen-floor are a server that does nothing but answer
+                        (node:net on Node, Deno and Bun; Bun.listen; single-key workloads only)
   --workloads LIST      ${WORKLOADS.map((w) => w.name).join(",")} (default all; handshake needs --tls;
                         paced runs at half the baseline's depth1 req/s and needs depth1 before it)
   --keys N              keys preloaded and requested (default ${fmtCount(DEFAULT_KEYS)})

@@ -117,7 +117,7 @@ export function valueWrite(it: usize, offset: u32, src: usize, n: u32): void {
 // Copies the whole value to dst (contiguous).
 export function valueRead(it: usize, dst: usize): void {
   if (!hasFlag(it, ITEM_CHUNKED)) {
-    memory.copy(dst, itData(it), itNbytes(it));
+    copyDisjoint(dst, itData(it), itNbytes(it));
     return;
   }
   let ch = firstChunk(it);

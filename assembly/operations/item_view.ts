@@ -7,12 +7,6 @@ export {
   ITEM_CHUNKED, ITEM_FETCHED, ITEM_TOKEN_SENT, ITEM_STALE, ITEM_KEY_BINARY,
 } from "../cache/item";
 export { currentTime, processStarted, realtime } from "../cache/clock";
-import { itData, itNbytes, hasFlag, ITEM_CHUNKED } from "../cache/item";
-import { valueRead } from "../cache/chunk";
-import { copyDisjoint } from "../util/copy";
 
 // The whole value at dst, contiguous, whether the item keeps it in one piece or in chunks.
-export function valueCopyOut(it: usize, dst: usize): void {
-  if (hasFlag(it, ITEM_CHUNKED)) valueRead(it, dst);
-  else copyDisjoint(dst, itData(it), itNbytes(it));
-}
+export { valueRead as valueCopyOut } from "../cache/chunk";

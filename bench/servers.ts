@@ -17,13 +17,16 @@ export const WASMCACHED_JS = "wasmcached-js";
 // runtime's sockets alone cost per request, the floor for wasmcached's host (issue 17). The
 // node:net one on Node, Deno and Bun, and one on Bun's own Bun.listen.
 export const NODE_FLOOR = "node-floor";
+// How Deno and Bun are run, as `npm run start:deno` / `start:bun` run them (env execs deno: the
+// process group and its CPU time stay the server's).
+const DENO = "env DENO_NO_UPDATE_CHECK=1 node_modules/.bin/deno run -A";
 const BUN = "node_modules/.bin/bun";
 const NET_FLOOR = "bench/calibration/echo-server.mjs";
-const FLOORS: Record<string, string[]> = {
-  [NODE_FLOOR]: ["node", NET_FLOOR],
-  "deno-floor": ["env", "DENO_NO_UPDATE_CHECK=1", "node_modules/.bin/deno", "run", "-A", NET_FLOOR],
-  "bun-floor": [BUN, NET_FLOOR],
-  "bun-listen-floor": [BUN, "bench/calibration/bun-listen-floor.mjs"],
+const FLOORS: Record<string, string> = {
+  [NODE_FLOOR]: `node ${NET_FLOOR}`,
+  "deno-floor": `${DENO} ${NET_FLOOR}`,
+  "bun-floor": `${BUN} ${NET_FLOOR}`,
+  "bun-listen-floor": `${BUN} bench/calibration/bun-listen-floor.mjs`,
 };
 const RUN_AS = "nobody";
 // {port}, {mb} and {user} are filled in; {user} becomes "-u nobody" when we are root, as both
@@ -34,13 +37,11 @@ export const DEFAULT_WASMCACHED_CMD = `node dist/host/cli.js ${SERVER_FLAGS}`;
 export const PROFILED_WASMCACHED_CMD = `node --perf-basic-prof dist/host/cli.js ${SERVER_FLAGS}`;
 const OTHER_WASMCACHED: Record<string, string> = {
   [WASMCACHED_JS]: `node dist/host/cli.js --engine js ${SERVER_FLAGS}`,
-  // as `npm run start:deno` / `start:bun` start them (env execs deno: the process group and its
-  // CPU time stay the server's)
-  "wasmcached-deno": `env DENO_NO_UPDATE_CHECK=1 node_modules/.bin/deno run -A dist/host/deno/main.js ${SERVER_FLAGS}`,
-  "wasmcached-bun": `node_modules/.bin/bun dist/host/bun/main.js ${SERVER_FLAGS}`,
+  "wasmcached-deno": `${DENO} dist/host/deno/main.js ${SERVER_FLAGS}`,
+  "wasmcached-bun": `${BUN} dist/host/bun/main.js ${SERVER_FLAGS}`,
   // Another checkout, built (--base-dir): an earlier commit measured side by side with this one.
   "wasmcached-base": `node {base}/dist/host/cli.js ${SERVER_FLAGS}`,
-  "wasmcached-bun-base": `node_modules/.bin/bun {base}/dist/host/bun/main.js ${SERVER_FLAGS}`,
+  "wasmcached-bun-base": `${BUN} {base}/dist/host/bun/main.js ${SERVER_FLAGS}`,
 };
 // A target's worker threads: "memcached@t4", "wasmcached@t2". Without the suffix one thread,
 // so that the comparisons kept from before threads stay one core against one core.
@@ -110,12 +111,12 @@ function commandFor(name: string, port: number, o: TargetOptions): string[] {
   const { server, threads } = targetThreads(name);
   const t = ["-t", String(threads)];
   const extra = o.extraArgs ?? [];
-  if (isFloor(name)) return [...FLOORS[name], String(port)];
+  if (isFloor(name)) return [...FLOORS[name].split(" "), String(port)];
   if (isMemcached(server)) {
     return ["memcached", ...user, ...t, "-U", "0", "-l", HOST, "-p", String(port), "-m", String(o.memoryMb), ...extra];
   }
-  if (server.startsWith("wasmcached-") && server.endsWith("-base") && !o.baseDir) throw new Error(`the ${server} target needs --base-dir`);
   const template = server === WASMCACHED ? o.wasmcachedCmd : OTHER_WASMCACHED[server];
+  if (template.includes("{base}") && !o.baseDir) throw new Error(`the ${server} target needs --base-dir`);
   const argv = template.replaceAll("{port}", String(port)).replaceAll("{mb}", String(o.memoryMb))
     .replaceAll("{user}", user.join(" ")).replaceAll("{base}", o.baseDir ?? "").split(/\s+/).filter(Boolean);
   return [...(o.gcLog && runsOnNode(argv) ? [argv[0], "--import", GC_PROBE, ...argv.slice(1)] : argv), ...t, ...extra];

@@ -13,6 +13,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { compileLoadgen, runLoadgen } from "./loadgen.js";
+import { CONNECTIONS, MEMORY_MB, preload, SET_PCT } from "./server.js";
 import {
   groupCpuSplit, NODE_FLOOR, PROFILED_WASMCACHED_CMD, ROOT, installCleanup, startTarget, stopTarget, type Target,
 } from "./servers.js";
@@ -22,11 +23,6 @@ import { median } from "./format.js";
 import { coreWasmUrl } from "../host/wasm.js";
 
 const TARGETS = [NODE_FLOOR, "wasmcached", "memcached"];
-const CONNECTIONS = 32;
-const SET_PCT = 10;
-const MEMORY_MB = 1024;
-const PRELOAD_DEPTH = 16;
-const PRELOAD_LIMIT_S = 60;
 const PERF_HZ = 1999;
 const US = 1e6;
 
@@ -107,9 +103,8 @@ async function main(): Promise<void> {
   for (const name of TARGETS) {
     const t = await startTarget(name, { memoryMb: MEMORY_MB, wasmcachedCmd: PROFILED_WASMCACHED_CMD });
     if (t.status !== "ok") throw new Error(`${name} did not start: ${t.error}`);
-    const p = await runLoadgen({ port: t.port, mode: "preload", connections: CONNECTIONS, depth: PRELOAD_DEPTH, keys,
-      values: FIXED, durationS: PRELOAD_LIMIT_S });
-    if (!p.ok) throw new Error(`${name}: preload failed: ${p.error}`);
+    const error = await preload(t, keys);
+    if (error) throw new Error(`${name}: preload failed: ${error}`);
     targets.push(t);
   }
   const splits: Record<string, Split[]> = Object.fromEntries(TARGETS.map((n) => [n, []]));
@@ -138,7 +133,6 @@ async function main(): Promise<void> {
 interface Run { keys: number; rounds: number; seconds: number; machine: ReturnType<typeof machineInfo>; argv: string[] }
 
 function report(splits: Record<string, Split[]>, shares: Record<string, Record<Category, number>>, run: Run): string {
-  const med = (xs: number[]) => median(xs);
   const spread = (xs: number[]) => `${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)}`;
   const lines = [
     `# Where a depth-1 request's CPU goes`,
@@ -154,14 +148,14 @@ function report(splits: Record<string, Split[]>, shares: Record<string, Record<C
   ];
   for (const [name, s] of Object.entries(splits)) {
     const total = s.map((x) => x.userUs + x.sysUs);
-    lines.push(`| ${name} | ${(med(s.map((x) => x.rps)) / 1000).toFixed(1)}k | ${med(total).toFixed(1)} (${spread(total)}) | ` +
-      `${med(s.map((x) => x.userUs)).toFixed(1)} | ${med(s.map((x) => x.sysUs)).toFixed(1)} |`);
+    lines.push(`| ${name} | ${(median(s.map((x) => x.rps)) / 1000).toFixed(1)}k | ${median(total).toFixed(1)} (${spread(total)}) | ` +
+      `${median(s.map((x) => x.userUs)).toFixed(1)} | ${median(s.map((x) => x.sysUs)).toFixed(1)} |`);
   }
   if (Object.keys(shares).length) {
     lines.push("", `Split by where perf's samples fell (${PERF_HZ} Hz, one more round each), as µs of the median CPU per request:`, "",
       `| server | ${CATEGORIES.join(" | ")} |`, `|---|${CATEGORIES.map(() => "---:").join("|")}|`);
     for (const [name, sh] of Object.entries(shares)) {
-      const cpu = med(splits[name].map((x) => x.userUs + x.sysUs));
+      const cpu = median(splits[name].map((x) => x.userUs + x.sysUs));
       lines.push(`| ${name} | ${CATEGORIES.map((c) => (sh[c] * cpu).toFixed(2)).join(" | ")} |`);
     }
   }

@@ -21,10 +21,10 @@ import { makeBenchCert } from "./tls-cert.js";
 import { fmtRate, fmtUs, median } from "./format.js";
 import type { Progress } from "./progress.js";
 
-const CONNECTIONS = 32;
+export const CONNECTIONS = 32;
 export const DEFAULT_KEYS = 10_000;
-const MEMORY_MB = 1024;
-const SET_PCT = 10;
+export const MEMORY_MB = 1024;
+export const SET_PCT = 10;
 const MULTIGET_KEYS = 10;
 const PIPELINE_DEPTH = 16;
 const PRELOAD_DEPTH = 16;
@@ -158,6 +158,13 @@ export function targetInfo(t: Target): TargetInfo {
   return { name: t.name, command: t.command.join(" "), status: t.status, error: t.error };
 }
 
+/** Stores every key the load will ask for; the load generator's error, if it failed. */
+export async function preload(t: Target, keys: number, tls?: boolean): Promise<string | undefined> {
+  const p = await runLoadgen({ port: t.port, mode: "preload", connections: CONNECTIONS, depth: PRELOAD_DEPTH,
+    keys, values: FIXED, durationS: PRELOAD_LIMIT_S, tls });
+  return p.ok ? undefined : p.error ?? "failed";
+}
+
 async function startAll(cfg: KeyedConfig, progress: Progress, extraArgs: string[]): Promise<Target[]> {
   const opts: TargetOptions = { memoryMb: MEMORY_MB, wasmcachedCmd: cfg.wasmcachedCmd, baseDir: cfg.baseDir, extraArgs };
   const targets: Target[] = [];
@@ -165,9 +172,8 @@ async function startAll(cfg: KeyedConfig, progress: Progress, extraArgs: string[
   for (const name of cfg.targets) {
     const t = await startTarget(name, opts);
     if (t.status === "ok") {
-      const p = await runLoadgen({ port: t.port, mode: "preload", connections: CONNECTIONS, depth: PRELOAD_DEPTH,
-        keys, values: FIXED, durationS: PRELOAD_LIMIT_S, tls: cfg.tls });
-      if (!p.ok) failTarget(t, `preload of ${keys} keys failed: ${p.error}`);
+      const error = await preload(t, keys, cfg.tls);
+      if (error) failTarget(t, `preload of ${keys} keys failed: ${error}`);
     }
     progress.line(t.status === "ok" ? `server ${name}: ${t.command.join(" ")} (port ${t.port}, ${keys} keys preloaded)`
       : `server ${name}: ${t.status.toUpperCase()}: ${t.error}`);

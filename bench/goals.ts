@@ -3,7 +3,7 @@
 // because its sizes are far below the ones the targets are set at.
 import type { EngineRun, EngineSection, PhaseName } from "./engine.js";
 import type { MemorySection } from "./memory.js";
-import { paired, type RoundResult, type ServerSection, type WorkloadResult } from "./server.js";
+import { cpuUsPerRequest, paired, type RoundResult, type ServerSection, type WorkloadResult } from "./server.js";
 import type { TimelineSection } from "./timeline.js";
 import { NODE_FLOOR, WASMCACHED, isMemcached } from "./servers.js";
 import { PAUSE_BOUND_MS } from "./latency.js";
@@ -131,23 +131,25 @@ function hostGoals(s: ServerSection | null): Goal[] {
   return goals;
 }
 
-const cpuPerRequest = (r: RoundResult) => (r.reqPerCpuS ? 1 / r.reqPerCpuS : undefined);
+const cpuUs = (r: RoundResult) => cpuUsPerRequest(r.reqPerCpuS);
 const listed = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(", ");
+// One side's median over the rounds it completed, for the "a vs b" figures.
+const medianOf = (rs: RoundResult[], f: (r: RoundResult) => number) => median(rs.filter((r) => r.ok).map(f)).toFixed(1);
 
 function floorGoals(w: WorkloadResult): Goal[] {
   const wc = w.rounds[WASMCACHED] ?? [];
   const floor = w.rounds[NODE_FLOOR] ?? [];
-  const cpu = paired(wc, floor, cpuPerRequest);
+  const cpu = paired(wc, floor, cpuUs);
   const rps = paired(wc, floor, (r) => r.rps);
   const cpuGoal = {
     name: "server CPU per request at depth 1, wasmcached / do-nothing Node server",
     goal: `median ≤ ${FLOOR_CPU_MAX}×, every round ≤ ${FLOOR_CPU_ROUND_MAX}×`,
   };
   const rpsGoal = { name: "depth-1 req/s, wasmcached / do-nothing Node server", goal: `≥ ${FLOOR_RPS_MIN}×` };
-  if (cpu.length === 0) return [{ ...cpuGoal, measured: "a side did not run", met: null }, { ...rpsGoal, measured: "a side did not run", met: null }];
-  const us = (rs: RoundResult[]) => median(rs.filter((r) => r.ok).map((r) => 1e6 / r.reqPerCpuS!)).toFixed(1);
+  const none = { measured: "a side did not run", met: null };
+  if (cpu.length === 0) return [{ ...cpuGoal, ...none }, { ...rpsGoal, ...none }];
   return [
-    { ...cpuGoal, measured: `${median(cpu).toFixed(2)}× (rounds ${listed(cpu)}; ${us(wc)} vs ${us(floor)} µs per request)`,
+    { ...cpuGoal, measured: `${median(cpu).toFixed(2)}× (rounds ${listed(cpu)}; ${medianOf(wc, cpuUs)} vs ${medianOf(floor, cpuUs)} µs per request)`,
       met: median(cpu) <= FLOOR_CPU_MAX && Math.max(...cpu) <= FLOOR_CPU_ROUND_MAX },
     { ...rpsGoal, measured: `${median(rps).toFixed(2)}× (rounds ${listed(rps)})`, met: median(rps) >= FLOOR_RPS_MIN },
   ];
@@ -171,8 +173,8 @@ function pacedGoals(w: WorkloadResult, baseline: string): Goal[] {
       goal: `≤ ${PACED_LATENCY_MAX}×, median of rounds` };
     const ratios = paired(a, b, (r) => r.latencyUs?.[p]);
     if (ratios.length === 0) return { ...g, measured: "a side did not run", met: null };
-    const us = (rs: RoundResult[]) => median(rs.filter((r) => r.ok).map((r) => r.latencyUs![p])).toFixed(1);
-    return { ...g, measured: `${median(ratios).toFixed(2)}× (rounds ${listed(ratios)}; median ${us(a)} vs ${us(b)} µs)`,
+    const latency = (r: RoundResult) => r.latencyUs![p];
+    return { ...g, measured: `${median(ratios).toFixed(2)}× (rounds ${listed(ratios)}; median ${medianOf(a, latency)} vs ${medianOf(b, latency)} µs)`,
       met: median(ratios) <= PACED_LATENCY_MAX };
   });
 }

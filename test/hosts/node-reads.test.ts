@@ -30,6 +30,16 @@ function close(a: Accepted): void {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const UNTIL_LIMIT_MS = 10_000;
+
+// However slow the machine: polls until `done`, failing only after UNTIL_LIMIT_MS.
+async function until(done: () => boolean, what: string): Promise<void> {
+  const limit = Date.now() + UNTIL_LIMIT_MS;
+  while (!done()) {
+    if (Date.now() > limit) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
 
 describe("host/node/reads: accepted sockets read into one receive buffer", () => {
   it("is switched on, and hands over the bytes in the same buffer every time", async () => {
@@ -41,10 +51,11 @@ describe("host/node/reads: accepted sockets read into one receive buffer", () =>
         buffers.add(bytes);
         text += Buffer.from(bytes.subarray(0, n)).toString();
       })).to.equal(true);
+      // Two reads: the second write goes out only after the first one was read.
       a.client.write("get a\r\n");
-      await sleep(50);
+      await until(() => text.length === 7, "the first read");
       a.client.write("get b\r\n");
-      await sleep(50);
+      await until(() => text.length === 14, "the second read");
       expect(text).to.equal("get a\r\nget b\r\n");
       expect(buffers.size).to.equal(1);
     } finally {
